@@ -1,0 +1,6 @@
+export { createMemoryTransactionStore } from './transaction-store.js'
+export type { MemoryTransactionInternals } from './transaction-store.js'
+export { createMemoryUserStore } from './user-store.js'
+export type { MemoryUserInternals } from './user-store.js'
+export { createStaticPolicySource } from './policy-source.js'
+export { decodeStored } from './decode.js'

@@ -1,0 +1,63 @@
+import * as t from 'io-ts'
+
+/** A string of at most `max` UTF-16 units, refusing 4-byte (supplementary) characters as Okta does. */
+const bounded = (max: number, name: string) =>
+  t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF]/.test(s), name)
+
+const StateTokenString = t.refinement(bounded(256, 'StateToken'), (s) => s.length > 0, 'StateToken')
+
+export const PrimaryAuthRequest = t.partial(
+  {
+    username: bounded(256, 'string (max 256)'),
+    password: bounded(256, 'string (max 256)'),
+    token: bounded(256, 'string (max 256)'),
+    stateToken: bounded(256, 'string (max 256)'),
+    audience: bounded(256, 'string (max 256)'),
+    relayState: bounded(2048, 'string (max 2048)'),
+    options: t.partial({ multiOptionalFactorEnroll: t.boolean, warnBeforePasswordExpired: t.boolean }),
+    context: t.partial({ deviceToken: bounded(32, 'string (max 32)') }),
+  },
+  'authRequest',
+)
+export type PrimaryAuthRequest = t.TypeOf<typeof PrimaryAuthRequest>
+
+export const StateTokenRequest = t.type({ stateToken: StateTokenString }, 'stateTokenRequest')
+export type StateTokenRequest = t.TypeOf<typeof StateTokenRequest>
+
+export const ChangePasswordRequest = t.intersection(
+  [
+    t.type({
+      stateToken: StateTokenString,
+      oldPassword: bounded(256, 'string (max 256)'),
+      newPassword: bounded(256, 'string (max 256)'),
+    }),
+    t.partial({ revokeSessions: t.boolean }),
+  ],
+  'changePasswordRequest',
+)
+export type ChangePasswordRequest = t.TypeOf<typeof ChangePasswordRequest>
+
+export const ResetPasswordRequest = t.intersection(
+  [t.type({ stateToken: StateTokenString, newPassword: bounded(256, 'string (max 256)') }), t.partial({ revokeSessions: t.boolean })],
+  'resetPasswordRequest',
+)
+export type ResetPasswordRequest = t.TypeOf<typeof ResetPasswordRequest>
+
+export const SessionTokenRequest = t.type({ sessionToken: bounded(256, 'string (max 256)') }, 'sessionRequest')
+export type SessionTokenRequest = t.TypeOf<typeof SessionTokenRequest>
+
+/** Turns io-ts decode errors into Okta `errorCauses` texts: `field: problem`. Pure. */
+export const describeDecodeErrors = (errors: t.Errors): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  for (const e of errors) {
+    const path = e.context
+      .map((c) => c.key)
+      .filter((k) => k !== '' && !/^\d+$/.test(k))
+      .join('.')
+    const last = e.context[e.context.length - 1]
+    const expected = last?.type.name ?? 'value'
+    const field = path === '' ? 'body' : path
+    out.add(e.value === undefined ? `${field}: The field cannot be left blank` : `${field}: Expected ${expected}`)
+  }
+  return [...out]
+}

@@ -1,0 +1,82 @@
+// Model
+export {
+  TransactionId,
+  UserId,
+  FactorId,
+  TokenHash,
+  Version,
+  asTransactionId,
+  asUserId,
+  asFactorId,
+  asTokenHash,
+  asVersion,
+} from './model/ids.js'
+export type { EpochMs } from './model/ids.js'
+export {
+  AUTHN_STATUSES,
+  MACHINE_STATES,
+  AuthnStatus,
+  MachineState,
+  RecoveryType,
+  UserStatus,
+  FactorType,
+  FactorProvider,
+  FactorStatus,
+  FactorResult,
+  EnrollmentRequirement,
+} from './model/status.js'
+export { UserRecord, UserProfile, UserCredentials, EnrolledFactor, RecoveryQuestion } from './model/user.js'
+export {
+  Policies,
+  PasswordPolicy,
+  PasswordComplexity,
+  PasswordAge,
+  LockoutPolicy,
+  SignOnPolicy,
+  EnrollmentPolicy,
+  EnrollableFactor,
+  DEFAULT_POLICIES,
+} from './model/policy.js'
+export { AuthnEvent, PasswordCandidateCodec } from './model/events.js'
+export type { AuthnEventType } from './model/events.js'
+// Errors
+export { ERROR_CATALOGUE, CAUSES, failure, errorSummary, httpStatusOf, renderError } from './errors/catalogue.js'
+export type { AuthnFailure, ErrorCode, OktaErrorBody } from './errors/catalogue.js'
+// Codecs
+export { TransactionRecord, LogEntry, IssuedToken } from './codecs/transaction-record.js'
+export {
+  PrimaryAuthRequest,
+  StateTokenRequest,
+  ChangePasswordRequest,
+  ResetPasswordRequest,
+  SessionTokenRequest,
+  describeDecodeErrors,
+} from './codecs/requests.js'
+// Policy (pure rules)
+export { nextStep, EVALUATION_ORDER } from './policy/evaluation.js'
+export type { NextStep, EvaluationFacts } from './policy/evaluation.js'
+export {
+  passwordFeatures,
+  meetsPasswordPolicy,
+  describeComplexity,
+  isWithinMinimumAge,
+  passwordExpiresAt,
+  daysUntil,
+  DAY,
+} from './policy/password-rules.js'
+export type { PasswordCandidate } from './policy/password-rules.js'
+export { isLockedAt, failureLocks, nextLockoutState, effectiveLockout } from './policy/lockout.js'
+export type { LockoutCounters } from './policy/lockout.js'
+// Machines
+export { authnMachine, EFFECT_TYPES } from './machines/authn-machine.js'
+export type { AuthnMachine, AuthnEffect, AuthnEffects } from './machines/authn-machine.js'
+export { AuthnContext, AuthnOptions, UserSummary, Progress, initialContext } from './machines/authn-context.js'
+export type { AuthnInput } from './machines/authn-context.js'
+export { evaluationFacts } from './machines/authn-facts.js'
+export { decide, decideStart, precheck, startAuthn, restoreAuthn, replayAuthn } from './machines/decide.js'
+export type { AuthnSnapshot, Decision } from './machines/decide.js'
+// View
+export { renderTransaction, maskEmail, maskPhone } from './view/render.js'
+export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'
+// Ports
+export * from './ports/index.js'

@@ -1,0 +1,113 @@
+import * as t from 'io-ts'
+import { TokenHash, UserId } from '../model/ids.js'
+import { Policies } from '../model/policy.js'
+import { RecoveryType } from '../model/status.js'
+import { EnrolledFactor, type UserRecord } from '../model/user.js'
+import type { EpochMs } from '../model/ids.js'
+
+const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null])
+
+export const AuthnOptions = t.type(
+  { warnBeforePasswordExpired: t.boolean, multiOptionalFactorEnroll: t.boolean },
+  'AuthnOptions',
+)
+export type AuthnOptions = t.TypeOf<typeof AuthnOptions>
+
+/** What the rendered `_embedded.user` shows; copied when the transaction starts. */
+export const UserSummary = t.type(
+  {
+    login: t.string,
+    firstName: t.string,
+    lastName: t.string,
+    locale: nullable(t.string),
+    timeZone: nullable(t.string),
+    passwordChangedAt: nullable(t.number),
+  },
+  'UserSummary',
+)
+export type UserSummary = t.TypeOf<typeof UserSummary>
+
+export const Progress = t.type(
+  {
+    /** A factor was verified in this transaction (MFA_REQUIRED satisfied). */
+    mfaVerified: t.boolean,
+    /** The password was changed or set in this transaction (it is neither expired nor due). */
+    passwordChanged: t.boolean,
+    /** PASSWORD_WARN was skipped. */
+    warnHandled: t.boolean,
+  },
+  'Progress',
+)
+export type Progress = t.TypeOf<typeof Progress>
+
+/** The authentication machine's context, stored as is inside the transaction record. */
+export const AuthnContext = t.type(
+  {
+    userId: UserId,
+    user: UserSummary,
+    /** How the transaction began: a password, or an activation token. */
+    flow: t.keyof({ PASSWORD: null, ACTIVATION: null }),
+    policy: Policies,
+    options: AuthnOptions,
+    /** Facts about the user, read when the transaction started. */
+    hasPassword: t.boolean,
+    adminExpired: t.boolean,
+    lockedOut: t.boolean,
+    failedAttempts: t.number,
+    factors: t.readonlyArray(EnrolledFactor),
+    progress: Progress,
+    recoveryType: nullable(RecoveryType),
+    relayState: nullable(t.string),
+    /** Sliding lifetime of the state token, and its current expiry. */
+    lifetimeMs: t.number,
+    expiresAt: t.number,
+    /** Lifetime of a session token, and the hash and expiry of the one issued on SUCCESS. */
+    sessionLifetimeMs: t.number,
+    sessionTokenHash: nullable(TokenHash),
+    sessionExpiresAt: nullable(t.number),
+  },
+  'AuthnContext',
+)
+export type AuthnContext = t.TypeOf<typeof AuthnContext>
+
+/** What the shell gathers before a transaction starts. */
+export interface AuthnInput {
+  readonly user: UserRecord
+  readonly flow: 'PASSWORD' | 'ACTIVATION'
+  readonly policy: Policies
+  readonly options: AuthnOptions
+  readonly relayState: string | null
+  readonly now: EpochMs
+  readonly lifetimeMs: number
+  readonly sessionLifetimeMs: number
+  /** Whether the account is locked at `now` (auto-unlock already applied by the caller's lockout rule). */
+  readonly lockedOut: boolean
+}
+
+export const initialContext = (input: AuthnInput): AuthnContext => ({
+  userId: input.user.id,
+  user: {
+    login: input.user.profile.login,
+    firstName: input.user.profile.firstName,
+    lastName: input.user.profile.lastName,
+    locale: input.user.profile.locale ?? null,
+    timeZone: input.user.profile.timeZone ?? null,
+    passwordChangedAt: input.user.credentials.passwordChangedAt,
+  },
+  flow: input.flow,
+  policy: input.policy,
+  options: input.options,
+  hasPassword: input.user.credentials.passwordHash !== null,
+  adminExpired: input.user.status === 'PASSWORD_EXPIRED',
+  lockedOut: input.lockedOut,
+  failedAttempts: input.user.failedAttempts,
+  factors: input.user.factors,
+  progress: { mfaVerified: false, passwordChanged: false, warnHandled: false },
+  recoveryType: null,
+  relayState: input.relayState,
+  lifetimeMs: input.lifetimeMs,
+  expiresAt: input.now + input.lifetimeMs,
+  sessionLifetimeMs: input.sessionLifetimeMs,
+  sessionTokenHash: null,
+  sessionExpiresAt: null,
+})

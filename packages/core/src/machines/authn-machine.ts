@@ -1,0 +1,286 @@
+import { assign, enqueueActions, setup } from 'xstate'
+import { CAUSES, failure, type AuthnFailure } from '../errors/catalogue.js'
+import type { TokenHash, UserId } from '../model/ids.js'
+import type { AuthnEvent } from '../model/events.js'
+import { EVALUATION_ORDER, nextStep, type NextStep } from '../policy/evaluation.js'
+import { failureLocks } from '../policy/lockout.js'
+import {
+  describeComplexity,
+  isWithinMinimumAge,
+  meetsPasswordPolicy,
+  minimumAgeCause,
+} from '../policy/password-rules.js'
+import { initialContext, type AuthnContext, type AuthnInput, type Progress } from './authn-context.js'
+import { evaluationFacts } from './authn-facts.js'
+
+type Update = Partial<Progress>
+
+/**
+ * Effects the shell performs after it has saved the new snapshot. Their `params` say everything the
+ * shell needs; each is idempotent (see docs/adr/0002-persist-then-effects.md).
+ */
+export interface AuthnEffects {
+  readonly recordFailedAttempt: { readonly userId: UserId }
+  readonly resetFailedAttempts: { readonly userId: UserId }
+  readonly issueSessionToken: { readonly userId: UserId; readonly tokenHash: TokenHash; readonly expiresAt: number }
+  readonly setPassword: {
+    readonly userId: UserId
+    readonly passwordHash: string
+    readonly changedAt: number
+    readonly historyCount: number
+  }
+  readonly activateUser: { readonly userId: UserId }
+  readonly revokeOtherSessions: { readonly userId: UserId }
+}
+export type AuthnEffect = { [K in keyof AuthnEffects]: { readonly type: K; readonly params: AuthnEffects[K] } }[keyof AuthnEffects]
+export const EFFECT_TYPES: ReadonlyArray<keyof AuthnEffects> = [
+  'recordFailedAttempt',
+  'resetFailedAttempts',
+  'issueSessionToken',
+  'setPassword',
+  'activateUser',
+  'revokeOtherSessions',
+]
+
+const EMPTY_INPUT_CONTEXT = undefined as unknown as AuthnContext
+
+type NewPasswordEvent = Extract<AuthnEvent, { type: 'password.change' | 'password.reset' }>
+type TokenEvent = Extract<AuthnEvent, { sessionTokenHash: TokenHash }>
+
+const withUpdate = (c: AuthnContext, u: Update): Progress => ({ ...c.progress, ...u })
+
+/**
+ * The authentication transaction. State names are Okta's statuses; `FAILED` and `CANCELLED` are
+ * internal terminal states that are never rendered. Time arrives as `event.now`; the machine has no
+ * delays, invokes or side effects: the shell runs the returned actions.
+ */
+export const authnMachine = setup({
+  types: {} as { context: AuthnContext; events: AuthnEvent; input: AuthnInput },
+  guards: {
+    /** The evaluation order (spec §10.1) picks `step` once `update` is applied. */
+    nextIs: ({ context, event }, params: { step: NextStep; update: Update }) =>
+      nextStep(evaluationFacts(context, withUpdate(context, params.update), event.now)) === params.step,
+    isLockedOutShown: ({ context }) => context.lockedOut && context.policy.password.lockout.showLockoutFailures,
+    isLockedOut: ({ context }) => context.lockedOut,
+    isSignOnDenied: ({ context }) => context.policy.signOn.access === 'DENY',
+    needsPasswordToActivate: ({ context }) => context.flow === 'ACTIVATION' && !context.hasPassword,
+    failureLocksShown: ({ context }) =>
+      failureLocks(context.policy.password.lockout, context.failedAttempts) &&
+      context.policy.password.lockout.showLockoutFailures,
+    isOldPasswordWrong: ({ event }) => event.type === 'password.change' && !event.oldPasswordValid,
+    isWithinMinimumAge: ({ context, event }) =>
+      isWithinMinimumAge(context.policy.password, context.user.passwordChangedAt, event.now),
+    isNewPasswordRefused: ({ context, event }) =>
+      (event.type === 'password.change' || event.type === 'password.reset') &&
+      (event.newPasswordHash === null || !meetsPasswordPolicy(context.policy.password, event.candidate)),
+  },
+  actions: {
+    /** Sliding expiry: every accepted request extends the state token. */
+    touch: assign({ expiresAt: ({ context, event }) => event.now + context.lifetimeMs }),
+    advance: assign({ progress: ({ context }, params: Update) => withUpdate(context, params) }),
+    applyNewPassword: assign({
+      user: ({ context, event }) => ({ ...context.user, passwordChangedAt: event.now }),
+      hasPassword: true,
+      adminExpired: false,
+    }),
+    markActivation: assign({ recoveryType: 'ACCOUNT_ACTIVATION' as const }),
+    rememberSessionToken: assign(({ context, event }) => ({
+      sessionTokenHash: (event as TokenEvent).sessionTokenHash,
+      sessionExpiresAt: event.now + context.sessionLifetimeMs,
+    })),
+    /** Activation-token transactions activate the user once the credential is settled. */
+    activateIfToken: enqueueActions(({ context, enqueue }) => {
+      if (context.flow === 'ACTIVATION') enqueue({ type: 'activateUser', params: { userId: context.userId } } as never)
+    }),
+    /** `revokeSessions: true` on a password change or reset. */
+    revokeIfAsked: enqueueActions(({ context, event, enqueue }) => {
+      if ((event as NewPasswordEvent).revokeSessions)
+        enqueue({ type: 'revokeOtherSessions', params: { userId: context.userId } } as never)
+    }),
+    // The actions below are named effects and results; the shell performs them.
+    fail: (_, _params: AuthnFailure) => {},
+    recordFailedAttempt: (_, _params: AuthnEffects['recordFailedAttempt']) => {},
+    resetFailedAttempts: (_, _params: AuthnEffects['resetFailedAttempts']) => {},
+    issueSessionToken: (_, _params: AuthnEffects['issueSessionToken']) => {},
+    setPassword: (_, _params: AuthnEffects['setPassword']) => {},
+    activateUser: (_, _params: AuthnEffects['activateUser']) => {},
+    revokeOtherSessions: (_, _params: AuthnEffects['revokeOtherSessions']) => {},
+  },
+}).createMachine({
+  id: 'authn',
+  initial: 'UNAUTHENTICATED',
+  // Tolerates a missing input: xstate builds a throwaway initial snapshot without one on every call.
+  context: ({ input }) => (input === undefined ? EMPTY_INPUT_CONTEXT : initialContext(input)),
+  on: {
+    '*': {
+      actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) },
+    },
+  },
+  states: {
+    UNAUTHENTICATED: {
+      on: {
+        'primary.verified': [
+          { guard: 'isLockedOutShown', target: 'LOCKED_OUT' },
+          { guard: 'isLockedOut', target: 'FAILED', actions: { type: 'fail', params: failure('E0000004') } },
+          { guard: 'isSignOnDenied', target: 'FAILED', actions: { type: 'fail', params: failure('E0000004') } },
+          {
+            guard: 'needsPasswordToActivate',
+            target: 'PASSWORD_RESET',
+            actions: ['touch', 'markActivation', resetFailures()],
+          },
+          ...route({}, [resetFailures(), activateIfToken()]),
+        ],
+        'primary.rejected': [
+          { guard: 'isLockedOutShown', target: 'LOCKED_OUT' },
+          { guard: 'isLockedOut', target: 'FAILED', actions: { type: 'fail', params: failure('E0000004') } },
+          { guard: 'failureLocksShown', target: 'LOCKED_OUT', actions: recordFailure() },
+          { target: 'FAILED', actions: [recordFailure(), { type: 'fail', params: failure('E0000004') }] },
+        ],
+      },
+    },
+    PASSWORD_WARN: {
+      on: {
+        ...live(),
+        'password.change': [
+          ...refusals(true),
+          ...route({ passwordChanged: true }, newPasswordActions()),
+        ],
+        'transaction.skip': route({ warnHandled: true }, []),
+      },
+    },
+    PASSWORD_EXPIRED: {
+      on: {
+        ...live(),
+        'password.change': [...refusals(false), ...route({ passwordChanged: true }, newPasswordActions())],
+      },
+    },
+    PASSWORD_RESET: {
+      on: {
+        ...live(),
+        'password.reset': [
+          ...refusals(false),
+          ...route({ passwordChanged: true }, [...newPasswordActions(), activateIfToken()]),
+        ],
+      },
+    },
+    MFA_ENROLL: { on: { ...live() } },
+    MFA_ENROLL_ACTIVATE: {
+      on: { ...live(), 'transaction.previous': { target: 'MFA_ENROLL', actions: 'touch' } },
+    },
+    MFA_REQUIRED: { on: { ...live() } },
+    MFA_CHALLENGE: {
+      on: { ...live(), 'transaction.previous': { target: 'MFA_REQUIRED', actions: 'touch' } },
+    },
+    LOCKED_OUT: { type: 'final' },
+    SUCCESS: { type: 'final' },
+    CANCELLED: { type: 'final' },
+    FAILED: { type: 'final' },
+  },
+})
+
+export type AuthnMachine = typeof authnMachine
+
+/** Operations that every live state accepts: read (extends expiry) and cancel. */
+function live() {
+  return {
+    'transaction.read': { actions: 'touch' as const },
+    'transaction.cancel': { target: 'CANCELLED' as const },
+  }
+}
+
+function recordFailure() {
+  return {
+    type: 'recordFailedAttempt' as const,
+    params: ({ context }: { context: AuthnContext }) => ({ userId: context.userId }),
+  }
+}
+
+function resetFailures() {
+  return {
+    type: 'resetFailedAttempts' as const,
+    params: ({ context }: { context: AuthnContext }) => ({ userId: context.userId }),
+  }
+}
+
+function activateIfToken() {
+  return 'activateIfToken' as const
+}
+
+/** Refusals of a new password, in Okta's order: wrong old password, minimum age, policy. */
+function refusals(checkMinimumAge: boolean) {
+  const stay = (f: (c: AuthnContext) => AuthnFailure) => ({
+    type: 'fail' as const,
+    params: ({ context }: { context: AuthnContext }) => f(context),
+  })
+  return [
+    {
+      guard: 'isOldPasswordWrong' as const,
+      actions: ['touch' as const, stay(() => failure('E0000014', [CAUSES.oldPasswordIncorrect]))],
+    },
+    ...(checkMinimumAge
+      ? [
+          {
+            guard: 'isWithinMinimumAge' as const,
+            actions: ['touch' as const, stay((c) => failure('E0000080', [minimumAgeCause(c.policy.password)]))],
+          },
+        ]
+      : []),
+    {
+      guard: 'isNewPasswordRefused' as const,
+      actions: ['touch' as const, stay((c) => failure('E0000080', [describeComplexity(c.policy.password)]))],
+    },
+  ]
+}
+
+function newPasswordActions() {
+  return [
+    {
+      type: 'setPassword' as const,
+      params: ({ context, event }: { context: AuthnContext; event: AuthnEvent }) => {
+        const e = event as NewPasswordEvent
+        return {
+          userId: context.userId,
+          passwordHash: e.newPasswordHash ?? '',
+          changedAt: e.now,
+          historyCount: context.policy.password.age.historyCount,
+        }
+      },
+    },
+    'applyNewPassword' as const,
+    'revokeIfAsked' as const,
+  ]
+}
+
+type RouteAction =
+  | ReturnType<typeof resetFailures>
+  | ReturnType<typeof activateIfToken>
+  | ReturnType<typeof newPasswordActions>[number]
+
+/**
+ * One guarded transition per step of the evaluation order; the first whose guard holds is taken.
+ * SUCCESS also remembers and issues the session token carried by the event.
+ */
+function route(update: Update, extra: ReadonlyArray<RouteAction>) {
+  return EVALUATION_ORDER.map(([step]) => ({
+    guard: { type: 'nextIs' as const, params: { step, update } },
+    target: step,
+    actions: [
+      'touch' as const,
+      { type: 'advance' as const, params: update },
+      ...extra,
+      ...(step === 'SUCCESS'
+        ? [
+            'rememberSessionToken' as const,
+            {
+              type: 'issueSessionToken' as const,
+              params: ({ context, event }: { context: AuthnContext; event: AuthnEvent }) => ({
+                userId: context.userId,
+                tokenHash: (event as TokenEvent).sessionTokenHash,
+                expiresAt: event.now + context.sessionLifetimeMs,
+              }),
+            },
+          ]
+        : []),
+    ],
+  }))
+}

@@ -1,0 +1,106 @@
+import * as t from 'io-ts'
+import { EnrollmentRequirement, FactorProvider, FactorType } from './status.js'
+
+const NonNegativeInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'NonNegativeInt')
+
+export const PasswordComplexity = t.type(
+  {
+    minLength: NonNegativeInt,
+    minLowerCase: NonNegativeInt,
+    minUpperCase: NonNegativeInt,
+    minNumber: NonNegativeInt,
+    minSymbol: NonNegativeInt,
+    excludeUsername: t.boolean,
+    excludeAttributes: t.readonlyArray(t.keyof({ firstName: null, lastName: null })),
+  },
+  'PasswordComplexity',
+)
+export type PasswordComplexity = t.TypeOf<typeof PasswordComplexity>
+
+export const PasswordAge = t.type(
+  {
+    /** Days after which a password expires; 0 = never. */
+    maxAgeDays: NonNegativeInt,
+    /** Days before expiry in which PASSWORD_WARN may be shown; 0 = never warn. */
+    expireWarnDays: NonNegativeInt,
+    /** Minutes a password must be kept before it may be changed again; 0 = no minimum. */
+    minAgeMinutes: NonNegativeInt,
+    /** How many earlier passwords (including the current one) may not be reused; 0 = none. */
+    historyCount: NonNegativeInt,
+  },
+  'PasswordAge',
+)
+export type PasswordAge = t.TypeOf<typeof PasswordAge>
+
+export const LockoutPolicy = t.type(
+  {
+    /** Failed primary authentications that lock the account; 0 = never lock. */
+    maxAttempts: NonNegativeInt,
+    /** Minutes after which a locked account unlocks by itself; 0 = only an unlock does. */
+    autoUnlockMinutes: NonNegativeInt,
+    /** Answer LOCKED_OUT instead of the indistinguishable 401 E0000004. */
+    showLockoutFailures: t.boolean,
+  },
+  'LockoutPolicy',
+)
+export type LockoutPolicy = t.TypeOf<typeof LockoutPolicy>
+
+export const PasswordPolicy = t.type(
+  { complexity: PasswordComplexity, age: PasswordAge, lockout: LockoutPolicy },
+  'PasswordPolicy',
+)
+export type PasswordPolicy = t.TypeOf<typeof PasswordPolicy>
+
+export const SignOnPolicy = t.type(
+  {
+    access: t.keyof({ ALLOW: null, DENY: null }),
+    /** Verify an active factor after the password. */
+    requireFactor: t.boolean,
+    allowRememberDevice: t.boolean,
+    rememberDeviceByDefault: t.boolean,
+    rememberDeviceLifetimeInMinutes: NonNegativeInt,
+  },
+  'SignOnPolicy',
+)
+export type SignOnPolicy = t.TypeOf<typeof SignOnPolicy>
+
+export const EnrollableFactor = t.type(
+  { factorType: FactorType, provider: FactorProvider, enroll: EnrollmentRequirement },
+  'EnrollableFactor',
+)
+export type EnrollableFactor = t.TypeOf<typeof EnrollableFactor>
+
+export const EnrollmentPolicy = t.type({ factors: t.readonlyArray(EnrollableFactor) }, 'EnrollmentPolicy')
+export type EnrollmentPolicy = t.TypeOf<typeof EnrollmentPolicy>
+
+/** Every policy that shapes one transaction, as evaluated for a user and request context. */
+export const Policies = t.type(
+  { password: PasswordPolicy, signOn: SignOnPolicy, enrollment: EnrollmentPolicy },
+  'Policies',
+)
+export type Policies = t.TypeOf<typeof Policies>
+
+/** A reasonable default, close to Okta's out-of-the-box password policy. */
+export const DEFAULT_POLICIES: Policies = {
+  password: {
+    complexity: {
+      minLength: 8,
+      minLowerCase: 1,
+      minUpperCase: 1,
+      minNumber: 1,
+      minSymbol: 0,
+      excludeUsername: true,
+      excludeAttributes: [],
+    },
+    age: { maxAgeDays: 0, expireWarnDays: 0, minAgeMinutes: 0, historyCount: 4 },
+    lockout: { maxAttempts: 10, autoUnlockMinutes: 0, showLockoutFailures: false },
+  },
+  signOn: {
+    access: 'ALLOW',
+    requireFactor: false,
+    allowRememberDevice: false,
+    rememberDeviceByDefault: false,
+    rememberDeviceLifetimeInMinutes: 0,
+  },
+  enrollment: { factors: [] },
+}

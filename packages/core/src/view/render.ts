@@ -1,0 +1,197 @@
+import type { AuthnContext } from '../machines/authn-context.js'
+import type { EnrolledFactor } from '../model/user.js'
+import type { MachineState } from '../model/status.js'
+import { daysUntil, passwordExpiresAt } from '../policy/password-rules.js'
+
+export interface HalLink {
+  readonly name?: string
+  readonly href: string
+  readonly type?: string
+  readonly hints?: { readonly allow: ReadonlyArray<'GET' | 'POST'> }
+}
+
+/** The Okta transaction JSON. Keys are emitted in Okta's order; null values are omitted. */
+export type TransactionJson = Readonly<Record<string, unknown>>
+
+/** Secrets known only to the shell for the current response; never stored or logged in clear. */
+export interface ResponseSecrets {
+  readonly stateToken: string | null
+  readonly sessionToken: string | null
+}
+
+// eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+const post = (base: string, path: string, name?: string): HalLink =>
+  name === undefined
+    ? { href: `${base}/api/v1/authn${path}`, hints: { allow: ['POST'] } }
+    : { name, href: `${base}/api/v1/authn${path}`, hints: { allow: ['POST'] } }
+
+/** Okta's masking of a phone number: `+1 XXX-XXX-1337`. */
+export const maskPhone = (phone: string): string => {
+  const digits = phone.replace(/\D/g, '')
+  if (digits.length < 4) return 'XXX'
+  const last = digits.slice(-4)
+  const cc = digits.length > 10 ? `+${digits.slice(0, digits.length - 10)} ` : ''
+  return `${cc}XXX-XXX-${last}`
+}
+
+/** Okta's masking of an email address: `d...y@example.com`. */
+export const maskEmail = (email: string): string => {
+  const at = email.lastIndexOf('@')
+  if (at < 1) return '...'
+  const local = email.slice(0, at)
+  return `${local[0] ?? ''}...${local.length > 1 ? local[local.length - 1] ?? '' : ''}${email.slice(at)}`
+}
+
+const renderUser = (c: AuthnContext) => ({
+  id: c.userId,
+  ...(c.user.passwordChangedAt === null ? {} : { passwordChanged: iso(c.user.passwordChangedAt) }),
+  profile: {
+    login: c.user.login,
+    firstName: c.user.firstName,
+    lastName: c.user.lastName,
+    ...(c.user.locale === null ? {} : { locale: c.user.locale }),
+    ...(c.user.timeZone === null ? {} : { timeZone: c.user.timeZone }),
+  },
+})
+
+const renderPasswordPolicy = (c: AuthnContext, now: number, withExpiration: boolean) => {
+  const p = c.policy.password
+  const expiresAt = passwordExpiresAt(p, c.user.passwordChangedAt)
+  return {
+    ...(withExpiration ? { expiration: { passwordExpireDays: expiresAt === null ? 0 : daysUntil(expiresAt, now) } } : {}),
+    complexity: {
+      minLength: p.complexity.minLength,
+      minLowerCase: p.complexity.minLowerCase,
+      minUpperCase: p.complexity.minUpperCase,
+      minNumber: p.complexity.minNumber,
+      minSymbol: p.complexity.minSymbol,
+      excludeUsername: p.complexity.excludeUsername,
+      ...(p.complexity.excludeAttributes.length > 0 ? { excludeAttributes: [...p.complexity.excludeAttributes] } : {}),
+    },
+    age: { minAgeMinutes: p.age.minAgeMinutes, historyCount: p.age.historyCount },
+  }
+}
+
+const publicProfile = (f: EnrolledFactor): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(f.profile)) {
+    if (k === 'phoneNumber' && typeof v === 'string') out[k] = maskPhone(v)
+    else if (k === 'email' && typeof v === 'string') out[k] = maskEmail(v)
+    else out[k] = v
+  }
+  return out
+}
+
+const renderEnrolledFactor = (base: string, f: EnrolledFactor) => ({
+  id: f.id,
+  factorType: f.factorType,
+  provider: f.provider,
+  vendorName: f.provider,
+  profile: publicProfile(f),
+  _links: { verify: post(base, `/factors/${encodeURIComponent(f.id)}/verify`) },
+})
+
+const renderEnrollCatalog = (base: string, c: AuthnContext) =>
+  c.policy.enrollment.factors
+    .filter((e) => e.enroll !== 'NOT_ALLOWED')
+    .map((e) => ({
+      factorType: e.factorType,
+      provider: e.provider,
+      vendorName: e.provider,
+      status: c.factors.some((f) => f.status === 'ACTIVE' && f.factorType === e.factorType && f.provider === e.provider)
+        ? 'ACTIVE'
+        : 'NOT_SETUP',
+      enrollment: e.enroll,
+      _links: { enroll: post(base, '/factors') },
+    }))
+
+const rememberDevicePolicy = (c: AuthnContext) => ({
+  allowRememberDevice: c.policy.signOn.allowRememberDevice,
+  rememberDeviceLifetimeInMinutes: c.policy.signOn.rememberDeviceLifetimeInMinutes,
+  rememberDeviceByDefault: c.policy.signOn.rememberDeviceByDefault,
+  factorsPolicyInfo: {},
+})
+
+/**
+ * Pure: the Okta transaction JSON for a stored state. `now` is the time of the response (it fixes
+ * `passwordExpireDays`); hrefs are absolute under `baseUrl` (no trailing slash).
+ */
+export const renderTransaction = (
+  state: MachineState,
+  c: AuthnContext,
+  secrets: ResponseSecrets,
+  baseUrl: string,
+  now: number,
+): TransactionJson => {
+  const base = baseUrl.replace(/\/+$/, '')
+  const cancel = post(base, '/cancel')
+  const user = renderUser(c)
+  const live = (status: string, embedded: Record<string, unknown>, links: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    ...(secrets.stateToken === null ? {} : { stateToken: secrets.stateToken }),
+    expiresAt: iso(c.expiresAt),
+    status,
+    ...(c.relayState === null ? {} : { relayState: c.relayState }),
+    ...extra,
+    _embedded: embedded,
+    _links: links,
+  })
+  switch (state) {
+    case 'PASSWORD_WARN':
+      return live(
+        state,
+        { user, policy: renderPasswordPolicy(c, now, true) },
+        { next: post(base, '/credentials/change_password', 'changePassword'), skip: post(base, '/skip', 'skip'), cancel },
+      )
+    case 'PASSWORD_EXPIRED':
+      return live(
+        state,
+        { user, policy: renderPasswordPolicy(c, now, true) },
+        { next: post(base, '/credentials/change_password', 'changePassword'), cancel },
+      )
+    case 'PASSWORD_RESET':
+      return live(
+        state,
+        { user, policy: renderPasswordPolicy(c, now, true) },
+        {
+          next: post(base, '/credentials/reset_password', c.recoveryType === 'ACCOUNT_ACTIVATION' ? 'resetPassword' : 'password'),
+          cancel,
+        },
+        c.recoveryType === null ? {} : { recoveryType: c.recoveryType },
+      )
+    case 'MFA_ENROLL':
+      return live(state, { user, factors: renderEnrollCatalog(base, c) }, { cancel })
+    case 'MFA_REQUIRED':
+      return live(
+        state,
+        {
+          user,
+          factors: c.factors.filter((f) => f.status === 'ACTIVE').map((f) => renderEnrolledFactor(base, f)),
+          policy: rememberDevicePolicy(c),
+        },
+        { cancel },
+      )
+    case 'MFA_ENROLL_ACTIVATE':
+    case 'MFA_CHALLENGE':
+      return live(state, { user, policy: rememberDevicePolicy(c) }, { prev: post(base, '/previous'), cancel })
+    case 'LOCKED_OUT':
+      return { status: 'LOCKED_OUT', _links: { next: post(base, '/recovery/unlock', 'unlock') } }
+    case 'SUCCESS':
+      return {
+        expiresAt: iso(c.sessionExpiresAt ?? c.expiresAt),
+        status: 'SUCCESS',
+        ...(c.relayState === null ? {} : { relayState: c.relayState }),
+        ...(secrets.sessionToken === null ? {} : { sessionToken: secrets.sessionToken }),
+        _embedded: { user },
+      }
+    case 'UNAUTHENTICATED':
+      return live(state, {}, { next: post(base, '', 'authenticate') })
+    case 'RECOVERY':
+    case 'RECOVERY_CHALLENGE':
+    case 'CANCELLED':
+    case 'FAILED':
+      // Not states of the authentication machine at rest: nothing to show but the status.
+      return { status: state }
+  }
+}

@@ -1,0 +1,658 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type * as t from 'io-ts'
+import {
+  ChangePasswordRequest,
+  PrimaryAuthRequest,
+  ResetPasswordRequest,
+  SessionTokenRequest,
+  StateTokenRequest,
+  asTransactionId,
+  asVersion,
+  decide,
+  decideStart,
+  describeDecodeErrors,
+  effectiveLockout,
+  failure,
+  httpStatusOf,
+  meetsPasswordPolicy,
+  passwordFeatures,
+  precheck,
+  renderError,
+  renderTransaction,
+  restoreAuthn,
+  type AuditSink,
+  type AuthnEffect,
+  type AuthnEvent,
+  type AuthnFailure,
+  type AuthnInput,
+  type Clock,
+  type Decision,
+  type EpochMs,
+  type Hasher,
+  type LogEntry,
+  type OktaErrorBody,
+  type PasswordCandidate,
+  type Policies,
+  type PolicySource,
+  type Random,
+  type RequestContext,
+  type StoreError,
+  type TransactionId,
+  type TransactionJson,
+  type TransactionRecord,
+  type TransactionStore,
+  type UserId,
+  type UserRecord,
+  type UserStore,
+} from '@authn-machine/core'
+import { hashToken, tokens } from './defaults.js'
+
+/** Lifetimes the spec leaves open; see docs/adr/0003-tokens-and-lifetimes.md. */
+export interface AuthnSettings {
+  /** Sliding lifetime of a state token, extended by every accepted request. Default 5 minutes. */
+  readonly stateTokenLifetimeMs: number
+  /** Lifetime of a one-time session token. Default 5 minutes (Okta's). */
+  readonly sessionTokenLifetimeMs: number
+  /** How often a step that lost a compare-and-set race is retried on the fresh state. Default 2. */
+  readonly conflictRetries: number
+}
+
+export const DEFAULT_SETTINGS: AuthnSettings = {
+  stateTokenLifetimeMs: 5 * 60_000,
+  sessionTokenLifetimeMs: 5 * 60_000,
+  conflictRetries: 2,
+}
+
+export interface AuthnDeps {
+  readonly transactions: TransactionStore
+  readonly users: UserStore
+  readonly policies: PolicySource
+  readonly hasher: Hasher
+  readonly clock: Clock
+  readonly random: Random
+  readonly audit: AuditSink
+  readonly settings?: Partial<AuthnSettings>
+}
+
+/** Who is calling and where responses' links must point. */
+export interface Call {
+  /** Absolute origin for `_links` hrefs, e.g. `https://login.example.com` (no trailing slash needed). */
+  readonly baseUrl: string
+  readonly context: RequestContext
+}
+
+/** A response: HTTP status and JSON body. Failures are the same shape with an Okta error body. */
+export interface Reply<B> {
+  readonly status: number
+  readonly body: B
+}
+export type AuthnReply = Reply<TransactionJson>
+export type ErrorReply = Reply<OktaErrorBody>
+export type Result<B = TransactionJson> = TE.TaskEither<ErrorReply, Reply<B>>
+
+export interface RedeemedSession {
+  readonly userId: UserId
+  readonly transactionId: TransactionId
+}
+
+/** One method per operation of `/api/v1/authn`. Every method takes the raw JSON body and never throws. */
+export interface Authn {
+  /** `POST /api/v1/authn`: primary authentication (password or activation token), or get-state. */
+  readonly authenticate: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn` with only `stateToken`. */
+  readonly getState: (body: unknown, call: Call) => Result
+  readonly changePassword: (body: unknown, call: Call) => Result
+  readonly resetPassword: (body: unknown, call: Call) => Result
+  readonly skip: (body: unknown, call: Call) => Result
+  readonly previous: (body: unknown, call: Call) => Result
+  /** Answers `{ relayState }`, as Okta does. */
+  readonly cancel: (body: unknown, call: Call) => Result<{ readonly relayState: string }>
+  /** Redeems a one-time session token (`{ sessionToken }`), as a Sessions API would. */
+  readonly redeemSessionToken: (body: unknown, call: Call) => Result<RedeemedSession>
+  /** The transaction's log (for audit and replay), by its state token. */
+  readonly readLog: (stateToken: string) => TE.TaskEither<ErrorReply, { readonly record: TransactionRecord; readonly log: ReadonlyArray<LogEntry> }>
+}
+
+type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure }
+type Lost = { readonly _tag: 'Lost' }
+type StepError = Failed | Lost
+
+const failed = (f: AuthnFailure): StepError => ({ _tag: 'Failed', failure: f })
+const lost: Lost = { _tag: 'Lost' }
+
+const fromStore = (e: StoreError): StepError => storeFailure(e)
+
+const storeFailure = (e: StoreError): Failed => {
+  switch (e._tag) {
+    case 'NotFound':
+    case 'AlreadyConsumed':
+      return { _tag: 'Failed', failure: failure('E0000011') }
+    case 'VersionConflict':
+      return { _tag: 'Failed', failure: failure('E0000079', ['The transaction was changed by a concurrent request. Get its state and retry.']) }
+    case 'Corrupt':
+      return { _tag: 'Failed', failure: failure('E0000009', ['A stored record could not be read.']) }
+    case 'Conflict':
+    case 'Unavailable':
+      return { _tag: 'Failed', failure: failure('E0000009', ['Storage is unavailable. Retry the request.']) }
+  }
+}
+
+const ACTIVE_SIGN_IN_STATUSES: ReadonlyArray<UserRecord['status']> = ['ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY']
+
+export const createAuthn = (deps: AuthnDeps): Authn => {
+  const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...deps.settings }
+  const mint = tokens(deps.random)
+
+  // A hash to verify against when the user is unknown, so that both cases cost the same.
+  let dummy: Promise<string> | null = null
+  const dummyHash = (): TE.TaskEither<StepError, string> =>
+    TE.tryCatch(
+      () =>
+        (dummy ??= pipe(deps.hasher.hash(mint.stateToken()), TE.getOrElse(() => () => Promise.resolve('')))()),
+      () => failed(failure('E0000009')),
+    )
+
+  const errorReply = (f: AuthnFailure): ErrorReply => ({ status: httpStatusOf(f), body: renderError(f, mint.errorId()) })
+
+  const audit = (what: string, transactionId: TransactionId | null, userId: UserId | null, at: EpochMs) =>
+    deps.audit.record({ at, transactionId, userId, what })
+
+  const decodeBody =
+    <A>(codec: t.Decoder<unknown, A>, name: string) =>
+    (body: unknown): E.Either<StepError, A> => {
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        return E.left(failed(failure('E0000003', ['The request body must be a JSON object.'])))
+      return pipe(
+        codec.decode(body),
+        E.mapLeft((errs) => failed(failure('E0000001', describeDecodeErrors(errs), name))),
+      )
+    }
+
+  const hasherFailed = (): StepError => failed(failure('E0000009', ['Password hashing failed.']))
+
+  /** Runs the effects a decision asked for, in order, after the decision was saved. */
+  const runEffects = (effects: ReadonlyArray<AuthnEffect>, policies: Policies, tx: TransactionId | null, now: EpochMs) =>
+    effects.reduce<TE.TaskEither<StepError, void>>(
+      (acc, effect) => pipe(acc, TE.chain(() => runEffect(effect, policies, tx, now))),
+      TE.right(undefined),
+    )
+
+  const runEffect = (effect: AuthnEffect, policies: Policies, tx: TransactionId | null, now: EpochMs): TE.TaskEither<StepError, void> => {
+    const done = <A>(te: TE.TaskEither<StoreError, A>) =>
+      pipe(
+        te,
+        TE.mapLeft(fromStore),
+        TE.chain(() => TE.fromTask(audit(`effect.${effect.type}`, tx, effect.params.userId, now))),
+        TE.map(() => undefined),
+      )
+    switch (effect.type) {
+      case 'recordFailedAttempt':
+        return done(deps.users.recordFailedAttempt(effect.params.userId, policies.password.lockout, now))
+      case 'resetFailedAttempts':
+        return done(deps.users.resetFailedAttempts(effect.params.userId))
+      case 'issueSessionToken':
+        return tx === null
+          ? TE.left(failed(failure('E0000009')))
+          : done(
+              deps.transactions.issueToken({
+                schemaVersion: 1,
+                hash: effect.params.tokenHash,
+                kind: 'session',
+                userId: effect.params.userId,
+                transactionId: tx,
+                expiresAt: effect.params.expiresAt,
+              }),
+            )
+      case 'setPassword':
+        return done(
+          deps.users.setPassword(effect.params.userId, {
+            passwordHash: effect.params.passwordHash,
+            changedAt: effect.params.changedAt,
+            historyCount: effect.params.historyCount,
+          }),
+        )
+      case 'activateUser':
+        return done(deps.users.activate(effect.params.userId))
+      case 'revokeOtherSessions':
+        // Sessions live in the embedding server: the audit entry is the request to revoke them.
+        return done(TE.right(undefined))
+    }
+  }
+
+  const respond = (
+    d: Decision,
+    stateToken: string | null,
+    sessionToken: string | null,
+    call: Call,
+    now: EpochMs,
+  ): E.Either<StepError, AuthnReply> =>
+    d.failure !== null
+      ? E.left(failed(d.failure))
+      : E.right({
+          status: 200,
+          body: renderTransaction(
+            d.state,
+            d.snapshot.context,
+            { stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null },
+            call.baseUrl,
+            now,
+          ),
+        })
+
+  const finish = <B>(op: string, te: TE.TaskEither<StepError, Reply<B>>): Result<B> =>
+    pipe(
+      TE.tryCatch(
+        () => te(),
+        () => failed(failure('E0000009')),
+      ),
+      TE.chain(TE.fromEither),
+      TE.mapLeft((e) =>
+        errorReply(e._tag === 'Lost' ? failure('E0000079', ['The transaction was changed by a concurrent request.']) : e.failure),
+      ),
+      TE.orElseFirst((r) => TE.fromTask(audit(`${op}.${r.body.errorCode}`, null, null, deps.clock.now()))),
+    )
+
+  // ---------------------------------------------------------------------------------------------
+  // Operations on an existing transaction: load → decide → compare-and-set save → effects → render.
+
+  interface Loaded {
+    readonly record: TransactionRecord
+    readonly now: EpochMs
+  }
+
+  const step = (
+    op: string,
+    stateToken: string,
+    type: AuthnEvent['type'],
+    call: Call,
+    buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent>,
+    sessionToken: string | null,
+  ): TE.TaskEither<StepError, AuthnReply> => {
+    const attempt = (retriesLeft: number): TE.TaskEither<StepError, AuthnReply> => {
+      const now = deps.clock.now()
+      return pipe(
+        deps.transactions.load(hashToken(stateToken), now),
+        TE.mapLeft(fromStore),
+        TE.chain((record) => {
+          const snapshot = restoreAuthn(record.state, record.context)
+          const refused = precheck(snapshot, type, now)
+          if (refused !== null) return TE.left(failed(refused))
+          return pipe(
+            buildEvent({ record, now }),
+            TE.chain((event) => {
+              const d = decide(snapshot, event)
+              if (!d.changed) return TE.fromEither(respond(d, stateToken, sessionToken, call, now))
+              const next: TransactionRecord = {
+                ...record,
+                version: asVersion(record.version + 1),
+                state: d.state,
+                context: d.snapshot.context,
+                expiresAt: d.snapshot.context.expiresAt,
+              }
+              return pipe(
+                deps.transactions.save(next, record.version, event),
+                TE.mapLeft((e): StepError => (e._tag === 'VersionConflict' ? lost : fromStore(e))),
+                TE.chain(() => runEffects(d.effects, record.context.policy, record.id, now)),
+                TE.chainFirst(() =>
+                  TE.fromTask(audit(`${op}.${d.failure?.code ?? d.state}`, record.id, record.context.userId, now)),
+                ),
+                TE.chain(() => TE.fromEither(respond(d, stateToken, sessionToken, call, now))),
+              )
+            }),
+          )
+        }),
+        TE.orElse((e) => (e._tag === 'Lost' && retriesLeft > 0 ? attempt(retriesLeft - 1) : TE.left(e))),
+      )
+    }
+    return attempt(settings.conflictRetries)
+  }
+
+  const simpleStep = (op: string, type: 'transaction.read' | 'transaction.previous') => (body: unknown, call: Call): Result =>
+    finish(
+      op,
+      pipe(
+        TE.fromEither(decodeBody(StateTokenRequest, 'stateTokenRequest')(body)),
+        TE.chain(({ stateToken }) => step(op, stateToken, type, call, ({ now }) => TE.right({ type, now }), null)),
+      ),
+    )
+
+  const getState = simpleStep('getState', 'transaction.read')
+
+  // ---------------------------------------------------------------------------------------------
+  // New transactions: primary authentication by password or activation token.
+
+  const startTransaction = (
+    op: string,
+    input: AuthnInput,
+    event: AuthnEvent,
+    sessionToken: string,
+    call: Call,
+  ): TE.TaskEither<StepError, AuthnReply> => {
+    const d = decideStart(input, event)
+    const now = input.now
+    const userId = input.user.id
+    if (d.state === 'FAILED' || d.state === 'LOCKED_OUT')
+      return pipe(
+        runEffects(d.effects, input.policy, null, now),
+        TE.chainFirst(() => TE.fromTask(audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now))),
+        TE.chain(() => TE.fromEither(respond(d, null, null, call, now))),
+      )
+    const stateToken = mint.stateToken()
+    const record: TransactionRecord = {
+      schemaVersion: 1,
+      id: asTransactionId(mint.transactionId()),
+      kind: 'authn',
+      stateTokenHash: hashToken(stateToken),
+      version: asVersion(1),
+      state: d.state,
+      context: d.snapshot.context,
+      createdAt: now,
+      expiresAt: d.snapshot.context.expiresAt,
+    }
+    return pipe(
+      deps.transactions.create(record, event),
+      TE.mapLeft(fromStore),
+      TE.chain(() => runEffects(d.effects, input.policy, record.id, now)),
+      TE.chainFirst(() => TE.fromTask(audit(`${op}.${d.state}`, record.id, userId, now))),
+      TE.chain(() => TE.fromEither(respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now))),
+    )
+  }
+
+  const inputFor = (user: UserRecord, policy: Policies, req: PrimaryAuthRequest, flow: AuthnInput['flow'], now: EpochMs): AuthnInput => {
+    const lock = effectiveLockout(user, policy.password.lockout, now)
+    return {
+      user: { ...user, failedAttempts: lock.failedAttempts },
+      flow,
+      policy,
+      options: {
+        warnBeforePasswordExpired: req.options?.warnBeforePasswordExpired ?? false,
+        multiOptionalFactorEnroll: req.options?.multiOptionalFactorEnroll ?? false,
+      },
+      relayState: req.relayState ?? null,
+      now,
+      lifetimeMs: settings.stateTokenLifetimeMs,
+      sessionLifetimeMs: settings.sessionTokenLifetimeMs,
+      lockedOut: lock.lockedOut,
+    }
+  }
+
+  const notFoundAsUnknown = (e: StoreError): TE.TaskEither<StepError, UserRecord | null> =>
+    e._tag === 'NotFound' ? TE.right(null) : TE.left(fromStore(e))
+
+  const byPassword = (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> => {
+    const now = deps.clock.now()
+    const authFailed = () => failed(failure('E0000004'))
+    return pipe(
+      deps.users.findByLogin(req.username),
+      TE.orElse(notFoundAsUnknown),
+      TE.chain((user) => {
+        const hash = user?.credentials.passwordHash ?? null
+        const verify = pipe(
+          hash === null ? dummyHash() : TE.right<StepError, string>(hash),
+          TE.chain((h) => pipe(deps.hasher.verify(h, req.password), TE.mapLeft(hasherFailed))),
+          TE.map((ok) => ok && hash !== null),
+        )
+        if (user === null)
+          return pipe(
+            verify,
+            TE.chainFirst(() => TE.fromTask(audit('authenticate.unknownUser', null, null, now))),
+            TE.chain(() => TE.left(authFailed())),
+          )
+        if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return pipe(verify, TE.chain(() => TE.left(authFailed())))
+        return pipe(
+          TE.Do,
+          TE.bind('policy', () => pipe(deps.policies.forUser(user, call.context), TE.mapLeft(fromStore))),
+          TE.bind('ok', () => verify),
+          TE.chain(({ policy, ok }) => {
+            const sessionToken = mint.sessionToken()
+            const event: AuthnEvent = ok
+              ? { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+              : { type: 'primary.rejected', now }
+            return startTransaction('authenticate', inputFor(user, policy, req, 'PASSWORD', now), event, sessionToken, call)
+          }),
+        )
+      }),
+    )
+  }
+
+  const byActivationToken = (req: PrimaryAuthRequest & { token: string }, call: Call): TE.TaskEither<StepError, AuthnReply> => {
+    const now = deps.clock.now()
+    return pipe(
+      deps.users.findByActivationToken(hashToken(req.token)),
+      TE.mapLeft((e): StepError => (e._tag === 'NotFound' ? failed(failure('E0000004')) : fromStore(e))),
+      TE.bindTo('user'),
+      TE.bind('policy', ({ user }) => pipe(deps.policies.forUser(user, call.context), TE.mapLeft(fromStore))),
+      TE.chain(({ user, policy }) => {
+        const sessionToken = mint.sessionToken()
+        const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+        return startTransaction('activate', inputFor(user, policy, req, 'ACTIVATION', now), event, sessionToken, call)
+      }),
+    )
+  }
+
+  const authenticate = (body: unknown, call: Call): Result =>
+    pipe(
+      decodeBody(PrimaryAuthRequest, 'authRequest')(body),
+      E.fold(
+        (e) => finish('authenticate', TE.left(e)),
+        (req) => {
+          const hasCredentials = req.username !== undefined || req.password !== undefined || req.token !== undefined
+          if (req.stateToken !== undefined && !hasCredentials) return getState({ stateToken: req.stateToken }, call)
+          if (req.stateToken !== undefined)
+            // Step-up (§4.2) needs an UNAUTHENTICATED transaction, which only step-up creates.
+            return finish(
+              'authenticate',
+              step('authenticate', req.stateToken, 'primary.verified', call, () => TE.left(failed(failure('E0000079'))), null),
+            )
+          if (req.audience !== undefined)
+            return finish(
+              'authenticate',
+              TE.left(failed(failure('E0000001', [`Invalid or unknown audience '${req.audience}'.`], 'authRequest'))),
+            )
+          if (req.token !== undefined) return finish('activate', byActivationToken({ ...req, token: req.token }, call))
+          if (req.username !== undefined && req.password !== undefined && req.username !== '')
+            return finish('authenticate', byPassword({ ...req, username: req.username, password: req.password }, call))
+          const causes = [
+            ...(req.username === undefined || req.username === '' ? ['username: The field cannot be left blank'] : []),
+            ...(req.password === undefined ? ['password: The field cannot be left blank'] : []),
+          ]
+          return finish('authenticate', TE.left(failed(failure('E0000001', causes, 'authRequest'))))
+        },
+      ),
+    )
+
+  // ---------------------------------------------------------------------------------------------
+  // Password change and reset: the plaintext stays here; the machine gets its features and hash.
+
+  const loadUser = (id: UserId) => pipe(deps.users.findById(id), TE.mapLeft(fromStore))
+
+  /** Whether `plain` matches the current password or one of the last `historyCount - 1` earlier ones. */
+  const reusesHistory = (user: UserRecord, plain: string, historyCount: number): TE.TaskEither<StepError, boolean> => {
+    if (historyCount <= 0) return TE.right(false)
+    const hashes = [user.credentials.passwordHash, ...user.credentials.passwordHistory.slice(0, historyCount - 1)].filter(
+      (h): h is string => h !== null,
+    )
+    return pipe(
+      TE.sequenceSeqArray(hashes.map((h) => pipe(deps.hasher.verify(h, plain), TE.mapLeft(hasherFailed)))),
+      TE.map((matches) => matches.some(Boolean)),
+    )
+  }
+
+  interface NewPasswordFacts {
+    readonly candidate: PasswordCandidate
+    readonly newPasswordHash: string | null
+  }
+
+  const newPasswordFacts = (record: TransactionRecord, user: UserRecord, plain: string): TE.TaskEither<StepError, NewPasswordFacts> => {
+    const policy = record.context.policy.password
+    return pipe(
+      reusesHistory(user, plain, policy.age.historyCount),
+      TE.map((reuses) => passwordFeatures(plain, { login: user.profile.login, firstName: user.profile.firstName, lastName: user.profile.lastName }, reuses)),
+      TE.chain((candidate) =>
+        meetsPasswordPolicy(policy, candidate)
+          ? pipe(
+              deps.hasher.hash(plain),
+              TE.mapLeft(hasherFailed),
+              TE.map((h) => ({ candidate, newPasswordHash: h as string | null })),
+            )
+          : TE.right({ candidate, newPasswordHash: null as string | null }),
+      ),
+    )
+  }
+
+  const changePassword = (body: unknown, call: Call): Result =>
+    finish(
+      'changePassword',
+      pipe(
+        TE.fromEither(decodeBody(ChangePasswordRequest, 'changePasswordRequest')(body)),
+        TE.chain((req) => {
+          const sessionToken = mint.sessionToken()
+          return step(
+            'changePassword',
+            req.stateToken,
+            'password.change',
+            call,
+            ({ record, now }) =>
+              pipe(
+                loadUser(record.context.userId),
+                TE.chain((user) =>
+                  pipe(
+                    user.credentials.passwordHash === null
+                      ? TE.right(false)
+                      : pipe(deps.hasher.verify(user.credentials.passwordHash, req.oldPassword), TE.mapLeft(hasherFailed)),
+                    TE.chain((oldOk): TE.TaskEither<StepError, NewPasswordFacts & { readonly oldOk: boolean }> =>
+                      oldOk
+                        ? pipe(
+                            newPasswordFacts(record, user, req.newPassword),
+                            TE.map((facts) => ({ oldOk, ...facts })),
+                          )
+                        : TE.right({
+                            oldOk,
+                            candidate: passwordFeatures('', { login: '', firstName: '', lastName: '' }, false),
+                            newPasswordHash: null,
+                          }),
+                    ),
+                  ),
+                ),
+                TE.map(
+                  ({ oldOk, candidate, newPasswordHash }): AuthnEvent => ({
+                    type: 'password.change',
+                    now,
+                    oldPasswordValid: oldOk,
+                    candidate,
+                    newPasswordHash,
+                    revokeSessions: req.revokeSessions ?? false,
+                    sessionTokenHash: hashToken(sessionToken),
+                  }),
+                ),
+              ),
+            sessionToken,
+          )
+        }),
+      ),
+    )
+
+  const resetPassword = (body: unknown, call: Call): Result =>
+    finish(
+      'resetPassword',
+      pipe(
+        TE.fromEither(decodeBody(ResetPasswordRequest, 'resetPasswordRequest')(body)),
+        TE.chain((req) => {
+          const sessionToken = mint.sessionToken()
+          return step(
+            'resetPassword',
+            req.stateToken,
+            'password.reset',
+            call,
+            ({ record, now }) =>
+              pipe(
+                loadUser(record.context.userId),
+                TE.chain((user) => newPasswordFacts(record, user, req.newPassword)),
+                TE.map(
+                  ({ candidate, newPasswordHash }): AuthnEvent => ({
+                    type: 'password.reset',
+                    now,
+                    candidate,
+                    newPasswordHash,
+                    revokeSessions: req.revokeSessions ?? false,
+                    sessionTokenHash: hashToken(sessionToken),
+                  }),
+                ),
+              ),
+            sessionToken,
+          )
+        }),
+      ),
+    )
+
+  const skip = (body: unknown, call: Call): Result =>
+    finish(
+      'skip',
+      pipe(
+        TE.fromEither(decodeBody(StateTokenRequest, 'stateTokenRequest')(body)),
+        TE.chain(({ stateToken }) => {
+          const sessionToken = mint.sessionToken()
+          return step(
+            'skip',
+            stateToken,
+            'transaction.skip',
+            call,
+            ({ now }) => TE.right({ type: 'transaction.skip', now, sessionTokenHash: hashToken(sessionToken) }),
+            sessionToken,
+          )
+        }),
+      ),
+    )
+
+  const cancel = (body: unknown, call: Call): Result<{ readonly relayState: string }> =>
+    finish(
+      'cancel',
+      pipe(
+        TE.fromEither(decodeBody(StateTokenRequest, 'stateTokenRequest')(body)),
+        TE.chain(({ stateToken }) =>
+          pipe(
+            step('cancel', stateToken, 'transaction.cancel', call, ({ now }) => TE.right({ type: 'transaction.cancel', now }), null),
+            TE.map((r) => ({ status: 200, body: { relayState: typeof r.body['relayState'] === 'string' ? r.body['relayState'] : '' } })),
+          ),
+        ),
+      ),
+    )
+
+  const redeemSessionToken = (body: unknown, _call: Call): Result<RedeemedSession> =>
+    finish(
+      'redeemSessionToken',
+      pipe(
+        TE.fromEither(decodeBody(SessionTokenRequest, 'sessionRequest')(body)),
+        TE.chain(({ sessionToken }) =>
+          pipe(
+            deps.transactions.consumeToken(hashToken(sessionToken), 'session', deps.clock.now()),
+            TE.mapLeft((e): StepError => (e._tag === 'NotFound' || e._tag === 'AlreadyConsumed' ? failed(failure('E0000004')) : fromStore(e))),
+          ),
+        ),
+        TE.map((t) => ({ status: 200, body: { userId: t.userId, transactionId: t.transactionId } })),
+      ),
+    )
+
+  const readLog = (stateToken: string) =>
+    pipe(
+      deps.transactions.load(hashToken(stateToken), 0),
+      TE.bindTo('record'),
+      TE.bind('log', ({ record }) => deps.transactions.readLog(record.id)),
+      TE.mapLeft((e) => errorReply(storeFailure(e).failure)),
+    )
+
+  return {
+    authenticate,
+    getState,
+    changePassword,
+    resetPassword,
+    skip,
+    previous: simpleStep('previous', 'transaction.previous'),
+    cancel,
+    redeemSessionToken,
+    readLog,
+  }
+}
+

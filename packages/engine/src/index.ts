@@ -1,0 +1,21 @@
+export { createAuthn, DEFAULT_SETTINGS } from './authn.js'
+export type {
+  Authn,
+  AuthnDeps,
+  AuthnReply,
+  AuthnSettings,
+  Call,
+  ErrorReply,
+  RedeemedSession,
+  Reply,
+  Result,
+} from './authn.js'
+export {
+  ARGON2ID_OWASP,
+  createArgon2Hasher,
+  createMemoryAuditSink,
+  cryptoRandom,
+  hashToken,
+  systemClock,
+  tokens,
+} from './defaults.js'

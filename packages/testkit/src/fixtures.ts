@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import {
+  DEFAULT_POLICIES,
+  asUserId,
+  type Clock,
+  type Hasher,
+  type Policies,
+  type Random,
+  type RequestContext,
+  type UserRecord,
+} from '@authn-machine/core'
+
+/** A fast, deterministic stand-in for argon2id in tests and benchmarks. Not for production. */
+export const createTrivialHasher = (): Hasher => ({
+  hash: (plain) => TE.right(`$trivial$${createHash('sha256').update(plain).digest('base64url')}`),
+  verify: (hash, plain) => TE.right(hash === `$trivial$${createHash('sha256').update(plain).digest('base64url')}`),
+})
+
+/** A clock that moves only when told to. */
+export interface ManualClock extends Clock {
+  readonly advance: (ms: number) => void
+  readonly set: (ms: number) => void
+}
+export const createManualClock = (start = Date.UTC(2026, 0, 1)): ManualClock => {
+  let now = start
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms
+    },
+    set: (ms) => {
+      now = ms
+    },
+  }
+}
+
+/** Reproducible bytes from a seed (SHA-256 in counter mode), for determinism checks only. */
+export const createSeededRandom = (seed: number | string): Random => {
+  let counter = 0
+  return {
+    bytes: (n) => {
+      const out = new Uint8Array(n)
+      let filled = 0
+      while (filled < n) {
+        const block = createHash('sha256').update(`${seed}:${counter++}`).digest()
+        out.set(block.subarray(0, Math.min(block.length, n - filled)), filled)
+        filled += block.length
+      }
+      return out
+    },
+  }
+}
+
+export const PUBLIC_CONTEXT: RequestContext = { ip: '127.0.0.1', userAgent: 'authn-machine-testkit', deviceToken: null, trusted: false }
+
+export interface UserSpec {
+  readonly id?: string
+  readonly login: string
+  readonly passwordHash: string | null
+  readonly passwordChangedAt?: number | null
+  readonly status?: UserRecord['status']
+  readonly firstName?: string
+  readonly lastName?: string
+  readonly activationTokenHash?: string | null
+  readonly factors?: UserRecord['factors']
+}
+
+/** A valid user record with sensible defaults. */
+export const makeUser = (spec: UserSpec): UserRecord => ({
+  schemaVersion: 1,
+  id: asUserId(spec.id ?? `00u${createHash('sha256').update(spec.login).digest('hex').slice(0, 17)}`),
+  status: spec.status ?? 'ACTIVE',
+  profile: {
+    login: spec.login,
+    firstName: spec.firstName ?? 'Dade',
+    lastName: spec.lastName ?? 'Murphy',
+    locale: 'en_US',
+    timeZone: 'America/Los_Angeles',
+  },
+  credentials: {
+    passwordHash: spec.passwordHash,
+    passwordChangedAt: spec.passwordChangedAt === undefined ? Date.UTC(2025, 11, 1) : spec.passwordChangedAt,
+    passwordHistory: [],
+    recoveryQuestion: null,
+  },
+  failedAttempts: 0,
+  lockedAt: null,
+  activationTokenHash: (spec.activationTokenHash ?? null) as UserRecord['activationTokenHash'],
+  factors: spec.factors ?? [],
+})
+
+/** Policies with a few fields replaced. */
+export const policiesWith = (o: {
+  readonly maxAttempts?: number
+  readonly autoUnlockMinutes?: number
+  readonly showLockoutFailures?: boolean
+  readonly maxAgeDays?: number
+  readonly expireWarnDays?: number
+  readonly minAgeMinutes?: number
+  readonly historyCount?: number
+}): Policies => ({
+  ...DEFAULT_POLICIES,
+  password: {
+    ...DEFAULT_POLICIES.password,
+    age: {
+      maxAgeDays: o.maxAgeDays ?? DEFAULT_POLICIES.password.age.maxAgeDays,
+      expireWarnDays: o.expireWarnDays ?? DEFAULT_POLICIES.password.age.expireWarnDays,
+      minAgeMinutes: o.minAgeMinutes ?? DEFAULT_POLICIES.password.age.minAgeMinutes,
+      historyCount: o.historyCount ?? DEFAULT_POLICIES.password.age.historyCount,
+    },
+    lockout: {
+      maxAttempts: o.maxAttempts ?? DEFAULT_POLICIES.password.lockout.maxAttempts,
+      autoUnlockMinutes: o.autoUnlockMinutes ?? DEFAULT_POLICIES.password.lockout.autoUnlockMinutes,
+      showLockoutFailures: o.showLockoutFailures ?? DEFAULT_POLICIES.password.lockout.showLockoutFailures,
+    },
+  },
+})
