@@ -74,12 +74,14 @@ export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
       ),
     setPassword: (id, p) =>
       update(id, (u) => {
-        if (u.credentials.passwordHash === p.passwordHash) return u
+        const status = u.status === 'PASSWORD_EXPIRED' ? 'ACTIVE' : u.status
+        // Applying the same change twice (same hash, same time) is a no-op: effects are idempotent.
+        if (u.credentials.passwordHash === p.passwordHash && u.credentials.passwordChangedAt === p.changedAt) return { ...u, status }
         const keep = Math.max(0, p.historyCount - 1)
         const history = u.credentials.passwordHash === null ? u.credentials.passwordHistory : [u.credentials.passwordHash, ...u.credentials.passwordHistory]
         return {
           ...u,
-          status: u.status === 'PASSWORD_EXPIRED' ? 'ACTIVE' : u.status,
+          status,
           credentials: {
             ...u.credentials,
             passwordHash: p.passwordHash,

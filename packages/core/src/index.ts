@@ -80,3 +80,4 @@ export { renderTransaction, maskEmail, maskPhone } from './view/render.js'
 export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'
 // Ports
 export * from './ports/index.js'
+export { OrgSeed, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, policiesFromSeed } from './codecs/org-seed.js'

@@ -19,3 +19,5 @@ export {
   systemClock,
   tokens,
 } from './defaults.js'
+export { seedOrg } from './seed.js'
+export type { LoadedOrg, SeedError } from './seed.js'

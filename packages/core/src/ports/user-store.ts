@@ -33,7 +33,10 @@ export interface UserStore {
   readonly recordFailedAttempt: (id: UserId, policy: LockoutPolicy, now: EpochMs) => TaskEither<StoreError, LockoutState>
   /** Clears the failure counter and any lock. */
   readonly resetFailedAttempts: (id: UserId) => TaskEither<StoreError, LockoutState>
-  /** Replaces the password; the old hash joins the history; PASSWORD_EXPIRED becomes ACTIVE. Idempotent. */
+  /**
+   * Replaces the password; the old hash joins the history; PASSWORD_EXPIRED becomes ACTIVE.
+   * Idempotent: applying the same `{ passwordHash, changedAt }` again changes nothing.
+   */
   readonly setPassword: (id: UserId, password: NewPassword) => TaskEither<StoreError, UserRecord>
   /** STAGED or PROVISIONED becomes ACTIVE and the activation token is cleared. Idempotent. */
   readonly activate: (id: UserId) => TaskEither<StoreError, UserRecord>

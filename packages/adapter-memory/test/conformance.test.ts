@@ -1,0 +1,20 @@
+import { describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { createMemoryTransactionStore, createMemoryUserStore, type MemoryTransactionInternals, type MemoryUserInternals } from '../src/index.js'
+
+describeTransactionStore('memory', {
+  make: () => Promise.resolve(createMemoryTransactionStore()),
+  corrupt: (store, id) => {
+    const s = store as unknown as MemoryTransactionInternals
+    s.putRawTransaction(id, { ...(s.rawTransaction(id) as object), version: 'not a number' })
+    return Promise.resolve()
+  },
+})
+
+describeUserStore('memory', {
+  make: () => Promise.resolve(createMemoryUserStore()),
+  corrupt: (store, id) => {
+    const s = store as unknown as MemoryUserInternals
+    s.putRawUser(id, { ...(s.rawUser(id) as object), status: 'NOT_A_STATUS' })
+    return Promise.resolve()
+  },
+})

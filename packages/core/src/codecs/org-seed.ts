@@ -1,0 +1,100 @@
+import * as t from 'io-ts'
+import {
+  EnrollmentPolicy,
+  LockoutPolicy,
+  PasswordAge,
+  PasswordComplexity,
+  SignOnPolicy,
+  type Policies,
+} from '../model/policy.js'
+import { FactorProvider, FactorType } from '../model/status.js'
+
+/**
+ * An organisation described as data: users with plaintext passwords (hashed on load) and policies.
+ * The reference server's `--seed FILE` and the conformance harness read the same format
+ * (docs/seed-format.md). Every policy part is optional and falls back to DEFAULT_POLICIES.
+ */
+export const SeedFactor = t.intersection(
+  [
+    t.type({ factorType: FactorType, provider: FactorProvider }),
+    t.partial({
+      id: t.string,
+      status: t.keyof({ ACTIVE: null, PENDING_ACTIVATION: null }),
+      /** Shared secret (TOTP/HOTP, base32), if the factor has one. */
+      secret: t.string,
+      phoneNumber: t.string,
+      email: t.string,
+      credentialId: t.string,
+      question: t.string,
+      answer: t.string,
+    }),
+  ],
+  'SeedFactor',
+)
+export type SeedFactor = t.TypeOf<typeof SeedFactor>
+
+export const SeedUser = t.intersection(
+  [
+    t.type({ login: t.string, firstName: t.string, lastName: t.string }),
+    t.partial({
+      id: t.string,
+      /** Plaintext; hashed when the seed is loaded. Omit for a STAGED user activated by token. */
+      password: t.string,
+      status: t.keyof({ ACTIVE: null, LOCKED_OUT: null, PASSWORD_EXPIRED: null, STAGED: null }),
+      /** ISO date of the last password change (drives expiry and warn); default: load time. */
+      passwordChanged: t.string,
+      /** Plaintext activation token for a STAGED user (hashed on load). */
+      activationToken: t.string,
+      email: t.string,
+      mobilePhone: t.string,
+      locale: t.string,
+      timeZone: t.string,
+      recoveryQuestion: t.type({ question: t.string, answer: t.string }),
+      factors: t.readonlyArray(SeedFactor),
+    }),
+  ],
+  'SeedUser',
+)
+export type SeedUser = t.TypeOf<typeof SeedUser>
+
+export const SeedRecoveryPolicy = t.partial(
+  {
+    channels: t.partial({ email: t.boolean, sms: t.boolean, call: t.boolean }),
+    recoveryTokenLifetimeMinutes: t.number,
+    selfServiceUnlock: t.boolean,
+    selfServicePasswordReset: t.boolean,
+  },
+  'SeedRecoveryPolicy',
+)
+
+export const SeedPolicies = t.partial(
+  {
+    password: t.partial({
+      complexity: t.partial(PasswordComplexity.props),
+      age: t.partial(PasswordAge.props),
+      lockout: t.partial(LockoutPolicy.props),
+    }),
+    signOn: t.partial(SignOnPolicy.props),
+    enrollment: EnrollmentPolicy,
+    recovery: SeedRecoveryPolicy,
+  },
+  'SeedPolicies',
+)
+export type SeedPolicies = t.TypeOf<typeof SeedPolicies>
+
+export const OrgSeed = t.intersection(
+  [t.type({ users: t.readonlyArray(SeedUser) }), t.partial({ policies: SeedPolicies })],
+  'OrgSeed',
+)
+export type OrgSeed = t.TypeOf<typeof OrgSeed>
+
+/** Pure: the seed's policies over DEFAULT_POLICIES. */
+export const policiesFromSeed = (seed: SeedPolicies | undefined, defaults: Policies): Policies => ({
+  password: {
+    complexity: { ...defaults.password.complexity, ...seed?.password?.complexity },
+    age: { ...defaults.password.age, ...seed?.password?.age },
+    lockout: { ...defaults.password.lockout, ...seed?.password?.lockout },
+  },
+  signOn: { ...defaults.signOn, ...seed?.signOn },
+  enrollment: seed?.enrollment ?? defaults.enrollment,
+})

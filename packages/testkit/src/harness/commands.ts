@@ -1,0 +1,386 @@
+import fc from 'fast-check'
+import type { Driver, WireResponse } from './driver.js'
+import { err, type Model, type ModelStatus, type ModelUser, type Prediction } from './model.js'
+
+/** One request and its answer, kept so a failure can show the shrunk sequence on the wire. */
+export interface Exchange {
+  readonly operation: string
+  readonly request: unknown
+  readonly response: WireResponse
+}
+
+/** The system under test as the commands see it. */
+export interface Real {
+  readonly driver: Driver
+  readonly exchanges: Exchange[]
+  /** `(state before, operation)` pairs seen, for coverage. */
+  readonly coverage: Map<string, number>
+  readonly controlsClock: boolean
+}
+
+/** A broken invariant or a wrong answer. The message names the invariant. */
+export class ConformanceError extends Error {
+  constructor(
+    readonly invariant: string,
+    detail: string,
+  ) {
+    super(`${invariant}: ${detail}`)
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
+
+const cover = (real: Real, state: string, operation: string) =>
+  real.coverage.set(`${state} × ${operation}`, (real.coverage.get(`${state} × ${operation}`) ?? 0) + 1)
+
+const send = async (real: Real, operation: keyof Omit<Driver, 'advanceClock'>, request: unknown): Promise<WireResponse> => {
+  const response = await real.driver[operation](request)
+  real.exchanges.push({ operation, request, response })
+  if (response.status >= 500) throw new ConformanceError('never a 5xx for client input', `${operation} answered ${response.status}`)
+  return response
+}
+
+/** Compares an answer with the model's prediction; throws a ConformanceError on any difference. */
+const expectAnswer = (model: Model, real: Real, what: string, p: Prediction, r: WireResponse): void => {
+  const body = isObject(r.body) ? r.body : {}
+  const got = JSON.stringify({ status: r.status, body: r.body })
+  if (p.kind === 'error') {
+    if (r.status !== p.status || body['errorCode'] !== p.errorCode)
+      throw new ConformanceError('answers match the spec', `${what}: expected ${p.status} ${p.errorCode}, got ${got}`)
+    for (const k of ['errorSummary', 'errorLink', 'errorId', 'errorCauses'])
+      if (!(k in body)) throw new ConformanceError('Okta error shape', `${what}: missing ${k} in ${got}`)
+    return
+  }
+  if (r.status !== 200) throw new ConformanceError('answers match the spec', `${what}: expected 200, got ${got}`)
+  if (p.kind === 'cancelled' || p.kind === 'session') return
+  if (body['status'] !== p.status)
+    throw new ConformanceError('answers match the spec', `${what}: expected status ${p.status}, got ${got}`)
+  const hasState = typeof body['stateToken'] === 'string'
+  if (p.status === 'SUCCESS' || p.status === 'LOCKED_OUT') {
+    if (hasState) throw new ConformanceError('finished transactions hand out no state token', `${what}: ${got}`)
+  } else if (!hasState) throw new ConformanceError('live transactions carry a state token', `${what}: ${got}`)
+  if (p.status === 'SUCCESS' && typeof body['sessionToken'] !== 'string')
+    throw new ConformanceError('SUCCESS carries a one-time session token', `${what}: ${got}`)
+  if (real.controlsClock && p.expiresAt !== null && body['expiresAt'] !== new Date(p.expiresAt).toISOString())
+    throw new ConformanceError('sliding expiry', `${what}: expected expiresAt ${new Date(p.expiresAt).toISOString()}, got ${got}`)
+}
+
+const stateOf = (model: Model, index: number): [ReturnType<typeof pick>, string] => {
+  const tx = pick(model, index)
+  return [tx, tx === undefined ? 'NONE' : model.live(tx) ? tx.status : 'DEAD']
+}
+const pick = (model: Model, index: number) =>
+  model.transactions.length === 0 ? undefined : model.transactions[index % model.transactions.length]
+
+const staleToken = '00thisStateTokenWasNeverIssuedByAnyone0000'
+
+// -------------------------------------------------------------------------------------------------
+
+type PasswordChoice = 'correct' | 'wrong' | 'previous'
+
+/** `POST /api/v1/authn` with a username and password. */
+export class SignIn implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly userIndex: number,
+    readonly choice: PasswordChoice,
+    readonly warn: boolean,
+    readonly upperCaseLogin: boolean,
+  ) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    const u = model.users[this.userIndex % model.users.length]
+    if (u === undefined) return
+    const password =
+      this.choice === 'correct' ? (u.password ?? 'no-password-at-all') : this.choice === 'previous' ? (u.history[0] ?? 'Wrong-Pa55word') : 'Wrong-Pa55word'
+    const ok = u.password !== null && password === u.password
+    const login = this.upperCaseLogin ? u.login.toUpperCase() : u.login
+    const req = { username: login, password, options: { warnBeforePasswordExpired: this.warn } }
+    cover(real, 'NEW', `authenticate(${ok ? 'correct' : 'wrong'})`)
+    const p = predictPrimary(model, u, ok, this.warn)
+    const r = await send(real, 'authenticate', req)
+    expectAnswer(model, real, this.toString(), p.prediction, r)
+    if (p.prediction.kind === 'transaction' && p.prediction.status === 'SUCCESS' && !ok)
+      throw new ConformanceError('no SUCCESS without a verified password', this.toString())
+    p.commit(r)
+  }
+  toString = () => `SignIn(user#${this.userIndex}, ${this.choice}, warn=${this.warn}${this.upperCaseLogin ? ', LOGIN' : ''})`
+}
+
+/**
+ * The model's prediction for a primary authentication, and what to record once the real answer
+ * (which carries the fresh tokens) is known.
+ */
+const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, viaActivation = false) => {
+  const keep = (prediction: Prediction, commit: (r: WireResponse) => void = () => {}) => ({ prediction, commit })
+  if (!viaActivation && u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return keep(err(401, 'E0000004'))
+  if (model.isLocked(u)) return keep(model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
+  if (!ok) {
+    if (u.lockedAt !== null) {
+      u.lockedAt = null
+      u.failedAttempts = 0
+    }
+    u.failedAttempts += 1
+    const locks = model.policy.maxAttempts > 0 && u.failedAttempts >= model.policy.maxAttempts
+    if (locks) u.lockedAt = model.now
+    return keep(locks && model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
+  }
+  if (model.policy.signOnDenied) return keep(err(401, 'E0000004'))
+  u.failedAttempts = 0
+  u.lockedAt = null
+  const start = { changedAtAtStart: u.passwordChangedAt, adminExpiredAtStart: u.status === 'PASSWORD_EXPIRED', warnOption: warn }
+  const status: ModelStatus =
+    viaActivation && u.password === null ? 'PASSWORD_RESET' : model.route({ ...start, passwordChanged: false, warnHandled: false }, u)
+  if (viaActivation && status !== 'PASSWORD_RESET') {
+    u.status = 'ACTIVE'
+    u.activationToken = null
+  }
+  const expiresAt = status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : model.now + model.options.stateTokenLifetimeMs
+  return keep({ kind: 'transaction', status, expiresAt }, (r) => {
+    const body = isObject(r.body) ? r.body : {}
+    // A transaction that finished at once hands out no state token: nothing for a client to reuse.
+    const stateToken = str(body['stateToken'])
+    if (stateToken !== undefined) model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart)
+    if (status === 'SUCCESS') model.issueSession(str(body['sessionToken']) ?? '')
+  })
+}
+
+/** `POST /api/v1/authn` with an activation token (spec §4.1, §10.1 rows 1–2). */
+export class Activate implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly userIndex: number, readonly valid: boolean) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    const u = model.users[this.userIndex % model.users.length]
+    if (u === undefined) return
+    const token = this.valid && u.activationToken !== null ? u.activationToken : 'not-an-activation-token'
+    cover(real, 'NEW', `authenticate(token ${token === u.activationToken ? 'valid' : 'invalid'})`)
+    const usable = token === u.activationToken && u.status === 'STAGED'
+    const p = usable ? predictPrimary(model, u, true, false, true) : { prediction: err(401, 'E0000004'), commit: () => {} }
+    const r = await send(real, 'authenticate', { token })
+    expectAnswer(model, real, this.toString(), p.prediction, r)
+    p.commit(r)
+  }
+  toString = () => `Activate(user#${this.userIndex}, ${this.valid ? 'token' : 'bad token'})`
+}
+
+/** `POST /api/v1/authn` with an unknown username: indistinguishable from a wrong password. */
+export class SignInUnknown implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly login: string) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    cover(real, 'NEW', 'authenticate(unknown user)')
+    if (model.user(this.login) !== undefined) return
+    const r = await send(real, 'authenticate', { username: this.login, password: 'Whatever-1' })
+    expectAnswer(model, real, this.toString(), err(401, 'E0000004'), r)
+    if (isObject(r.body) && Array.isArray(r.body['errorCauses']) && r.body['errorCauses'].length !== 0)
+      throw new ConformanceError('no user enumeration', `${this.toString()}: causes ${JSON.stringify(r.body)}`)
+  }
+  toString = () => `SignInUnknown(${JSON.stringify(this.login)})`
+}
+
+/** Operations on an existing transaction that take only `{ stateToken }`. */
+export class OnTransaction implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly txIndex: number,
+    readonly operation: 'getState' | 'skip' | 'previous' | 'cancel',
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const [tx, state] = stateOf(model, this.txIndex)
+    if (tx === undefined) return
+    cover(real, state, this.operation)
+    let p: Prediction
+    if (!model.live(tx)) p = err(401, 'E0000011')
+    else if (this.operation === 'getState') {
+      model.touch(tx)
+      p = { kind: 'transaction', status: tx.status, expiresAt: tx.expiresAt }
+    } else if (this.operation === 'cancel') {
+      tx.dead = true
+      p = { kind: 'cancelled' }
+    } else if (this.operation === 'skip' && tx.status === 'PASSWORD_WARN') {
+      const u = model.user(tx.login)
+      if (u === undefined) throw new Error('model: unknown user')
+      tx.warnHandled = true
+      model.touch(tx)
+      tx.status = model.route(tx, u)
+      p = { kind: 'transaction', status: tx.status, expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt }
+      if (tx.status === 'SUCCESS') tx.dead = true
+    } else p = err(403, 'E0000079')
+    const r = await send(real, this.operation === 'getState' ? 'authenticate' : this.operation, { stateToken: tx.stateToken })
+    expectAnswer(model, real, this.toString(), p, r)
+    if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+  }
+  toString = () => `${this.operation}(tx#${this.txIndex})`
+}
+
+type NewPasswordChoice = 'fresh' | 'weak' | 'current' | 'previous'
+
+const newPasswordFor = (model: Model, u: ModelUser, choice: NewPasswordChoice): string =>
+  choice === 'fresh' ? model.freshPassword() : choice === 'weak' ? 'ab' : choice === 'current' ? (u.password ?? 'ab') : (u.history[0] ?? model.freshPassword())
+
+/** `POST /api/v1/authn/credentials/change_password` (spec §4.5). */
+export class ChangePassword implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly txIndex: number,
+    readonly oldCorrect: boolean,
+    readonly choice: NewPasswordChoice,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const [tx, state] = stateOf(model, this.txIndex)
+    if (tx === undefined) return
+    const u = model.user(tx.login)
+    if (u === undefined) throw new Error('model: unknown user')
+    cover(real, state, 'changePassword')
+    const oldPassword = this.oldCorrect ? (u.password ?? 'none') : 'Not-The-0ld-One'
+    const newPassword = newPasswordFor(model, u, this.choice)
+    let p: Prediction
+    if (!model.live(tx)) p = err(401, 'E0000011')
+    else if (tx.status !== 'PASSWORD_WARN' && tx.status !== 'PASSWORD_EXPIRED') p = err(403, 'E0000079')
+    else {
+      model.touch(tx)
+      const minAge =
+        tx.status === 'PASSWORD_WARN' &&
+        model.policy.minAgeMinutes > 0 &&
+        tx.changedAtAtStart !== null &&
+        model.now < tx.changedAtAtStart + model.policy.minAgeMinutes * 60_000
+      if (!(u.password !== null && oldPassword === u.password)) p = err(403, 'E0000014')
+      else if (minAge) p = err(403, 'E0000080')
+      else if (!model.meetsComplexity(newPassword, u) || model.reuses(newPassword, u)) p = err(403, 'E0000080')
+      else {
+        model.setPassword(u, newPassword)
+        tx.passwordChanged = true
+        tx.changedAtAtStart = model.now
+        tx.status = model.route(tx, u)
+        if (tx.status === 'SUCCESS') tx.dead = true
+        p = { kind: 'transaction', status: tx.status, expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt }
+      }
+    }
+    const r = await send(real, 'changePassword', { stateToken: tx.stateToken, oldPassword, newPassword })
+    expectAnswer(model, real, this.toString(), p, r)
+    if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+  }
+  toString = () => `changePassword(tx#${this.txIndex}, old=${this.oldCorrect ? 'correct' : 'wrong'}, new=${this.choice})`
+}
+
+/** `POST /api/v1/authn/credentials/reset_password` (spec §4.18, activation flow). */
+export class ResetPassword implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly txIndex: number,
+    readonly choice: NewPasswordChoice,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const [tx, state] = stateOf(model, this.txIndex)
+    if (tx === undefined) return
+    const u = model.user(tx.login)
+    if (u === undefined) throw new Error('model: unknown user')
+    cover(real, state, 'resetPassword')
+    const newPassword = newPasswordFor(model, u, this.choice)
+    let p: Prediction
+    if (!model.live(tx)) p = err(401, 'E0000011')
+    else if (tx.status !== 'PASSWORD_RESET') p = err(403, 'E0000079')
+    else {
+      model.touch(tx)
+      if (!model.meetsComplexity(newPassword, u) || model.reuses(newPassword, u)) p = err(403, 'E0000080')
+      else {
+        model.setPassword(u, newPassword)
+        u.status = 'ACTIVE'
+        u.activationToken = null
+        tx.passwordChanged = true
+        tx.changedAtAtStart = model.now
+        tx.status = model.route(tx, u)
+        if (tx.status === 'SUCCESS') tx.dead = true
+        p = { kind: 'transaction', status: tx.status, expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt }
+      }
+    }
+    const r = await send(real, 'resetPassword', { stateToken: tx.stateToken, newPassword })
+    expectAnswer(model, real, this.toString(), p, r)
+    if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+  }
+  toString = () => `resetPassword(tx#${this.txIndex}, new=${this.choice})`
+}
+
+/** `POST /api/v1/sessions`: a session token is redeemed once, within its lifetime. */
+export class RedeemSession implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly index: number) {}
+  check = (model: Readonly<Model>) => model.sessions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const s = model.sessions[this.index % model.sessions.length]
+    if (s === undefined) return
+    cover(real, s.consumed ? 'SESSION(used)' : 'SESSION', 'redeemSessionToken')
+    const ok = !s.consumed && model.now < s.expiresAt
+    if (ok) s.consumed = true
+    const r = await send(real, 'redeemSessionToken', { sessionToken: s.token })
+    if (r.status === 200 && !ok) throw new ConformanceError('a session token is redeemed once', `${this.toString()}: ${JSON.stringify(r.body)}`)
+    expectAnswer(model, real, this.toString(), ok ? { kind: 'session' } : err(401, 'E0000004'), r)
+  }
+  toString = () => `redeemSessionToken(#${this.index})`
+}
+
+/** Any operation with a state token that was never issued. */
+export class UnknownToken implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly operation: 'authenticate' | 'skip' | 'previous' | 'cancel') {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    cover(real, 'UNKNOWN', this.operation)
+    const r = await send(real, this.operation, { stateToken: staleToken })
+    expectAnswer(model, real, this.toString(), err(401, 'E0000011'), r)
+  }
+  toString = () => `${this.operation}(unknown stateToken)`
+}
+
+/** Malformed bodies: an Okta 400, never an exception. */
+export class Malformed implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly operation: 'authenticate' | 'changePassword' | 'skip' | 'cancel',
+    readonly body: unknown,
+  ) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    cover(real, 'ANY', `${this.operation}(malformed)`)
+    const r = await send(real, this.operation, this.body)
+    const code = isObject(r.body) ? r.body['errorCode'] : undefined
+    if (r.status !== 400 || (code !== 'E0000001' && code !== 'E0000003'))
+      throw new ConformanceError('bad input gets an Okta 400', `${this.toString()}: got ${JSON.stringify(r)}`)
+  }
+  toString = () => `${this.operation}(malformed ${JSON.stringify(this.body)})`
+}
+
+/** Time passes (only where the driver controls the clock). */
+export class AdvanceClock implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly ms: number) {}
+  check = () => true
+  run(model: Model, real: Real): Promise<void> {
+    if (real.driver.advanceClock(this.ms)) model.now += this.ms
+    return Promise.resolve()
+  }
+  toString = () => `advanceClock(${this.ms} ms)`
+}
+
+const malformedBodies = fc.oneof(
+  fc.constantFrom<unknown>([], 'a string', 42, null, true),
+  fc.record({ username: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null)), password: fc.string({ maxLength: 8 }) }),
+  fc.record({ stateToken: fc.oneof(fc.integer(), fc.constant(''), fc.string({ minLength: 257, maxLength: 300 })) }),
+  fc.record({ username: fc.constant('x'), password: fc.string({ minLength: 257, maxLength: 300 }) }),
+)
+
+/** Every command the harness generates. Time-dependent ones only when the clock is controlled. */
+export const commandArbitraries = (userCount: number, controlsClock: boolean): Array<fc.Arbitrary<fc.AsyncCommand<Model, Real>>> => {
+  const userIndex = fc.nat({ max: Math.max(0, userCount - 1) })
+  const txIndex = fc.nat({ max: 50 })
+  return [
+    fc.tuple(userIndex, fc.constantFrom<PasswordChoice>('correct', 'correct', 'wrong', 'previous'), fc.boolean(), fc.boolean()).map(([u, c, w, up]) => new SignIn(u, c, w, up)),
+    fc.tuple(userIndex, fc.boolean()).map(([u, v]) => new Activate(u, v)),
+    fc.emailAddress().filter((l) => l.length < 200).map((l) => new SignInUnknown(`nobody.${l}`)),
+    fc.tuple(txIndex, fc.constantFrom('getState', 'skip', 'previous', 'cancel') as fc.Arbitrary<'getState' | 'skip' | 'previous' | 'cancel'>).map(([i, op]) => new OnTransaction(i, op)),
+    fc.tuple(txIndex, fc.boolean(), fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak', 'current', 'previous')).map(([i, o, c]) => new ChangePassword(i, o, c)),
+    fc.tuple(txIndex, fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak')).map(([i, c]) => new ResetPassword(i, c)),
+    fc.nat({ max: 20 }).map((i) => new RedeemSession(i)),
+    fc.constantFrom('authenticate', 'skip', 'previous', 'cancel' as const).map((op) => new UnknownToken(op)),
+    fc.tuple(fc.constantFrom('authenticate', 'changePassword', 'skip', 'cancel' as const), malformedBodies).map(([op, b]) => new Malformed(op, b)),
+    ...(controlsClock
+      ? [fc.constantFrom(1_000, 60_000, 299_000, 301_000, 30 * 60_000, 86_400_000, 5 * 86_400_000).map((ms) => new AdvanceClock(ms))]
+      : []),
+  ]
+}

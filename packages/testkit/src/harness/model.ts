@@ -1,0 +1,241 @@
+/**
+ * The reference model: a deliberately plain, independent restatement of the spec (Okta's classic
+ * authn API, spec §3, §4.1, §4.4, §4.5, §4.18–4.21, §9, §10) over an org seed. It never calls the
+ * xstate machine or the engine; it predicts what any conforming implementation must answer.
+ */
+import type { OrgSeed } from '@authn-machine/core'
+
+const MINUTE = 60_000
+const DAY = 86_400_000
+
+export interface ModelPolicies {
+  readonly minLength: number
+  readonly minLowerCase: number
+  readonly minUpperCase: number
+  readonly minNumber: number
+  readonly minSymbol: number
+  readonly excludeUsername: boolean
+  readonly excludeFirstName: boolean
+  readonly excludeLastName: boolean
+  readonly maxAgeDays: number
+  readonly expireWarnDays: number
+  readonly minAgeMinutes: number
+  readonly historyCount: number
+  readonly maxAttempts: number
+  readonly autoUnlockMinutes: number
+  readonly showLockoutFailures: boolean
+  readonly requireFactor: boolean
+  readonly signOnDenied: boolean
+  readonly requiredEnrollments: ReadonlyArray<string>
+}
+
+export interface ModelUser {
+  readonly login: string
+  readonly firstName: string
+  readonly lastName: string
+  status: 'ACTIVE' | 'PASSWORD_EXPIRED' | 'STAGED' | 'SUSPENDED'
+  /** Plaintext of the current password, or null. */
+  password: string | null
+  /** Earlier passwords, newest first. */
+  history: string[]
+  passwordChangedAt: number | null
+  failedAttempts: number
+  lockedAt: number | null
+  activationToken: string | null
+  readonly activeFactors: ReadonlyArray<string>
+}
+
+export type ModelStatus = 'PASSWORD_WARN' | 'PASSWORD_EXPIRED' | 'PASSWORD_RESET' | 'MFA_ENROLL' | 'MFA_REQUIRED' | 'SUCCESS'
+
+export interface ModelTransaction {
+  readonly stateToken: string
+  readonly login: string
+  status: ModelStatus
+  expiresAt: number
+  /** Facts copied when the transaction began (the spec's transaction is a snapshot). */
+  changedAtAtStart: number | null
+  adminExpiredAtStart: boolean
+  readonly warnOption: boolean
+  passwordChanged: boolean
+  warnHandled: boolean
+  dead: boolean
+}
+
+export interface ModelSession {
+  readonly token: string
+  readonly expiresAt: number
+  consumed: boolean
+}
+
+/** What the model predicts for one request. */
+export type Prediction =
+  | { readonly kind: 'error'; readonly status: number; readonly errorCode: string }
+  | { readonly kind: 'transaction'; readonly status: ModelStatus | 'LOCKED_OUT'; readonly expiresAt: number | null }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'session' }
+
+export const err = (status: number, errorCode: string): Prediction => ({ kind: 'error', status, errorCode })
+
+export interface ModelOptions {
+  readonly stateTokenLifetimeMs: number
+  readonly sessionTokenLifetimeMs: number
+}
+
+export class Model {
+  now: number
+  readonly users: ModelUser[]
+  readonly transactions: ModelTransaction[] = []
+  readonly sessions: ModelSession[] = []
+  readonly policy: ModelPolicies
+  passwordCounter = 0
+
+  constructor(
+    seed: OrgSeed,
+    start: number,
+    readonly options: ModelOptions,
+  ) {
+    this.now = start
+    const p = seed.policies
+    this.policy = {
+      minLength: p?.password?.complexity?.minLength ?? 8,
+      minLowerCase: p?.password?.complexity?.minLowerCase ?? 1,
+      minUpperCase: p?.password?.complexity?.minUpperCase ?? 1,
+      minNumber: p?.password?.complexity?.minNumber ?? 1,
+      minSymbol: p?.password?.complexity?.minSymbol ?? 0,
+      excludeUsername: p?.password?.complexity?.excludeUsername ?? true,
+      excludeFirstName: (p?.password?.complexity?.excludeAttributes ?? []).includes('firstName'),
+      excludeLastName: (p?.password?.complexity?.excludeAttributes ?? []).includes('lastName'),
+      maxAgeDays: p?.password?.age?.maxAgeDays ?? 0,
+      expireWarnDays: p?.password?.age?.expireWarnDays ?? 0,
+      minAgeMinutes: p?.password?.age?.minAgeMinutes ?? 0,
+      historyCount: p?.password?.age?.historyCount ?? 4,
+      maxAttempts: p?.password?.lockout?.maxAttempts ?? 10,
+      autoUnlockMinutes: p?.password?.lockout?.autoUnlockMinutes ?? 0,
+      showLockoutFailures: p?.password?.lockout?.showLockoutFailures ?? false,
+      requireFactor: p?.signOn?.requireFactor ?? false,
+      signOnDenied: p?.signOn?.access === 'DENY',
+      requiredEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'REQUIRED').map((f) => `${f.factorType}/${f.provider}`),
+    }
+    this.users = seed.users.map((u) => ({
+      login: u.login,
+      firstName: u.firstName,
+      lastName: u.lastName,
+      status: u.status === 'LOCKED_OUT' || u.status === undefined ? 'ACTIVE' : u.status,
+      password: u.password ?? null,
+      history: [],
+      passwordChangedAt: u.password === undefined ? null : u.passwordChanged === undefined ? start : Date.parse(u.passwordChanged),
+      failedAttempts: 0,
+      lockedAt: u.status === 'LOCKED_OUT' ? start : null,
+      activationToken: u.activationToken ?? null,
+      activeFactors: (u.factors ?? []).filter((f) => (f.status ?? 'ACTIVE') === 'ACTIVE').map((f) => `${f.factorType}/${f.provider}`),
+    }))
+  }
+
+  user(login: string): ModelUser | undefined {
+    return this.users.find((u) => u.login.toLowerCase() === login.toLowerCase())
+  }
+
+  // ------------------------------------------------------------------ rules, restated from the spec
+
+  isLocked(u: ModelUser): boolean {
+    if (u.lockedAt === null) return false
+    return this.policy.autoUnlockMinutes === 0 || this.now < u.lockedAt + this.policy.autoUnlockMinutes * MINUTE
+  }
+
+  expiryOf(changedAt: number | null): number | null {
+    return this.policy.maxAgeDays > 0 && changedAt !== null ? changedAt + this.policy.maxAgeDays * DAY : null
+  }
+
+  /** Spec §10.1 rows 6–10, after the primary credential (and any progress) is settled. */
+  route(tx: Pick<ModelTransaction, 'changedAtAtStart' | 'adminExpiredAtStart' | 'warnOption' | 'passwordChanged' | 'warnHandled'>, u: ModelUser): ModelStatus {
+    const active = u.activeFactors
+    if (this.policy.requireFactor && active.length > 0) return 'MFA_REQUIRED'
+    const expiry = this.expiryOf(tx.changedAtAtStart)
+    if (!tx.passwordChanged && (tx.adminExpiredAtStart || (expiry !== null && this.now >= expiry))) return 'PASSWORD_EXPIRED'
+    const missing = this.policy.requiredEnrollments.some((k) => !active.includes(k))
+    if (missing || (this.policy.requireFactor && active.length === 0)) return 'MFA_ENROLL'
+    if (
+      tx.warnOption &&
+      !tx.passwordChanged &&
+      !tx.warnHandled &&
+      expiry !== null &&
+      this.policy.expireWarnDays > 0 &&
+      this.now >= expiry - this.policy.expireWarnDays * DAY &&
+      this.now < expiry
+    )
+      return 'PASSWORD_WARN'
+    return 'SUCCESS'
+  }
+
+  meetsComplexity(password: string, u: ModelUser): boolean {
+    const chars = [...password]
+    const count = (re: RegExp) => chars.filter((c) => re.test(c)).length
+    const folded = password.toLowerCase()
+    const contains = (s: string) => s.length >= 3 && folded.includes(s.toLowerCase())
+    const parts = [u.login, ...u.login.split(/[.,\-_#@+]/)]
+    const p = this.policy
+    return (
+      chars.length >= p.minLength &&
+      count(/\p{Ll}/u) >= p.minLowerCase &&
+      count(/\p{Lu}/u) >= p.minUpperCase &&
+      count(/\p{Nd}/u) >= p.minNumber &&
+      count(/[\p{P}\p{S}]/u) >= p.minSymbol &&
+      !(p.excludeUsername && parts.some(contains)) &&
+      !(p.excludeFirstName && contains(u.firstName)) &&
+      !(p.excludeLastName && contains(u.lastName))
+    )
+  }
+
+  reuses(password: string, u: ModelUser): boolean {
+    if (this.policy.historyCount <= 0) return false
+    const recent = [u.password, ...u.history.slice(0, this.policy.historyCount - 1)]
+    return recent.includes(password)
+  }
+
+  /** A password that meets the policy, is new, and avoids the user's names. */
+  freshPassword(): string {
+    this.passwordCounter += 1
+    const p = this.policy
+    const blocks = Math.max(1, Math.ceil(p.minLength / 4), p.minLowerCase, p.minUpperCase, p.minNumber, p.minSymbol)
+    return `${'zQ7!'.repeat(blocks)}${this.passwordCounter}`
+  }
+
+  setPassword(u: ModelUser, password: string): void {
+    if (u.password !== null) u.history = [u.password, ...u.history].slice(0, Math.max(0, this.policy.historyCount - 1))
+    u.password = password
+    u.passwordChangedAt = this.now
+    if (u.status === 'PASSWORD_EXPIRED') u.status = 'ACTIVE'
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  live(tx: ModelTransaction | undefined): tx is ModelTransaction {
+    return tx !== undefined && !tx.dead && this.now < tx.expiresAt
+  }
+
+  touch(tx: ModelTransaction): void {
+    tx.expiresAt = this.now + this.options.stateTokenLifetimeMs
+  }
+
+  /** Records a transaction that reached `status` (SUCCESS transactions are finished at once). */
+  open(stateToken: string, u: ModelUser, status: ModelStatus, warnOption: boolean, changedAt: number | null, adminExpired: boolean): ModelTransaction {
+    const tx: ModelTransaction = {
+      stateToken,
+      login: u.login,
+      status,
+      expiresAt: this.now + this.options.stateTokenLifetimeMs,
+      changedAtAtStart: changedAt,
+      adminExpiredAtStart: adminExpired,
+      warnOption,
+      passwordChanged: false,
+      warnHandled: false,
+      dead: status === 'SUCCESS',
+    }
+    this.transactions.push(tx)
+    return tx
+  }
+
+  issueSession(token: string): void {
+    this.sessions.push({ token, expiresAt: this.now + this.options.sessionTokenLifetimeMs, consumed: false })
+  }
+}
