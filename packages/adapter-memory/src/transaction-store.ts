@@ -9,6 +9,7 @@ import {
   conflict,
   notFound,
   versionConflict,
+  type AuthnContext,
   type AuthnEvent,
   type StoreError,
   type TokenHash,
@@ -38,17 +39,17 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
     return raw === undefined ? E.left(notFound) : decodeStored(TransactionRecord)(raw)
   }
 
-  const entry = (record: TransactionRecord, event: AuthnEvent) =>
-    copy(LogEntry.encode({ transactionId: record.id, version: record.version, event }))
+  const entry = (record: TransactionRecord, event: AuthnEvent, start: AuthnContext | null) =>
+    copy(LogEntry.encode({ transactionId: record.id, version: record.version, event, start }))
 
   return {
-    create: (record, event) =>
+    create: (record, event, start) =>
       TE.fromIOEither(() => {
         if (byId.has(record.id) || idByHash.has(record.stateTokenHash)) return E.left(conflict('transaction'))
         if (record.version !== 1) return E.left(versionConflict(null))
         byId.set(record.id, copy(TransactionRecord.encode(record)))
         idByHash.set(record.stateTokenHash, record.id)
-        logs.set(record.id, [entry(record, event)])
+        logs.set(record.id, [entry(record, event, start)])
         return E.right(record)
       }),
     load: (hash, now) =>
@@ -68,7 +69,7 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
             if (current.version !== expected || record.version !== expected + 1) return E.left(versionConflict(current.version))
             if (current.stateTokenHash !== record.stateTokenHash) return E.left(conflict('stateTokenHash'))
             byId.set(record.id, copy(TransactionRecord.encode(record)))
-            logs.get(record.id)?.push(entry(record, event))
+            logs.get(record.id)?.push(entry(record, event, null))
             return E.right(record)
           }),
         ),

@@ -16,6 +16,7 @@ import {
   effectiveLockout,
   failure,
   httpStatusOf,
+  initialContext,
   meetsPasswordPolicy,
   passwordFeatures,
   precheck,
@@ -352,7 +353,7 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
       expiresAt: d.snapshot.context.expiresAt,
     }
     return pipe(
-      deps.transactions.create(record, event),
+      deps.transactions.create(record, event, initialContext(input)),
       TE.mapLeft(fromStore),
       TE.chain(() => runEffects(d.effects, input.policy, record.id, now)),
       TE.chainFirst(() => TE.fromTask(audit(`${op}.${d.state}`, record.id, userId, now))),

@@ -1,4 +1,4 @@
-export { describeTransactionStore, makeRecord, uniqueHash } from './transaction-store-suite.js'
+export { describeTransactionStore, makeRecord, uniqueHash, START as conformanceStartContext } from './transaction-store-suite.js'
 export type { TransactionStoreSuiteOptions } from './transaction-store-suite.js'
 export { describeUserStore } from './user-store-suite.js'
 export type { UserStoreSuiteOptions } from './user-store-suite.js'

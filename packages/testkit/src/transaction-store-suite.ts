@@ -7,6 +7,7 @@ import {
   asUserId,
   asVersion,
   initialContext,
+  type AuthnContext,
   type AuthnEvent,
   type IssuedToken,
   type TokenHash,
@@ -38,19 +39,22 @@ const uniqueId = (): TransactionId => asTransactionId(`txn${hex(++counter, 12)}t
 
 const read: AuthnEvent = { type: 'transaction.read', now: T0 }
 
+/** The context every conformance record starts from. */
+export const START: AuthnContext = initialContext({
+  user: makeUser({ login: 'conformance@example.com', passwordHash: '$trivial$x' }),
+  flow: 'PASSWORD',
+  policy: DEFAULT_POLICIES,
+  options: { warnBeforePasswordExpired: false, multiOptionalFactorEnroll: false },
+  relayState: null,
+  now: T0,
+  lifetimeMs: 300_000,
+  sessionLifetimeMs: 300_000,
+  lockedOut: false,
+})
+
 /** A valid stored transaction, live until `expiresAt`. */
 export const makeRecord = (o: { readonly expiresAt?: number; readonly id?: TransactionId; readonly hash?: TokenHash } = {}): TransactionRecord => {
-  const context = initialContext({
-    user: makeUser({ login: 'conformance@example.com', passwordHash: '$trivial$x' }),
-    flow: 'PASSWORD',
-    policy: DEFAULT_POLICIES,
-    options: { warnBeforePasswordExpired: false, multiOptionalFactorEnroll: false },
-    relayState: null,
-    now: T0,
-    lifetimeMs: 300_000,
-    sessionLifetimeMs: 300_000,
-    lockedOut: false,
-  })
+  const context = START
   const expiresAt = o.expiresAt ?? T0 + 300_000
   return {
     schemaVersion: 1,
@@ -106,7 +110,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
     it('create then load round-trips the record', () =>
       withStore(async (s) => {
         const r = makeRecord()
-        expectRight(await run(s.create(r, read)))
+        expectRight(await run(s.create(r, read, START)))
         expect(expectRight(await run(s.load(r.stateTokenHash, T0)))).toEqual(r)
       }))
 
@@ -116,7 +120,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
         withStore(async (s) => {
           const base = makeRecord({ expiresAt: T0 + ttl })
           const r: TransactionRecord = { ...base, state, context: { ...base.context, relayState } }
-          expectRight(await run(s.create(r, read)))
+          expectRight(await run(s.create(r, read, START)))
           expect(expectRight(await run(s.load(r.stateTokenHash, T0)))).toEqual(r)
         }),
     )
@@ -124,7 +128,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
     it('load at or after expiresAt is NotFound', () =>
       withStore(async (s) => {
         const r = makeRecord({ expiresAt: T0 + 1000 })
-        expectRight(await run(s.create(r, read)))
+        expectRight(await run(s.create(r, read, START)))
         expectRight(await run(s.load(r.stateTokenHash, T0 + 999)))
         expect(expectLeft(await run(s.load(r.stateTokenHash, T0 + 1000)))._tag).toBe('NotFound')
         expect(expectLeft(await run(s.load(r.stateTokenHash, T0 + 5000)))._tag).toBe('NotFound')
@@ -133,15 +137,15 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
     it('create with an existing id or token hash is Conflict', () =>
       withStore(async (s) => {
         const r = makeRecord()
-        expectRight(await run(s.create(r, read)))
-        expect(expectLeft(await run(s.create(makeRecord({ id: r.id }), read)))._tag).toBe('Conflict')
-        expect(expectLeft(await run(s.create(makeRecord({ hash: r.stateTokenHash }), read)))._tag).toBe('Conflict')
+        expectRight(await run(s.create(r, read, START)))
+        expect(expectLeft(await run(s.create(makeRecord({ id: r.id }), read, START)))._tag).toBe('Conflict')
+        expect(expectLeft(await run(s.create(makeRecord({ hash: r.stateTokenHash }), read, START)))._tag).toBe('Conflict')
       }))
 
     it('save with the current version stores the next one and load sees it', () =>
       withStore(async (s) => {
         const r = makeRecord()
-        expectRight(await run(s.create(r, read)))
+        expectRight(await run(s.create(r, read, START)))
         const next = { ...bump(r), state: 'SUCCESS' as const }
         expectRight(await run(s.save(next, r.version, read)))
         expect(expectRight(await run(s.load(r.stateTokenHash, T0)))).toEqual(next)
@@ -150,7 +154,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
     it('save with a stale version is VersionConflict and changes nothing', () =>
       withStore(async (s) => {
         const r = makeRecord()
-        expectRight(await run(s.create(r, read)))
+        expectRight(await run(s.create(r, read, START)))
         const v2 = bump(r)
         expectRight(await run(s.save(v2, r.version, read)))
         const stale = { ...bump(r), state: 'CANCELLED' as const }
@@ -169,7 +173,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
     it(`${racers} concurrent saves on one version: exactly one wins, the others are VersionConflict`, () =>
       withStore(async (s) => {
         const r = makeRecord()
-        expectRight(await run(s.create(r, read)))
+        expectRight(await run(s.create(r, read, START)))
         const results = await Promise.all(
           Array.from({ length: racers }, (_, i) => run(s.save({ ...bump(r), context: { ...bump(r).context, relayState: `racer-${i}` } }, r.version, read))),
         )
@@ -188,21 +192,21 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
         const r = makeRecord()
         const e1: AuthnEvent = { type: 'transaction.read', now: T0 + 1 }
         const e2: AuthnEvent = { type: 'transaction.cancel', now: T0 + 2 }
-        expectRight(await run(s.create(r, { type: 'transaction.read', now: T0 })))
+        expectRight(await run(s.create(r, { type: 'transaction.read', now: T0 }, START)))
         const v2 = bump(r)
         expectRight(await run(s.save(v2, r.version, e1)))
         expectRight(await run(s.save(bump(v2), v2.version, e2)))
         expect(expectRight(await run(s.readLog(r.id)))).toEqual([
-          { transactionId: r.id, version: 1, event: { type: 'transaction.read', now: T0 } },
-          { transactionId: r.id, version: 2, event: e1 },
-          { transactionId: r.id, version: 3, event: e2 },
+          { transactionId: r.id, version: 1, event: { type: 'transaction.read', now: T0 }, start: START },
+          { transactionId: r.id, version: 2, event: e1, start: null },
+          { transactionId: r.id, version: 3, event: e2, start: null },
         ])
       }))
 
     it('a failed save appends nothing to the log', () =>
       withStore(async (s) => {
         const r = makeRecord()
-        expectRight(await run(s.create(r, read)))
+        expectRight(await run(s.create(r, read, START)))
         expectLeft(await run(s.save(bump(bump(r)), asVersion(7), read)))
         expect(expectRight(await run(s.readLog(r.id)))).toHaveLength(1)
       }))
@@ -217,7 +221,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
       it('a stored record that does not decode is Corrupt, not a crash', () =>
         withStore(async (s) => {
           const r = makeRecord()
-          expectRight(await run(s.create(r, read)))
+          expectRight(await run(s.create(r, read, START)))
           await corrupt(s, r.id)
           const e = expectLeft(await run(s.load(r.stateTokenHash, T0)))
           expect(e._tag).toBe('Corrupt')

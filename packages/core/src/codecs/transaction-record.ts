@@ -22,9 +22,13 @@ export const TransactionRecord = t.exact(
 )
 export type TransactionRecord = t.TypeOf<typeof TransactionRecord>
 
-/** One entry of a transaction's append-only log: the event that produced `version`. */
+/**
+ * One entry of a transaction's append-only log: the event that produced `version`. The first entry
+ * (version 1) also holds the context the transaction started from, so that replaying the log
+ * through the core reproduces every recorded state; later entries hold null there.
+ */
 export const LogEntry = t.exact(
-  t.type({ transactionId: TransactionId, version: Version, event: AuthnEvent }),
+  t.type({ transactionId: TransactionId, version: Version, event: AuthnEvent, start: t.union([AuthnContext, t.null]) }),
   'LogEntry',
 )
 export type LogEntry = t.TypeOf<typeof LogEntry>

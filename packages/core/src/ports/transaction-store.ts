@@ -1,13 +1,17 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { IssuedToken, LogEntry, TransactionRecord } from '../codecs/transaction-record.js'
+import type { AuthnContext } from '../machines/authn-context.js'
 import type { AuthnEvent } from '../model/events.js'
 import type { EpochMs, TokenHash, TransactionId, Version } from '../model/ids.js'
 import type { StoreError } from './errors.js'
 
 /** Persists transactions, their append-only logs, and one-time tokens. Implemented by every adapter. */
 export interface TransactionStore {
-  /** Stores a new transaction at version 1 with its first log entry. `Conflict` if the id or token hash exists. */
-  readonly create: (record: TransactionRecord, event: AuthnEvent) => TaskEither<StoreError, TransactionRecord>
+  /**
+   * Stores a new transaction at version 1 with its first log entry (`event`, and `start`: the
+   * context before that event). `Conflict` if the id or token hash exists.
+   */
+  readonly create: (record: TransactionRecord, event: AuthnEvent, start: AuthnContext) => TaskEither<StoreError, TransactionRecord>
   /** The transaction whose state token hashes to `hash`. `NotFound` when unknown or expired at `now`. */
   readonly load: (hash: TokenHash, now: EpochMs) => TaskEither<StoreError, TransactionRecord>
   /**
