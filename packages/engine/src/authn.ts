@@ -116,7 +116,8 @@ export interface Authn {
   readonly readLog: (stateToken: string) => TE.TaskEither<ErrorReply, { readonly record: TransactionRecord; readonly log: ReadonlyArray<LogEntry> }>
 }
 
-type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure }
+/** `audited`: the failure came from a decision that was already written to the audit sink. */
+type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure; readonly audited?: true }
 type Lost = { readonly _tag: 'Lost' }
 type StepError = Failed | Lost
 
@@ -230,7 +231,7 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     now: EpochMs,
   ): E.Either<StepError, AuthnReply> =>
     d.failure !== null
-      ? E.left(failed(d.failure))
+      ? E.left({ _tag: 'Failed', failure: d.failure, audited: true })
       : E.right({
           status: 200,
           body: renderTransaction(
@@ -249,10 +250,14 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
         () => failed(failure('E0000009')),
       ),
       TE.chain(TE.fromEither),
+      TE.orElseFirst((e) =>
+        e._tag === 'Failed' && e.audited === true
+          ? TE.right(undefined)
+          : TE.fromTask(audit(`${op}.${e._tag === 'Lost' ? 'VersionConflict' : e.failure.code}`, null, null, deps.clock.now())),
+      ),
       TE.mapLeft((e) =>
         errorReply(e._tag === 'Lost' ? failure('E0000079', ['The transaction was changed by a concurrent request.']) : e.failure),
       ),
-      TE.orElseFirst((r) => TE.fromTask(audit(`${op}.${r.body.errorCode}`, null, null, deps.clock.now()))),
     )
 
   // ---------------------------------------------------------------------------------------------
@@ -284,7 +289,11 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
             buildEvent({ record, now }),
             TE.chain((event) => {
               const d = decide(snapshot, event)
-              if (!d.changed) return TE.fromEither(respond(d, stateToken, sessionToken, call, now))
+              if (!d.changed)
+                return pipe(
+                  TE.fromTask(audit(`${op}.${d.failure?.code ?? d.state}`, record.id, record.context.userId, now)),
+                  TE.chain(() => TE.fromEither(respond(d, stateToken, sessionToken, call, now))),
+                )
               const next: TransactionRecord = {
                 ...record,
                 version: asVersion(record.version + 1),
