@@ -142,7 +142,7 @@ export const authnMachine = setup({
       on: {
         ...live(),
         'password.change': [
-          ...refusals(true),
+          ...refusals('changeValid'),
           ...route({ passwordChanged: true }, newPasswordActions()),
         ],
         'transaction.skip': route({ warnHandled: true }, []),
@@ -151,14 +151,14 @@ export const authnMachine = setup({
     PASSWORD_EXPIRED: {
       on: {
         ...live(),
-        'password.change': [...refusals(false), ...route({ passwordChanged: true }, newPasswordActions())],
+        'password.change': [...refusals('change'), ...route({ passwordChanged: true }, newPasswordActions())],
       },
     },
     PASSWORD_RESET: {
       on: {
         ...live(),
         'password.reset': [
-          ...refusals(false),
+          ...refusals('reset'),
           ...route({ passwordChanged: true }, [...newPasswordActions(), activateIfToken()]),
         ],
       },
@@ -206,17 +206,26 @@ function activateIfToken() {
   return 'activateIfToken' as const
 }
 
-/** Refusals of a new password, in Okta's order: wrong old password, minimum age, policy. */
-function refusals(checkMinimumAge: boolean) {
+/**
+ * Refusals of a new password, in Okta's order: wrong old password (a change, not a reset), minimum
+ * age (changing a password that is still valid), policy.
+ */
+function refusals(kind: 'change' | 'changeValid' | 'reset') {
+  const checkMinimumAge = kind === 'changeValid'
+  const checkOldPassword = kind !== 'reset'
   const stay = (f: (c: AuthnContext) => AuthnFailure) => ({
     type: 'fail' as const,
     params: ({ context }: { context: AuthnContext }) => f(context),
   })
   return [
-    {
-      guard: 'isOldPasswordWrong' as const,
-      actions: ['touch' as const, stay(() => failure('E0000014', [CAUSES.oldPasswordIncorrect]))],
-    },
+    ...(checkOldPassword
+      ? [
+          {
+            guard: 'isOldPasswordWrong' as const,
+            actions: ['touch' as const, stay(() => failure('E0000014', [CAUSES.oldPasswordIncorrect]))],
+          },
+        ]
+      : []),
     ...(checkMinimumAge
       ? [
           {
@@ -257,11 +266,21 @@ type RouteAction =
   | ReturnType<typeof newPasswordActions>[number]
 
 /**
+ * Whether the evaluation order can pick `step` once `update` is applied: a password changed here
+ * is neither expired nor due, and a handled warning is not shown again (a property in
+ * test/transitions.test.ts proves it), so those transitions are not declared at all.
+ */
+function isPossibleAfter(step: NextStep, update: Update): boolean {
+  if (update.passwordChanged === true && (step === 'PASSWORD_EXPIRED' || step === 'PASSWORD_WARN')) return false
+  return !(update.warnHandled === true && step === 'PASSWORD_WARN')
+}
+
+/**
  * One guarded transition per step of the evaluation order; the first whose guard holds is taken.
  * SUCCESS also remembers and issues the session token carried by the event.
  */
 function route(update: Update, extra: ReadonlyArray<RouteAction>) {
-  return EVALUATION_ORDER.map(([step]) => ({
+  return EVALUATION_ORDER.filter(([step]) => isPossibleAfter(step, update)).map(([step]) => ({
     guard: { type: 'nextIs' as const, params: { step, update } },
     target: step,
     actions: [

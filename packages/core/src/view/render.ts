@@ -173,6 +173,8 @@ export const renderTransaction = (
         { cancel },
       )
     case 'MFA_ENROLL_ACTIVATE':
+      // Spec §3.2 / §6.6: the remember-device policy belongs to MFA_REQUIRED and MFA_CHALLENGE only.
+      return live(state, { user }, { prev: post(base, '/previous'), cancel })
     case 'MFA_CHALLENGE':
       return live(state, { user, policy: rememberDevicePolicy(c) }, { prev: post(base, '/previous'), cancel })
     case 'LOCKED_OUT':

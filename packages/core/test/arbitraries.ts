@@ -1,0 +1,398 @@
+import { fc } from '@fast-check/vitest'
+import {
+  FactorProvider,
+  FactorStatus,
+  FactorType,
+  RecoveryType,
+  UserStatus,
+  asFactorId,
+  asTokenHash,
+  asTransactionId,
+  asUserId,
+  asVersion,
+  authnMachine,
+  initialContext,
+  type AuthnContext,
+  type AuthnEvent,
+  type AuthnInput,
+  type AuthnOptions,
+  type EnrollableFactor,
+  type EnrolledFactor,
+  type LockoutPolicy,
+  type MachineState,
+  type PasswordAge,
+  type PasswordCandidate,
+  type PasswordComplexity,
+  type Policies,
+  type Progress,
+  type SignOnPolicy,
+  type TokenHash,
+  type UserRecord,
+} from '../src/index.js'
+
+/** Shared test data: arbitraries for every input of the core. Times are epoch ms around T0. */
+export const T0 = 1_700_000_000_000
+export const MINUTE = 60_000
+export const DAY = 86_400_000
+
+const keysOf = <K extends string>(codec: { readonly keys: Readonly<Record<K, unknown>> }): ReadonlyArray<K> =>
+  Object.keys(codec.keys) as K[]
+
+export const FACTOR_TYPES = keysOf(FactorType)
+export const FACTOR_PROVIDERS = keysOf(FactorProvider)
+export const FACTOR_STATUSES = keysOf(FactorStatus)
+export const USER_STATUSES = keysOf(UserStatus)
+export const RECOVERY_TYPES = keysOf(RecoveryType)
+
+export const LIVE_STATES = [
+  'PASSWORD_WARN',
+  'PASSWORD_EXPIRED',
+  'PASSWORD_RESET',
+  'MFA_ENROLL',
+  'MFA_ENROLL_ACTIVATE',
+  'MFA_REQUIRED',
+  'MFA_CHALLENGE',
+] as const satisfies ReadonlyArray<MachineState>
+export const FINISHED_STATES = ['SUCCESS', 'LOCKED_OUT', 'CANCELLED', 'FAILED'] as const satisfies ReadonlyArray<MachineState>
+/** Every state of the authentication machine. */
+export const MACHINE_STATES_OF_AUTHN = ['UNAUTHENTICATED', ...LIVE_STATES, ...FINISHED_STATES] as const
+
+export const EVENT_TYPES = [
+  'primary.verified',
+  'primary.rejected',
+  'transaction.read',
+  'transaction.cancel',
+  'transaction.previous',
+  'transaction.skip',
+  'password.change',
+  'password.reset',
+] as const satisfies ReadonlyArray<AuthnEvent['type']>
+
+const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''))
+const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''))
+const word = (min: number, max: number) => fc.string({ unit: lower, minLength: min, maxLength: max })
+
+export const arbTokenHash: fc.Arbitrary<TokenHash> = fc
+  .string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'.split('')), minLength: 43, maxLength: 43 })
+  .map(asTokenHash)
+export const arbUserId = fc.string({ unit: alnum, minLength: 17, maxLength: 17 }).map((s) => asUserId(`00u${s}`))
+export const arbTransactionId = fc.string({ unit: alnum, minLength: 8, maxLength: 30 }).map((s) => asTransactionId(`txn${s}`))
+export const arbVersion = fc.integer({ min: 1, max: 1_000_000 }).map(asVersion)
+
+/** A login such as `dade.murphy@example.com`, `z_cool+x@corp.test` or a short name. */
+export const arbLogin = fc.oneof(
+  fc
+    .tuple(word(1, 8), fc.constantFrom('.', '_', '-', '+', '#', ','), word(1, 8), word(2, 8), fc.constantFrom('com', 'test', 'io'))
+    .map(([a, sep, b, host, tld]) => `${a}${sep}${b}@${host}.${tld}`),
+  word(1, 12),
+)
+
+export const arbComplexity: fc.Arbitrary<PasswordComplexity> = fc.record({
+  minLength: fc.integer({ min: 0, max: 14 }),
+  minLowerCase: fc.integer({ min: 0, max: 2 }),
+  minUpperCase: fc.integer({ min: 0, max: 2 }),
+  minNumber: fc.integer({ min: 0, max: 2 }),
+  minSymbol: fc.integer({ min: 0, max: 2 }),
+  excludeUsername: fc.boolean(),
+  excludeAttributes: fc.subarray(['firstName', 'lastName'] as const),
+})
+
+export const arbAge: fc.Arbitrary<PasswordAge> = fc.record({
+  maxAgeDays: fc.constantFrom(0, 30, 90),
+  expireWarnDays: fc.constantFrom(0, 7, 30, 100),
+  minAgeMinutes: fc.constantFrom(0, 0, 60, 1440),
+  historyCount: fc.integer({ min: 0, max: 5 }),
+})
+
+export const arbLockout: fc.Arbitrary<LockoutPolicy> = fc.record({
+  maxAttempts: fc.integer({ min: 0, max: 5 }),
+  autoUnlockMinutes: fc.constantFrom(0, 1, 30),
+  showLockoutFailures: fc.boolean(),
+})
+
+export const arbSignOn: fc.Arbitrary<SignOnPolicy> = fc.record({
+  access: fc.constantFrom('ALLOW', 'ALLOW', 'ALLOW', 'DENY'),
+  requireFactor: fc.boolean(),
+  allowRememberDevice: fc.boolean(),
+  rememberDeviceByDefault: fc.boolean(),
+  rememberDeviceLifetimeInMinutes: fc.constantFrom(0, 5, 15, 1440),
+})
+
+/** A few factor kinds only, so that "enrolled" and "required" meet often. */
+const arbFactorKind = fc.constantFrom(
+  { factorType: 'sms', provider: 'OKTA' },
+  { factorType: 'email', provider: 'OKTA' },
+  { factorType: 'token:software:totp', provider: 'GOOGLE' },
+  { factorType: 'question', provider: 'OKTA' },
+  { factorType: 'push', provider: 'OKTA' },
+) as fc.Arbitrary<{ readonly factorType: FactorType; readonly provider: FactorProvider }>
+
+export const arbEnrollable: fc.Arbitrary<EnrollableFactor> = fc
+  .tuple(arbFactorKind, fc.constantFrom('REQUIRED', 'OPTIONAL', 'NOT_ALLOWED'))
+  .map(([k, enroll]) => ({ ...k, enroll }))
+
+export const arbPolicies: fc.Arbitrary<Policies> = fc.record({
+  password: fc.record({ complexity: arbComplexity, age: arbAge, lockout: arbLockout }),
+  signOn: arbSignOn,
+  enrollment: fc.record({ factors: fc.array(arbEnrollable, { maxLength: 3 }) }),
+})
+
+export const arbPhone = fc
+  .tuple(fc.constantFrom('+1 ', '+44 ', ''), fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: 10, maxLength: 10 }))
+  .map(([cc, d]) => `${cc}${d.slice(0, 3)}-${d.slice(3, 6)}-${d.slice(6)}`)
+export const arbEmail = fc.tuple(word(1, 10), word(2, 8)).map(([a, b]) => `${a}@${b}.com`)
+
+export const arbEnrolledFactor: fc.Arbitrary<EnrolledFactor> = fc
+  .tuple(
+    arbFactorKind,
+    fc.string({ unit: alnum, minLength: 17, maxLength: 17 }),
+    fc.constantFrom<FactorStatus>('ACTIVE', 'ACTIVE', 'PENDING_ACTIVATION', 'INACTIVE'),
+    arbPhone,
+    arbEmail,
+  )
+  .map(([k, id, status, phone, email]) => ({
+    id: asFactorId(`${k.factorType.slice(0, 3).replace(':', 'x')}${id}`),
+    factorType: k.factorType,
+    provider: k.provider,
+    status,
+    profile:
+      k.factorType === 'sms'
+        ? { phoneNumber: phone }
+        : k.factorType === 'email'
+          ? { email }
+          : k.factorType === 'question'
+            ? { question: 'disliked_food', questionText: 'What is the food you least liked as a child?' }
+            : { credentialId: email },
+  }))
+
+export const arbUser: fc.Arbitrary<UserRecord> = fc
+  .record({
+    id: arbUserId,
+    status: fc.constantFrom<UserStatus>('ACTIVE', 'ACTIVE', 'ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'STAGED'),
+    login: arbLogin,
+    firstName: word(1, 8),
+    lastName: word(1, 10),
+    extra: fc.record(
+      {
+        email: arbEmail,
+        mobilePhone: arbPhone,
+        locale: fc.constantFrom('en_US', 'en', 'fr_FR'),
+        timeZone: fc.constantFrom('America/Los_Angeles', 'Europe/Paris', 'UTC'),
+      },
+      { requiredKeys: [] },
+    ),
+    passwordHash: fc.option(fc.constantFrom('$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', 'plain:hunter2'), { freq: 5 }),
+    /** How long ago the password was changed. */
+    passwordAgeMs: fc.option(
+      fc.oneof(fc.integer({ min: 0, max: 2 * DAY }), fc.integer({ min: 0, max: 120 * DAY }), fc.integer({ min: 0, max: 120 * DAY })),
+      { freq: 8 },
+    ),
+    passwordHistory: fc.array(fc.constantFrom('h1', 'h2', 'h3'), { maxLength: 3 }),
+    recoveryQuestion: fc.option(fc.record({ question: fc.constant('Who?'), answerHash: fc.constant('plain:me') })),
+    failedAttempts: fc.integer({ min: 0, max: 6 }),
+    lockedAgoMs: fc.option(fc.integer({ min: 0, max: 2 * 60 * MINUTE }), { freq: 3 }),
+    activationTokenHash: fc.option(arbTokenHash),
+    factors: fc.array(arbEnrolledFactor, { maxLength: 3 }),
+  })
+  .map((r) => ({
+    schemaVersion: 1 as const,
+    id: r.id,
+    status: r.status,
+    profile: { login: r.login, firstName: r.firstName, lastName: r.lastName, ...r.extra },
+    credentials: {
+      passwordHash: r.passwordHash,
+      passwordChangedAt: r.passwordAgeMs === null ? null : T0 - r.passwordAgeMs,
+      passwordHistory: r.passwordHistory,
+      recoveryQuestion: r.recoveryQuestion,
+    },
+    failedAttempts: r.failedAttempts,
+    lockedAt: r.lockedAgoMs === null ? null : T0 - r.lockedAgoMs,
+    activationTokenHash: r.activationTokenHash,
+    factors: r.factors,
+  }))
+
+export const arbOptions: fc.Arbitrary<AuthnOptions> = fc.record({
+  warnBeforePasswordExpired: fc.boolean(),
+  multiOptionalFactorEnroll: fc.boolean(),
+})
+
+/** What the shell hands the core when a transaction starts; `now` is T0 (users are built around it). */
+export const arbInput: fc.Arbitrary<AuthnInput> = fc.record({
+  user: arbUser,
+  flow: fc.constantFrom<'PASSWORD' | 'ACTIVATION'>('PASSWORD', 'PASSWORD', 'PASSWORD', 'ACTIVATION'),
+  policy: arbPolicies,
+  options: arbOptions,
+  relayState: fc.option(fc.string({ maxLength: 20 })),
+  now: fc.constant(T0),
+  lifetimeMs: fc.constantFrom(5 * MINUTE, 60 * MINUTE, 24 * 60 * MINUTE),
+  sessionLifetimeMs: fc.constantFrom(5 * MINUTE, 60 * MINUTE),
+  lockedOut: fc.constantFrom(false, false, true),
+})
+
+export const arbProgress: fc.Arbitrary<Progress> = fc.record({
+  mfaVerified: fc.boolean(),
+  passwordChanged: fc.boolean(),
+  warnHandled: fc.boolean(),
+})
+
+/** Any context the machine may hold, including progress and tokens that only later steps set. */
+export const arbContext: fc.Arbitrary<AuthnContext> = fc
+  .tuple(
+    arbInput,
+    fc.option(arbProgress, { freq: 2 }),
+    fc.option(fc.constantFrom(...RECOVERY_TYPES), { freq: 3 }),
+    fc.option(arbTokenHash, { freq: 3 }),
+  )
+  .map(([input, progress, recoveryType, sessionTokenHash]) => {
+    const c = initialContext(input)
+    return {
+      ...c,
+      ...(progress === null ? {} : { progress }),
+      recoveryType,
+      sessionTokenHash,
+      sessionExpiresAt: sessionTokenHash === null ? null : T0 + c.sessionLifetimeMs,
+    }
+  })
+
+/** A candidate that meets every arbitrary policy above (long, varied, fresh). */
+export const strongCandidate: PasswordCandidate = {
+  length: 16,
+  lowerCase: 4,
+  upperCase: 4,
+  numbers: 4,
+  symbols: 4,
+  containsUsernamePart: false,
+  containsFirstName: false,
+  containsLastName: false,
+  reusesHistory: false,
+}
+
+export const arbCandidate: fc.Arbitrary<PasswordCandidate> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(strongCandidate) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      length: fc.integer({ min: 0, max: 20 }),
+      lowerCase: fc.integer({ min: 0, max: 3 }),
+      upperCase: fc.integer({ min: 0, max: 3 }),
+      numbers: fc.integer({ min: 0, max: 3 }),
+      symbols: fc.integer({ min: 0, max: 3 }),
+      containsUsernamePart: fc.boolean(),
+      containsFirstName: fc.boolean(),
+      containsLastName: fc.boolean(),
+      reusesHistory: fc.boolean(),
+    }),
+  },
+)
+
+const arbNewHash = fc.option(fc.constant('$argon2id$v=19$m=19456,t=2,p=1$bmV3$aGFzaA'), { freq: 6 })
+
+/** An event of the given type at `now`. */
+export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitrary<AuthnEvent> => {
+  switch (type) {
+    case 'primary.verified':
+    case 'transaction.skip':
+      return arbTokenHash.map((sessionTokenHash) => ({ type, now, sessionTokenHash }))
+    case 'primary.rejected':
+    case 'transaction.read':
+    case 'transaction.cancel':
+    case 'transaction.previous':
+      return fc.constant({ type, now })
+    case 'password.change':
+      return fc
+        .record({
+          oldPasswordValid: fc.boolean().chain((b) => (b ? fc.constant(true) : fc.boolean())),
+          candidate: arbCandidate,
+          newPasswordHash: arbNewHash,
+          revokeSessions: fc.boolean(),
+          sessionTokenHash: arbTokenHash,
+        })
+        .map((r) => ({ type, now, ...r }))
+    case 'password.reset':
+      return fc
+        .record({ candidate: arbCandidate, newPasswordHash: arbNewHash, revokeSessions: fc.boolean(), sessionTokenHash: arbTokenHash })
+        .map((r) => ({ type, now, ...r }))
+  }
+}
+
+export const arbEventType = fc.constantFrom(...EVENT_TYPES)
+
+/** Any event at any `now` in [from, to]. */
+export const arbEventBetween = (from: number, to: number): fc.Arbitrary<AuthnEvent> =>
+  fc.tuple(arbEventType, fc.integer({ min: from, max: to })).chain(([type, now]) => arbEventOfType(type, now))
+
+/** Time steps between events: mostly well inside a state token's lifetime, sometimes far beyond it. */
+export const arbDelta = fc.oneof(
+  { weight: 10, arbitrary: fc.integer({ min: 0, max: 4 * MINUTE }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 * DAY }) },
+)
+
+/** A run: a transaction's input and the events sent to it, with increasing `now`. */
+export interface Run {
+  readonly input: AuthnInput
+  readonly events: ReadonlyArray<AuthnEvent>
+}
+
+const arbFirstType = fc.constantFrom<AuthnEvent['type']>(
+  'primary.verified',
+  'primary.verified',
+  'primary.verified',
+  'primary.verified',
+  'primary.rejected',
+  'transaction.read',
+)
+const arbLaterType = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(...EVENT_TYPES) },
+  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('password.change', 'password.reset', 'transaction.skip', 'transaction.read') },
+)
+
+export const arbRun: fc.Arbitrary<Run> = fc
+  .tuple(arbInput, arbFirstType, fc.array(fc.tuple(arbLaterType, arbDelta), { maxLength: 8 }), fc.integer({ min: 0, max: MINUTE }))
+  .chain(([input, firstType, later, firstDelta]) => {
+    let now = input.now + firstDelta
+    const arbs = [arbEventOfType(firstType, now)]
+    for (const [type, delta] of later) {
+      now += delta
+      arbs.push(arbEventOfType(type, now))
+    }
+    return fc.tuple(...arbs).map((events) => ({ input, events }))
+  })
+
+/** A restored snapshot's parts: any state with any context, and an event around its expiry. */
+export interface Step {
+  readonly state: MachineState
+  readonly context: AuthnContext
+  readonly event: AuthnEvent
+}
+
+const handledTypes = (state: MachineState): ReadonlyArray<AuthnEvent['type']> =>
+  authnMachine.getStateNodeById(`authn.${state}`).ownEvents.filter((t): t is AuthnEvent['type'] =>
+    (EVENT_TYPES as ReadonlyArray<string>).includes(t),
+  )
+
+/** Events a state handles come up half of the time; the others the rest. */
+export const arbTypeFor = (state: MachineState): fc.Arbitrary<AuthnEvent['type']> => {
+  const handled = handledTypes(state)
+  return handled.length === 0
+    ? arbEventType
+    : fc.oneof(fc.constantFrom(...handled), arbEventType)
+}
+
+export const arbStateOf = (states: ReadonlyArray<MachineState>): fc.Arbitrary<Step> =>
+  fc
+    .tuple(
+      fc.constantFrom(...states),
+      arbContext,
+      fc.oneof(
+        { weight: 12, arbitrary: fc.integer({ min: 0, max: 4 * MINUTE }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 * DAY }) },
+      ),
+    )
+    .chain(([state, context, delta]) =>
+      arbTypeFor(state)
+        .chain((type) => arbEventOfType(type, T0 + delta))
+        .map((event) => ({ state, context, event })),
+    )
+
+/** Any state (UNAUTHENTICATED, with the most transitions, more often), any context, any event. */
+export const arbStep = arbStateOf(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', ...MACHINE_STATES_OF_AUTHN])

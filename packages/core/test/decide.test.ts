@@ -1,0 +1,150 @@
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect } from 'vitest'
+import { initialTransition, transition } from 'xstate'
+import { CAUSES, authnMachine, decide, decideStart, precheck, startAuthn, type AuthnSnapshot } from '../src/index.js'
+import {
+  FINISHED_STATES,
+  LIVE_STATES,
+  MINUTE,
+  arbContext,
+  arbEventBetween,
+  arbInput,
+  arbRun,
+  arbStep,
+  type Step,
+} from './arbitraries.js'
+import { drive, outcomeOf, plain, snapshotOf, viaTransition } from './helpers.js'
+
+const live = (s: AuthnSnapshot, now: number) => s.status === 'active' && now < s.context.expiresAt
+
+describe('decide (reused inert scope) against xstate transition()', () => {
+  test.prop([arbInput])('startAuthn gives the snapshot of initialTransition', (input) => {
+    const [reference, actions] = initialTransition(authnMachine, input)
+    const s = startAuthn(input)
+    expect(actions).toEqual([])
+    expect({ value: s.value, status: s.status, context: s.context }).toEqual({
+      value: reference.value,
+      status: reference.status,
+      context: reference.context,
+    })
+  })
+
+  test.prop([arbRun], { numRuns: 300 })('same state, context and actions along arbitrary runs', ({ input, events }) => {
+    let ours = startAuthn(input)
+    let theirs = startAuthn(input)
+    events.forEach((e, i) => {
+      const reference = viaTransition(theirs, e)
+      const d = i === 0 ? decideStart(input, e) : decide(ours, e)
+      if (i === 0 || live(ours, e.now)) {
+        expect(outcomeOf(d, reference)).toEqual(reference)
+        theirs = transition(authnMachine, theirs, e)[0]
+      }
+      ours = d.snapshot
+    })
+  })
+
+  test.prop([arbStep], { numRuns: 1000 })('same outcome from any restored state and context', ({ state, context, event }) => {
+    const s = snapshotOf(state, context)
+    fc.pre(live(s, event.now))
+    const reference = viaTransition(s, event)
+    expect(outcomeOf(decide(s, event), reference)).toEqual(reference)
+  })
+
+  test.prop([arbStep], { numRuns: 300 })('decide leaves its input snapshot unchanged', ({ state, context, event }) => {
+    const s = snapshotOf(state, context)
+    const before = structuredClone({ value: s.value, status: s.status, context: s.context })
+    decide(s, event)
+    expect({ value: s.value, status: s.status, context: s.context }).toEqual(before)
+  })
+})
+
+describe('determinism', () => {
+  test.prop([arbRun], { numRuns: 200 })('the same input and events give deep-equal decisions', ({ input, events }) => {
+    const a = drive(input, events).map(plain)
+    const b = drive(structuredClone(input), structuredClone(events)).map(plain)
+    expect(b).toEqual(a)
+  })
+
+  test.prop([arbStep, arbStep])('an unrelated decision in between changes nothing', (x, y) => {
+    const first = plain(decide(snapshotOf(x.state, x.context), x.event))
+    decide(snapshotOf(y.state, y.context), y.event)
+    expect(plain(decide(snapshotOf(x.state, x.context), x.event))).toEqual(first)
+  })
+})
+
+describe('a finished or expired transaction accepts nothing', () => {
+  test.prop([
+    fc.constantFrom(...FINISHED_STATES),
+    arbContext.chain((c) => arbEventBetween(c.expiresAt - 10 * MINUTE, c.expiresAt + MINUTE).map((e) => [c, e] as const)),
+  ])('finished states answer E0000011, changed: false', (state, [context, event]) => {
+    const s = snapshotOf(state, context)
+    expect(s.status).toBe('done')
+    const d = decide(s, event)
+    expect(d.failure).toEqual({ code: 'E0000011', causes: [] })
+    expect(d.changed).toBe(false)
+    expect(d.effects).toEqual([])
+    expect(d.snapshot).toBe(s)
+    expect(precheck(s, event.type, event.now)).toEqual({ code: 'E0000011', causes: [] })
+  })
+
+  test.prop([
+    fc.constantFrom('UNAUTHENTICATED' as const, ...LIVE_STATES),
+    arbContext.chain((c) => arbEventBetween(c.expiresAt, c.expiresAt + 30 * 24 * 60 * MINUTE).map((e) => [c, e] as const)),
+  ])('now >= expiresAt answers E0000011, changed: false, in every state', (state, [context, event]) => {
+    const s = snapshotOf(state, context)
+    const d = decide(s, event)
+    expect(d.failure).toEqual({ code: 'E0000011', causes: [] })
+    expect(d.changed).toBe(false)
+    expect(d.effects).toEqual([])
+    expect(d.state).toBe(state)
+    expect(precheck(s, event.type, event.now)).toEqual({ code: 'E0000011', causes: [] })
+  })
+})
+
+const handles = (s: AuthnSnapshot, type: string): boolean =>
+  (authnMachine.getStateNodeById(`authn.${String(s.value)}`).ownEvents as ReadonlyArray<string>).includes(type)
+
+describe('strict state enforcement (spec §3, §10: anything else is 403 E0000079)', () => {
+  test.prop([arbStep], { numRuns: 1000 })('an event the state does not handle answers E0000079, changed: false', ({ state, context, event }) => {
+    const s = snapshotOf(state, context)
+    fc.pre(live(s, event.now) && !handles(s, event.type))
+    const d = decide(s, event)
+    expect(d.failure).toEqual({ code: 'E0000079', causes: [CAUSES.notAllowedInState] })
+    expect(d.changed).toBe(false)
+    expect(d.effects).toEqual([])
+    expect(d.snapshot.context).toBe(s.context)
+    expect(d.state).toBe(state)
+  })
+
+  test.prop([arbStep], { numRuns: 1000 })('an event the state handles never answers E0000079 or E0000011', ({ state, context, event }) => {
+    const s = snapshotOf(state, context)
+    fc.pre(live(s, event.now) && handles(s, event.type))
+    const d = decide(s, event)
+    expect(d.failure?.code).not.toBe('E0000079')
+    expect(d.failure?.code).not.toBe('E0000011')
+    expect(d.changed).toBe(true)
+  })
+
+  test.prop([arbStep], { numRuns: 1000 })('precheck agrees with decide about E0000011 and E0000079', ({ state, context, event }: Step) => {
+    const s = snapshotOf(state, context)
+    const early = precheck(s, event.type, event.now)
+    const d = decide(s, event)
+    const refused = d.failure !== null && (d.failure.code === 'E0000011' || d.failure.code === 'E0000079')
+    expect(early === null).toBe(!refused)
+    if (early !== null) expect(d.failure).toEqual(early)
+  })
+})
+
+describe('sliding expiry (spec §3.1: every request extends the state token)', () => {
+  test.prop([arbStep], { numRuns: 1000 })(
+    'every accepted event that leaves the transaction live sets expiresAt = now + lifetimeMs',
+    ({ state, context, event }) => {
+      const s = snapshotOf(state, context)
+      fc.pre(live(s, event.now))
+      const d = decide(s, event)
+      const accepted = d.failure === null || !['E0000011', 'E0000079', 'E0000004'].includes(d.failure.code)
+      if (accepted && d.snapshot.status === 'active') expect(d.snapshot.context.expiresAt).toBe(event.now + context.lifetimeMs)
+      if (!accepted) expect(d.snapshot.context.expiresAt).toBe(context.expiresAt)
+    },
+  )
+})

@@ -1,0 +1,176 @@
+import {
+  CAUSES,
+  describeComplexity,
+  type AuthnContext,
+  type AuthnEffect,
+  type AuthnEvent,
+  type AuthnFailure,
+  type EvaluationFacts,
+  type MachineState,
+  type NextStep,
+  type PasswordCandidate,
+  type PasswordPolicy,
+  type Progress,
+} from '../src/index.js'
+import { DAY, MINUTE } from './arbitraries.js'
+
+/**
+ * A dumb reference model of the authentication machine, written from the spec (§4.1, §4.5, §4.19–4.21,
+ * §10) and the ADRs, independently of the xstate definition: what one event must do to a stored
+ * `{ state, context }`.
+ */
+export interface Expected {
+  readonly state: MachineState
+  readonly context: AuthnContext
+  readonly effects: ReadonlyArray<AuthnEffect>
+  readonly failure: AuthnFailure | null
+  readonly changed: boolean
+}
+
+export const FINISHED: ReadonlyArray<MachineState> = ['SUCCESS', 'LOCKED_OUT', 'CANCELLED', 'FAILED']
+
+/** The facts of spec §10.1 rows 6–9, re-derived here. */
+export const modelFacts = (c: AuthnContext, p: Progress, now: number): EvaluationFacts => {
+  const active = c.factors.filter((f) => f.status === 'ACTIVE')
+  const age = c.policy.password.age
+  const changedAt = c.user.passwordChangedAt
+  const expiry = age.maxAgeDays > 0 && changedAt !== null ? changedAt + age.maxAgeDays * DAY : null
+  const missing = c.policy.enrollment.factors.filter(
+    (e) => e.enroll === 'REQUIRED' && !active.some((f) => f.factorType === e.factorType && f.provider === e.provider),
+  )
+  return {
+    mfaRequired: c.policy.signOn.requireFactor && active.length > 0 && !p.mfaVerified,
+    passwordExpired: !p.passwordChanged && (c.adminExpired || (expiry !== null && now >= expiry)),
+    enrollmentRequired: missing.length > 0 || (c.policy.signOn.requireFactor && active.length === 0),
+    passwordWarn:
+      c.options.warnBeforePasswordExpired &&
+      !p.passwordChanged &&
+      !p.warnHandled &&
+      expiry !== null &&
+      age.expireWarnDays > 0 &&
+      expiry - age.expireWarnDays * DAY <= now &&
+      now < expiry,
+  }
+}
+
+export const modelNextStep = (f: EvaluationFacts): NextStep =>
+  f.mfaRequired
+    ? 'MFA_REQUIRED'
+    : f.passwordExpired
+      ? 'PASSWORD_EXPIRED'
+      : f.enrollmentRequired
+        ? 'MFA_ENROLL'
+        : f.passwordWarn
+          ? 'PASSWORD_WARN'
+          : 'SUCCESS'
+
+export const modelMeets = (p: PasswordPolicy, c: PasswordCandidate): boolean => {
+  const x = p.complexity
+  if (c.length < x.minLength || c.lowerCase < x.minLowerCase || c.upperCase < x.minUpperCase) return false
+  if (c.numbers < x.minNumber || c.symbols < x.minSymbol) return false
+  if (x.excludeUsername && c.containsUsernamePart) return false
+  if (x.excludeAttributes.includes('firstName') && c.containsFirstName) return false
+  if (x.excludeAttributes.includes('lastName') && c.containsLastName) return false
+  return !(p.age.historyCount > 0 && c.reusesHistory)
+}
+
+const fail = (code: AuthnFailure['code'], causes: ReadonlyArray<string> = []): AuthnFailure => ({ code, causes })
+
+type NewPassword = Extract<AuthnEvent, { type: 'password.change' | 'password.reset' }>
+
+export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expected => {
+  const same = (failure: AuthnFailure): Expected => ({ state, context: c, effects: [], failure, changed: false })
+  if (FINISHED.includes(state) || e.now >= c.expiresAt) return same(fail('E0000011'))
+  const notAllowed = same(fail('E0000079', [CAUSES.notAllowedInState]))
+  const touched: AuthnContext = { ...c, expiresAt: e.now + c.lifetimeMs }
+  const to = (
+    next: MachineState,
+    context: AuthnContext,
+    effects: ReadonlyArray<AuthnEffect> = [],
+    failure: AuthnFailure | null = null,
+  ): Expected => ({ state: next, context, effects, failure, changed: true })
+  const userId = c.userId
+
+  /** Spec §10.1: each completed step re-enters the evaluation order. */
+  const route = (update: Partial<Progress>, base: AuthnContext, effects: ReadonlyArray<AuthnEffect>): Expected => {
+    const progress = { ...c.progress, ...update }
+    const step = modelNextStep(modelFacts(c, progress, e.now))
+    const context = { ...base, progress }
+    if (step !== 'SUCCESS') return to(step, context, effects)
+    const hash = (e as Extract<AuthnEvent, { sessionTokenHash: unknown }>).sessionTokenHash
+    const sessionExpiresAt = e.now + c.sessionLifetimeMs
+    return to('SUCCESS', { ...context, sessionTokenHash: hash, sessionExpiresAt }, [
+      ...effects,
+      { type: 'issueSessionToken', params: { userId, tokenHash: hash, expiresAt: sessionExpiresAt } },
+    ])
+  }
+
+  const newPassword = (ev: NewPassword, minimumAge: boolean, extra: ReadonlyArray<AuthnEffect>): Expected => {
+    const p = c.policy.password
+    if (ev.type === 'password.change' && !ev.oldPasswordValid)
+      return to(state, touched, [], fail('E0000014', [CAUSES.oldPasswordIncorrect]))
+    const changedAt = c.user.passwordChangedAt
+    if (minimumAge && p.age.minAgeMinutes > 0 && changedAt !== null && ev.now < changedAt + p.age.minAgeMinutes * MINUTE)
+      return to(state, touched, [], fail('E0000080', [`Password cannot be changed more than once every ${p.age.minAgeMinutes} minutes.`]))
+    if (ev.newPasswordHash === null || !modelMeets(p, ev.candidate))
+      return to(state, touched, [], fail('E0000080', [describeComplexity(p)]))
+    const effects: AuthnEffect[] = [
+      {
+        type: 'setPassword',
+        params: { userId, passwordHash: ev.newPasswordHash, changedAt: ev.now, historyCount: p.age.historyCount },
+      },
+    ]
+    if (ev.revokeSessions) effects.push({ type: 'revokeOtherSessions', params: { userId } })
+    effects.push(...extra)
+    const base: AuthnContext = {
+      ...touched,
+      user: { ...c.user, passwordChangedAt: ev.now },
+      hasPassword: true,
+      adminExpired: false,
+    }
+    return route({ passwordChanged: true }, base, effects)
+  }
+
+  const activation: ReadonlyArray<AuthnEffect> = c.flow === 'ACTIVATION' ? [{ type: 'activateUser', params: { userId } }] : []
+  const lockout = c.policy.password.lockout
+
+  if (state === 'UNAUTHENTICATED') {
+    if (e.type === 'primary.verified') {
+      if (c.lockedOut && lockout.showLockoutFailures) return to('LOCKED_OUT', c)
+      if (c.lockedOut || c.policy.signOn.access === 'DENY') return to('FAILED', c, [], fail('E0000004'))
+      const reset: AuthnEffect = { type: 'resetFailedAttempts', params: { userId } }
+      if (c.flow === 'ACTIVATION' && !c.hasPassword)
+        return to('PASSWORD_RESET', { ...touched, recoveryType: 'ACCOUNT_ACTIVATION' }, [reset])
+      return route({}, touched, [reset, ...activation])
+    }
+    if (e.type === 'primary.rejected') {
+      if (c.lockedOut && lockout.showLockoutFailures) return to('LOCKED_OUT', c)
+      if (c.lockedOut) return to('FAILED', c, [], fail('E0000004'))
+      const record: AuthnEffect = { type: 'recordFailedAttempt', params: { userId } }
+      const locks = lockout.maxAttempts > 0 && c.failedAttempts + 1 >= lockout.maxAttempts
+      if (locks && lockout.showLockoutFailures) return to('LOCKED_OUT', c, [record])
+      return to('FAILED', c, [record], fail('E0000004'))
+    }
+    return notAllowed
+  }
+
+  // Every live state: read extends the expiry, cancel ends the transaction (spec §4.4, §4.21).
+  if (e.type === 'transaction.read') return to(state, touched)
+  if (e.type === 'transaction.cancel') return to('CANCELLED', c)
+  switch (state) {
+    case 'PASSWORD_WARN':
+      if (e.type === 'password.change') return newPassword(e, true, [])
+      if (e.type === 'transaction.skip') return route({ warnHandled: true }, touched, [])
+      return notAllowed
+    case 'PASSWORD_EXPIRED':
+      return e.type === 'password.change' ? newPassword(e, false, []) : notAllowed
+    case 'PASSWORD_RESET':
+      return e.type === 'password.reset' ? newPassword(e, false, activation) : notAllowed
+    case 'MFA_ENROLL_ACTIVATE':
+      return e.type === 'transaction.previous' ? to('MFA_ENROLL', touched) : notAllowed
+    case 'MFA_CHALLENGE':
+      return e.type === 'transaction.previous' ? to('MFA_REQUIRED', touched) : notAllowed
+    default:
+      return notAllowed
+  }
+}
