@@ -7,6 +7,7 @@ import {
   TransactionRecord,
   alreadyConsumed,
   conflict,
+  corrupt,
   notFound,
   versionConflict,
   type AuthnContext,
@@ -19,6 +20,15 @@ import {
 import { decodeStored } from './decode.js'
 
 const copy = <A>(a: A): unknown => JSON.parse(JSON.stringify(a)) as unknown
+
+/** io-ts `encode` throws on a value outside its unions: that is a `Corrupt` write, not a crash. */
+const encodeOr = <A>(f: () => A): E.Either<StoreError, unknown> => {
+  try {
+    return E.right(copy(f()))
+  } catch (e) {
+    return E.left(corrupt([e instanceof Error ? e.message : String(e)]))
+  }
+}
 
 /** Raw, out-of-band access for tests (corrupting a record, reading what is stored). */
 export interface MemoryTransactionInternals {
@@ -40,17 +50,24 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
   }
 
   const entry = (record: TransactionRecord, event: AuthnEvent, start: AuthnContext | null) =>
-    copy(LogEntry.encode({ transactionId: record.id, version: record.version, event, start }))
+    encodeOr(() => LogEntry.encode({ transactionId: record.id, version: record.version, event, start }))
 
   return {
     create: (record, event, start) =>
       TE.fromIOEither(() => {
         if (byId.has(record.id) || idByHash.has(record.stateTokenHash)) return E.left(conflict('transaction'))
         if (record.version !== 1) return E.left(versionConflict(null))
-        byId.set(record.id, copy(TransactionRecord.encode(record)))
-        idByHash.set(record.stateTokenHash, record.id)
-        logs.set(record.id, [entry(record, event, start)])
-        return E.right(record)
+        return pipe(
+          E.Do,
+          E.bind('raw', () => encodeOr(() => TransactionRecord.encode(record))),
+          E.bind('first', () => entry(record, event, start)),
+          E.map(({ raw, first }) => {
+            byId.set(record.id, raw)
+            idByHash.set(record.stateTokenHash, record.id)
+            logs.set(record.id, [first])
+            return record
+          }),
+        )
       }),
     load: (hash, now) =>
       TE.fromIOEither(() => {
@@ -68,9 +85,16 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
           E.chain((current) => {
             if (current.version !== expected || record.version !== expected + 1) return E.left(versionConflict(current.version))
             if (current.stateTokenHash !== record.stateTokenHash) return E.left(conflict('stateTokenHash'))
-            byId.set(record.id, copy(TransactionRecord.encode(record)))
-            logs.get(record.id)?.push(entry(record, event, null))
-            return E.right(record)
+            return pipe(
+              E.Do,
+              E.bind('raw', () => encodeOr(() => TransactionRecord.encode(record))),
+              E.bind('next', () => entry(record, event, null)),
+              E.map(({ raw, next }) => {
+                byId.set(record.id, raw)
+                logs.get(record.id)?.push(next)
+                return record
+              }),
+            )
           }),
         ),
       ),
@@ -84,8 +108,13 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
     issueToken: (token) =>
       TE.fromIOEither(() => {
         if (issued.has(token.hash)) return E.left(conflict('token'))
-        issued.set(token.hash, { raw: copy(IssuedToken.encode(token)), consumed: false })
-        return E.right(token)
+        return pipe(
+          encodeOr(() => IssuedToken.encode(token)),
+          E.map((raw) => {
+            issued.set(token.hash, { raw, consumed: false })
+            return token
+          }),
+        )
       }),
     consumeToken: (hash: TokenHash, kind, now) =>
       TE.fromIOEither(() => {

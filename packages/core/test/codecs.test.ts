@@ -190,14 +190,14 @@ describe('stored codecs', () => {
   })
 })
 
-const noSurrogates = fc.string({ unit: 'binary', maxLength: 256 }).filter((s) => !/[\uD800-\uDFFF]/.test(s))
+const noSurrogates = fc.string({ unit: 'binary', maxLength: 256 }).filter((s) => !/[\uD800-\uDFFF\u0000]/.test(s))
 const fourByte = fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('😀', '𝄞', '🐈', '\u{10FFFF}'), fc.string({ maxLength: 10 })).map(([a, x, b]) => a + x + b)
 const tooLong = (max: number) => fc.string({ minLength: max + 1, maxLength: max + 40 })
 const notAString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }))
 
 describe('request codecs', () => {
-  test.prop([noSurrogates, noSurrogates, fc.string({ maxLength: 2048 }).filter((s) => !/[\uD800-\uDFFF]/.test(s))])(
-    'PrimaryAuthRequest accepts strings up to their limits (BMP only)',
+  test.prop([noSurrogates, noSurrogates, fc.string({ maxLength: 2048 }).filter((s) => !/[\uD800-\uDFFF\u0000]/.test(s))])(
+    'PrimaryAuthRequest accepts strings up to their limits (BMP only, no NUL)',
     (username, password, relayState) => {
       expect(E.isRight(PrimaryAuthRequest.decode({ username, password, relayState, options: { warnBeforePasswordExpired: true } }))).toBe(true)
     },
@@ -211,6 +211,11 @@ describe('request codecs', () => {
       if (E.isLeft(r)) for (const cause of describeDecodeErrors(r.left)) expect(cause.startsWith(`${field}: `)).toBe(true)
     },
   )
+
+  it('request strings refuse NUL, which no JSON store keeps', () => {
+    expect(E.isLeft(PrimaryAuthRequest.decode({ username: 'a\u0000b', password: 'p' }))).toBe(true)
+    expect(E.isLeft(PrimaryAuthRequest.decode({ relayState: '\u0000' }))).toBe(true)
+  })
 
   it('PrimaryAuthRequest limits relayState to 2048 and context.deviceToken to 32', () => {
     expect(E.isRight(PrimaryAuthRequest.decode({ relayState: 'r'.repeat(2048), context: { deviceToken: 'd'.repeat(32) } }))).toBe(true)

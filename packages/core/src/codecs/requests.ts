@@ -1,8 +1,11 @@
 import * as t from 'io-ts'
 
-/** A string of at most `max` UTF-16 units, refusing 4-byte (supplementary) characters as Okta does. */
+/**
+ * A string of at most `max` UTF-16 units, refusing 4-byte (supplementary) characters as Okta does,
+ * and NUL, which no JSON store (PostgreSQL jsonb) can keep.
+ */
 const bounded = (max: number, name: string) =>
-  t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF]/.test(s), name)
+  t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF\u0000]/.test(s), name)
 
 const StateTokenString = t.refinement(bounded(256, 'StateToken'), (s) => s.length > 0, 'StateToken')
 

@@ -1,0 +1,111 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import * as E from 'fp-ts/lib/Either.js'
+
+/** One AES-256 key (32 bytes) and the id written in front of everything it encrypts. */
+export interface SecretKey {
+  /** 1–32 characters of `[A-Za-z0-9_-]`, e.g. `2026-01`. Never reuse an id for another key. */
+  readonly id: string
+  readonly key: Uint8Array
+}
+
+export interface SecretKeyring {
+  /** Every key that may still have to decrypt something: the current one and the retiring ones. */
+  readonly keys: ReadonlyArray<SecretKey>
+  /** The id of the key new secrets are encrypted with. */
+  readonly currentKeyId: string
+}
+
+export type SecretError =
+  | { readonly _tag: 'MalformedSecret' }
+  | { readonly _tag: 'UnknownKey'; readonly keyId: string }
+  | { readonly _tag: 'DecryptionFailed' }
+
+/** Encrypts and decrypts factor secrets (TOTP seeds, …) for storage. */
+export interface SecretBox {
+  /**
+   * AES-256-GCM with a fresh 96-bit IV under the current key: `v1.<keyId>.<iv>.<ciphertext>.<tag>`
+   * (base64url parts). `aad` (e.g. `userId/factorId`) binds the ciphertext to its row: decrypting it
+   * with another `aad` fails.
+   */
+  readonly encryptSecret: (plain: Uint8Array | string, aad?: string) => string
+  /** The plaintext, or why not: malformed, a key id not in the ring, or a failed authentication. */
+  readonly decryptSecret: (sealed: string, aad?: string) => E.Either<SecretError, Buffer>
+  /** Whether `sealed` was made with a key other than the current one (a rotation re-encrypts it). */
+  readonly needsRotation: (sealed: string) => boolean
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/
+const PREFIX = 'v1'
+
+/** Checks a keyring; throws on a configuration error (it runs at start-up). */
+export const checkKeyring = (ring: SecretKeyring): SecretKeyring => {
+  const ids = new Set<string>()
+  for (const k of ring.keys) {
+    if (!KEY_ID.test(k.id)) throw new Error(`secret key id ${JSON.stringify(k.id)}: use 1–32 of [A-Za-z0-9_-]`)
+    if (k.key.length !== 32) throw new Error(`secret key ${k.id}: AES-256 needs 32 bytes, got ${k.key.length}`)
+    if (ids.has(k.id)) throw new Error(`secret key id ${k.id} appears twice`)
+    ids.add(k.id)
+  }
+  if (!ids.has(ring.currentKeyId)) throw new Error(`current secret key ${ring.currentKeyId} is not in the keyring`)
+  return ring
+}
+
+/**
+ * Parses `AUTHN_SECRET_KEYS`-style configuration: comma-separated `id:base64key` pairs, the
+ * first being the current key, e.g. `2026-02:…,2026-01:…`. Throws on a malformed value.
+ */
+export const parseKeyring = (text: string): SecretKeyring => {
+  const keys = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((pair): SecretKey => {
+      const at = pair.indexOf(':')
+      if (at <= 0) throw new Error('secret keys: expected id:base64key[,id:base64key…]')
+      return { id: pair.slice(0, at), key: Buffer.from(pair.slice(at + 1), 'base64') }
+    })
+  const first = keys[0]
+  if (first === undefined) throw new Error('secret keys: none given')
+  return checkKeyring({ keys, currentKeyId: first.id })
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url')
+
+/** A SecretBox over `ring`. Throws only on an invalid keyring. */
+export const createSecretBox = (ring: SecretKeyring): SecretBox => {
+  const { keys, currentKeyId } = checkKeyring(ring)
+  const byId = new Map(keys.map((k) => [k.id, k.key] as const))
+  const current = byId.get(currentKeyId) as Uint8Array
+
+  const parse = (sealed: string) => {
+    const parts = sealed.split('.')
+    if (parts.length !== 5 || parts[0] !== PREFIX) return null
+    const [, keyId, iv, body, tag] = parts as [string, string, string, string, string]
+    return { keyId, iv: Buffer.from(iv, 'base64url'), body: Buffer.from(body, 'base64url'), tag: Buffer.from(tag, 'base64url') }
+  }
+
+  return {
+    encryptSecret: (plain, aad) => {
+      const iv = randomBytes(12)
+      const cipher = createCipheriv('aes-256-gcm', current, iv)
+      if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'))
+      const body = Buffer.concat([cipher.update(typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain), cipher.final()])
+      return [PREFIX, currentKeyId, b64(iv), b64(body), b64(cipher.getAuthTag())].join('.')
+    },
+    decryptSecret: (sealed, aad) => {
+      const p = parse(sealed)
+      if (p === null || p.iv.length !== 12 || p.tag.length !== 16) return E.left({ _tag: 'MalformedSecret' })
+      const key = byId.get(p.keyId)
+      if (key === undefined) return E.left({ _tag: 'UnknownKey', keyId: p.keyId })
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, p.iv)
+        decipher.setAuthTag(p.tag)
+        if (aad !== undefined) decipher.setAAD(Buffer.from(aad, 'utf8'))
+        return E.right(Buffer.concat([decipher.update(p.body), decipher.final()]))
+      } catch {
+        return E.left({ _tag: 'DecryptionFailed' })
+      }
+    },
+    needsRotation: (sealed) => parse(sealed)?.keyId !== currentKeyId,
+  }
+}

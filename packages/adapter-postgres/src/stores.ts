@@ -1,0 +1,29 @@
+import type { TransactionStore, UserStore } from '@authn-machine/core'
+import type { PgQueryable } from './client.js'
+import { createSecretBox, type SecretBox, type SecretKeyring } from './secrets.js'
+import { createPostgresTransactionStore } from './transaction-store.js'
+import { createPostgresUserStore } from './user-store.js'
+
+export interface PostgresStoresOptions {
+  /** Schema holding the tables (run `migrate` with the same one first). Default `authn`. */
+  readonly schema?: string
+  /** Keys for factor secrets; when given, `secrets` encrypts and decrypts with them. */
+  readonly secretKeys?: SecretKeyring
+}
+
+export interface PostgresStores {
+  readonly transactions: TransactionStore
+  readonly users: UserStore
+  /** Null when no `secretKeys` were configured. */
+  readonly secrets: SecretBox | null
+}
+
+/** Both stores on one client (a pool, or an embedded PGlite). Throws only on invalid options. */
+export const createPostgresStores = (db: PgQueryable, opts: PostgresStoresOptions = {}): PostgresStores => {
+  const schema = opts.schema === undefined ? {} : { schema: opts.schema }
+  return {
+    transactions: createPostgresTransactionStore(db, schema),
+    users: createPostgresUserStore(db, schema),
+    secrets: opts.secretKeys === undefined ? null : createSecretBox(opts.secretKeys),
+  }
+}

@@ -1,0 +1,38 @@
+import { afterAll } from 'vitest'
+import { describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
+
+// A fresh schema per test (and per property run), dropped in teardown; the real server when
+// DATABASE_URL is set, else one embedded PGlite for this file.
+const made = new WeakMap<object, PostgresTestStores>()
+const fresh = async <K extends 'transactions' | 'users'>(key: K): Promise<PostgresTestStores[K]> => {
+  const s = await createPostgresTestStores()
+  made.set(s[key], s)
+  return s[key]
+}
+const of = (store: object): PostgresTestStores => {
+  const s = made.get(store)
+  if (s === undefined) throw new Error('store not made by this file')
+  return s
+}
+
+afterAll(closeTestDatabase)
+
+describeTransactionStore(`postgres: ${BACKEND}`, {
+  make: () => fresh('transactions'),
+  corrupt: async (store, id) => {
+    const s = of(store)
+    // A snapshot that is valid JSON but not an AuthnContext.
+    await s.db.query(`update "${s.schema}".transactions set context = '{"broken": true}'::jsonb where id = $1`, [id])
+  },
+  teardown: (store) => of(store).dispose(),
+})
+
+describeUserStore(`postgres: ${BACKEND}`, {
+  make: () => fresh('users'),
+  corrupt: async (store, id) => {
+    const s = of(store)
+    await s.db.query(`update "${s.schema}".users set status = 'NOT_A_STATUS', credentials = '[]'::jsonb where id = $1`, [id])
+  },
+  teardown: (store) => of(store).dispose(),
+})

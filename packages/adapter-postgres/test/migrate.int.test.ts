@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { asTransactionId, type AuthnEvent } from '@authn-machine/core'
+import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
+import { LATEST_VERSION, createPostgresStores, migrate, runCli, sweep, type CliIo } from '../src/index.js'
+import { BACKEND, DATABASE_URL, REAL_SERVER, closeTestDatabase, randomSchema, testDatabase } from './support.js'
+
+const T0 = Date.UTC(2026, 0, 1)
+const read: AuthnEvent = { type: 'transaction.read', now: T0 }
+
+afterAll(closeTestDatabase)
+
+const dropping = async (f: (schema: string) => Promise<void>) => {
+  const db = await testDatabase()
+  const schema = randomSchema()
+  try {
+    await f(schema)
+  } finally {
+    await db.query(`drop schema if exists "${schema}" cascade`)
+  }
+}
+
+describe(`migrations (${BACKEND})`, () => {
+  it('apply once, are idempotent, and record each version in schema_migrations', () =>
+    dropping(async (schema) => {
+      const db = await testDatabase()
+      expect(await migrate(db, { schema })).toEqual({ schema, version: LATEST_VERSION })
+      expect(await migrate(db, { schema })).toEqual({ schema, version: LATEST_VERSION })
+      const { rows } = await db.query(`select version, name from "${schema}".schema_migrations order by version`)
+      expect(rows).toEqual([{ version: 1, name: 'initial' }])
+    }))
+
+  it('several starters at once: all succeed and the schema is migrated once', () =>
+    dropping(async (schema) => {
+      // On the real server these run on separate pool connections and meet at the advisory lock.
+      const db = await testDatabase()
+      const results = await Promise.all(Array.from({ length: 6 }, () => migrate(db, { schema })))
+      expect(results.every((r) => r.version === LATEST_VERSION)).toBe(true)
+      const { rows } = await db.query(`select count(*)::int as n from "${schema}".schema_migrations`)
+      expect(rows).toEqual([{ n: 1 }])
+    }))
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    const db = await testDatabase()
+    await expect(migrate(db, { schema: 'x"; drop table users; --' })).rejects.toThrow(/invalid schema name/)
+  })
+})
+
+describe(`sweep (${BACKEND})`, () => {
+  it('removes expired transactions, their logs and expired tokens; reads ignore them before that', () =>
+    dropping(async (schema) => {
+      const db = await testDatabase()
+      await migrate(db, { schema })
+      const { transactions: s } = createPostgresStores(db, { schema })
+      const expired = makeRecord({ expiresAt: T0 + 10 })
+      const live = makeRecord({ expiresAt: T0 + 10_000 })
+      for (const r of [expired, live]) expectRight(await run(s.create(r, read, START)))
+      const token = (expiresAt: number) => ({
+        schemaVersion: 1 as const,
+        hash: uniqueHash(),
+        kind: 'recovery' as const,
+        userId: live.context.userId,
+        transactionId: asTransactionId(live.id),
+        expiresAt,
+      })
+      const oldToken = token(T0 + 10)
+      const newToken = token(T0 + 10_000)
+      for (const t of [oldToken, newToken]) expectRight(await run(s.issueToken(t)))
+
+      const now = T0 + 100
+      // Correctness does not wait for the sweeper.
+      expect(expectLeft(await run(s.load(expired.stateTokenHash, now)))._tag).toBe('NotFound')
+      expect(expectLeft(await run(s.consumeToken(oldToken.hash, 'recovery', now)))._tag).toBe('NotFound')
+
+      expect(await sweep(db, now, { schema, graceMs: 1000 })).toEqual({ transactions: 0, logEntries: 0, tokens: 0 })
+      expect(await sweep(db, now, { schema })).toEqual({ transactions: 1, logEntries: 1, tokens: 1 })
+      expect(await sweep(db, now, { schema })).toEqual({ transactions: 0, logEntries: 0, tokens: 0 })
+      expect(expectRight(await run(s.readLog(expired.id)))).toEqual([])
+      expect(expectRight(await run(s.load(live.stateTokenHash, now))).id).toBe(live.id)
+      expect(expectRight(await run(s.readLog(live.id)))).toHaveLength(1)
+      expectRight(await run(s.consumeToken(newToken.hash, 'recovery', now)))
+    }))
+})
+
+describe('authn-postgres CLI', () => {
+  const io = (env: Readonly<Record<string, string | undefined>>) => {
+    const out: string[] = []
+    const err: string[] = []
+    const cli: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env, now: () => T0 }
+    return { cli, out, err }
+  }
+
+  it('answers usage errors with exit code 2', async () => {
+    const a = io({})
+    expect(await runCli([], a.cli)).toBe(2)
+    expect(a.err.join('\n')).toContain('usage: authn-postgres')
+    const b = io({})
+    expect(await runCli(['migrate'], b.cli)).toBe(2)
+    expect(b.err.join('\n')).toContain('DATABASE_URL')
+    expect(await runCli(['frobnicate', '--database-url', 'postgres://x'], io({}).cli)).toBe(2)
+  })
+
+  // The CLI connects by URL; the embedded PGlite has none. Needs DATABASE_URL.
+  it.skipIf(!REAL_SERVER)('migrate and sweep a schema on the server named by DATABASE_URL', () =>
+    dropping(async (schema) => {
+      const env = { DATABASE_URL }
+      const m = io(env)
+      expect(await runCli(['migrate', '--schema', schema], m.cli)).toBe(0)
+      expect(m.out).toEqual([`schema ${schema} is at version ${LATEST_VERSION}`])
+      const s = io(env)
+      expect(await runCli(['sweep', '--schema', schema, '--grace-ms', '0'], s.cli)).toBe(0)
+      expect(s.out).toEqual([`swept 0 transactions, 0 log entries, 0 tokens from ${schema}`])
+    }),
+  )
+})
