@@ -1,0 +1,303 @@
+import * as E from 'fp-ts/lib/Either.js'
+import {
+  CAUSES,
+  failure,
+  httpStatusOf,
+  renderError,
+  type AuthnFailure,
+  type Clock,
+  type Random,
+  type RequestContext,
+} from '@authn-machine/core'
+import { cryptoRandom, systemClock, tokens, type Call, type Reply } from '@authn-machine/engine'
+import { createCors } from './cors.js'
+import { AUTHN_ROUTES, createRouter, type AuthnOperations, type Operation, type RouteSpec } from './routes.js'
+import { createTokenCheck } from './trust.js'
+import { BODY_TOO_LARGE, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
+
+/** 64 KiB: far above any authn body, far below anything that could hurt. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024
+
+/** Okta's default maximum session lifetime: 2 hours. */
+export const DEFAULT_SESSION_LIFETIME_MS = 2 * 60 * 60_000
+
+export interface AuthnHttpOptions {
+  /** The engine (`createAuthn(deps)`); planned operations it already has are called too. */
+  readonly engine: AuthnOperations
+  /**
+   * Origin for every `_links` href, e.g. `https://login.example.com`. When absent, links point at
+   * `http(s)://<Host header>` of each request.
+   */
+  readonly publicBaseUrl?: string
+  /** Admin API tokens: `Authorization: SSWS <token>` with one of these makes a trusted caller. */
+  readonly apiTokens?: ReadonlyArray<string>
+  /** Browser origins allowed to call cross-origin, with credentials. */
+  readonly trustedOrigins?: ReadonlyArray<string>
+  /** Largest request body in bytes (413 above). Default {@link DEFAULT_BODY_LIMIT}. */
+  readonly bodyLimit?: number
+  /** Lifetime of a session created from a session token. Default {@link DEFAULT_SESSION_LIFETIME_MS}. */
+  readonly sessionLifetimeMs?: number
+  /** Okta's id of the identity provider that sessions name (`idp.id`). */
+  readonly idpId?: string
+  /** Time for session objects. Default: the system clock. */
+  readonly clock?: Clock
+  /** Randomness for error and session ids. Default: node:crypto. */
+  readonly random?: Random
+  /** Replaces the route table (tests, embedding). Default {@link AUTHN_ROUTES}. */
+  readonly routes?: ReadonlyArray<RouteSpec>
+  /** Told about unexpected exceptions (answered as 500 E0000009 without details). */
+  readonly onError?: (error: unknown) => void
+}
+
+/**
+ * What the engine receives as `Call.context`: core's `RequestContext` plus the device fingerprint,
+ * which core has no field for yet (policies cannot use it; it travels for audit and later use).
+ */
+export interface HttpRequestContext extends RequestContext {
+  /** `X-Device-Fingerprint`, honoured for trusted callers only. */
+  readonly deviceFingerprint: string | null
+}
+
+/** The Session object answered by `POST /api/v1/sessions` (Okta's Sessions API shape). */
+export interface OktaSession {
+  readonly id: string
+  readonly userId: string
+  readonly createdAt: string
+  readonly expiresAt: string
+  readonly status: 'ACTIVE'
+  readonly lastPasswordVerification: string
+  readonly lastFactorVerification: null
+  readonly amr: ReadonlyArray<string>
+  readonly idp: { readonly id: string; readonly type: 'OKTA' }
+  readonly mfaActive: boolean
+}
+
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-cache, no-store',
+  pragma: 'no-cache',
+  expires: '0',
+  'x-content-type-options': 'nosniff',
+}
+
+/** Everything under these answers as the binding (Okta's 404 for unknown sub-paths). */
+const OWNED_PREFIXES = ['/api/v1/authn', '/api/v1/sessions']
+
+const QUERY_FLAGS = ['rememberDevice', 'autoPush'] as const
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Lower-cased header lookup; repeated headers are joined with `, ` (RFC 9110 §5.3). */
+const headerReader = (headers: Readonly<Record<string, HeaderValue>>) => {
+  const lower = new Map<string, string>()
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue
+    const value = typeof v === 'string' ? v : v.join(', ')
+    const key = k.toLowerCase()
+    const prev = lower.get(key)
+    lower.set(key, prev === undefined ? value : `${prev}, ${value}`)
+  }
+  return (name: string): string | undefined => lower.get(name)
+}
+
+const splitUrl = (url: string): { readonly path: string; readonly query: URLSearchParams } => {
+  let target = url
+  if (!url.startsWith('/')) {
+    // absolute-form request target (RFC 9112 §3.2.2), as sent to proxies
+    try {
+      const u = new URL(url)
+      target = `${u.pathname}${u.search}`
+    } catch {
+      return { path: url, query: new URLSearchParams() }
+    }
+  }
+  const q = target.indexOf('?')
+  return q < 0 ? { path: target, query: new URLSearchParams() } : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) }
+}
+
+const isJsonMediaType = (contentType: string): boolean => {
+  const [type = '', ...params] = contentType.split(';').map((p) => p.trim().toLowerCase())
+  if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) return false
+  const charset = params.find((p) => p.startsWith('charset='))
+  return charset === undefined || /^charset="?utf-8"?$/.test(charset)
+}
+
+const byteLength = (body: string | Uint8Array): number => (typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength)
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+/**
+ * Drops `null` members of objects, at any depth (array elements stay). The Java and .NET SDKs
+ * serialise unset request fields as `null` (`"relayState": null`), which Okta treats as absent.
+ */
+export const withoutNulls = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(withoutNulls)
+  if (!isPlainObject(v)) return v
+  // fromEntries defines own properties, so a `__proto__` member stays a plain member
+  return Object.fromEntries(Object.entries(v).flatMap(([k, x]) => (x === null ? [] : [[k, withoutNulls(x)]])))
+}
+
+const flag = (v: string): boolean | string => {
+  const l = v.toLowerCase()
+  return l === 'true' ? true : l === 'false' ? false : v
+}
+
+/** Builds the framework-agnostic handler: route → validate → engine → Okta JSON, with CORS and trust. */
+export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler => {
+  const engine = options.engine
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const sessionLifetimeMs = options.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? cryptoRandom
+  const mint = tokens(random)
+  const router = createRouter(options.routes ?? AUTHN_ROUTES)
+  const cors = createCors(options.trustedOrigins ?? [])
+  const checkToken = createTokenCheck(options.apiTokens ?? [])
+  const publicBaseUrl = options.publicBaseUrl?.replace(/\/+$/, '')
+  const idpId = options.idpId ?? '00oauthnmachine0000'
+  const onError = options.onError ?? (() => undefined)
+
+  const respond = (status: number, body: unknown, headers: Readonly<Record<string, string>>): HttpResponse => ({
+    status,
+    headers: { ...JSON_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  })
+
+  const fail = (f: AuthnFailure, headers: Readonly<Record<string, string>>): HttpResponse =>
+    respond(httpStatusOf(f), renderError(f, mint.errorId()), headers)
+
+  const reply = (r: Reply<unknown>, headers: Readonly<Record<string, string>>): HttpResponse => respond(r.status, r.body, headers)
+
+  const baseUrlOf = (host: string | undefined, secure: boolean): string | null => {
+    if (publicBaseUrl !== undefined) return publicBaseUrl
+    if (host === undefined || !HOST.test(host)) return null
+    return `${secure ? 'https' : 'http'}://${host}`
+  }
+
+  const contextOf = (req: HttpRequest, header: (n: string) => string | undefined, trusted: boolean, body: unknown): HttpRequestContext => {
+    const forwarded = trusted ? header('x-forwarded-for')?.split(',')[0]?.trim() : undefined
+    const deviceToken = trusted && isPlainObject(body) && isPlainObject(body['context']) ? body['context']['deviceToken'] : undefined
+    const fingerprint = trusted ? header('x-device-fingerprint') : undefined
+    return {
+      ip: forwarded !== undefined && forwarded !== '' ? forwarded : req.remoteAddress,
+      userAgent: header('user-agent') ?? null,
+      deviceToken: typeof deviceToken === 'string' && deviceToken.length > 0 && deviceToken.length <= 32 ? deviceToken : null,
+      trusted,
+      deviceFingerprint: fingerprint !== undefined && fingerprint !== '' ? fingerprint : null,
+    }
+  }
+
+  const presentSession = (r: Reply<unknown>, headers: Readonly<Record<string, string>>): HttpResponse => {
+    const userId = isPlainObject(r.body) ? r.body['userId'] : undefined
+    if (typeof userId !== 'string') return fail(failure('E0000009'), headers)
+    const now = clock.now()
+    const iso = (ms: number) => new Date(ms).toISOString()
+    const session: OktaSession = {
+      id: `102${Buffer.from(random.bytes(16)).toString('base64url')}`,
+      userId,
+      createdAt: iso(now),
+      expiresAt: iso(now + sessionLifetimeMs),
+      status: 'ACTIVE',
+      lastPasswordVerification: iso(now),
+      lastFactorVerification: null,
+      amr: ['pwd'],
+      idp: { id: idpId, type: 'OKTA' },
+      mfaActive: false,
+    }
+    return respond(200, session, headers)
+  }
+
+  const dispatch = async (route: RouteSpec, body: unknown, call: Call, headers: Readonly<Record<string, string>>): Promise<HttpResponse> => {
+    const operation: Operation | undefined = engine[route.operation]
+    if (operation !== undefined) {
+      const result = await operation(body, call)()
+      if (E.isLeft(result)) return reply(result.left, headers)
+      return route.present === 'session' ? presentSession(result.right, headers) : reply(result.right, headers)
+    }
+    const notAllowed = failure('E0000079', [CAUSES.notAllowedInState])
+    if (route.fallback === 'refuse') return fail(notAllowed, headers)
+    // Validate the body and load the transaction as every operation does, then refuse it.
+    const loaded = await engine.getState(body, call)()
+    return E.isLeft(loaded) ? reply(loaded.left, headers) : fail(notAllowed, headers)
+  }
+
+  const handle = async (req: HttpRequest, header: (n: string) => string | undefined): Promise<HttpResponse> => {
+    const method = req.method.toUpperCase()
+    const { path, query } = splitUrl(req.url)
+    const origin = header('origin')
+    const match = router(path)
+    if (match === null) return fail(failure('E0000008'), cors.headers(origin, false))
+    if (method === 'OPTIONS') return { status: 204, headers: { allow: 'POST, OPTIONS', ...cors.headers(origin, true) }, body: '' }
+    const headers = cors.headers(origin, false)
+    if (method !== 'POST') return fail(failure('E0000022'), { ...headers, allow: 'POST' })
+
+    const raw = req.body
+    if (raw === BODY_TOO_LARGE || (raw !== null && byteLength(raw) > bodyLimit))
+      return fail(failure('E0000413', [`The request body must not be larger than ${bodyLimit} bytes.`]), { ...headers, connection: 'close' })
+
+    const auth = checkToken(header('authorization'))
+    if (auth._tag === 'InvalidToken') return fail(failure('E0000011'), headers)
+
+    if (raw === null || byteLength(raw) === 0) return fail(failure('E0000003', ['The request body is empty.']), headers)
+    const contentType = header('content-type')
+    if (contentType !== undefined && !isJsonMediaType(contentType))
+      return fail(failure('E0000012', ['Send the request body as application/json.']), headers)
+
+    let text: string
+    try {
+      text = typeof raw === 'string' ? raw : utf8.decode(raw)
+    } catch {
+      return fail(failure('E0000003', ['The request body is not valid UTF-8.']), headers)
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return fail(failure('E0000003'), headers)
+    }
+
+    const baseUrl = baseUrlOf(header('host'), req.secure === true)
+    if (baseUrl === null)
+      return fail(failure('E0000001', ['Host: The header must be a host name with an optional port.'], 'Host'), headers)
+
+    let body = parsed
+    if (isPlainObject(parsed)) {
+      const flags: Record<string, boolean | string> = {}
+      for (const name of QUERY_FLAGS) {
+        const v = query.get(name)
+        if (v !== null) flags[name] = flag(v)
+      }
+      body = { ...(withoutNulls(parsed) as Record<string, unknown>), ...flags, ...match.params }
+    }
+    const context = contextOf(req, header, auth._tag === 'Trusted', body)
+    return dispatch(match.route, body, { baseUrl, context }, headers)
+  }
+
+  const handler = async (req: HttpRequest): Promise<HttpResponse> => {
+    let header: (n: string) => string | undefined = () => undefined
+    try {
+      header = headerReader(req.headers)
+      return await handle(req, header)
+    } catch (error) {
+      onError(error)
+      let origin: string | undefined
+      try {
+        origin = header('origin')
+      } catch {
+        origin = undefined
+      }
+      return fail(failure('E0000009'), cors.headers(origin, false))
+    }
+  }
+
+  return Object.assign(handler, {
+    bodyLimit,
+    handles: (path: string) => {
+      const p = splitUrl(path).path
+      return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`))
+    },
+    error: (request: Pick<HttpRequest, 'headers'>, f: AuthnFailure) => fail(f, cors.headers(headerReader(request.headers)('origin'), false)),
+  })
+}

@@ -1,0 +1,24 @@
+export { BODY_TOO_LARGE } from './types.js'
+export type { AuthnHttpHandler, BodyTooLarge, HeaderValue, HttpRequest, HttpResponse } from './types.js'
+export { createAuthnHandler, DEFAULT_BODY_LIMIT, DEFAULT_SESSION_LIFETIME_MS, withoutNulls } from './handler.js'
+export type { AuthnHttpOptions, HttpRequestContext, OktaSession } from './handler.js'
+export { AUTHN_ROUTES, createRouter } from './routes.js'
+export type {
+  AuthnOperations,
+  EngineOperation,
+  Fallback,
+  Operation,
+  OperationName,
+  PlannedOperation,
+  RouteMatch,
+  RouteSpec,
+} from './routes.js'
+export { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, createCors } from './cors.js'
+export { createTokenCheck } from './trust.js'
+export type { CallerAuth } from './trust.js'
+export { readBody } from './read-body.js'
+export { createNodeListener, toHttpRequest, writeHttpResponse, isEncrypted } from './node-listener.js'
+export { authnFastifyPlugin, FASTIFY_ROUTE_URLS } from './fastify-plugin.js'
+export type { AuthnFastifyOptions } from './fastify-plugin.js'
+export { createExpressMiddleware } from './express-middleware.js'
+export type { ExpressLikeNext, ExpressLikeRequest } from './express-middleware.js'

@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readBody } from './read-body.js'
+import type { AuthnHttpHandler, HttpRequest, HttpResponse } from './types.js'
+
+/** Whether the request arrived over TLS (an `https.Server` gives a TLSSocket). */
+export const isEncrypted = (req: IncomingMessage): boolean => 'encrypted' in req.socket && req.socket.encrypted === true
+
+/** Reads a node:http request into the handler's plain request. */
+export const toHttpRequest = async (req: IncomingMessage, bodyLimit: number): Promise<HttpRequest> => ({
+  method: req.method ?? 'GET',
+  url: req.url ?? '/',
+  headers: req.headers,
+  body: await readBody(req, bodyLimit),
+  remoteAddress: req.socket.remoteAddress ?? null,
+  secure: isEncrypted(req),
+})
+
+/** Writes the handler's plain response. */
+export const writeHttpResponse = (res: ServerResponse, response: HttpResponse): void => {
+  res.statusCode = response.status
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
+  if (response.body === '') res.end()
+  else {
+    res.setHeader('content-length', Buffer.byteLength(response.body, 'utf8'))
+    res.end(response.body)
+  }
+}
+
+/**
+ * The handler as a `node:http` request listener: `http.createServer(createNodeListener(handler))`.
+ * Every request goes to the handler (unknown paths get Okta's 404); wrap it to serve other paths.
+ */
+export const createNodeListener =
+  (handler: AuthnHttpHandler, onError: (error: unknown) => void = () => undefined) =>
+  (req: IncomingMessage, res: ServerResponse): void => {
+    toHttpRequest(req, handler.bodyLimit)
+      .then(handler)
+      .then((response) => writeHttpResponse(res, response))
+      .catch((error: unknown) => {
+        // Only a broken connection gets here (the handler itself never throws).
+        onError(error)
+        if (!res.headersSent) {
+          res.statusCode = 400
+          res.setHeader('connection', 'close')
+        }
+        res.end()
+      })
+  }

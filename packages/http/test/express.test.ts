@@ -1,0 +1,72 @@
+import express from 'express'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createExpressMiddleware } from '../src/index.js'
+import { PASSWORD, setupHandler } from './helpers.js'
+
+const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
+const servers: Server[] = []
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections()
+    await new Promise((resolve) => s.close(resolve))
+  }
+})
+
+const start = async (app: express.Express) => {
+  const server = app.listen(0, '127.0.0.1')
+  servers.push(server)
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+const post = (url: string, body: string, type = 'application/json') =>
+  fetch(url, { method: 'POST', headers: { 'content-type': type }, body })
+
+describe('createExpressMiddleware over a real socket', () => {
+  it('answers authn paths and passes everything else on', async () => {
+    const { handler } = await setupHandler()
+    const app = express()
+    app.use(createExpressMiddleware(handler))
+    app.get('/health', (_req, res) => {
+      res.json({ status: 'ok' })
+    })
+    const base = await start(app)
+    const r = await post(`${base}/api/v1/authn`, JSON.stringify(DADE))
+    expect(r.status).toBe(200)
+    expect(((await r.json()) as { status: string }).status).toBe('SUCCESS')
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' })
+    const notFound = await post(`${base}/api/v1/authn/nope`, '{}')
+    expect(((await notFound.json()) as { errorCode: string }).errorCode).toBe('E0000008')
+    expect((await fetch(`${base}/api/v1/authn`)).status).toBe(405)
+  })
+
+  it('reads the stream itself: malformed JSON, 415 and 413 are Okta errors', async () => {
+    const { handler } = await setupHandler({ bodyLimit: 1024 })
+    const app = express()
+    app.use(createExpressMiddleware(handler))
+    const base = await start(app)
+    const malformed = await post(`${base}/api/v1/authn`, '{')
+    expect(malformed.status).toBe(400)
+    expect(((await malformed.json()) as { errorCode: string }).errorCode).toBe('E0000003')
+    expect((await post(`${base}/api/v1/authn`, 'a=b', 'application/x-www-form-urlencoded')).status).toBe(415)
+    const big = await post(`${base}/api/v1/authn`, JSON.stringify({ ...DADE, relayState: 'x'.repeat(4000) }))
+    expect(big.status).toBe(413)
+  })
+
+  it('works behind express.raw() and behind express.json()', async () => {
+    const { handler } = await setupHandler()
+    const raw = express()
+    raw.use(express.raw({ type: () => true }))
+    raw.use(createExpressMiddleware(handler))
+    const parsed = express()
+    parsed.use(express.json())
+    parsed.use(createExpressMiddleware(handler))
+    for (const base of [await start(raw), await start(parsed)]) {
+      const r = await post(`${base}/api/v1/authn`, JSON.stringify(DADE))
+      expect(r.status).toBe(200)
+    }
+  })
+})

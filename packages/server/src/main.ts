@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
+import { formatBanner } from './banner.js'
+import { parseCommandLine, USAGE } from './options.js'
+import { DEMO_SEED_PATH, readSeedFile } from './seed-file.js'
+import { startServer } from './server.js'
+
+const fail = (message: string, code: number): never => {
+  process.stderr.write(`authn-machine: ${message}\n`)
+  process.exit(code)
+}
+
+const main = async (): Promise<void> => {
+  const parsed = parseCommandLine(process.argv.slice(2), process.env)
+  if (parsed._tag === 'Help') {
+    process.stdout.write(USAGE)
+    return
+  }
+  if (parsed._tag === 'Invalid') return fail(`${parsed.message}\n\n${USAGE}`, 2)
+  const o = parsed.options
+  const seedPath = o.seedPath ?? DEMO_SEED_PATH
+  const seed = await readSeedFile(seedPath)
+  const server = await startServer({
+    host: o.host,
+    port: o.port,
+    ...(o.publicBaseUrl === null ? {} : { publicBaseUrl: o.publicBaseUrl }),
+    apiTokens: o.apiTokens,
+    trustedOrigins: o.trustedOrigins,
+    seed,
+    store: o.store,
+    bodyLimit: o.bodyLimit,
+  })
+  process.stdout.write(
+    formatBanner({
+      url: server.url,
+      publicUrl: server.publicUrl,
+      store: o.store,
+      seedLabel: o.seedPath ?? 'demo',
+      seed,
+      org: server.org,
+      showSecrets: o.seedPath === null,
+      now: Date.now(),
+    }),
+  )
+
+  const stop = (signal: NodeJS.Signals) => {
+    process.stdout.write(`${signal}: finishing in-flight requests, then exiting\n`)
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, 1),
+    )
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e), 1))

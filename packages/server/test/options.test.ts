@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest'
+import { parseCommandLine } from '../src/index.js'
+
+describe('parseCommandLine', () => {
+  it('defaults to 127.0.0.1:8080, memory store, demo seed, no tokens, no origins', () => {
+    expect(parseCommandLine([], {})).toEqual({
+      _tag: 'Run',
+      options: {
+        host: '127.0.0.1',
+        port: 8080,
+        publicBaseUrl: null,
+        apiTokens: [],
+        trustedOrigins: [],
+        seedPath: null,
+        store: 'memory',
+        bodyLimit: 65536,
+      },
+    })
+  })
+
+  it('reads flags, repeatable ones included', () => {
+    const r = parseCommandLine(
+      [
+        '--host', '0.0.0.0', '--port', '9090', '--public-url', 'https://login.example.com/',
+        '--api-token', 'aaaaaaaaaaaaaaaaaaaa', '--api-token', 'bbbbbbbbbbbbbbbbbbbb',
+        '--trusted-origin', 'https://app.example.com', '--trusted-origin', 'http://localhost:3000/',
+        '--seed', 'org.json', '--store', 'memory', '--body-limit', '1024',
+      ],
+      {},
+    )
+    expect(r).toEqual({
+      _tag: 'Run',
+      options: {
+        host: '0.0.0.0',
+        port: 9090,
+        publicBaseUrl: 'https://login.example.com',
+        apiTokens: ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
+        trustedOrigins: ['https://app.example.com', 'http://localhost:3000'],
+        seedPath: 'org.json',
+        store: 'memory',
+        bodyLimit: 1024,
+      },
+    })
+  })
+
+  it('reads the environment; flags win', () => {
+    const env = {
+      AUTHN_HOST: '::1',
+      AUTHN_PORT: '7000',
+      AUTHN_PUBLIC_URL: 'https://sso.example.org',
+      AUTHN_API_TOKENS: 'cccccccccccccccccccc, dddddddddddddddddddd',
+      AUTHN_TRUSTED_ORIGINS: 'https://a.example.org,https://b.example.org',
+      AUTHN_SEED: '/etc/org.json',
+    }
+    const r = parseCommandLine(['--port', '7001'], env)
+    expect(r).toMatchObject({
+      _tag: 'Run',
+      options: {
+        host: '::1',
+        port: 7001,
+        publicBaseUrl: 'https://sso.example.org',
+        apiTokens: ['cccccccccccccccccccc', 'dddddddddddddddddddd'],
+        trustedOrigins: ['https://a.example.org', 'https://b.example.org'],
+        seedPath: '/etc/org.json',
+      },
+    })
+  })
+
+  it('refuses what it cannot use', () => {
+    const invalid = (argv: string[]) => {
+      const r = parseCommandLine(argv, {})
+      expect(r._tag).toBe('Invalid')
+      return r._tag === 'Invalid' ? r.message : ''
+    }
+    expect(invalid(['--port', '70000'])).toContain('port')
+    expect(invalid(['--port', 'http'])).toContain('port')
+    expect(invalid(['--store', 'postgres'])).toContain("unknown store 'postgres'")
+    expect(invalid(['--public-url', 'ftp://x.example'])).toContain('http(s)')
+    expect(invalid(['--public-url', 'https://x.example/?a=1'])).toContain('query')
+    expect(invalid(['--trusted-origin', 'not a url'])).toContain('URL')
+    expect(invalid(['--api-token', 'short'])).toContain('16')
+    expect(invalid(['--bogus'])).toContain('bogus')
+    expect(invalid(['extra'])).not.toBe('')
+  })
+
+  it('answers help', () => {
+    expect(parseCommandLine(['--help'], {})).toEqual({ _tag: 'Help' })
+    expect(parseCommandLine(['-h'], {})).toEqual({ _tag: 'Help' })
+  })
+})
