@@ -12,39 +12,47 @@ import {
 } from '@authn-machine/core'
 import { decodeStored } from './decode.js'
 
-const copy = <A>(a: A): unknown => JSON.parse(JSON.stringify(a)) as unknown
 const loginKey = (login: string) => login.normalize('NFC').toLowerCase()
 
 export interface MemoryUserInternals {
+  /** The stored user as plain JSON. */
   readonly rawUser: (id: UserId) => unknown
+  /** Replaces a stored user with any value; the next read decodes it (and finds it `Corrupt`). */
   readonly putRawUser: (id: UserId, raw: unknown) => void
+  /** Forgets every user. */
+  readonly clear: () => void
 }
+
+/** A user that came through the typed API (an immutable value, kept as given), or a raw value decoded on read. */
+type Slot = { readonly value: UserRecord } | { readonly raw: unknown }
 
 /** A per-instance in-memory UserStore. Every update is a synchronous read-modify-write, so it is atomic. */
 export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
-  const byId = new Map<string, unknown>()
+  const byId = new Map<string, Slot>()
   const idByLogin = new Map<string, string>()
   const idByActivation = new Map<string, string>()
 
   const read = (id: string): E.Either<StoreError, UserRecord> => {
-    const raw = byId.get(id)
-    return raw === undefined ? E.left(notFound) : decodeStored(UserRecord)(raw)
+    const slot = byId.get(id)
+    if (slot === undefined) return E.left(notFound)
+    return 'value' in slot ? E.right(slot.value) : decodeStored(UserRecord)(slot.raw)
   }
-  const write = (u: UserRecord): UserRecord => {
-    byId.set(u.id, copy(UserRecord.encode(u)))
-    for (const [k, v] of idByActivation) if (v === u.id) idByActivation.delete(k)
+  const write = (u: UserRecord, before: UserRecord | null): UserRecord => {
+    byId.set(u.id, { value: u })
+    if (before?.activationTokenHash != null && before.activationTokenHash !== u.activationTokenHash)
+      idByActivation.delete(before.activationTokenHash)
     if (u.activationTokenHash !== null) idByActivation.set(u.activationTokenHash, u.id)
     return u
   }
   const update = (id: UserId, f: (u: UserRecord) => UserRecord) =>
-    TE.fromIOEither(() => pipe(read(id), E.map((u) => write(f(u)))))
+    TE.fromIOEither(() => pipe(read(id), E.map((u) => write(f(u), u))))
 
   return {
     create: (user) =>
       TE.fromIOEither(() => {
         if (byId.has(user.id) || idByLogin.has(loginKey(user.profile.login))) return E.left(conflict('user'))
         idByLogin.set(loginKey(user.profile.login), user.id)
-        return E.right(write(user))
+        return E.right(write(user, null))
       }),
     findByLogin: (login) =>
       TE.fromIOEither(() => {
@@ -96,9 +104,17 @@ export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
         status: u.status === 'STAGED' || u.status === 'PROVISIONED' ? 'ACTIVE' : u.status,
         activationTokenHash: null,
       })),
-    rawUser: (id) => byId.get(id),
+    clear: () => {
+      byId.clear()
+      idByLogin.clear()
+      idByActivation.clear()
+    },
+    rawUser: (id) => {
+      const slot = byId.get(id)
+      return slot === undefined ? undefined : 'value' in slot ? (JSON.parse(JSON.stringify(UserRecord.encode(slot.value))) as unknown) : slot.raw
+    },
     putRawUser: (id, raw) => {
-      byId.set(id, raw)
+      byId.set(id, { raw })
     },
   }
 }

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect } from 'vitest'
 import { initialTransition, transition } from 'xstate'
-import { CAUSES, authnMachine, decide, decideStart, precheck, startAuthn, type AuthnSnapshot } from '../src/index.js'
+import { CAUSES, authnMachine, decide, decideStart, initialContext, precheck, restoreAuthn, startAuthn, type AuthnSnapshot } from '../src/index.js'
 import {
   FINISHED_STATES,
   LIVE_STATES,
@@ -23,6 +23,13 @@ describe('decide (reused inert scope) against xstate transition()', () => {
     const s = startAuthn(input)
     expect(actions).toEqual([])
     expect({ value: s.value, status: s.status, context: s.context }).toEqual({
+      value: reference.value,
+      status: reference.status,
+      context: reference.context,
+    })
+    // decideStart builds the same snapshot without the initial microstep.
+    const restored = restoreAuthn('UNAUTHENTICATED', initialContext(input))
+    expect({ value: restored.value, status: restored.status, context: restored.context }).toEqual({
       value: reference.value,
       status: reference.status,
       context: reference.context,

@@ -175,51 +175,48 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
   const hasherFailed = (): StepError => failed(failure('E0000009', ['Password hashing failed.']))
 
   /** Runs the effects a decision asked for, in order, after the decision was saved. */
-  const runEffects = (effects: ReadonlyArray<AuthnEffect>, policies: Policies, tx: TransactionId | null, now: EpochMs) =>
-    effects.reduce<TE.TaskEither<StepError, void>>(
-      (acc, effect) => pipe(acc, TE.chain(() => runEffect(effect, policies, tx, now))),
-      TE.right(undefined),
-    )
+  const runEffects = async (
+    effects: ReadonlyArray<AuthnEffect>,
+    policies: Policies,
+    tx: TransactionId | null,
+    now: EpochMs,
+  ): Promise<E.Either<StepError, void>> => {
+    for (const effect of effects) {
+      const r = await runEffect(effect, policies, tx, now)()
+      if (E.isLeft(r)) return E.left(fromStore(r.left))
+      await audit(`effect.${effect.type}`, tx, effect.params.userId, now)()
+    }
+    return E.right(undefined)
+  }
 
-  const runEffect = (effect: AuthnEffect, policies: Policies, tx: TransactionId | null, now: EpochMs): TE.TaskEither<StepError, void> => {
-    const done = <A>(te: TE.TaskEither<StoreError, A>) =>
-      pipe(
-        te,
-        TE.mapLeft(fromStore),
-        TE.chain(() => TE.fromTask(audit(`effect.${effect.type}`, tx, effect.params.userId, now))),
-        TE.map(() => undefined),
-      )
+  const runEffect = (effect: AuthnEffect, policies: Policies, tx: TransactionId | null, now: EpochMs): TE.TaskEither<StoreError, unknown> => {
     switch (effect.type) {
       case 'recordFailedAttempt':
-        return done(deps.users.recordFailedAttempt(effect.params.userId, policies.password.lockout, now))
+        return deps.users.recordFailedAttempt(effect.params.userId, policies.password.lockout, now)
       case 'resetFailedAttempts':
-        return done(deps.users.resetFailedAttempts(effect.params.userId))
+        return deps.users.resetFailedAttempts(effect.params.userId)
       case 'issueSessionToken':
         return tx === null
-          ? TE.left(failed(failure('E0000009')))
-          : done(
-              deps.transactions.issueToken({
-                schemaVersion: 1,
-                hash: effect.params.tokenHash,
-                kind: 'session',
-                userId: effect.params.userId,
-                transactionId: tx,
-                expiresAt: effect.params.expiresAt,
-              }),
-            )
+          ? TE.left({ _tag: 'Unavailable', cause: 'a session token needs a stored transaction' })
+          : deps.transactions.issueToken({
+              schemaVersion: 1,
+              hash: effect.params.tokenHash,
+              kind: 'session',
+              userId: effect.params.userId,
+              transactionId: tx,
+              expiresAt: effect.params.expiresAt,
+            })
       case 'setPassword':
-        return done(
-          deps.users.setPassword(effect.params.userId, {
-            passwordHash: effect.params.passwordHash,
-            changedAt: effect.params.changedAt,
-            historyCount: effect.params.historyCount,
-          }),
-        )
+        return deps.users.setPassword(effect.params.userId, {
+          passwordHash: effect.params.passwordHash,
+          changedAt: effect.params.changedAt,
+          historyCount: effect.params.historyCount,
+        })
       case 'activateUser':
-        return done(deps.users.activate(effect.params.userId))
+        return deps.users.activate(effect.params.userId)
       case 'revokeOtherSessions':
         // Sessions live in the embedding server: the audit entry is the request to revoke them.
-        return done(TE.right(undefined))
+        return TE.right(undefined)
     }
   }
 
@@ -243,22 +240,22 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
           ),
         })
 
-  const finish = <B>(op: string, te: TE.TaskEither<StepError, Reply<B>>): Result<B> =>
-    pipe(
-      TE.tryCatch(
-        () => te(),
-        () => failed(failure('E0000009')),
-      ),
-      TE.chain(TE.fromEither),
-      TE.orElseFirst((e) =>
-        e._tag === 'Failed' && e.audited === true
-          ? TE.right(undefined)
-          : TE.fromTask(audit(`${op}.${e._tag === 'Lost' ? 'VersionConflict' : e.failure.code}`, null, null, deps.clock.now())),
-      ),
-      TE.mapLeft((e) =>
-        errorReply(e._tag === 'Lost' ? failure('E0000079', ['The transaction was changed by a concurrent request.']) : e.failure),
-      ),
-    )
+  /** The edge of every operation: never throws, audits failures not audited yet, renders errors. */
+  const finish =
+    <B>(op: string, te: TE.TaskEither<StepError, Reply<B>>): Result<B> =>
+    async () => {
+      let r: E.Either<StepError, Reply<B>>
+      try {
+        r = await te()
+      } catch {
+        r = E.left(failed(failure('E0000009')))
+      }
+      if (E.isRight(r)) return r
+      const e = r.left
+      if (!(e._tag === 'Failed' && e.audited === true))
+        await audit(`${op}.${e._tag === 'Lost' ? 'VersionConflict' : e.failure.code}`, null, null, deps.clock.now())()
+      return E.left(errorReply(e._tag === 'Lost' ? failure('E0000079', ['The transaction was changed by a concurrent request.']) : e.failure))
+    }
 
   // ---------------------------------------------------------------------------------------------
   // Operations on an existing transaction: load → decide → compare-and-set save → effects → render.
@@ -276,47 +273,40 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent>,
     sessionToken: string | null,
   ): TE.TaskEither<StepError, AuthnReply> => {
-    const attempt = (retriesLeft: number): TE.TaskEither<StepError, AuthnReply> => {
+    const attempt = async (): Promise<E.Either<StepError, AuthnReply>> => {
       const now = deps.clock.now()
-      return pipe(
-        deps.transactions.load(hashToken(stateToken), now),
-        TE.mapLeft(fromStore),
-        TE.chain((record) => {
-          const snapshot = restoreAuthn(record.state, record.context)
-          const refused = precheck(snapshot, type, now)
-          if (refused !== null) return TE.left(failed(refused))
-          return pipe(
-            buildEvent({ record, now }),
-            TE.chain((event) => {
-              const d = decide(snapshot, event)
-              if (!d.changed)
-                return pipe(
-                  TE.fromTask(audit(`${op}.${d.failure?.code ?? d.state}`, record.id, record.context.userId, now)),
-                  TE.chain(() => TE.fromEither(respond(d, stateToken, sessionToken, call, now))),
-                )
-              const next: TransactionRecord = {
-                ...record,
-                version: asVersion(record.version + 1),
-                state: d.state,
-                context: d.snapshot.context,
-                expiresAt: d.snapshot.context.expiresAt,
-              }
-              return pipe(
-                deps.transactions.save(next, record.version, event),
-                TE.mapLeft((e): StepError => (e._tag === 'VersionConflict' ? lost : fromStore(e))),
-                TE.chain(() => runEffects(d.effects, record.context.policy, record.id, now)),
-                TE.chainFirst(() =>
-                  TE.fromTask(audit(`${op}.${d.failure?.code ?? d.state}`, record.id, record.context.userId, now)),
-                ),
-                TE.chain(() => TE.fromEither(respond(d, stateToken, sessionToken, call, now))),
-              )
-            }),
-          )
-        }),
-        TE.orElse((e) => (e._tag === 'Lost' && retriesLeft > 0 ? attempt(retriesLeft - 1) : TE.left(e))),
-      )
+      const loaded = await deps.transactions.load(hashToken(stateToken), now)()
+      if (E.isLeft(loaded)) return E.left(fromStore(loaded.left))
+      const record = loaded.right
+      const snapshot = restoreAuthn(record.state, record.context)
+      const refused = precheck(snapshot, type, now)
+      if (refused !== null) return E.left(failed(refused))
+      const built = await buildEvent({ record, now })()
+      if (E.isLeft(built)) return built
+      const event = built.right
+      const d = decide(snapshot, event)
+      const userId = record.context.userId
+      if (d.changed) {
+        const next: TransactionRecord = {
+          ...record,
+          version: asVersion(record.version + 1),
+          state: d.state,
+          context: d.snapshot.context,
+          expiresAt: d.snapshot.context.expiresAt,
+        }
+        const saved = await deps.transactions.save(next, record.version, event)()
+        if (E.isLeft(saved)) return E.left(saved.left._tag === 'VersionConflict' ? lost : fromStore(saved.left))
+        const effects = await runEffects(d.effects, record.context.policy, record.id, now)
+        if (E.isLeft(effects)) return effects
+      }
+      await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
+      return respond(d, stateToken, sessionToken, call, now)
     }
-    return attempt(settings.conflictRetries)
+    return async () => {
+      let r = await attempt()
+      for (let retries = settings.conflictRetries; retries > 0 && E.isLeft(r) && r.left._tag === 'Lost'; retries--) r = await attempt()
+      return r
+    }
   }
 
   const simpleStep = (op: string, type: 'transaction.read' | 'transaction.previous') => (body: unknown, call: Call): Result =>
@@ -333,42 +323,37 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
   // ---------------------------------------------------------------------------------------------
   // New transactions: primary authentication by password or activation token.
 
-  const startTransaction = (
-    op: string,
-    input: AuthnInput,
-    event: AuthnEvent,
-    sessionToken: string,
-    call: Call,
-  ): TE.TaskEither<StepError, AuthnReply> => {
-    const d = decideStart(input, event)
-    const now = input.now
-    const userId = input.user.id
-    if (d.state === 'FAILED' || d.state === 'LOCKED_OUT')
-      return pipe(
-        runEffects(d.effects, input.policy, null, now),
-        TE.chainFirst(() => TE.fromTask(audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now))),
-        TE.chain(() => TE.fromEither(respond(d, null, null, call, now))),
-      )
-    const stateToken = mint.stateToken()
-    const record: TransactionRecord = {
-      schemaVersion: 1,
-      id: asTransactionId(mint.transactionId()),
-      kind: 'authn',
-      stateTokenHash: hashToken(stateToken),
-      version: asVersion(1),
-      state: d.state,
-      context: d.snapshot.context,
-      createdAt: now,
-      expiresAt: d.snapshot.context.expiresAt,
+  const startTransaction =
+    (op: string, input: AuthnInput, event: AuthnEvent, sessionToken: string, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    async () => {
+      const d = decideStart(input, event)
+      const now = input.now
+      const userId = input.user.id
+      if (d.state === 'FAILED' || d.state === 'LOCKED_OUT') {
+        const effects = await runEffects(d.effects, input.policy, null, now)
+        if (E.isLeft(effects)) return effects
+        await audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now)()
+        return respond(d, null, null, call, now)
+      }
+      const stateToken = mint.stateToken()
+      const record: TransactionRecord = {
+        schemaVersion: 1,
+        id: asTransactionId(mint.transactionId()),
+        kind: 'authn',
+        stateTokenHash: hashToken(stateToken),
+        version: asVersion(1),
+        state: d.state,
+        context: d.snapshot.context,
+        createdAt: now,
+        expiresAt: d.snapshot.context.expiresAt,
+      }
+      const created = await deps.transactions.create(record, event, initialContext(input))()
+      if (E.isLeft(created)) return E.left(fromStore(created.left))
+      const effects = await runEffects(d.effects, input.policy, record.id, now)
+      if (E.isLeft(effects)) return effects
+      await audit(`${op}.${d.state}`, record.id, userId, now)()
+      return respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
     }
-    return pipe(
-      deps.transactions.create(record, event, initialContext(input)),
-      TE.mapLeft(fromStore),
-      TE.chain(() => runEffects(d.effects, input.policy, record.id, now)),
-      TE.chainFirst(() => TE.fromTask(audit(`${op}.${d.state}`, record.id, userId, now))),
-      TE.chain(() => TE.fromEither(respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now))),
-    )
-  }
 
   const inputFor = (user: UserRecord, policy: Policies, req: PrimaryAuthRequest, flow: AuthnInput['flow'], now: EpochMs): AuthnInput => {
     const lock = effectiveLockout(user, policy.password.lockout, now)
@@ -388,44 +373,34 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     }
   }
 
-  const notFoundAsUnknown = (e: StoreError): TE.TaskEither<StepError, UserRecord | null> =>
-    e._tag === 'NotFound' ? TE.right(null) : TE.left(fromStore(e))
-
-  const byPassword = (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> => {
-    const now = deps.clock.now()
-    const authFailed = () => failed(failure('E0000004'))
-    return pipe(
-      deps.users.findByLogin(req.username),
-      TE.orElse(notFoundAsUnknown),
-      TE.chain((user) => {
-        const hash = user?.credentials.passwordHash ?? null
-        const verify = pipe(
-          hash === null ? dummyHash() : TE.right<StepError, string>(hash),
-          TE.chain((h) => pipe(deps.hasher.verify(h, req.password), TE.mapLeft(hasherFailed))),
-          TE.map((ok) => ok && hash !== null),
-        )
-        if (user === null)
-          return pipe(
-            verify,
-            TE.chainFirst(() => TE.fromTask(audit('authenticate.unknownUser', null, null, now))),
-            TE.chain(() => TE.left(authFailed())),
-          )
-        if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return pipe(verify, TE.chain(() => TE.left(authFailed())))
-        return pipe(
-          TE.Do,
-          TE.bind('policy', () => pipe(deps.policies.forUser(user, call.context), TE.mapLeft(fromStore))),
-          TE.bind('ok', () => verify),
-          TE.chain(({ policy, ok }) => {
-            const sessionToken = mint.sessionToken()
-            const event: AuthnEvent = ok
-              ? { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-              : { type: 'primary.rejected', now }
-            return startTransaction('authenticate', inputFor(user, policy, req, 'PASSWORD', now), event, sessionToken, call)
-          }),
-        )
-      }),
-    )
-  }
+  const byPassword =
+    (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    async () => {
+      const now = deps.clock.now()
+      const authFailed = E.left(failed(failure('E0000004')))
+      const found = await deps.users.findByLogin(req.username)()
+      if (E.isLeft(found) && found.left._tag !== 'NotFound') return E.left(fromStore(found.left))
+      const user = E.isRight(found) ? found.right : null
+      const stored = user?.credentials.passwordHash ?? null
+      // Every path verifies one hash (a dummy one when there is none), so all failures cost the same.
+      const against = stored === null ? await dummyHash()() : E.right<StepError, string>(stored)
+      if (E.isLeft(against)) return against
+      const verified = await deps.hasher.verify(against.right, req.password)()
+      if (E.isLeft(verified)) return E.left(hasherFailed())
+      if (user === null) {
+        await audit('authenticate.unknownUser', null, null, now)()
+        return authFailed
+      }
+      if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return authFailed
+      const policy = await deps.policies.forUser(user, call.context)()
+      if (E.isLeft(policy)) return E.left(fromStore(policy.left))
+      const sessionToken = mint.sessionToken()
+      const event: AuthnEvent =
+        verified.right && stored !== null
+          ? { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+          : { type: 'primary.rejected', now }
+      return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, sessionToken, call)()
+    }
 
   const byActivationToken = (req: PrimaryAuthRequest & { token: string }, call: Call): TE.TaskEither<StepError, AuthnReply> => {
     const now = deps.clock.now()

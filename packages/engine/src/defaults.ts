@@ -18,7 +18,29 @@ export const createArgon2Hasher = (options: Options = ARGON2ID_OWASP): Hasher =>
 
 export const systemClock: Clock = { now: () => Date.now() }
 
-export const cryptoRandom: Random = { bytes: (n) => new Uint8Array(randomBytes(n)) }
+/**
+ * `crypto.randomBytes`, drawn 4 KiB at a time: one system call serves many tokens. Each request
+ * gets fresh bytes that are never handed out twice.
+ */
+export const createCryptoRandom = (poolSize = 4096): Random => {
+  let pool = randomBytes(poolSize)
+  let offset = 0
+  return {
+    bytes: (n) => {
+      if (n > poolSize) return new Uint8Array(randomBytes(n))
+      if (offset + n > poolSize) {
+        pool = randomBytes(poolSize)
+        offset = 0
+      }
+      const out = new Uint8Array(pool.subarray(offset, offset + n))
+      pool.fill(0, offset, offset + n)
+      offset += n
+      return out
+    },
+  }
+}
+
+export const cryptoRandom: Random = createCryptoRandom()
 
 /** An audit sink that keeps entries in memory (tests, the reference server's demo mode). */
 export const createMemoryAuditSink = (): AuditSink & { readonly entries: ReadonlyArray<AuditEntry> } => {

@@ -14,10 +14,11 @@ export {
   ARGON2ID_OWASP,
   createArgon2Hasher,
   createMemoryAuditSink,
+  createCryptoRandom,
   cryptoRandom,
   hashToken,
   systemClock,
   tokens,
 } from './defaults.js'
 export { seedOrg } from './seed.js'
-export type { LoadedOrg, SeedError } from './seed.js'
+export type { LoadedOrg, SeedError, SeedOptions } from './seed.js'

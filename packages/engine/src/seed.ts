@@ -100,12 +100,22 @@ const toUser = (u: SeedUser, hasher: Hasher, now: EpochMs): TE.TaskEither<unknow
     }),
   )
 
+export interface SeedOptions {
+  /**
+   * What to do with a seed user whose login is already stored (a persistent store reopened):
+   * `keep` leaves the stored user as it is (its password changes and lockout survive restarts);
+   * `fail` stops with `SeedStoreFailed`. Default `fail`.
+   */
+  readonly existing?: 'keep' | 'fail'
+}
+
 /** Decodes an org seed (e.g. parsed JSON), hashes its secrets and adds its users to `users`. */
 export const seedOrg = (
   raw: unknown,
   deps: { readonly users: UserStore; readonly hasher: Hasher },
   now: EpochMs,
   defaults: Policies = DEFAULT_POLICIES,
+  options: SeedOptions = {},
 ): TE.TaskEither<SeedError, LoadedOrg> =>
   pipe(
     TE.fromEither(
@@ -120,7 +130,15 @@ export const seedOrg = (
           seed.users.map((u) =>
             pipe(
               toUser(u, deps.hasher, now),
-              TE.chainW((user) => pipe(deps.users.create(user), TE.mapLeft((e) => e as unknown))),
+              TE.chainW((user) =>
+                pipe(
+                  deps.users.create(user),
+                  TE.orElse((e) =>
+                    e._tag === 'Conflict' && options.existing === 'keep' ? deps.users.findByLogin(user.profile.login) : TE.left(e),
+                  ),
+                  TE.mapLeft((e) => e as unknown),
+                ),
+              ),
               TE.mapLeft((cause): SeedError => ({ _tag: 'SeedStoreFailed', login: u.login, cause })),
             ),
           ),

@@ -208,3 +208,14 @@ describe('engine', () => {
     expect(expectLeft(await authn.getState({ stateToken: r['stateToken'] }, CALL)()).body.errorCode).toBe('E0000011')
   })
 })
+
+describe('cancel', () => {
+  it('answers the relayState the transaction started with', async () => {
+    const { authn } = await build()
+    const r = body(expectRight(await authn.authenticate({ username: 'carol@example.com', password: 'Higher-Further1', relayState: '/app/home' }, CALL)()))
+    expect(r['relayState']).toBe('/app/home')
+    const c = expectRight(await authn.cancel({ stateToken: r['stateToken'] }, CALL)())
+    expect(c).toEqual({ status: 200, body: { relayState: '/app/home' } })
+    expect(expectLeft(await authn.cancel({ stateToken: r['stateToken'] }, CALL)()).body.errorCode).toBe('E0000011')
+  })
+})

@@ -2,7 +2,7 @@ import { createActor, type AnyActorScope, type SnapshotFrom } from 'xstate'
 import { CAUSES, failure, type AuthnFailure } from '../errors/catalogue.js'
 import type { AuthnEvent } from '../model/events.js'
 import type { MachineState } from '../model/status.js'
-import type { AuthnContext, AuthnInput } from './authn-context.js'
+import { initialContext, type AuthnContext, type AuthnInput } from './authn-context.js'
 import { authnMachine, EFFECT_TYPES, type AuthnEffect } from './authn-machine.js'
 
 export type AuthnSnapshot = SnapshotFrom<typeof authnMachine>
@@ -91,7 +91,8 @@ export const decide = (snapshot: AuthnSnapshot, event: AuthnEvent): Decision => 
 
 /** Pure: the first event of a transaction (its primary authentication), from its start snapshot. */
 export const decideStart = (input: AuthnInput, event: AuthnEvent): Decision => {
-  const start = startAuthn(input)
+  // The same snapshot as `startAuthn(input)` (a test checks it), built without an initial microstep.
+  const start = restoreAuthn('UNAUTHENTICATED', initialContext(input))
   const [next, actions] = run(() => authnMachine.transition(start, event, scope))
   return toDecision(null, next, actions)
 }

@@ -189,9 +189,11 @@ export const renderTransaction = (
       }
     case 'UNAUTHENTICATED':
       return live(state, {}, { next: post(base, '', 'authenticate') })
+    case 'CANCELLED':
+      // Not an Okta status: the shell answers a cancel with `{ relayState }` taken from here.
+      return { status: state, relayState: c.relayState ?? '' }
     case 'RECOVERY':
     case 'RECOVERY_CHALLENGE':
-    case 'CANCELLED':
     case 'FAILED':
       // Not states of the authentication machine at rest: nothing to show but the status.
       return { status: state }
