@@ -190,13 +190,13 @@ describe('stored codecs', () => {
   })
 })
 
-const noSurrogates = fc.string({ unit: 'binary', maxLength: 256 }).filter((s) => !/[\uD800-\uDFFF\u0000]/.test(s))
+const noSurrogates = fc.string({ unit: 'binary', maxLength: 256 }).filter((s) => !/[\uD800-\uDFFF]/.test(s) && !s.includes('\u0000'))
 const fourByte = fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('😀', '𝄞', '🐈', '\u{10FFFF}'), fc.string({ maxLength: 10 })).map(([a, x, b]) => a + x + b)
 const tooLong = (max: number) => fc.string({ minLength: max + 1, maxLength: max + 40 })
 const notAString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }))
 
 describe('request codecs', () => {
-  test.prop([noSurrogates, noSurrogates, fc.string({ maxLength: 2048 }).filter((s) => !/[\uD800-\uDFFF\u0000]/.test(s))])(
+  test.prop([noSurrogates, noSurrogates, fc.string({ maxLength: 2048 }).filter((s) => !/[\uD800-\uDFFF]/.test(s) && !s.includes('\u0000'))])(
     'PrimaryAuthRequest accepts strings up to their limits (BMP only, no NUL)',
     (username, password, relayState) => {
       expect(E.isRight(PrimaryAuthRequest.decode({ username, password, relayState, options: { warnBeforePasswordExpired: true } }))).toBe(true)

@@ -5,7 +5,7 @@ import * as t from 'io-ts'
  * and NUL, which no JSON store (PostgreSQL jsonb) can keep.
  */
 const bounded = (max: number, name: string) =>
-  t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF\u0000]/.test(s), name)
+  t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF]/.test(s) && !s.includes('\u0000'), name)
 
 const StateTokenString = t.refinement(bounded(256, 'StateToken'), (s) => s.length > 0, 'StateToken')
 
