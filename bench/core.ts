@@ -50,6 +50,7 @@ const INPUT: AuthnInput = {
   relayState: null,
   now: T0,
   lifetimeMs: 5 * 60_000,
+  maxLifetimeMs: 60 * 60_000,
   sessionLifetimeMs: 5 * 60_000,
   lockedOut: false,
 }
@@ -70,11 +71,11 @@ const reduce = (state: MachineState, c: AuthnContext, e: AuthnEvent): Step => {
   if (state === 'PASSWORD_WARN') {
     switch (e.type) {
       case 'transaction.read':
-        return { state, context: { ...c, expiresAt: e.now + c.lifetimeMs }, effects: [] }
+        return { state, context: { ...c, expiresAt: Math.min(e.now + c.lifetimeMs, c.absoluteExpiresAt) }, effects: [] }
       case 'transaction.skip': {
         const progress = { ...c.progress, warnHandled: true }
         const step = nextStep(evaluationFacts(c, progress, e.now))
-        const touched = { ...c, expiresAt: e.now + c.lifetimeMs, progress }
+        const touched = { ...c, expiresAt: Math.min(e.now + c.lifetimeMs, c.absoluteExpiresAt), progress }
         if (step !== 'SUCCESS') return { state: step, context: touched, effects: [] }
         const sessionExpiresAt = e.now + c.sessionLifetimeMs
         return {

@@ -225,6 +225,7 @@ export const arbInput: fc.Arbitrary<AuthnInput> = fc.record({
   relayState: fc.option(fc.string({ maxLength: 20 })),
   now: fc.constant(T0),
   lifetimeMs: fc.constantFrom(5 * MINUTE, 60 * MINUTE, 24 * 60 * MINUTE),
+  maxLifetimeMs: fc.constantFrom(30 * MINUTE, 60 * MINUTE, 2 * 24 * 60 * MINUTE),
   sessionLifetimeMs: fc.constantFrom(5 * MINUTE, 60 * MINUTE),
   lockedOut: fc.constantFrom(false, false, true),
 })

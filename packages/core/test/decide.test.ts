@@ -144,13 +144,13 @@ describe('strict state enforcement (spec §3, §10: anything else is 403 E000007
 
 describe('sliding expiry (spec §3.1: every request extends the state token)', () => {
   test.prop([arbStep], { numRuns: 1000 })(
-    'every accepted event that leaves the transaction live sets expiresAt = now + lifetimeMs',
+    'every accepted event that leaves the transaction live sets expiresAt = min(now + lifetimeMs, absoluteExpiresAt)',
     ({ state, context, event }) => {
       const s = snapshotOf(state, context)
       fc.pre(live(s, event.now))
       const d = decide(s, event)
       const accepted = d.failure === null || !['E0000011', 'E0000079', 'E0000004'].includes(d.failure.code)
-      if (accepted && d.snapshot.status === 'active') expect(d.snapshot.context.expiresAt).toBe(event.now + context.lifetimeMs)
+      if (accepted && d.snapshot.status === 'active') expect(d.snapshot.context.expiresAt).toBe(Math.min(event.now + context.lifetimeMs, context.absoluteExpiresAt))
       if (!accepted) expect(d.snapshot.context.expiresAt).toBe(context.expiresAt)
     },
   )

@@ -50,6 +50,7 @@ const base: AuthnInput = {
   relayState: null,
   now: T0,
   lifetimeMs: 5 * MINUTE,
+  maxLifetimeMs: 60 * MINUTE,
   sessionLifetimeMs: 5 * MINUTE,
   lockedOut: false,
 }

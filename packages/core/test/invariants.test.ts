@@ -198,6 +198,7 @@ describe('lockout through the machine (spec §9.3)', () => {
       relayState: null,
       now: T0,
       lifetimeMs: 5 * MINUTE,
+      maxLifetimeMs: 60 * MINUTE,
       sessionLifetimeMs: 5 * MINUTE,
       lockedOut: false,
     }
@@ -230,6 +231,7 @@ describe('lockout through the machine (spec §9.3)', () => {
       relayState: null,
       now: T0,
       lifetimeMs: 5 * MINUTE,
+      maxLifetimeMs: 60 * MINUTE,
       sessionLifetimeMs: 5 * MINUTE,
       lockedOut: false,
     }

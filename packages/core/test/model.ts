@@ -82,7 +82,7 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
   const same = (failure: AuthnFailure): Expected => ({ state, context: c, effects: [], failure, changed: false })
   if (FINISHED.includes(state) || e.now >= c.expiresAt) return same(fail('E0000011'))
   const notAllowed = same(fail('E0000079', [CAUSES.notAllowedInState]))
-  const touched: AuthnContext = { ...c, expiresAt: e.now + c.lifetimeMs }
+  const touched: AuthnContext = { ...c, expiresAt: Math.min(e.now + c.lifetimeMs, c.absoluteExpiresAt) }
   const to = (
     next: MachineState,
     context: AuthnContext,

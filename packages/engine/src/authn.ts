@@ -54,6 +54,8 @@ import { hashToken, tokens } from './defaults.js'
 export interface AuthnSettings {
   /** Sliding lifetime of a state token, extended by every accepted request. Default 5 minutes. */
   readonly stateTokenLifetimeMs: number
+  /** Absolute cap on a state token's life, however often it slides. Default 60 minutes. */
+  readonly stateTokenMaxLifetimeMs: number
   /** Lifetime of a one-time session token. Default 5 minutes (Okta's). */
   readonly sessionTokenLifetimeMs: number
   /** How often a step that lost a compare-and-set race is retried on the fresh state. Default 2. */
@@ -62,6 +64,7 @@ export interface AuthnSettings {
 
 export const DEFAULT_SETTINGS: AuthnSettings = {
   stateTokenLifetimeMs: 5 * 60_000,
+  stateTokenMaxLifetimeMs: 60 * 60_000,
   sessionTokenLifetimeMs: 5 * 60_000,
   conflictRetries: 2,
 }
@@ -368,6 +371,7 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
       relayState: req.relayState ?? null,
       now,
       lifetimeMs: settings.stateTokenLifetimeMs,
+      maxLifetimeMs: settings.stateTokenMaxLifetimeMs,
       sessionLifetimeMs: settings.sessionTokenLifetimeMs,
       lockedOut: lock.lockedOut,
     }

@@ -219,3 +219,19 @@ describe('cancel', () => {
     expect(expectLeft(await authn.cancel({ stateToken: r['stateToken'] }, CALL)()).body.errorCode).toBe('E0000011')
   })
 })
+
+describe('absolute lifetime', () => {
+  it('sliding stops at the absolute cap: the state token dies then, however busy', async () => {
+    const { authn, clock } = await build({ settings: { stateTokenLifetimeMs: 60_000, stateTokenMaxLifetimeMs: 150_000 } })
+    const r = body(expectRight(await authn.authenticate({ username: 'carol@example.com', password: 'Higher-Further1' }, CALL)()))
+    const stateToken = r['stateToken']
+    clock.advance(50_000)
+    expect(body(expectRight(await authn.getState({ stateToken }, CALL)()))['expiresAt']).toBe(new Date(T0 + 110_000).toISOString())
+    clock.advance(50_000)
+    expect(body(expectRight(await authn.getState({ stateToken }, CALL)()))['expiresAt']).toBe(new Date(T0 + 150_000).toISOString())
+    clock.advance(49_999)
+    expectRight(await authn.getState({ stateToken }, CALL)())
+    clock.advance(1)
+    expect(expectLeft(await authn.getState({ stateToken }, CALL)()).body.errorCode).toBe('E0000011')
+  })
+})

@@ -48,6 +48,7 @@ export const START: AuthnContext = initialContext({
   relayState: null,
   now: T0,
   lifetimeMs: 300_000,
+  maxLifetimeMs: 3_600_000,
   sessionLifetimeMs: 300_000,
   lockedOut: false,
 })

@@ -61,6 +61,8 @@ export const AuthnContext = t.type(
     /** Sliding lifetime of the state token, and its current expiry. */
     lifetimeMs: t.number,
     expiresAt: t.number,
+    /** The cap on sliding: the state token never lives past this (epoch ms). */
+    absoluteExpiresAt: t.number,
     /** Lifetime of a session token, and the hash and expiry of the one issued on SUCCESS. */
     sessionLifetimeMs: t.number,
     sessionTokenHash: nullable(TokenHash),
@@ -79,6 +81,8 @@ export interface AuthnInput {
   readonly relayState: string | null
   readonly now: EpochMs
   readonly lifetimeMs: number
+  /** Absolute cap on the state token's life, however often it slides. */
+  readonly maxLifetimeMs: number
   readonly sessionLifetimeMs: number
   /** Whether the account is locked at `now` (auto-unlock already applied by the caller's lockout rule). */
   readonly lockedOut: boolean
@@ -106,7 +110,8 @@ export const initialContext = (input: AuthnInput): AuthnContext => ({
   recoveryType: null,
   relayState: input.relayState,
   lifetimeMs: input.lifetimeMs,
-  expiresAt: input.now + input.lifetimeMs,
+  expiresAt: Math.min(input.now + input.lifetimeMs, input.now + input.maxLifetimeMs),
+  absoluteExpiresAt: input.now + input.maxLifetimeMs,
   sessionLifetimeMs: input.sessionLifetimeMs,
   sessionTokenHash: null,
   sessionExpiresAt: null,

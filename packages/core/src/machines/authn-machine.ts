@@ -75,8 +75,8 @@ export const authnMachine = setup({
       (event.newPasswordHash === null || !meetsPasswordPolicy(context.policy.password, event.candidate)),
   },
   actions: {
-    /** Sliding expiry: every accepted request extends the state token. */
-    touch: assign({ expiresAt: ({ context, event }) => event.now + context.lifetimeMs }),
+    /** Sliding expiry: every accepted request extends the state token, up to its absolute cap. */
+    touch: assign({ expiresAt: ({ context, event }) => Math.min(event.now + context.lifetimeMs, context.absoluteExpiresAt) }),
     advance: assign({ progress: ({ context }, params: Update) => withUpdate(context, params) }),
     applyNewPassword: assign({
       user: ({ context, event }) => ({ ...context.user, passwordChangedAt: event.now }),

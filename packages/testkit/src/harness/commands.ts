@@ -135,7 +135,10 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
     u.status = 'ACTIVE'
     u.activationToken = null
   }
-  const expiresAt = status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : model.now + model.options.stateTokenLifetimeMs
+  const expiresAt =
+    status === 'SUCCESS'
+      ? model.now + model.options.sessionTokenLifetimeMs
+      : model.now + Math.min(model.options.stateTokenLifetimeMs, model.options.stateTokenMaxLifetimeMs)
   return keep({ kind: 'transaction', status, expiresAt }, (r) => {
     const body = isObject(r.body) ? r.body : {}
     // A transaction that finished at once hands out no state token: nothing for a client to reuse.
@@ -380,7 +383,7 @@ export const commandArbitraries = (userCount: number, controlsClock: boolean): A
     fc.constantFrom('authenticate', 'skip', 'previous', 'cancel' as const).map((op) => new UnknownToken(op)),
     fc.tuple(fc.constantFrom('authenticate', 'changePassword', 'skip', 'cancel' as const), malformedBodies).map(([op, b]) => new Malformed(op, b)),
     ...(controlsClock
-      ? [fc.constantFrom(1_000, 60_000, 299_000, 301_000, 30 * 60_000, 86_400_000, 5 * 86_400_000).map((ms) => new AdvanceClock(ms))]
+      ? [fc.constantFrom(1_000, 60_000, 240_000, 299_000, 301_000, 30 * 60_000, 86_400_000, 5 * 86_400_000).map((ms) => new AdvanceClock(ms))]
       : []),
   ]
 }

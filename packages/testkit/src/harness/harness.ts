@@ -21,6 +21,7 @@ export interface HarnessOptions {
   readonly runs: number
   readonly maxCommands?: number
   readonly stateTokenLifetimeMs?: number
+  readonly stateTokenMaxLifetimeMs?: number
   readonly sessionTokenLifetimeMs?: number
   /** fast-check seed, to reproduce a run. */
   readonly fcSeed?: number
@@ -61,6 +62,7 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
   }
   const options = {
     stateTokenLifetimeMs: o.stateTokenLifetimeMs ?? 5 * 60_000,
+    stateTokenMaxLifetimeMs: o.stateTokenMaxLifetimeMs ?? 60 * 60_000,
     sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
   }
   const property = fc.asyncProperty(
@@ -128,6 +130,7 @@ export const formatReport = (r: HarnessReport): string => {
 export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok: boolean; readonly runs: number; readonly failure: string | null }> => {
   const options = {
     stateTokenLifetimeMs: o.stateTokenLifetimeMs ?? 5 * 60_000,
+    stateTokenMaxLifetimeMs: o.stateTokenMaxLifetimeMs ?? 60 * 60_000,
     sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
   }
   const runOnce = async (cmds: Iterable<fc.AsyncCommand<Model, Real>>) => {

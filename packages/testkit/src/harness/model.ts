@@ -52,6 +52,8 @@ export interface ModelTransaction {
   readonly login: string
   status: ModelStatus
   expiresAt: number
+  /** Sliding never takes the state token past this. */
+  readonly absoluteExpiresAt: number
   /** Facts copied when the transaction began (the spec's transaction is a snapshot). */
   changedAtAtStart: number | null
   adminExpiredAtStart: boolean
@@ -78,6 +80,7 @@ export const err = (status: number, errorCode: string): Prediction => ({ kind: '
 
 export interface ModelOptions {
   readonly stateTokenLifetimeMs: number
+  readonly stateTokenMaxLifetimeMs: number
   readonly sessionTokenLifetimeMs: number
 }
 
@@ -214,7 +217,7 @@ export class Model {
   }
 
   touch(tx: ModelTransaction): void {
-    tx.expiresAt = this.now + this.options.stateTokenLifetimeMs
+    tx.expiresAt = Math.min(this.now + this.options.stateTokenLifetimeMs, tx.absoluteExpiresAt)
   }
 
   /** Records a transaction that reached `status` (SUCCESS transactions are finished at once). */
@@ -223,7 +226,8 @@ export class Model {
       stateToken,
       login: u.login,
       status,
-      expiresAt: this.now + this.options.stateTokenLifetimeMs,
+      expiresAt: Math.min(this.now + this.options.stateTokenLifetimeMs, this.now + this.options.stateTokenMaxLifetimeMs),
+      absoluteExpiresAt: this.now + this.options.stateTokenMaxLifetimeMs,
       changedAtAtStart: changedAt,
       adminExpiredAtStart: adminExpired,
       warnOption,
