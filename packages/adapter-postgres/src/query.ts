@@ -1,11 +1,33 @@
+import { createHash } from 'node:crypto'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { corrupt, type StoreError } from '@authn-machine/core'
-import type { PgQueryable } from './client.js'
+import { supportsNamedStatements, type PgNamedQuery, type PgQueryable } from './client.js'
 import { toUnavailable } from './decode.js'
 
-/** One round trip; a driver failure (never a throw) is `Unavailable`. */
-export const query = (db: PgQueryable, text: string, values: unknown[]): TE.TaskEither<StoreError, ReadonlyArray<unknown>> =>
-  TE.tryCatch(async () => (await db.query(text, values)).rows, toUnavailable)
+/** Runs one statement: one round trip; a driver failure (never a throw) is `Unavailable`. */
+export type Query = (text: string, values: unknown[]) => TE.TaskEither<StoreError, ReadonlyArray<unknown>>
+
+/** A statement's name: derived from its text (which includes the schema), so one name is one text. */
+const statementName = (text: string): string => `authn_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+
+/**
+ * The statement runner of a store on `db`. With `named` (default: when `db` takes named
+ * statements, i.e. node-postgres), each statement is sent as a named statement: each connection
+ * parses and plans it once, then only binds and executes it, which for the adapter's CTEs costs
+ * about as much as the whole execution otherwise. Turn it off behind a pooler that does not keep
+ * prepared statements per client (PgBouncer in transaction mode before 1.21).
+ */
+export const queryRunner = (db: PgQueryable, named: boolean = supportsNamedStatements(db)): Query => {
+  if (!named) return (text, values) => TE.tryCatch(async () => (await db.query(text, values)).rows, toUnavailable)
+  const names = new Map<string, string>()
+  const send = db.query.bind(db) as unknown as (q: PgNamedQuery) => ReturnType<PgQueryable['query']>
+  return (text, values) =>
+    TE.tryCatch(async () => {
+      let name = names.get(text)
+      if (name === undefined) names.set(text, (name = statementName(text)))
+      return (await send({ name, text, values })).rows
+    }, toUnavailable)
+}
 
 /** `jsonb` parameters are sent as JSON text (pg would turn a JS array into a PostgreSQL array). */
 export const json = (value: unknown): string => JSON.stringify(value)

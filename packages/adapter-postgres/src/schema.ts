@@ -19,6 +19,7 @@ export const tables = (schema: string) => {
     schema: s,
     transactions: `${s}.transactions`,
     log: `${s}.transaction_log`,
+    policies: `${s}.policy_snapshot`,
     tokens: `${s}.tokens`,
     users: `${s}.users`,
     migrations: `${s}.schema_migrations`,

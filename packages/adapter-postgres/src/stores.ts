@@ -9,6 +9,8 @@ export interface PostgresStoresOptions {
   readonly schema?: string
   /** Keys for factor secrets; when given, `secrets` encrypts and decrypts with them. */
   readonly secretKeys?: SecretKeyring
+  /** Named (prepared) statements; see `PostgresStoreOptions.namedStatements`. Default: on for node-postgres. */
+  readonly namedStatements?: boolean
 }
 
 export interface PostgresStores {
@@ -20,7 +22,10 @@ export interface PostgresStores {
 
 /** Both stores on one client (a pool, or an embedded PGlite). Throws only on invalid options. */
 export const createPostgresStores = (db: PgQueryable, opts: PostgresStoresOptions = {}): PostgresStores => {
-  const schema = opts.schema === undefined ? {} : { schema: opts.schema }
+  const schema = {
+    ...(opts.schema === undefined ? {} : { schema: opts.schema }),
+    ...(opts.namedStatements === undefined ? {} : { namedStatements: opts.namedStatements }),
+  }
   return {
     transactions: createPostgresTransactionStore(db, schema),
     users: createPostgresUserStore(db, schema),

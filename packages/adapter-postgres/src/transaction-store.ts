@@ -15,17 +15,52 @@ import {
 } from '@authn-machine/core'
 import type { PgQueryable } from './client.js'
 import { asRow, decodeStored } from './decode.js'
-import { encoding, json, query } from './query.js'
+import { policySnapshot } from './policy.js'
+import { encoding, json, queryRunner } from './query.js'
 import { DEFAULT_SCHEMA, tables } from './schema.js'
 
 export interface PostgresStoreOptions {
   /** The schema holding the tables (see `migrate`). Default `authn`. */
   readonly schema?: string
+  /**
+   * Send statements as named (prepared) statements: planned once per connection. Default: on for
+   * a node-postgres `Pool`/`Client` (or a client with `namedStatements: true`), off otherwise
+   * (PGlite). Turn it off behind PgBouncer in transaction mode (before 1.21).
+   */
+  readonly namedStatements?: boolean
 }
 
-const TX_COLUMNS = `id, state_token_hash, schema_version, kind, version, state, context,
-  created_at::float8 as created_at, expires_at::float8 as expires_at`
+const TX_COLUMNS = `t.id, t.state_token_hash, t.schema_version, t.kind, t.version, t.state, t.context,
+  t.created_at::float8 as created_at, t.expires_at::float8 as expires_at, p.policy`
 const TOKEN_COLUMNS = `hash, schema_version, kind, user_id, transaction_id, expires_at::float8 as expires_at`
+
+type Json = Readonly<Record<string, unknown>>
+const isObject = (u: unknown): u is Json => typeof u === 'object' && u !== null && !Array.isArray(u)
+
+/**
+ * A context as stored: without `policy` (kept once in `policy_snapshot`, referenced by hash) and,
+ * in a transaction row, without `expiresAt` when it equals the row's `expires_at` column (it
+ * mirrors it). Anything else is stored as is, so every record round-trips exactly.
+ */
+const storedContext = (context: Json, expiresAt: number | null): Json => {
+  const stored: Record<string, unknown> = {}
+  for (const key of Object.keys(context)) {
+    if (key === 'policy' || (key === 'expiresAt' && expiresAt !== null && context[key] === expiresAt)) continue
+    stored[key] = context[key]
+  }
+  return stored
+}
+
+/** The inverse of `storedContext` (a value that is not an object is left for the codec to refuse). */
+const fullContext = (stored: unknown, policy: unknown, expiresAt: unknown): unknown => {
+  if (!isObject(stored)) return stored
+  const withPolicy = policy === null || policy === undefined ? stored : { ...stored, policy }
+  return expiresAt === undefined || 'expiresAt' in withPolicy ? withPolicy : { ...withPolicy, expiresAt }
+}
+
+/** The statement failed a foreign key (SQLSTATE 23503), e.g. a policy hash with no snapshot yet. */
+const isForeignKeyViolation = (e: StoreError): boolean =>
+  e._tag === 'Unavailable' && typeof e.cause === 'object' && e.cause !== null && (e.cause as { code?: unknown }).code === '23503'
 
 const decodeRecord = (row: unknown): E.Either<StoreError, TransactionRecord> =>
   pipe(
@@ -38,7 +73,7 @@ const decodeRecord = (row: unknown): E.Either<StoreError, TransactionRecord> =>
         stateTokenHash: r['state_token_hash'],
         version: r['version'],
         state: r['state'],
-        context: r['context'],
+        context: fullContext(r['context'], r['policy'], r['expires_at']),
         createdAt: r['created_at'],
         expiresAt: r['expires_at'],
       }),
@@ -63,42 +98,70 @@ const decodeToken = (row: unknown): E.Either<StoreError, IssuedToken> =>
 const decodeLogEntry = (row: unknown): E.Either<StoreError, LogEntry> =>
   pipe(
     asRow(row),
-    E.chain((r) => decodeStored(LogEntry)({ transactionId: r['transaction_id'], version: r['version'], event: r['event'], start: r['start'] })),
+    E.chain((r) =>
+      decodeStored(LogEntry)({
+        transactionId: r['transaction_id'],
+        version: r['version'],
+        event: r['event'],
+        start: fullContext(r['start'], r['start_policy'], undefined),
+      }),
+    ),
   )
 
 /**
  * A TransactionStore on PostgreSQL. Every method is ONE statement (one round trip): `create`
- * inserts the record and its first log entry together; `save` is a compare-and-set on
+ * inserts the policy snapshot (if new), the record and its first log entry together; `save` is a compare-and-set on
  * `(id, version)` that appends the log entry in the same statement; `consumeToken` is a guarded
  * `UPDATE … WHERE consumed_at IS NULL`. Rows are decoded with the core codecs; nothing throws.
  */
 export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresStoreOptions = {}): TransactionStore => {
   const t = tables(opts.schema ?? DEFAULT_SCHEMA)
+  const query = queryRunner(db, opts.namedStatements)
 
-  const sql = {
-    create: `with t as (
-        insert into ${t.transactions} (id, state_token_hash, schema_version, kind, version, state, context, created_at, expires_at)
-        values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::bigint, $9::bigint)
-        on conflict do nothing
-        returning id, version)
-      insert into ${t.log} (transaction_id, version, event, start) select id, version, $10::jsonb, $11::jsonb from t
-      returning version`,
-    load: `select ${TX_COLUMNS} from ${t.transactions} where state_token_hash = $1 and expires_at > $2::bigint`,
-    // The update and the log append succeed or fail together. The trailing sub-selects read the
-    // statement's snapshot (before the update), which tells a stale version from an unknown id
-    // without a second round trip.
-    save: `with u as (
+  const saveStatement = (policyCte: string) => `${policyCte === '' ? 'with' : `${policyCte},`}
+      u as (
         update ${t.transactions}
         set version = $3, state = $4, context = $5::jsonb, expires_at = $6::bigint,
-            schema_version = $8, kind = $9, created_at = $10::bigint
+            schema_version = $8, kind = $9, created_at = $10::bigint, policy_hash = decode($12, 'hex')
         where id = $1 and version = $2 and state_token_hash = $7
         returning id, version),
       l as (insert into ${t.log} (transaction_id, version, event) select id, version, $11::jsonb from u returning version)
-      select (select version from l) as saved,
-             c.version as current,
-             c.state_token_hash = $7 as same_token
-      from (select 1) as one left join ${t.transactions} c on c.id = $1`,
-    readLog: `select transaction_id, version, event, start from ${t.log} where transaction_id = $1 order by version`,
+      select l.version as saved,
+             case when l.version is null then (select c.version from ${t.transactions} c where c.id = $1) end as current,
+             case when l.version is null then (select c.state_token_hash = $7 from ${t.transactions} c where c.id = $1) end as same_token
+      from (select 1) as one left join l on true`
+
+  const sql = {
+    // The policy snapshots (the record's, and the start context's when it differs), the record and
+    // its first log entry, in one statement. A snapshot is written once per distinct policy.
+    create: `with p as (
+        insert into ${t.policies} (hash, policy)
+        select decode(v.hash, 'hex'), v.policy::jsonb from (values ($12::text, $13::text), ($14::text, $15::text)) as v (hash, policy)
+        where v.policy is not null
+        on conflict do nothing),
+      t as (
+        insert into ${t.transactions} (id, state_token_hash, schema_version, kind, version, state, context, created_at, expires_at, policy_hash)
+        values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::bigint, $9::bigint, decode($12, 'hex'))
+        on conflict do nothing
+        returning id, version)
+      insert into ${t.log} (transaction_id, version, event, start, start_policy_hash)
+      select id, version, $10::jsonb, $11::jsonb, decode($14, 'hex') from t
+      returning version`,
+    load: `select ${TX_COLUMNS} from ${t.transactions} t left join ${t.policies} p on p.hash = t.policy_hash
+      where t.state_token_hash = $1 and t.expires_at > $2::bigint`,
+    // The update and the log append succeed or fail together. The trailing sub-selects run only
+    // when nothing was saved; they read the statement's snapshot (before the update), which tells
+    // a stale version from an unknown id without a second round trip. The policy is referenced by
+    // hash: the machine never changes it, so the hash is the stored one and the foreign key is not
+    // even checked. A policy whose snapshot does not exist yet fails the foreign key (and with it
+    // the whole statement); `saveWithPolicy` then writes the snapshot in the same statement.
+    save: saveStatement(''),
+    saveWithPolicy: saveStatement(`with p as (
+        insert into ${t.policies} (hash, policy) values (decode($12, 'hex'), $13::text::jsonb)
+        on conflict do nothing)`),
+    readLog: `select l.transaction_id, l.version, l.event, l.start, p.policy as start_policy
+      from ${t.log} l left join ${t.policies} p on p.hash = l.start_policy_hash
+      where l.transaction_id = $1 order by l.version`,
     issueToken: `insert into ${t.tokens} (hash, schema_version, kind, user_id, transaction_id, expires_at)
       values ($1, $2, $3, $4, $5, $6::bigint)
       on conflict do nothing
@@ -118,48 +181,59 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
   return {
     create: (record, event, start) => encoding(() => {
       if (record.version !== 1) return TE.left(versionConflict(null))
+      const encoded = TransactionRecord.encode(record)
       const entry = LogEntry.encode({ transactionId: record.id, version: record.version, event, start })
+      const policy = policySnapshot(encoded.context.policy)
+      const startPolicy = entry.start === null ? policy : policySnapshot(entry.start.policy)
       return pipe(
-            query(db, sql.create, [
-              record.id,
-              record.stateTokenHash,
-              record.schemaVersion,
-              record.kind,
-              record.version,
-              record.state,
-              json(TransactionRecord.encode(record).context),
-              record.createdAt,
-              record.expiresAt,
-              json(entry.event),
-              json(entry.start),
-            ]),
-            TE.chain((rows) => (rows.length === 1 ? TE.right(record) : TE.left(conflict('transaction')))),
-          )
+        query(sql.create, [
+          record.id,
+          record.stateTokenHash,
+          record.schemaVersion,
+          record.kind,
+          record.version,
+          record.state,
+          json(storedContext(encoded.context, encoded.expiresAt)),
+          record.createdAt,
+          record.expiresAt,
+          json(entry.event),
+          entry.start === null ? null : json(storedContext(entry.start, null)),
+          policy.hash,
+          policy.json,
+          startPolicy.hash,
+          startPolicy.hash === policy.hash ? null : startPolicy.json,
+        ]),
+        TE.chain((rows) => (rows.length === 1 ? TE.right(record) : TE.left(conflict('transaction')))),
+      )
     }),
 
     load: (hash, now) =>
       pipe(
-        query(db, sql.load, [hash, now]),
+        query(sql.load, [hash, now]),
         TE.chainEitherK((rows) => (rows[0] === undefined ? E.left(notFound) : decodeRecord(rows[0]))),
       ),
 
     save: (record, expected, event) => encoding(() => {
       if (record.version !== expected + 1) return TE.left(versionConflict(null))
       const encoded = TransactionRecord.encode(record)
+      const policy = policySnapshot(encoded.context.policy)
+      const values = [
+        record.id,
+        expected,
+        record.version,
+        record.state,
+        json(storedContext(encoded.context, encoded.expiresAt)),
+        record.expiresAt,
+        record.stateTokenHash,
+        record.schemaVersion,
+        record.kind,
+        record.createdAt,
+        json(LogEntry.encode({ transactionId: record.id, version: record.version, event, start: null }).event),
+        policy.hash,
+      ]
       return pipe(
-        query(db, sql.save, [
-          record.id,
-          expected,
-          record.version,
-          record.state,
-          json(encoded.context),
-          record.expiresAt,
-          record.stateTokenHash,
-          record.schemaVersion,
-          record.kind,
-          record.createdAt,
-          json(LogEntry.encode({ transactionId: record.id, version: record.version, event, start: null }).event),
-        ]),
+        query(sql.save, values),
+        TE.orElse((e) => (isForeignKeyViolation(e) ? query(sql.saveWithPolicy, [...values, policy.json]) : TE.left(e))),
         TE.chainEitherK((rows): E.Either<StoreError, TransactionRecord> => {
           const r = rows[0] as { saved?: unknown; current?: unknown; same_token?: unknown } | undefined
           if (r === undefined) return E.left(notFound)
@@ -175,19 +249,19 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
 
     readLog: (id) =>
       pipe(
-        query(db, sql.readLog, [id]),
+        query(sql.readLog, [id]),
         TE.chainEitherK((rows) => E.traverseArray(decodeLogEntry)(rows)),
       ),
 
     issueToken: (token) =>
       pipe(
-        query(db, sql.issueToken, [token.hash, token.schemaVersion, token.kind, token.userId, token.transactionId, token.expiresAt]),
+        query(sql.issueToken, [token.hash, token.schemaVersion, token.kind, token.userId, token.transactionId, token.expiresAt]),
         TE.chain((rows) => (rows.length === 1 ? TE.right(token) : TE.left(conflict('token')))),
       ),
 
     consumeToken: (hash, kind, now) =>
       pipe(
-        query(db, sql.consumeToken, [hash, kind, now]),
+        query(sql.consumeToken, [hash, kind, now]),
         TE.chainEitherK((rows): E.Either<StoreError, IssuedToken> => {
           const r = rows[0] as { won?: unknown; kind?: unknown; expires_at?: unknown } | undefined
           if (r === undefined) return E.left(notFound)

@@ -5,7 +5,7 @@ import * as t from 'io-ts'
 import { UserRecord, conflict, notFound, type LockoutState, type StoreError, type UserStore } from '@authn-machine/core'
 import type { PgQueryable } from './client.js'
 import { asRow, decodeStored } from './decode.js'
-import { encoding, json, query } from './query.js'
+import { encoding, json, queryRunner } from './query.js'
 import { DEFAULT_SCHEMA, tables } from './schema.js'
 import type { PostgresStoreOptions } from './transaction-store.js'
 
@@ -48,6 +48,7 @@ const oneUser = (rows: ReadonlyArray<unknown>): E.Either<StoreError, UserRecord>
  */
 export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOptions = {}): UserStore => {
   const u = tables(opts.schema ?? DEFAULT_SCHEMA).users
+  const query = queryRunner(db, opts.namedStatements)
 
   // nextLockoutState (core/src/policy/lockout.ts) in SQL: $2 maxAttempts, $3 autoUnlockMinutes, $4 now.
   const locked = `(locked_at is not null and ($3::bigint = 0 or $4::bigint < locked_at + $3::bigint * 60000))`
@@ -103,7 +104,7 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
     create: (user) => encoding(() => {
       const e = UserRecord.encode(user)
       return pipe(
-        query(db, sql.create, [
+        query(sql.create, [
           e.id,
           loginKey(e.profile.login),
           e.schemaVersion,
@@ -118,12 +119,12 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
         TE.chain((rows) => (rows.length === 1 ? TE.right(user) : TE.left(conflict('user')))),
       )
     }),
-    findByLogin: (login) => pipe(query(db, sql.findByLogin, [loginKey(login)]), TE.chainEitherK(oneUser)),
-    findById: (id) => pipe(query(db, sql.findById, [id]), TE.chainEitherK(oneUser)),
-    findByActivationToken: (hash) => pipe(query(db, sql.findByActivationToken, [hash]), TE.chainEitherK(oneUser)),
+    findByLogin: (login) => pipe(query(sql.findByLogin, [loginKey(login)]), TE.chainEitherK(oneUser)),
+    findById: (id) => pipe(query(sql.findById, [id]), TE.chainEitherK(oneUser)),
+    findByActivationToken: (hash) => pipe(query(sql.findByActivationToken, [hash]), TE.chainEitherK(oneUser)),
     recordFailedAttempt: (id, policy, now) =>
       pipe(
-        query(db, sql.recordFailedAttempt, [id, policy.maxAttempts, policy.autoUnlockMinutes, now]),
+        query(sql.recordFailedAttempt, [id, policy.maxAttempts, policy.autoUnlockMinutes, now]),
         TE.chainEitherK((rows): E.Either<StoreError, LockoutState> =>
           rows[0] === undefined
             ? E.left(notFound)
@@ -135,16 +136,16 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
       ),
     resetFailedAttempts: (id) =>
       pipe(
-        query(db, sql.resetFailedAttempts, [id]),
+        query(sql.resetFailedAttempts, [id]),
         TE.chainEitherK((rows): E.Either<StoreError, LockoutState> =>
           rows[0] === undefined ? E.left(notFound) : E.right({ failedAttempts: 0, lockedAt: null }),
         ),
       ),
     setPassword: (id, p) =>
       pipe(
-        query(db, sql.setPassword, [id, p.passwordHash, p.changedAt, Math.max(0, p.historyCount - 1)]),
+        query(sql.setPassword, [id, p.passwordHash, p.changedAt, Math.max(0, p.historyCount - 1)]),
         TE.chainEitherK(oneUser),
       ),
-    activate: (id) => pipe(query(db, sql.activate, [id]), TE.chainEitherK(oneUser)),
+    activate: (id) => pipe(query(sql.activate, [id]), TE.chainEitherK(oneUser)),
   }
 }

@@ -27,7 +27,14 @@ const main = async (): Promise<void> => {
     apiTokens: o.apiTokens,
     trustedOrigins: o.trustedOrigins,
     seed,
-    store: o.store,
+    store: {
+      kind: o.store,
+      dataDir: o.dataDir,
+      ...(o.databaseUrl === null ? {} : { databaseUrl: o.databaseUrl }),
+      migrate: o.migrate,
+      ...(o.schema === null ? {} : { schema: o.schema }),
+    },
+    conformance: o.conformance,
     bodyLimit: o.bodyLimit,
   })
   process.stdout.write(

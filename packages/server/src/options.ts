@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { isStoreKind, STORE_KINDS, type StoreKind } from './stores.js'
+import { DEFAULT_DATA_DIR, isStoreKind, STORE_KINDS, type StoreKind } from './stores.js'
 
 /** What the command line and the environment configure. */
 export interface ServerOptions {
@@ -11,6 +11,16 @@ export interface ServerOptions {
   /** Seed file; null means the demo org committed with the package. */
   readonly seedPath: string | null
   readonly store: StoreKind
+  /** PGlite data folder of the `embedded` store. */
+  readonly dataDir: string
+  /** Connection string of the `postgres` store. */
+  readonly databaseUrl: string | null
+  /** Apply the PostgreSQL migrations on start (`postgres`; `embedded` always migrates). */
+  readonly migrate: boolean
+  /** PostgreSQL schema of the tables (null: the adapter's default, `authn`). */
+  readonly schema: string | null
+  /** Serve `POST /__conformance/reset` (restores the seeded org) for the conformance harness. */
+  readonly conformance: boolean
   readonly bodyLimit: number
 }
 
@@ -34,7 +44,18 @@ Options (each also read from the environment variable shown; options win):
                            repeatable (AUTHN_TRUSTED_ORIGINS, comma-separated)
   --seed FILE              org to load, JSON as in docs/seed-format.md (AUTHN_SEED)
                            default: the demo org, packages/server/seeds/demo.json
-  --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)   default memory
+  --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)
+                           default: postgres when a database URL is set, else embedded
+                             embedded  PostgreSQL in-process (PGlite), kept in --data-dir across restarts
+                             postgres  a PostgreSQL server at --database-url
+                             memory    throwaway, in this process
+  --data-dir DIR           folder of the embedded store (AUTHN_DATA_DIR)  default ${DEFAULT_DATA_DIR}
+  --database-url URL       PostgreSQL connection string (DATABASE_URL)
+  --migrate                apply the PostgreSQL migrations on start (AUTHN_MIGRATE=1)
+  --schema NAME            PostgreSQL schema of the tables (AUTHN_SCHEMA)   default authn
+  --conformance            serve POST /__conformance/reset, which restores the seeded org, for
+                           authn-conformance; needs an API token when tokens are configured
+                           (AUTHN_CONFORMANCE=1). Never in production.
   --body-limit BYTES       largest request body (AUTHN_BODY_LIMIT)        default 65536
   -h, --help               show this text
 
@@ -80,6 +101,11 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'trusted-origin': { type: 'string', multiple: true },
         seed: { type: 'string' },
         store: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
+        migrate: { type: 'boolean' },
+        schema: { type: 'string' },
+        conformance: { type: 'boolean' },
         'body-limit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -94,7 +120,10 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   if (typeof port === 'string') return { _tag: 'Invalid', message: port }
   const bodyLimit = integer(values['body-limit'] ?? env['AUTHN_BODY_LIMIT'] ?? '65536', 'body limit', 256, 16 * 1024 * 1024)
   if (typeof bodyLimit === 'string') return { _tag: 'Invalid', message: bodyLimit }
-  const store = values.store ?? env['AUTHN_STORE'] ?? 'memory'
+  const rawUrl = values['database-url'] ?? env['DATABASE_URL']
+  const databaseUrl = rawUrl === undefined || rawUrl === '' ? null : rawUrl
+  const store = values.store ?? env['AUTHN_STORE'] ?? (databaseUrl === null ? 'embedded' : 'postgres')
+  if (store === 'postgres' && databaseUrl === null) return { _tag: 'Invalid', message: 'the postgres store needs --database-url or DATABASE_URL' }
   if (!isStoreKind(store)) return { _tag: 'Invalid', message: `unknown store '${store}' (available: ${STORE_KINDS.join(', ')})` }
 
   const rawPublic = values['public-url'] ?? env['AUTHN_PUBLIC_URL']
@@ -111,6 +140,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   if (apiTokens.some((t) => t.length < 16 || /\s/.test(t)))
     return { _tag: 'Invalid', message: 'an API token must have at least 16 characters and no spaces' }
   const seed = values.seed ?? env['AUTHN_SEED']
+  const schema = values.schema ?? env['AUTHN_SCHEMA']
+  if (schema !== undefined && schema !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    return { _tag: 'Invalid', message: `a schema name is lower-case letters, digits and _, got '${schema}'` }
 
   return {
     _tag: 'Run',
@@ -122,6 +154,11 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       trustedOrigins: origins,
       seedPath: seed === undefined || seed === '' ? null : seed,
       store,
+      dataDir: values['data-dir'] ?? env['AUTHN_DATA_DIR'] ?? DEFAULT_DATA_DIR,
+      databaseUrl,
+      migrate: values.migrate === true || env['AUTHN_MIGRATE'] === '1',
+      schema: schema === undefined || schema === '' ? null : schema,
+      conformance: values.conformance === true || env['AUTHN_CONFORMANCE'] === '1',
       bodyLimit,
     },
   }

@@ -14,7 +14,7 @@ import {
 import { createAuthnHandler, createNodeListener, DEFAULT_BODY_LIMIT } from '@authn-machine/http'
 import { createRingAuditSink } from './audit.js'
 import { resolveRelativeDates } from './seed-file.js'
-import { createStores, type StoreKind } from './stores.js'
+import { createStores, type StoreConfig } from './stores.js'
 
 export interface StartOptions {
   /** Default `127.0.0.1`. */
@@ -27,8 +27,10 @@ export interface StartOptions {
   readonly trustedOrigins?: ReadonlyArray<string>
   /** The org as parsed JSON (docs/seed-format.md); relative `passwordChanged` dates are resolved. */
   readonly seed: unknown
-  /** Default `memory`. */
-  readonly store?: StoreKind
+  /** Default `{ kind: 'memory' }` (the command line defaults to `embedded`). */
+  readonly store?: StoreConfig
+  /** Serve `POST /__conformance/reset`, which empties the stores and loads the seed again. */
+  readonly conformance?: boolean
   /** Default argon2id (OWASP parameters). */
   readonly hasher?: Hasher
   readonly clock?: Clock
@@ -57,6 +59,9 @@ export class SeedError extends Error {
 
 const HEALTH_BODY = JSON.stringify({ status: 'ok' })
 
+/** The conformance harness's reset path (authn-conformance `--reset-path`). */
+export const CONFORMANCE_RESET = '/__conformance/reset'
+
 const isHealth = (req: IncomingMessage): boolean =>
   (req.method === 'GET' || req.method === 'HEAD') && (req.url === '/health' || req.url?.startsWith('/health?') === true)
 
@@ -76,9 +81,14 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const clock = options.clock ?? systemClock
   const hasher = options.hasher ?? createArgon2Hasher()
   const onError = options.onError ?? ((e: unknown) => console.error('[authn-machine] unexpected error:', e))
-  const stores = await createStores(options.store ?? 'memory')
+  const stores = await createStores(options.store ?? { kind: 'memory' })
 
-  const seeded = await seedOrg(resolveRelativeDates(options.seed, clock.now()), { users: stores.users, hasher }, clock.now())()
+  // A persistent store reopened keeps its users (their password changes and lockouts survive).
+  const loadSeed = () =>
+    seedOrg(resolveRelativeDates(options.seed, clock.now()), { users: stores.users, hasher }, clock.now(), undefined, {
+      existing: stores.persistent ? 'keep' : 'fail',
+    })()
+  const seeded = await loadSeed()
   if (seeded._tag === 'Left') {
     await stores.close()
     const e = seeded.left
@@ -109,6 +119,36 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   })
   const authn = createNodeListener(handler, onError)
 
+  /**
+   * Conformance mode: `POST /__conformance/reset` empties the stores and loads the seed again, so
+   * that each run of the harness starts from the seeded org. Requests are not expected meanwhile.
+   */
+  const answerReset = (req: IncomingMessage, res: ServerResponse): void => {
+    const reply = (status: number, body: unknown) => {
+      const text = JSON.stringify(body)
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+    }
+    const tokens = options.apiTokens ?? []
+    const auth = req.headers.authorization ?? ''
+    if (req.method !== 'POST') return reply(405, { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' })
+    if (tokens.length > 0 && !tokens.some((t) => auth === `SSWS ${t}`))
+      return reply(401, { errorCode: 'E0000011', errorSummary: 'Invalid token provided' })
+    req.resume()
+    req.once('end', () => {
+      stores
+        .reset()
+        .then(loadSeed)
+        .then(
+          (r) => (r._tag === 'Right' ? reply(200, { status: 'reset', users: r.right.users.length }) : reply(500, { errorCode: 'E0000009', errorSummary: 'seed failed' })),
+          (e: unknown) => {
+            onError(e)
+            reply(500, { errorCode: 'E0000009', errorSummary: 'Internal Server Error' })
+          },
+        )
+    })
+  }
+
   let closing = false
   const server: Server = createServer((req, res) => {
     // While draining, every answer closes its connection so keep-alive clients move on.
@@ -118,6 +158,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       if (closing) setImmediate(() => server.closeIdleConnections())
     })
     if (isHealth(req)) answerHealth(req, res)
+    else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
     else authn(req, res)
   })
   server.keepAliveTimeout = 5_000

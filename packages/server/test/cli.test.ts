@@ -1,12 +1,17 @@
 // The reference server as a user starts it: a child process running src/main.ts (through tsx, with
 // the source condition, as `pnpm start` does), on a free port, stopped with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { harnessSeeds } from '@authn-machine/testkit'
 import { DEMO, postJson } from './support.js'
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
 const children: ChildProcess[] = []
+const TESTKIT_CLI = fileURLToPath(new URL('../../testkit/src/cli.ts', import.meta.url))
 
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
@@ -15,7 +20,8 @@ afterEach(() => {
 const launch = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@authn-machine/source', 'src/main.ts', ...args], {
     cwd: PACKAGE_DIR,
-    env: { ...process.env, ...env },
+    // The command line picks the postgres store when DATABASE_URL is set (as in CI): not here.
+    env: { ...process.env, DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(child)
@@ -42,8 +48,10 @@ const launch = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =
 
 describe('the reference server process', () => {
   it('starts on a free port, prints users and a curl line, serves health and sign-in, exits 0 on SIGTERM', async () => {
-    const server = launch(['--port', '0', '--host', '127.0.0.1'])
+    const dataDir = mkdtempSync(join(tmpdir(), 'authn-server-'))
+    const server = launch(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir])
     const url = await server.ready
+    expect(server.output().stdout).toContain('store: embedded')
     const { stdout } = server.output()
     expect(stdout).toContain(`${DEMO.active.username}`)
     expect(stdout).toContain(DEMO.active.password)
@@ -78,14 +86,109 @@ describe('the reference server process', () => {
     const server = launch(['--store', 'postgres', '--port', '0'])
     const { code } = await server.exited
     expect(code).toBe(2)
-    expect(server.output().stderr).toContain("unknown store 'postgres' (available: memory)")
+    expect(server.output().stderr).toContain('the postgres store needs --database-url or DATABASE_URL')
+    const other = launch(['--store', 'nosql', '--port', '0'])
+    expect((await other.exited).code).toBe(2)
+    expect(other.output().stderr).toContain("unknown store 'nosql' (available: embedded, postgres, memory)")
     expect(server.output().stderr).toContain('Usage:')
   })
 
   it('refuses an invalid seed file with exit code 1', async () => {
-    const server = launch(['--port', '0', '--seed', 'package.json'])
+    const server = launch(['--port', '0', '--store', 'memory', '--seed', 'package.json'])
     const { code } = await server.exited
     expect(code).toBe(1)
     expect(server.output().stderr).toContain('invalid seed')
+  })
+
+  it('keeps its data across restarts on the embedded store', { timeout: 90_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'authn-server-'))
+    const first = launch(['--port', '0', '--data-dir', dataDir])
+    const url = await first.ready
+    const expired = await postJson(`${url}/api/v1/authn`, DEMO.expired)
+    const changed = await postJson(`${url}/api/v1/authn/credentials/change_password`, {
+      stateToken: expired.body['stateToken'],
+      oldPassword: DEMO.expired.password,
+      newPassword: 'Kept-Across-Restarts-9',
+    })
+    expect(changed.body['status']).toBe('SUCCESS')
+    first.child.kill('SIGTERM')
+    expect((await first.exited).code).toBe(0)
+
+    const second = launch(['--port', '0', '--data-dir', dataDir])
+    const url2 = await second.ready
+    const again = await postJson(`${url2}/api/v1/authn`, { username: DEMO.expired.username, password: 'Kept-Across-Restarts-9' })
+    expect(again.body['status']).toBe('SUCCESS')
+    second.child.kill('SIGTERM')
+    expect((await second.exited).code).toBe(0)
+  })
+
+  it('passes the HTTP conformance harness (authn-conformance) in conformance mode', { timeout: 240_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authn-conformance-'))
+    const seedFile = join(dir, 'seed.json')
+    const seeds = harnessSeeds(Date.now())
+    const token = 'conformance-api-token-0123456789'
+    // Every seed on the memory store, and the first on the embedded PostgreSQL store (reset by TRUNCATE).
+    const cases = [
+      ...seeds.map(({ name, seed }) => ({ name, seed, store: ['--store', 'memory'] })),
+      ...seeds.slice(0, 1).map(({ name, seed }) => ({ name: `${name}, embedded`, seed, store: ['--store', 'embedded', '--data-dir', join(dir, 'data')] })),
+    ]
+    for (const { name, seed, store } of cases) {
+      writeFileSync(seedFile, JSON.stringify(seed))
+      const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--api-token', token])
+      const url = await server.ready
+      const harness = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', '30', '--api-token', token],
+        { cwd: PACKAGE_DIR, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+      )
+      children.push(harness)
+      let out = ''
+      harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
+      harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))
+      const code = await new Promise<number | null>((resolve) => harness.once('exit', (c) => resolve(c)))
+      expect(code, `${name}:\n${out}`).toBe(0)
+      expect(out).toMatch(/PASSED: 30 command sequences, \d+ requests/)
+      server.child.kill('SIGTERM')
+      expect((await server.exited).code).toBe(0)
+    }
+  })
+
+  it('refuses the conformance reset without the API token, and serves none without --conformance', async () => {
+    const token = 'conformance-api-token-0123456789'
+    const server = launch(['--port', '0', '--store', 'memory', '--conformance', '--api-token', token])
+    const url = await server.ready
+    expect((await fetch(`${url}/__conformance/reset`, { method: 'POST' })).status).toBe(401)
+    expect((await fetch(`${url}/__conformance/reset`, { method: 'POST', headers: { authorization: `SSWS ${token}` } })).status).toBe(200)
+    server.child.kill('SIGTERM')
+    await server.exited
+    const plain = launch(['--port', '0', '--store', 'memory'])
+    const url2 = await plain.ready
+    expect((await fetch(`${url2}/__conformance/reset`, { method: 'POST' })).status).toBe(404)
+    plain.child.kill('SIGTERM')
+    await plain.exited
+  })
+})
+
+describe('the reference server on a PostgreSQL server', () => {
+  const url = process.env['DATABASE_URL']
+  // Needs a real PostgreSQL server; CI sets DATABASE_URL (the embedded default is tested above).
+  it.skipIf(url === undefined || url === '')('migrates with --migrate, serves, and refuses an unmigrated schema', { timeout: 60_000 }, async () => {
+    const schema = `srv_${process.pid}_${Date.now().toString(36)}`
+    const unmigrated = launch(['--port', '0', '--store', 'postgres', '--schema', `${schema}_none`], { DATABASE_URL: url ?? '' })
+    expect((await unmigrated.exited).code).toBe(1)
+    expect(unmigrated.output().stderr).toContain('--migrate')
+
+    const server = launch(['--port', '0', '--store', 'postgres', '--schema', schema, '--migrate'], { DATABASE_URL: url ?? '' })
+    const base = await server.ready
+    expect(server.output().stdout).toContain('store: postgres')
+    const signIn = await postJson(`${base}/api/v1/authn`, DEMO.active)
+    expect(signIn.body['status']).toBe('SUCCESS')
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
+    const pg = await import('pg')
+    const client = new pg.default.Client({ connectionString: url })
+    await client.connect()
+    await client.query(`drop schema if exists ${schema} cascade`)
+    await client.end()
   })
 })

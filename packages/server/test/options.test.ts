@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseCommandLine } from '../src/index.js'
 
 describe('parseCommandLine', () => {
-  it('defaults to 127.0.0.1:8080, memory store, demo seed, no tokens, no origins', () => {
+  it('defaults to 127.0.0.1:8080, the embedded store in .data/authn, demo seed, no tokens, no origins', () => {
     expect(parseCommandLine([], {})).toEqual({
       _tag: 'Run',
       options: {
@@ -12,9 +12,29 @@ describe('parseCommandLine', () => {
         apiTokens: [],
         trustedOrigins: [],
         seedPath: null,
-        store: 'memory',
+        store: 'embedded',
+        dataDir: '.data/authn',
+        databaseUrl: null,
+        migrate: false,
+        schema: null,
+        conformance: false,
         bodyLimit: 65536,
       },
+    })
+  })
+
+  it('picks the postgres store when a database URL is given, and reads its options', () => {
+    expect(parseCommandLine(['--migrate', '--schema', 'authn_test'], { DATABASE_URL: 'postgres://u@db/x' })).toMatchObject({
+      _tag: 'Run',
+      options: { store: 'postgres', databaseUrl: 'postgres://u@db/x', migrate: true, schema: 'authn_test' },
+    })
+    expect(parseCommandLine(['--store', 'memory', '--conformance'], { DATABASE_URL: 'postgres://u@db/x' })).toMatchObject({
+      _tag: 'Run',
+      options: { store: 'memory', conformance: true },
+    })
+    expect(parseCommandLine(['--data-dir', '/var/lib/authn'], { AUTHN_MIGRATE: '1' })).toMatchObject({
+      _tag: 'Run',
+      options: { store: 'embedded', dataDir: '/var/lib/authn', migrate: true },
     })
   })
 
@@ -38,6 +58,11 @@ describe('parseCommandLine', () => {
         trustedOrigins: ['https://app.example.com', 'http://localhost:3000'],
         seedPath: 'org.json',
         store: 'memory',
+        dataDir: '.data/authn',
+        databaseUrl: null,
+        migrate: false,
+        schema: null,
+        conformance: false,
         bodyLimit: 1024,
       },
     })
@@ -74,7 +99,9 @@ describe('parseCommandLine', () => {
     }
     expect(invalid(['--port', '70000'])).toContain('port')
     expect(invalid(['--port', 'http'])).toContain('port')
-    expect(invalid(['--store', 'postgres'])).toContain("unknown store 'postgres'")
+    expect(invalid(['--store', 'postgres'])).toContain('needs --database-url')
+    expect(invalid(['--store', 'nosql'])).toContain("unknown store 'nosql'")
+    expect(invalid(['--schema', 'Bad-Name'])).toContain('schema')
     expect(invalid(['--public-url', 'ftp://x.example'])).toContain('http(s)')
     expect(invalid(['--public-url', 'https://x.example/?a=1'])).toContain('query')
     expect(invalid(['--trusted-origin', 'not a url'])).toContain('URL')

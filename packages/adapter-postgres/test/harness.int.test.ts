@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createStaticPolicySource } from '@authn-machine/adapter-memory'
+import type { OrgSeed } from '@authn-machine/core'
+import { createAuthn, createMemoryAuditSink, seedOrg, type Call, type Reply, type Result } from '@authn-machine/engine'
+import { checkDeterminism, formatReport, harnessSeeds, runConformance, type Driver, type System, type WireResponse } from '@authn-machine/testkit'
+import { PUBLIC_CONTEXT, createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
+import { resetStores } from '../src/index.js'
+import { BACKEND, REAL_SERVER, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
+
+// The model-based harness (the same command sequences and model as the engine's in-process run)
+// against the engine over the PostgreSQL stores. One schema for this file, emptied before every
+// run with `resetStores` (one TRUNCATE): a fresh schema per run would cost a migration each time.
+
+const T0 = Date.UTC(2026, 0, 1)
+const CALL: Call = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
+/** Bounded for `pnpm test`: PGlite serialises everything in one wasm instance. `AUTHN_RUNS` overrides. */
+const RUNS = Number(process.env['AUTHN_RUNS'] ?? (REAL_SERVER ? 100 : 40))
+const DETERMINISM_RUNS = REAL_SERVER ? 40 : 20
+
+const wire = async <B>(r: Result<B>): Promise<WireResponse> => {
+  const e = await r()
+  const reply: Reply<unknown> = e._tag === 'Left' ? e.left : e.right
+  return { status: reply.status, body: JSON.parse(JSON.stringify(reply.body)) as unknown }
+}
+
+let stores: PostgresTestStores
+beforeAll(async () => {
+  stores = await createPostgresTestStores()
+})
+afterAll(async () => {
+  await stores.dispose()
+  await closeTestDatabase()
+})
+
+/** Empties the file's schema, seeds the org and builds the engine on it. */
+const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> => {
+  await resetStores(stores.db, { schema: stores.schema })
+  const clock = createManualClock(T0)
+  const hasher = createTrivialHasher()
+  const org = await seedOrg(seed, { users: stores.users, hasher }, clock.now())()
+  if (org._tag === 'Left') throw new Error(`seed: ${JSON.stringify(org.left)}`)
+  const authn = createAuthn({
+    transactions: stores.transactions,
+    users: stores.users,
+    policies: createStaticPolicySource(org.right.policies),
+    hasher,
+    clock,
+    random: createSeededRandom(randomSeed),
+    audit: createMemoryAuditSink(),
+  })
+  const driver: Driver = {
+    authenticate: (b) => wire(authn.authenticate(b, CALL)),
+    changePassword: (b) => wire(authn.changePassword(b, CALL)),
+    resetPassword: (b) => wire(authn.resetPassword(b, CALL)),
+    skip: (b) => wire(authn.skip(b, CALL)),
+    previous: (b) => wire(authn.previous(b, CALL)),
+    cancel: (b) => wire(authn.cancel(b, CALL)),
+    redeemSessionToken: (b) => wire(authn.redeemSessionToken(b, CALL)),
+    advanceClock: (ms) => {
+      clock.advance(ms)
+      return true
+    },
+  }
+  return { driver, startTime: T0 }
+}
+
+describe.each(harnessSeeds(T0))(`model-based harness: engine + postgres adapter (${BACKEND}, $name)`, ({ name, seed }) => {
+  it(`${RUNS} random command sequences agree with the reference model`, { timeout: 600_000 }, async () => {
+    const report = await runConformance({ seed, makeSystem: () => makeSystem(seed), runs: RUNS, maxCommands: 30 })
+    console.log(`[postgres ${BACKEND}: ${name}] ${report.runs} command sequences, ${report.commands} requests, ${report.coverage.size} (state, operation) pairs`)
+    if (!report.ok || process.env['AUTHN_REPORT'] === '1') console.log(formatReport(report))
+    expect(report.ok, report.failure ?? '').toBe(true)
+    expect(report.runs).toBe(RUNS)
+  })
+
+  it('is deterministic: same seed, clock and inputs give the same responses', { timeout: 600_000 }, async () => {
+    const r = await checkDeterminism({ seed, makeSystem: () => makeSystem(seed, 'fixed'), runs: DETERMINISM_RUNS, maxCommands: 30 })
+    expect(r.ok, r.failure ?? '').toBe(true)
+  })
+})
