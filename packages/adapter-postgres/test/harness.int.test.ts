@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import type { OrgSeed } from '@authn-machine/core'
-import { createAuthn, createMemoryAuditSink, seedOrg, type Call, type Reply, type Result } from '@authn-machine/engine'
-import { checkDeterminism, formatReport, harnessSeeds, runConformance, type Driver, type System, type WireResponse } from '@authn-machine/testkit'
+import { createAuthn, createInProcessDriver, createMemoryAuditSink, seedOrg, type Call } from '@authn-machine/engine'
+import { checkDeterminism, formatReport, harnessSeeds, runConformance, type Driver, type System } from '@authn-machine/testkit'
 import { PUBLIC_CONTEXT, createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { resetStores } from '../src/index.js'
 import { BACKEND, REAL_SERVER, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
@@ -16,12 +16,6 @@ const CALL: Call = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONT
 /** Bounded for `pnpm test`: PGlite serialises everything in one wasm instance. `AUTHN_RUNS` overrides. */
 const RUNS = Number(process.env['AUTHN_RUNS'] ?? (REAL_SERVER ? 100 : 40))
 const DETERMINISM_RUNS = REAL_SERVER ? 40 : 20
-
-const wire = async <B>(r: Result<B>): Promise<WireResponse> => {
-  const e = await r()
-  const reply: Reply<unknown> = e._tag === 'Left' ? e.left : e.right
-  return { status: reply.status, body: JSON.parse(JSON.stringify(reply.body)) as unknown }
-}
 
 let stores: PostgresTestStores
 beforeAll(async () => {
@@ -48,19 +42,10 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
     random: createSeededRandom(randomSeed),
     audit: createMemoryAuditSink(),
   })
-  const driver: Driver = {
-    authenticate: (b) => wire(authn.authenticate(b, CALL)),
-    changePassword: (b) => wire(authn.changePassword(b, CALL)),
-    resetPassword: (b) => wire(authn.resetPassword(b, CALL)),
-    skip: (b) => wire(authn.skip(b, CALL)),
-    previous: (b) => wire(authn.previous(b, CALL)),
-    cancel: (b) => wire(authn.cancel(b, CALL)),
-    redeemSessionToken: (b) => wire(authn.redeemSessionToken(b, CALL)),
-    advanceClock: (ms) => {
-      clock.advance(ms)
-      return true
-    },
-  }
+  const driver: Driver = createInProcessDriver(authn, CALL, (ms) => {
+    clock.advance(ms)
+    return true
+  })
   return { driver, startTime: T0 }
 }
 

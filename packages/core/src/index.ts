@@ -81,3 +81,4 @@ export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js
 // Ports
 export * from './ports/index.js'
 export { OrgSeed, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, policiesFromSeed } from './codecs/org-seed.js'
+export { decodeStored } from './codecs/decode-stored.js'

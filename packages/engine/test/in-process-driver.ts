@@ -1,18 +1,11 @@
 import { createMemoryTransactionStore, createMemoryUserStore, createStaticPolicySource } from '@authn-machine/adapter-memory'
 import type { OrgSeed } from '@authn-machine/core'
-import type { Driver, System, WireResponse } from '@authn-machine/testkit'
+import type { Driver, System } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
-import { createAuthn, createMemoryAuditSink, seedOrg, type Call, type Reply, type Result } from '../src/index.js'
+import { createAuthn, createInProcessDriver, createMemoryAuditSink, seedOrg, type Call } from '../src/index.js'
 
 export const T0 = Date.UTC(2026, 0, 1)
 export const CALL: Call = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
-
-const wire = async <B>(r: Result<B>): Promise<WireResponse> => {
-  const e = await r()
-  const reply: Reply<unknown> = e._tag === 'Left' ? e.left : e.right
-  // Through JSON, as on the wire.
-  return { status: reply.status, body: JSON.parse(JSON.stringify(reply.body)) as unknown }
-}
 
 /** The engine over the memory adapter, seeded, with a manual clock: a `System` for the harness. */
 export const makeEngineSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> => {
@@ -30,19 +23,10 @@ export const makeEngineSystem = async (seed: OrgSeed, randomSeed: number | strin
     random: createSeededRandom(randomSeed),
     audit: createMemoryAuditSink(),
   })
-  const driver: Driver = {
-    authenticate: (b) => wire(authn.authenticate(b, CALL)),
-    changePassword: (b) => wire(authn.changePassword(b, CALL)),
-    resetPassword: (b) => wire(authn.resetPassword(b, CALL)),
-    skip: (b) => wire(authn.skip(b, CALL)),
-    previous: (b) => wire(authn.previous(b, CALL)),
-    cancel: (b) => wire(authn.cancel(b, CALL)),
-    redeemSessionToken: (b) => wire(authn.redeemSessionToken(b, CALL)),
-    advanceClock: (ms) => {
-      clock.advance(ms)
-      return true
-    },
-  }
+  const driver: Driver = createInProcessDriver(authn, CALL, (ms) => {
+    clock.advance(ms)
+    return true
+  })
   return { driver, startTime: T0 }
 }
 
