@@ -129,6 +129,7 @@ const lost: Lost = { _tag: 'Lost' }
 
 const fromStore = (e: StoreError): StepError => storeFailure(e)
 
+/** How a storage error is answered. */
 const storeFailure = (e: StoreError): Failed => {
   switch (e._tag) {
     case 'NotFound':
@@ -150,14 +151,12 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
   const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...deps.settings }
   const mint = tokens(deps.random)
 
-  // A hash to verify against when the user is unknown, so that both cases cost the same.
-  let dummy: Promise<string> | null = null
-  const dummyHash = (): TE.TaskEither<StepError, string> =>
-    TE.tryCatch(
-      () =>
-        (dummy ??= pipe(deps.hasher.hash(mint.stateToken()), TE.getOrElse(() => () => Promise.resolve('')))()),
-      () => failed(failure('E0000009')),
-    )
+  // A hash to verify against when the user is unknown, so that both cases cost the same. Made at
+  // once, so that not even the first unknown user pays for hashing it.
+  const dummy: Promise<string> = deps.hasher
+    .hash(mint.stateToken())()
+    .then((e) => (e._tag === 'Right' ? e.right : ''), () => '')
+  const dummyHash = (): TE.TaskEither<StepError, string> => () => dummy.then(E.right)
 
   const errorReply = (f: AuthnFailure): ErrorReply => ({ status: httpStatusOf(f), body: renderError(f, mint.errorId()) })
 
