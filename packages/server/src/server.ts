@@ -11,7 +11,7 @@ import {
   type AuthnSettings,
   type LoadedOrg,
 } from '@authn-machine/engine'
-import { createAuthnHandler, createNodeListener, DEFAULT_BODY_LIMIT } from '@authn-machine/http'
+import { createAuthnHandler, createNodeListener, createTokenCheck, DEFAULT_BODY_LIMIT } from '@authn-machine/http'
 import { createRingAuditSink } from './audit.js'
 import { resolveRelativeDates } from './seed-file.js'
 import { createStores, type StoreConfig } from './stores.js'
@@ -123,16 +123,15 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
    * Conformance mode: `POST /__conformance/reset` empties the stores and loads the seed again, so
    * that each run of the harness starts from the seeded org. Requests are not expected meanwhile.
    */
+  const checkToken = createTokenCheck(options.apiTokens ?? [])
   const answerReset = (req: IncomingMessage, res: ServerResponse): void => {
     const reply = (status: number, body: unknown) => {
       const text = JSON.stringify(body)
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
       res.end(text)
     }
-    const tokens = options.apiTokens ?? []
-    const auth = req.headers.authorization ?? ''
     if (req.method !== 'POST') return reply(405, { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' })
-    if (tokens.length > 0 && !tokens.some((t) => auth === `SSWS ${t}`))
+    if ((options.apiTokens ?? []).length > 0 && checkToken(req.headers.authorization)._tag !== 'Trusted')
       return reply(401, { errorCode: 'E0000011', errorSummary: 'Invalid token provided' })
     req.resume()
     req.once('end', () => {
