@@ -2,5 +2,5 @@ import { defineProject } from 'vitest/config'
 
 export default defineProject({
   ssr: { resolve: { conditions: ['@authn-machine/source'] } },
-  test: { name: 'adapter-memory', include: ['test/**/*.test.ts'] },
+  test: { name: 'adapter-memory', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
 })

@@ -2,5 +2,5 @@ import { defineProject } from 'vitest/config'
 
 export default defineProject({
   ssr: { resolve: { conditions: ['@authn-machine/source'] } },
-  test: { name: 'core', include: ['test/**/*.test.ts'] },
+  test: { name: 'core', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
 })
