@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import type { OrgSeed } from '@authn-machine/core'
-import { createAuthn, createInProcessDriver, createMemoryAuditSink, seedOrg, type Call } from '@authn-machine/engine'
-import { checkDeterminism, formatReport, harnessSeeds, runConformance, type Driver, type System } from '@authn-machine/testkit'
+import { createInProcessSystem, type Call } from '@authn-machine/engine'
+import { checkDeterminism, formatReport, harnessSeeds, runConformance, type System } from '@authn-machine/testkit'
 import { PUBLIC_CONTEXT, createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { resetStores } from '../src/index.js'
 import { BACKEND, REAL_SERVER, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
@@ -29,24 +28,15 @@ afterAll(async () => {
 /** Empties the file's schema, seeds the org and builds the engine on it. */
 const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> => {
   await resetStores(stores.db, { schema: stores.schema })
-  const clock = createManualClock(T0)
-  const hasher = createTrivialHasher()
-  const org = await seedOrg(seed, { users: stores.users, hasher }, clock.now())()
-  if (org._tag === 'Left') throw new Error(`seed: ${JSON.stringify(org.left)}`)
-  const authn = createAuthn({
+  return createInProcessSystem({
+    seed,
     transactions: stores.transactions,
     users: stores.users,
-    policies: createStaticPolicySource(org.right.policies),
-    hasher,
-    clock,
+    hasher: createTrivialHasher(),
+    clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),
-    audit: createMemoryAuditSink(),
+    call: CALL,
   })
-  const driver: Driver = createInProcessDriver(authn, CALL, (ms) => {
-    clock.advance(ms)
-    return true
-  })
-  return { driver, startTime: T0 }
 }
 
 describe.each(harnessSeeds(T0))(`model-based harness: engine + postgres adapter (${BACKEND}, $name)`, ({ name, seed }) => {

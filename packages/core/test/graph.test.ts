@@ -4,7 +4,6 @@ import {
   DEFAULT_POLICIES,
   asFactorId,
   asTokenHash,
-  asUserId,
   authnMachine,
   decideStart,
   decide,
@@ -13,7 +12,8 @@ import {
   type Decision,
   type MachineState,
 } from '../src/index.js'
-import { DAY, MINUTE, T0, strongCandidate } from './arbitraries.js'
+import { DAY, T0, strongCandidate } from './arbitraries.js'
+import { inputWith } from './helpers.js'
 
 const now = T0 + 1000
 const sessionTokenHash = asTokenHash('S'.repeat(43))
@@ -32,28 +32,7 @@ const EVENTS: ReadonlyArray<AuthnEvent> = [
   { type: 'password.reset', now, candidate: { ...strongCandidate, length: 1 }, newPasswordHash: null, revokeSessions: false, sessionTokenHash },
 ]
 
-const base: AuthnInput = {
-  user: {
-    schemaVersion: 1,
-    id: asUserId('00ub0oNGTSWTBKOLGLNR'),
-    status: 'ACTIVE',
-    profile: { login: 'dade.murphy@example.com', firstName: 'Dade', lastName: 'Murphy' },
-    credentials: { passwordHash: 'plain:x', passwordChangedAt: T0 - DAY, passwordHistory: [], recoveryQuestion: null },
-    failedAttempts: 0,
-    lockedAt: null,
-    activationTokenHash: null,
-    factors: [],
-  },
-  flow: 'PASSWORD',
-  policy: DEFAULT_POLICIES,
-  options: { warnBeforePasswordExpired: true, multiOptionalFactorEnroll: false },
-  relayState: null,
-  now: T0,
-  lifetimeMs: 5 * MINUTE,
-  maxLifetimeMs: 60 * MINUTE,
-  sessionLifetimeMs: 5 * MINUTE,
-  lockedOut: false,
-}
+const base: AuthnInput = inputWith({ options: { warnBeforePasswordExpired: true, multiOptionalFactorEnroll: false } })
 
 const totp = { id: asFactorId('ostf1234'), factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE', profile: { credentialId: 'dade' } } as const
 

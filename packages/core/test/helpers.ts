@@ -1,6 +1,8 @@
 import { transition } from 'xstate'
 import {
+  DEFAULT_POLICIES,
   EFFECT_TYPES,
+  asUserId,
   authnMachine,
   decide,
   decideStart,
@@ -11,6 +13,41 @@ import {
   type Decision,
   type MachineState,
 } from '../src/index.js'
+import { DAY, MINUTE, T0 } from './arbitraries.js'
+
+/**
+ * A plain start: an ACTIVE user whose password changed a day before T0, default policies, no
+ * options, 5-minute sliding state token capped at 60 minutes. Tests override what they look at.
+ */
+export const inputWith = (o: Partial<AuthnInput> = {}): AuthnInput => ({
+  user: {
+    schemaVersion: 1,
+    id: asUserId('00ub0oNGTSWTBKOLGLNR'),
+    status: 'ACTIVE',
+    profile: { login: 'dade.murphy@example.com', firstName: 'Dade', lastName: 'Murphy' },
+    credentials: { passwordHash: 'plain:x', passwordChangedAt: T0 - DAY, passwordHistory: [], recoveryQuestion: null },
+    failedAttempts: 0,
+    lockedAt: null,
+    activationTokenHash: null,
+    factors: [],
+  },
+  flow: 'PASSWORD',
+  policy: DEFAULT_POLICIES,
+  options: { warnBeforePasswordExpired: false, multiOptionalFactorEnroll: false },
+  relayState: null,
+  now: T0,
+  lifetimeMs: 5 * MINUTE,
+  maxLifetimeMs: 60 * MINUTE,
+  sessionLifetimeMs: 5 * MINUTE,
+  lockedOut: false,
+  ...o,
+})
+
+/** The default policies with another lockout policy. */
+export const withLockout = (lockout: AuthnInput['policy']['password']['lockout']): AuthnInput['policy'] => ({
+  ...DEFAULT_POLICIES,
+  password: { ...DEFAULT_POLICIES.password, lockout },
+})
 
 /** What a step produced, in a form that `toEqual` compares meaningfully. */
 export interface Outcome {

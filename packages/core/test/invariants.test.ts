@@ -1,7 +1,6 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
-  DEFAULT_POLICIES,
   decideStart,
   effectiveLockout,
   nextLockoutState,
@@ -11,7 +10,7 @@ import {
   type LockoutPolicy,
 } from '../src/index.js'
 import { DAY, MINUTE, T0, arbInput, arbRun, arbTokenHash, arbUser, type Run } from './arbitraries.js'
-import { drive } from './helpers.js'
+import { drive, inputWith, withLockout } from './helpers.js'
 
 interface Visited {
   readonly run: Run
@@ -190,18 +189,10 @@ describe('lockout through the machine (spec §9.3)', () => {
   )
 
   test.prop([arbUser, fc.integer({ min: 1, max: 8 }), arbTokenHash])('maxAttempts = 0 never locks', (user, failures, hash) => {
-    const input: AuthnInput = {
+    const input = inputWith({
       user: { ...user, failedAttempts: 0, lockedAt: null },
-      flow: 'PASSWORD',
-      policy: { ...DEFAULT_POLICIES, password: { ...DEFAULT_POLICIES.password, lockout: { maxAttempts: 0, autoUnlockMinutes: 0, showLockoutFailures: true } } },
-      options: { warnBeforePasswordExpired: false, multiOptionalFactorEnroll: false },
-      relayState: null,
-      now: T0,
-      lifetimeMs: 5 * MINUTE,
-      maxLifetimeMs: 60 * MINUTE,
-      sessionLifetimeMs: 5 * MINUTE,
-      lockedOut: false,
-    }
+      policy: withLockout({ maxAttempts: 0, autoUnlockMinutes: 0, showLockoutFailures: true }),
+    })
     let counters: LockoutCounters = { failedAttempts: 0, lockedAt: null }
     for (let n = 1; n <= failures; n += 1) {
       const { d, next } = attempt(input, counters, false, T0 + n, hash)
@@ -213,28 +204,10 @@ describe('lockout through the machine (spec §9.3)', () => {
 
   it('a success resets the count (resetFailedAttempts), so failures must be consecutive', () => {
     const hash = 'A'.repeat(43)
-    const input: AuthnInput = {
-      user: {
-        schemaVersion: 1,
-        id: '00uresets' as never,
-        status: 'ACTIVE',
-        profile: { login: 'dade@example.com', firstName: 'Dade', lastName: 'Murphy' },
-        credentials: { passwordHash: 'x', passwordChangedAt: T0, passwordHistory: [], recoveryQuestion: null },
-        failedAttempts: 0,
-        lockedAt: null,
-        activationTokenHash: null,
-        factors: [],
-      },
-      flow: 'PASSWORD',
-      policy: { ...DEFAULT_POLICIES, password: { ...DEFAULT_POLICIES.password, lockout: { maxAttempts: 3, autoUnlockMinutes: 0, showLockoutFailures: true } } },
-      options: { warnBeforePasswordExpired: false, multiOptionalFactorEnroll: false },
-      relayState: null,
-      now: T0,
-      lifetimeMs: 5 * MINUTE,
-      maxLifetimeMs: 60 * MINUTE,
-      sessionLifetimeMs: 5 * MINUTE,
-      lockedOut: false,
-    }
+    const input = inputWith({
+      user: { ...inputWith().user, credentials: { ...inputWith().user.credentials, passwordHash: 'x', passwordChangedAt: T0 } },
+      policy: withLockout({ maxAttempts: 3, autoUnlockMinutes: 0, showLockoutFailures: true }),
+    })
     const states: string[] = []
     let counters: LockoutCounters = { failedAttempts: 0, lockedAt: null }
     for (const ok of [false, false, true, false, false, false]) {

@@ -1,4 +1,8 @@
-import type { Authn, Call, Reply, Result } from './authn.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type { Clock, Hasher, Random, TransactionStore, UserStore } from '@authn-machine/core'
+import { createAuthn, type Authn, type Call, type Reply, type Result } from './authn.js'
+import { createMemoryAuditSink } from './defaults.js'
+import { seedOrg } from './seed.js'
 
 /** A response as on the wire: status and JSON body (through JSON, so nothing but JSON survives). */
 export interface InProcessResponse {
@@ -26,4 +30,38 @@ export const createInProcessDriver = (authn: Authn, call: Call, advanceClock: (m
     redeemSessionToken: (b: unknown) => wire(authn.redeemSessionToken(b, call)),
     advanceClock,
   }
+}
+
+/**
+ * A seeded org behind the engine, as a harness `System`: loads `seed` into `users`, builds the
+ * engine over the given stores with the seed's policies, and drives it in process. The clock must
+ * be one the caller can move (the harness's `advanceClock`).
+ */
+export const createInProcessSystem = async (o: {
+  readonly seed: unknown
+  readonly transactions: TransactionStore
+  readonly users: UserStore
+  readonly hasher: Hasher
+  readonly clock: Clock & { readonly advance: (ms: number) => void }
+  readonly random: Random
+  readonly call: Call
+}) => {
+  const startTime = o.clock.now()
+  const org = await seedOrg(o.seed, { users: o.users, hasher: o.hasher }, startTime)()
+  if (org._tag === 'Left') throw new Error(`seed: ${JSON.stringify(org.left)}`)
+  const policies = org.right.policies
+  const authn = createAuthn({
+    transactions: o.transactions,
+    users: o.users,
+    policies: { forUser: () => TE.right(policies) },
+    hasher: o.hasher,
+    clock: o.clock,
+    random: o.random,
+    audit: createMemoryAuditSink(),
+  })
+  const driver = createInProcessDriver(authn, o.call, (ms) => {
+    o.clock.advance(ms)
+    return true
+  })
+  return { driver, startTime, authn }
 }

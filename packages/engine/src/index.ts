@@ -22,5 +22,5 @@ export {
 } from './defaults.js'
 export { seedOrg } from './seed.js'
 export type { LoadedOrg, SeedError, SeedOptions } from './seed.js'
-export { createInProcessDriver } from './in-process-driver.js'
+export { createInProcessDriver, createInProcessSystem } from './in-process-driver.js'
 export type { InProcessResponse } from './in-process-driver.js'

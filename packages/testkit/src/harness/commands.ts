@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import type { Driver, WireResponse } from './driver.js'
-import { err, type Model, type ModelStatus, type ModelUser, type Prediction } from './model.js'
+import { err, type Model, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
 /** One request and its answer, kept so a failure can show the shrunk sequence on the wire. */
 export interface Exchange {
@@ -74,6 +74,39 @@ const pick = (model: Model, index: number) =>
   model.transactions.length === 0 ? undefined : model.transactions[index % model.transactions.length]
 
 const staleToken = '00thisStateTokenWasNeverIssuedByAnyone0000'
+
+/** The transaction a command refers to and its user, or nothing when there is no transaction yet. */
+const txAndUser = (model: Model, index: number): [ModelTransaction, ModelUser, string] | undefined => {
+  const [tx, state] = stateOf(model, index)
+  if (tx === undefined) return undefined
+  const u = model.user(tx.login)
+  if (u === undefined) throw new Error('model: unknown user')
+  return [tx, u, state]
+}
+
+/** A step was completed in `tx`: the evaluation order picks the next status (spec §10.1). */
+const advance = (model: Model, tx: ModelTransaction, u: ModelUser): Prediction => {
+  tx.status = model.route(tx, u)
+  if (tx.status === 'SUCCESS') tx.dead = true
+  return {
+    kind: 'transaction',
+    status: tx.status,
+    expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt,
+  }
+}
+
+/** A new password was accepted in `tx`: it is neither expired nor due any more. */
+const acceptNewPassword = (model: Model, tx: ModelTransaction, u: ModelUser, password: string): Prediction => {
+  model.setPassword(u, password)
+  tx.passwordChanged = true
+  tx.changedAtAtStart = model.now
+  return advance(model, tx, u)
+}
+
+/** Keeps the session token of an answer that the model predicted to be SUCCESS. */
+const keepSession = (model: Model, p: Prediction, r: WireResponse): void => {
+  if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+}
 
 // -------------------------------------------------------------------------------------------------
 
@@ -205,13 +238,11 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
       if (u === undefined) throw new Error('model: unknown user')
       tx.warnHandled = true
       model.touch(tx)
-      tx.status = model.route(tx, u)
-      p = { kind: 'transaction', status: tx.status, expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt }
-      if (tx.status === 'SUCCESS') tx.dead = true
+      p = advance(model, tx, u)
     } else p = err(403, 'E0000079')
     const r = await send(real, this.operation === 'getState' ? 'authenticate' : this.operation, { stateToken: tx.stateToken })
     expectAnswer(model, real, this.toString(), p, r)
-    if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+    keepSession(model, p, r)
   }
   toString = () => `${this.operation}(tx#${this.txIndex})`
 }
@@ -230,10 +261,9 @@ export class ChangePassword implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = (model: Readonly<Model>) => model.transactions.length > 0
   async run(model: Model, real: Real): Promise<void> {
-    const [tx, state] = stateOf(model, this.txIndex)
-    if (tx === undefined) return
-    const u = model.user(tx.login)
-    if (u === undefined) throw new Error('model: unknown user')
+    const found = txAndUser(model, this.txIndex)
+    if (found === undefined) return
+    const [tx, u, state] = found
     cover(real, state, 'changePassword')
     const oldPassword = this.oldCorrect ? (u.password ?? 'none') : 'Not-The-0ld-One'
     const newPassword = newPasswordFor(model, u, this.choice)
@@ -250,18 +280,11 @@ export class ChangePassword implements fc.AsyncCommand<Model, Real> {
       if (!(u.password !== null && oldPassword === u.password)) p = err(403, 'E0000014')
       else if (minAge) p = err(403, 'E0000080')
       else if (!model.meetsComplexity(newPassword, u) || model.reuses(newPassword, u)) p = err(403, 'E0000080')
-      else {
-        model.setPassword(u, newPassword)
-        tx.passwordChanged = true
-        tx.changedAtAtStart = model.now
-        tx.status = model.route(tx, u)
-        if (tx.status === 'SUCCESS') tx.dead = true
-        p = { kind: 'transaction', status: tx.status, expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt }
-      }
+      else p = acceptNewPassword(model, tx, u, newPassword)
     }
     const r = await send(real, 'changePassword', { stateToken: tx.stateToken, oldPassword, newPassword })
     expectAnswer(model, real, this.toString(), p, r)
-    if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+    keepSession(model, p, r)
   }
   toString = () => `changePassword(tx#${this.txIndex}, old=${this.oldCorrect ? 'correct' : 'wrong'}, new=${this.choice})`
 }
@@ -274,10 +297,9 @@ export class ResetPassword implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = (model: Readonly<Model>) => model.transactions.length > 0
   async run(model: Model, real: Real): Promise<void> {
-    const [tx, state] = stateOf(model, this.txIndex)
-    if (tx === undefined) return
-    const u = model.user(tx.login)
-    if (u === undefined) throw new Error('model: unknown user')
+    const found = txAndUser(model, this.txIndex)
+    if (found === undefined) return
+    const [tx, u, state] = found
     cover(real, state, 'resetPassword')
     const newPassword = newPasswordFor(model, u, this.choice)
     let p: Prediction
@@ -287,19 +309,15 @@ export class ResetPassword implements fc.AsyncCommand<Model, Real> {
       model.touch(tx)
       if (!model.meetsComplexity(newPassword, u) || model.reuses(newPassword, u)) p = err(403, 'E0000080')
       else {
-        model.setPassword(u, newPassword)
+        // Setting the password completes an activation.
         u.status = 'ACTIVE'
         u.activationToken = null
-        tx.passwordChanged = true
-        tx.changedAtAtStart = model.now
-        tx.status = model.route(tx, u)
-        if (tx.status === 'SUCCESS') tx.dead = true
-        p = { kind: 'transaction', status: tx.status, expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt }
+        p = acceptNewPassword(model, tx, u, newPassword)
       }
     }
     const r = await send(real, 'resetPassword', { stateToken: tx.stateToken, newPassword })
     expectAnswer(model, real, this.toString(), p, r)
-    if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+    keepSession(model, p, r)
   }
   toString = () => `resetPassword(tx#${this.txIndex}, new=${this.choice})`
 }
