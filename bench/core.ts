@@ -39,6 +39,8 @@ const INPUT: AuthnInput = {
     failedAttempts: 0,
     lockedAt: null,
     activationTokenHash: null,
+  activationClaim: null,
+  credentialEpoch: 0,
     factors: [],
   },
   flow: 'PASSWORD',

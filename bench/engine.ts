@@ -1,5 +1,5 @@
 import { verify as argonVerify, hash as argonHash } from '@node-rs/argon2'
-import { createMemoryTransactionStore, createMemoryUserStore, createStaticPolicySource } from '@authn-machine/adapter-memory'
+import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { DEFAULT_POLICIES, type Hasher } from '@authn-machine/core'
 import { ARGON2ID_OWASP, createArgon2Hasher, createAuthn, cryptoRandom, createMemoryAuditSink, systemClock, seedOrg } from '@authn-machine/engine'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
@@ -10,7 +10,7 @@ const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
 const PASSWORD = 'Bench-Passw0rd'
 
 const engineWith = async (hasher: Hasher) => {
-  const users = createMemoryUserStore()
+  const { users, transactions, steps } = createMemoryStores()
   const seeded = await seedOrg(
     { users: [{ login: 'bench@example.com', firstName: 'Ben', lastName: 'Ch', password: PASSWORD }], policies: { password: { lockout: { maxAttempts: 0 } } } },
     { users, hasher },
@@ -19,8 +19,9 @@ const engineWith = async (hasher: Hasher) => {
   )()
   if (seeded._tag === 'Left') throw new Error('seed failed')
   return createAuthn({
-    transactions: createMemoryTransactionStore(),
+    transactions,
     users,
+    steps,
     policies: createStaticPolicySource(seeded.right.policies),
     hasher,
     clock: systemClock,

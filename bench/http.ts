@@ -7,7 +7,7 @@ import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { createMemoryTransactionStore, createMemoryUserStore, createStaticPolicySource } from '@authn-machine/adapter-memory'
+import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { createAuthn, createMemoryAuditSink, cryptoRandom, systemClock } from '@authn-machine/engine'
 import { createAuthnHandler, createNodeListener } from '@authn-machine/http'
 import { startServer } from '@authn-machine/server'
@@ -92,8 +92,7 @@ const startEcho = async (): Promise<{ readonly server: Server; readonly url: URL
  */
 const startStubbed = async (): Promise<{ readonly server: Server; readonly url: URL }> => {
   const real = createAuthn({
-    transactions: createMemoryTransactionStore(),
-    users: createMemoryUserStore(),
+    ...createMemoryStores(),
     policies: createStaticPolicySource(),
     hasher: createTrivialHasher(),
     clock: systemClock,

@@ -13,6 +13,7 @@ import {
   type TokenHash,
   type TransactionId,
   type TransactionStore,
+  type TransactionWrite,
 } from '@authn-machine/core'
 import { decodeStored } from './decode.js'
 
@@ -25,6 +26,26 @@ export interface MemoryTransactionInternals {
   readonly size: () => { readonly transactions: number; readonly tokens: number; readonly logEntries: number }
   /** Forgets everything (test resets, the reference server's conformance mode). */
   readonly clear: () => void
+  /** For the StepStore of the same memory: checks and applies writes inside its synchronous commits. */
+  readonly internal: {
+    /** What `create` / `save` would answer, without writing anything. */
+    readonly check: (w: TransactionWrite) => E.Either<StoreError, void>
+    /** Writes a checked `create` / `save`. */
+    readonly apply: (w: TransactionWrite) => void
+    readonly read: (id: string) => E.Either<StoreError, TransactionRecord>
+    readonly issue: (token: IssuedToken) => E.Either<StoreError, void>
+    readonly hasToken: (hash: string) => boolean
+    /** Marks the user's unredeemed session tokens consumed. */
+    readonly revokeSessionTokens: (userId: string) => void
+  }
+}
+
+export interface MemoryTransactionOptions {
+  /**
+   * The user's current credential epoch (null for an unknown user): a transaction started under
+   * another epoch is dead on load. Given by `createMemoryStores`; a lone store has no users.
+   */
+  readonly credentialEpoch?: (userId: string) => number | null
 }
 
 /**
@@ -37,11 +58,14 @@ type Slot = { readonly value: TransactionRecord } | { readonly raw: unknown }
 const SWEEP_INTERVAL_MS = 60_000
 
 /** A per-instance in-memory TransactionStore. Every operation is synchronous, hence atomic. */
-export const createMemoryTransactionStore = (): TransactionStore & MemoryTransactionInternals => {
+export const createMemoryTransactionStore = (opts: MemoryTransactionOptions = {}): TransactionStore & MemoryTransactionInternals => {
+  const epochOf = opts.credentialEpoch ?? (() => null)
   const byId = new Map<string, Slot>()
   const idByHash = new Map<string, string>()
   const logs = new Map<string, LogEntry[]>()
   const issued = new Map<string, { token: IssuedToken; consumed: boolean }>()
+  /** Unexpired session token hashes per user, for revocation without a scan. */
+  const sessionsByUser = new Map<string, Set<string>>()
 
   /**
    * Forgets transactions (with their logs) and tokens that expired before `now`. Runs on a create
@@ -59,7 +83,13 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
         if ('value' in slot) idByHash.delete(slot.value.stateTokenHash)
       }
     }
-    for (const [hash, t] of issued) if (t.token.expiresAt <= now) issued.delete(hash)
+    for (const [hash, t] of issued)
+      if (t.token.expiresAt <= now) {
+        issued.delete(hash)
+        const mine = sessionsByUser.get(t.token.userId)
+        mine?.delete(hash)
+        if (mine?.size === 0) sessionsByUser.delete(t.token.userId)
+      }
   }
 
   const read = (id: string): E.Either<StoreError, TransactionRecord> => {
@@ -68,49 +98,78 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
     return 'value' in slot ? E.right(slot.value) : decodeStored(TransactionRecord)(slot.raw)
   }
 
-  return {
-    create: (record, event, start) =>
-      TE.fromIOEither(() => {
-        if (byId.has(record.id) || idByHash.has(record.stateTokenHash)) return E.left(conflict('transaction'))
-        if (record.version !== 1) return E.left(versionConflict(null))
-        if (record.createdAt >= nextSweepAt) {
-          nextSweepAt = record.createdAt + SWEEP_INTERVAL_MS
-          sweep(record.createdAt)
-        }
-        byId.set(record.id, { value: record })
-        idByHash.set(record.stateTokenHash, record.id)
-        logs.set(record.id, [{ transactionId: record.id, version: record.version, event, start }])
-        return E.right(record)
+  const check = (w: TransactionWrite): E.Either<StoreError, void> => {
+    const { record } = w
+    if (w.kind === 'create') {
+      if (byId.has(record.id) || idByHash.has(record.stateTokenHash)) return E.left(conflict('transaction'))
+      return record.version !== 1 ? E.left(versionConflict(null)) : E.right(undefined)
+    }
+    return pipe(
+      read(record.id),
+      E.chain((current) => {
+        if (current.version !== w.expected || record.version !== w.expected + 1) return E.left(versionConflict(current.version))
+        return current.stateTokenHash !== record.stateTokenHash ? E.left(conflict('stateTokenHash')) : E.right(undefined)
       }),
+    )
+  }
+
+  const apply = (w: TransactionWrite): void => {
+    const { record } = w
+    byId.set(record.id, { value: record })
+    if (w.kind === 'create') {
+      if (record.createdAt >= nextSweepAt) {
+        nextSweepAt = record.createdAt + SWEEP_INTERVAL_MS
+        sweep(record.createdAt)
+      }
+      idByHash.set(record.stateTokenHash, record.id)
+      logs.set(record.id, [{ transactionId: record.id, version: record.version, event: w.event, start: w.start }])
+    } else logs.get(record.id)?.push({ transactionId: record.id, version: record.version, event: w.event, start: null })
+  }
+
+  const write = (w: TransactionWrite) =>
+    TE.fromIOEither(() =>
+      pipe(
+        check(w),
+        E.map(() => {
+          apply(w)
+          return w.record
+        }),
+      ),
+    )
+
+  const issue = (token: IssuedToken): E.Either<StoreError, void> => {
+    if (issued.has(token.hash)) return E.left(conflict('token'))
+    issued.set(token.hash, { token, consumed: false })
+    if (token.kind === 'session') {
+      const mine = sessionsByUser.get(token.userId) ?? new Set<string>()
+      sessionsByUser.set(token.userId, mine.add(token.hash))
+    }
+    return E.right(undefined)
+  }
+
+  return {
+    create: (record, event, start) => write({ kind: 'create', record, event, start }),
     load: (hash, now) =>
       TE.fromIOEither(() => {
         const id = idByHash.get(hash)
         if (id === undefined) return E.left(notFound)
         return pipe(
           read(id),
-          E.chain((r) => (now >= r.expiresAt ? E.left(notFound) : E.right(r))),
+          E.chain((r) => {
+            const epoch = epochOf(r.context.userId)
+            return now >= r.expiresAt || (epoch !== null && epoch !== r.credentialEpoch) ? E.left(notFound) : E.right(r)
+          }),
         )
       }),
-    save: (record, expected, event) =>
-      TE.fromIOEither(() =>
-        pipe(
-          read(record.id),
-          E.chain((current) => {
-            if (current.version !== expected || record.version !== expected + 1) return E.left(versionConflict(current.version))
-            if (current.stateTokenHash !== record.stateTokenHash) return E.left(conflict('stateTokenHash'))
-            byId.set(record.id, { value: record })
-            logs.get(record.id)?.push({ transactionId: record.id, version: record.version, event, start: null })
-            return E.right(record)
-          }),
-        ),
-      ),
+    save: (record, expected, event) => write({ kind: 'save', record, expected, event }),
     readLog: (id) => TE.right([...(logs.get(id) ?? [])]),
     issueToken: (token) =>
-      TE.fromIOEither(() => {
-        if (issued.has(token.hash)) return E.left(conflict('token'))
-        issued.set(token.hash, { token, consumed: false })
-        return E.right(token)
-      }),
+      TE.fromIOEither(() =>
+        pipe(
+          issue(token),
+          E.map(() => token),
+        ),
+      ),
     consumeToken: (hash: TokenHash, kind, now) =>
       TE.fromIOEither(() => {
         const slot = issued.get(hash)
@@ -126,11 +185,26 @@ export const createMemoryTransactionStore = (): TransactionStore & MemoryTransac
     putRawTransaction: (id, raw) => {
       byId.set(id, { raw })
     },
+    internal: {
+      check,
+      apply,
+      read,
+      issue,
+      hasToken: (hash) => issued.has(hash),
+      revokeSessionTokens: (userId) => {
+        for (const hash of sessionsByUser.get(userId) ?? []) {
+          const slot = issued.get(hash)
+          if (slot !== undefined) slot.consumed = true
+        }
+        sessionsByUser.delete(userId)
+      },
+    },
     clear: () => {
       byId.clear()
       idByHash.clear()
       logs.clear()
       issued.clear()
+      sessionsByUser.clear()
     },
     size: () => ({
       transactions: byId.size,

@@ -1,15 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import {
-  UserRecord,
-  conflict,
-  nextLockoutState,
-  notFound,
-  type StoreError,
-  type UserId,
-  type UserStore,
-} from '@authn-machine/core'
+import { UserRecord, conflict, notFound, type StoreError, type UserId, type UserStore } from '@authn-machine/core'
 import { decodeStored } from './decode.js'
 
 const loginKey = (login: string) => login.normalize('NFC').toLowerCase()
@@ -21,12 +13,23 @@ export interface MemoryUserInternals {
   readonly putRawUser: (id: UserId, raw: unknown) => void
   /** Forgets every user. */
   readonly clear: () => void
+  /** For the StepStore of the same memory: reads and writes inside its synchronous commits. */
+  readonly internal: {
+    readonly read: (id: string) => E.Either<StoreError, UserRecord>
+    readonly idByLogin: (login: string) => string | undefined
+    readonly write: (u: UserRecord, before: UserRecord | null) => UserRecord
+    /** Attempt leases per user id, oldest first. */
+    readonly leases: Map<string, Array<{ readonly id: string; readonly until: number }>>
+  }
 }
 
 /** A user that came through the typed API (an immutable value, kept as given), or a raw value decoded on read. */
 type Slot = { readonly value: UserRecord } | { readonly raw: unknown }
 
-/** A per-instance in-memory UserStore. Every update is a synchronous read-modify-write, so it is atomic. */
+/**
+ * A per-instance in-memory UserStore. Credential changes go through the StepStore of
+ * `createMemoryStores`, whose commits are synchronous read-modify-writes, hence atomic.
+ */
 export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
   const byId = new Map<string, Slot>()
   const idByLogin = new Map<string, string>()
@@ -44,8 +47,7 @@ export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
     if (u.activationTokenHash !== null) idByActivation.set(u.activationTokenHash, u.id)
     return u
   }
-  const update = (id: UserId, f: (u: UserRecord) => UserRecord) =>
-    TE.fromIOEither(() => pipe(read(id), E.map((u) => write(f(u), u))))
+  const leases = new Map<string, Array<{ readonly id: string; readonly until: number }>>()
 
   return {
     create: (user) =>
@@ -70,41 +72,8 @@ export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
               E.chain((u) => (u.status === 'STAGED' || u.status === 'PROVISIONED' ? E.right(u) : E.left(notFound))),
             )
       }),
-    recordFailedAttempt: (id, policy, now) =>
-      pipe(
-        update(id, (u) => ({ ...u, ...nextLockoutState(u, policy, now) })),
-        TE.map((u) => ({ failedAttempts: u.failedAttempts, lockedAt: u.lockedAt })),
-      ),
-    resetFailedAttempts: (id) =>
-      pipe(
-        update(id, (u) => ({ ...u, failedAttempts: 0, lockedAt: null, status: u.status === 'LOCKED_OUT' ? 'ACTIVE' : u.status })),
-        TE.map(() => ({ failedAttempts: 0, lockedAt: null })),
-      ),
-    setPassword: (id, p) =>
-      update(id, (u) => {
-        const status = u.status === 'PASSWORD_EXPIRED' ? 'ACTIVE' : u.status
-        // Applying the same change twice (same hash, same time) is a no-op: effects are idempotent.
-        if (u.credentials.passwordHash === p.passwordHash && u.credentials.passwordChangedAt === p.changedAt) return { ...u, status }
-        const keep = Math.max(0, p.historyCount - 1)
-        const history = u.credentials.passwordHash === null ? u.credentials.passwordHistory : [u.credentials.passwordHash, ...u.credentials.passwordHistory]
-        return {
-          ...u,
-          status,
-          credentials: {
-            ...u.credentials,
-            passwordHash: p.passwordHash,
-            passwordChangedAt: p.changedAt,
-            passwordHistory: history.slice(0, keep),
-          },
-        }
-      }),
-    activate: (id) =>
-      update(id, (u) => ({
-        ...u,
-        status: u.status === 'STAGED' || u.status === 'PROVISIONED' ? 'ACTIVE' : u.status,
-        activationTokenHash: null,
-      })),
     clear: () => {
+      leases.clear()
       byId.clear()
       idByLogin.clear()
       idByActivation.clear()
@@ -116,5 +85,6 @@ export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
     putRawUser: (id, raw) => {
       byId.set(id, { raw })
     },
+    internal: { read, idByLogin: (login) => idByLogin.get(loginKey(login)), write, leases },
   }
 }

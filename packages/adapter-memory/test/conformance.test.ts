@@ -1,5 +1,11 @@
-import { describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
-import { createMemoryTransactionStore, createMemoryUserStore, type MemoryTransactionInternals, type MemoryUserInternals } from '../src/index.js'
+import { describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import {
+  createMemoryStores,
+  createMemoryTransactionStore,
+  createMemoryUserStore,
+  type MemoryTransactionInternals,
+  type MemoryUserInternals,
+} from '../src/index.js'
 
 describeTransactionStore('memory', {
   make: () => Promise.resolve(createMemoryTransactionStore()),
@@ -18,3 +24,5 @@ describeUserStore('memory', {
     return Promise.resolve()
   },
 })
+
+describeStepStore('memory', { make: () => Promise.resolve(createMemoryStores()) })

@@ -1,5 +1,6 @@
-import type { TransactionStore, UserStore } from '@authn-machine/core'
+import type { StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import type { PgQueryable } from './client.js'
+import { createPostgresStepStore } from './step-store.js'
 import { createSecretBox, type SecretBox, type SecretKeyring } from './secrets.js'
 import { createPostgresTransactionStore } from './transaction-store.js'
 import { createPostgresUserStore } from './user-store.js'
@@ -16,11 +17,13 @@ export interface PostgresStoresOptions {
 export interface PostgresStores {
   readonly transactions: TransactionStore
   readonly users: UserStore
+  /** The atomic unit of work over both (migration 3's `authn_step_commit`). */
+  readonly steps: StepStore
   /** Null when no `secretKeys` were configured. */
   readonly secrets: SecretBox | null
 }
 
-/** Both stores on one client (a pool, or an embedded PGlite). Throws only on invalid options. */
+/** The stores on one client (a pool, or an embedded PGlite). Throws only on invalid options. */
 export const createPostgresStores = (db: PgQueryable, opts: PostgresStoresOptions = {}): PostgresStores => {
   const schema = {
     ...(opts.schema === undefined ? {} : { schema: opts.schema }),
@@ -29,6 +32,7 @@ export const createPostgresStores = (db: PgQueryable, opts: PostgresStoresOption
   return {
     transactions: createPostgresTransactionStore(db, schema),
     users: createPostgresUserStore(db, schema),
+    steps: createPostgresStepStore(db, schema),
     secrets: opts.secretKeys === undefined ? null : createSecretBox(opts.secretKeys),
   }
 }

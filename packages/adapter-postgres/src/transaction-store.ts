@@ -31,7 +31,7 @@ export interface PostgresStoreOptions {
 }
 
 const TX_COLUMNS = `t.id, t.state_token_hash, t.schema_version, t.kind, t.version, t.state, t.context,
-  t.created_at::float8 as created_at, t.expires_at::float8 as expires_at, p.policy`
+  t.created_at::float8 as created_at, t.expires_at::float8 as expires_at, t.credential_epoch, p.policy`
 const TOKEN_COLUMNS = `hash, schema_version, kind, user_id, transaction_id, expires_at::float8 as expires_at`
 
 type Json = Readonly<Record<string, unknown>>
@@ -42,7 +42,7 @@ const isObject = (u: unknown): u is Json => typeof u === 'object' && u !== null 
  * in a transaction row, without `expiresAt` when it equals the row's `expires_at` column (it
  * mirrors it). Anything else is stored as is, so every record round-trips exactly.
  */
-const storedContext = (context: Json, expiresAt: number | null): Json => {
+export const storedContext = (context: Json, expiresAt: number | null): Json => {
   const stored: Record<string, unknown> = {}
   for (const key of Object.keys(context)) {
     if (key === 'policy' || (key === 'expiresAt' && expiresAt !== null && context[key] === expiresAt)) continue
@@ -59,10 +59,10 @@ const fullContext = (stored: unknown, policy: unknown, expiresAt: unknown): unkn
 }
 
 /** The statement failed a foreign key (SQLSTATE 23503), e.g. a policy hash with no snapshot yet. */
-const isForeignKeyViolation = (e: StoreError): boolean =>
+export const isForeignKeyViolation = (e: StoreError): boolean =>
   e._tag === 'Unavailable' && typeof e.cause === 'object' && e.cause !== null && (e.cause as { code?: unknown }).code === '23503'
 
-const decodeRecord = (row: unknown): E.Either<StoreError, TransactionRecord> =>
+export const decodeRecord = (row: unknown): E.Either<StoreError, TransactionRecord> =>
   pipe(
     asRow(row),
     E.chain((r) =>
@@ -75,6 +75,7 @@ const decodeRecord = (row: unknown): E.Either<StoreError, TransactionRecord> =>
         state: r['state'],
         context: fullContext(r['context'], r['policy'], r['expires_at']),
         createdAt: r['created_at'],
+        credentialEpoch: r['credential_epoch'],
         expiresAt: r['expires_at'],
       }),
     ),
@@ -122,7 +123,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
       u as (
         update ${t.transactions}
         set version = $3, state = $4, context = $5::jsonb, expires_at = $6::bigint,
-            schema_version = $8, kind = $9, created_at = $10::bigint, policy_hash = decode($12, 'hex')
+            schema_version = $8, kind = $9, created_at = $10::bigint, policy_hash = decode($12, 'hex'), credential_epoch = $13
         where id = $1 and version = $2 and state_token_hash = $7
         returning id, version),
       l as (insert into ${t.log} (transaction_id, version, event) select id, version, $11::jsonb from u returning version)
@@ -140,15 +141,18 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
         where v.policy is not null
         on conflict do nothing),
       t as (
-        insert into ${t.transactions} (id, state_token_hash, schema_version, kind, version, state, context, created_at, expires_at, policy_hash)
-        values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::bigint, $9::bigint, decode($12, 'hex'))
+        insert into ${t.transactions} (id, state_token_hash, schema_version, kind, version, state, context, created_at, expires_at, policy_hash, credential_epoch)
+        values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::bigint, $9::bigint, decode($12, 'hex'), $16)
         on conflict do nothing
         returning id, version)
       insert into ${t.log} (transaction_id, version, event, start, start_policy_hash)
       select id, version, $10::jsonb, $11::jsonb, decode($14, 'hex') from t
       returning version`,
+    // A transaction is dead once its user's credential epoch moved: the user is found by primary
+    // key (the id is in the context); a user that does not exist moves nothing.
     load: `select ${TX_COLUMNS} from ${t.transactions} t left join ${t.policies} p on p.hash = t.policy_hash
-      where t.state_token_hash = $1 and t.expires_at > $2::bigint`,
+      where t.state_token_hash = $1 and t.expires_at > $2::bigint
+        and not exists (select 1 from ${t.users} u where u.id = t.context->>'userId' and u.credential_epoch <> t.credential_epoch)`,
     // The update and the log append succeed or fail together. The trailing sub-selects run only
     // when nothing was saved; they read the statement's snapshot (before the update), which tells
     // a stale version from an unknown id without a second round trip. The policy is referenced by
@@ -157,7 +161,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
     // the whole statement); `saveWithPolicy` then writes the snapshot in the same statement.
     save: saveStatement(''),
     saveWithPolicy: saveStatement(`with p as (
-        insert into ${t.policies} (hash, policy) values (decode($12, 'hex'), $13::text::jsonb)
+        insert into ${t.policies} (hash, policy) values (decode($12, 'hex'), $14::text::jsonb)
         on conflict do nothing)`),
     readLog: `select l.transaction_id, l.version, l.event, l.start, p.policy as start_policy
       from ${t.log} l left join ${t.policies} p on p.hash = l.start_policy_hash
@@ -202,6 +206,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
           policy.json,
           startPolicy.hash,
           startPolicy.hash === policy.hash ? null : startPolicy.json,
+          record.credentialEpoch,
         ]),
         TE.chain((rows) => (rows.length === 1 ? TE.right(record) : TE.left(conflict('transaction')))),
       )
@@ -230,6 +235,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
         record.createdAt,
         json(LogEntry.encode({ transactionId: record.id, version: record.version, event, start: null }).event),
         policy.hash,
+        record.credentialEpoch,
       ]
       return pipe(
         query(sql.save, values),

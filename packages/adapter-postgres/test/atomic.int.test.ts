@@ -1,9 +1,10 @@
 import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
-import { asVersion, type AuthnEvent, type TransactionRecord } from '@authn-machine/core'
+import { asVersion, emptyStepWrite, type AuthnEvent, type StepWrite, type TransactionRecord } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
 import { makeUser } from '@authn-machine/testkit/fixtures'
 import {
   countQueries,
+  createPostgresStepStore,
   createPostgresStores,
   createPostgresTransactionStore,
   createPostgresUserStore,
@@ -15,6 +16,8 @@ import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTest
 const T0 = Date.UTC(2026, 0, 1)
 const read: AuthnEvent = { type: 'transaction.read', now: T0 }
 const bump = (r: TransactionRecord): TransactionRecord => ({ ...r, version: asVersion(r.version + 1) })
+/** A step write of `r`'s user that writes nothing else. */
+const write = (r: TransactionRecord): StepWrite => emptyStepWrite(r.context.userId, T0)
 
 afterAll(closeTestDatabase)
 
@@ -71,16 +74,85 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expect(await trips(async () => expect(expectLeft(await run(s.consumeToken(uniqueHash(), 'session', T0)))._tag).toBe('NotFound'))).toBe(1)
   })
 
-  it('user counters, password and activation: one round trip each', async () => {
+  it('users: create and find, one round trip each', async () => {
     const u = stores.users
     const user = makeUser({ login: 'Atomic@Example.com', passwordHash: '$trivial$a', status: 'PASSWORD_EXPIRED' })
     expect(await trips(async () => expectRight(await run(u.create(user))))).toBe(1)
     expect(await trips(async () => expectRight(await run(u.findByLogin('atomic@example.COM'))))).toBe(1)
-    const policy = { maxAttempts: 3, autoUnlockMinutes: 0, showLockoutFailures: false }
-    expect(await trips(async () => expectRight(await run(u.recordFailedAttempt(user.id, policy, T0))))).toBe(1)
-    expect(await trips(async () => expectRight(await run(u.resetFailedAttempts(user.id))))).toBe(1)
-    expect(await trips(async () => expectRight(await run(u.setPassword(user.id, { passwordHash: '$trivial$b', changedAt: T0, historyCount: 4 }))))).toBe(1)
-    expect(await trips(async () => expectRight(await run(u.activate(user.id))))).toBe(1)
+    expect(await trips(async () => expectRight(await run(u.findById(user.id))))).toBe(1)
+  })
+
+  it('steps: reserveAttempt, attemptStatus and every kind of commit, one round trip each', async () => {
+    const { steps, users, transactions } = stores
+    const user = makeUser({ login: 'Steps@Example.com', passwordHash: '$trivial$a' })
+    expectRight(await run(users.create(user)))
+    const lease = (n: number) => ({ id: `lease-${n}`, until: T0 + 30_000 })
+    const lockout = { maxAttempts: 1, autoUnlockMinutes: 0, showLockoutFailures: false }
+    const none = { expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null }
+    const session = (transactionId: TransactionRecord['id']) => ({ schemaVersion: 1 as const, hash: uniqueHash(), kind: 'session' as const, userId: user.id, transactionId, expiresAt: T0 + 1000 })
+
+    let ticket: unknown
+    expect(await trips(async () => (ticket = expectRight(await run(steps.reserveAttempt('STEPS@example.com', lease(1), T0)))))).toBe(1)
+    expect(ticket).toEqual({ user, ahead: 0 })
+    expectRight(await run(steps.reserveAttempt('steps@example.com', lease(2), T0)))
+    let status: unknown
+    expect(await trips(async () => (status = expectRight(await run(steps.attemptStatus(user.id, 'lease-2', T0)))))).toBe(1)
+    expect(status).toEqual({ failedAttempts: 0, lockedAt: null, credentialEpoch: 0, ahead: 1 })
+
+    // The first commit of a transaction (new policy snapshots included), a success, a session token.
+    const r = { ...makeRecord(), context: { ...makeRecord().context, userId: user.id } }
+    const token = session(r.id)
+    let outcome: unknown
+    const won = { ...none, now: T0, userId: user.id, expectedEpoch: 0, attempt: { leaseId: 'lease-1', outcome: { type: 'success' as const, lockout } }, transaction: { kind: 'create' as const, record: r, event: read, start: START }, issue: token }
+    expect(await trips(async () => (outcome = expectRight(await run(steps.commit(won)))))).toBe(1)
+    expect(outcome).toEqual({ _tag: 'Applied', user: { status: 'ACTIVE', failedAttempts: 0, lockedAt: null, credentialEpoch: 0 } })
+    expect(expectRight(await run(transactions.load(r.stateTokenHash, T0)))).toEqual(r)
+
+    // A save, a failure that locks (revokes the session token, moves the epoch), a password change.
+    const lost = {
+      ...none,
+      now: T0,
+      userId: user.id,
+      attempt: { leaseId: 'lease-2', outcome: { type: 'failure' as const, lockout } },
+      transaction: { kind: 'save' as const, record: { ...bump(r), credentialEpoch: 1 }, expected: r.version, event: read },
+      userChanges: [{ type: 'setPassword' as const, passwordHash: '$trivial$b', changedAt: T0, historyCount: 4 }],
+    }
+    expect(await trips(async () => (outcome = expectRight(await run(steps.commit(lost)))))).toBe(1)
+    expect(outcome).toEqual({ _tag: 'Applied', user: { status: 'ACTIVE', failedAttempts: 1, lockedAt: T0, credentialEpoch: 1 } })
+    expect(expectLeft(await run(transactions.consumeToken(token.hash, 'session', T0)))._tag).toBe('AlreadyConsumed')
+
+    // Refused (a success on the locked account), and a stale save: one round trip each too.
+    expectRight(await run(steps.reserveAttempt('steps@example.com', lease(3), T0)))
+    expect(await trips(async () => (outcome = expectRight(await run(steps.commit({ ...won, expectedEpoch: 1, attempt: { leaseId: 'lease-3', outcome: { type: 'success', lockout } }, transaction: null, issue: null })))))).toBe(1)
+    expect(outcome).toMatchObject({ _tag: 'Refused', reason: 'locked' })
+    expect(await trips(async () => (outcome = expectLeft(await run(steps.commit(lost)))))).toBe(1)
+    expect(outcome).toEqual({ _tag: 'VersionConflict', actual: 2 })
+    expect(await trips(async () => expectLeft(await run(steps.reserveAttempt('nobody@example.com', lease(4), T0))))).toBe(1)
+  })
+
+  it('a commit saving a policy that has no snapshot yet: the foreign key fails, the resend with the snapshot lands (2 round trips)', async () => {
+    const { steps, transactions } = stores
+    const r = makeRecord()
+    expectRight(await run(transactions.create(r, read, START)))
+    const stricter = { ...r.context.policy, password: { ...r.context.policy.password, lockout: { ...r.context.policy.password.lockout, maxAttempts: 2 } } }
+    const next = { ...bump(r), context: { ...bump(r).context, policy: stricter } }
+    const w = {
+      now: T0,
+      userId: r.context.userId,
+      expectedEpoch: null,
+      attempt: null,
+      transaction: { kind: 'save' as const, record: next, expected: r.version, event: read },
+      claimActivation: false,
+      userChanges: [],
+      moveEpoch: false,
+      revokeSessionTokens: false,
+      issue: null,
+    }
+    // The StepStore writes for users that exist.
+    expectRight(await run(stores.users.create(makeUser({ id: r.context.userId, login: 'policy@example.com', passwordHash: null }))))
+    expect(await trips(async () => expect(expectRight(await run(steps.commit(w)))._tag).toBe('Applied'))).toBe(2)
+    expect(expectRight(await run(transactions.load(r.stateTokenHash, T0)))).toEqual(next)
+    expect(expectRight(await run(transactions.readLog(r.id))).map((e) => e.version)).toEqual([1, 2])
   })
 
   it('stores tokens only as their hashes, and the snapshot as jsonb columns', async () => {
@@ -109,6 +181,8 @@ it('a record the codecs cannot encode is Corrupt, not a throw', async () => {
   const unknownEvent = { type: 'not.an.event', now: T0 } as unknown as AuthnEvent
   expect(expectLeft(await run(s.create(r, unknownEvent, START)))._tag).toBe('Corrupt')
   expect(expectLeft(await run(s.save(bump(r), r.version, unknownEvent)))._tag).toBe('Corrupt')
+  const st = createPostgresStepStore({ query: () => Promise.reject(new Error('not reached')) })
+  expect(expectLeft(await run(st.commit({ ...write(r), transaction: { kind: 'create', record: r, event: unknownEvent, start: START } })))._tag).toBe('Corrupt')
 })
 
 describe('a failing driver is Unavailable, never a throw', () => {
@@ -122,6 +196,7 @@ describe('a failing driver is Unavailable, never a throw', () => {
     it(`${name} client`, async () => {
       const s = createPostgresTransactionStore(db)
       const u = createPostgresUserStore(db)
+      const st = createPostgresStepStore(db)
       const r = makeRecord()
       const calls: ReadonlyArray<() => Promise<{ readonly _tag: string }>> = [
         async () => expectLeft(await run(s.create(r, read, START))),
@@ -131,8 +206,9 @@ describe('a failing driver is Unavailable, never a throw', () => {
         async () => expectLeft(await run(s.issueToken({ schemaVersion: 1, hash: uniqueHash(), kind: 'session', userId: r.context.userId, transactionId: r.id, expiresAt: T0 }))),
         async () => expectLeft(await run(s.consumeToken(r.stateTokenHash, 'session', T0))),
         async () => expectLeft(await run(u.findByLogin('x'))),
-        async () => expectLeft(await run(u.recordFailedAttempt(r.context.userId, { maxAttempts: 1, autoUnlockMinutes: 0, showLockoutFailures: false }, T0))),
-        async () => expectLeft(await run(u.setPassword(r.context.userId, { passwordHash: 'x', changedAt: T0, historyCount: 1 }))),
+        async () => expectLeft(await run(st.reserveAttempt('x', { id: 'lease', until: T0 + 1 }, T0))),
+        async () => expectLeft(await run(st.attemptStatus(r.context.userId, 'lease', T0))),
+        async () => expectLeft(await run(st.commit({ ...write(r), attempt: { leaseId: 'lease', outcome: { type: 'release' } } }))),
       ]
       for (const call of calls) expect((await call())._tag).toBe('Unavailable')
     })

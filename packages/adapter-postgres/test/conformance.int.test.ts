@@ -1,11 +1,11 @@
 import { afterAll } from 'vitest'
-import { describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
 import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
 
 // A fresh schema per test (and per property run), dropped in teardown; the real server when
 // DATABASE_URL is set, else one embedded PGlite for this file.
 const made = new WeakMap<object, PostgresTestStores>()
-const fresh = async <K extends 'transactions' | 'users'>(key: K): Promise<PostgresTestStores[K]> => {
+const fresh = async <K extends 'transactions' | 'users' | 'steps'>(key: K): Promise<PostgresTestStores[K]> => {
   const s = await createPostgresTestStores()
   made.set(s[key], s)
   return s[key]
@@ -35,4 +35,13 @@ describeUserStore(`postgres: ${BACKEND}`, {
     await s.db.query(`update "${s.schema}".users set status = 'NOT_A_STATUS', credentials = '[]'::jsonb where id = $1`, [id])
   },
   teardown: (store) => of(store).dispose(),
+})
+
+describeStepStore(`postgres: ${BACKEND}`, {
+  make: async () => {
+    const s = await createPostgresTestStores()
+    made.set(s.steps, s)
+    return s
+  },
+  teardown: (stores) => of(stores.steps).dispose(),
 })

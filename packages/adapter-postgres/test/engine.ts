@@ -14,6 +14,7 @@ export const engineOn = (s: PostgresTestStores, o: { readonly policies?: Policie
   createAuthn({
     transactions: s.transactions,
     users: s.users,
+    steps: s.steps,
     policies: createStaticPolicySource(o.policies),
     hasher: createTrivialHasher(),
     clock: createManualClock(),

@@ -32,6 +32,7 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
     seed,
     transactions: stores.transactions,
     users: stores.users,
+    steps: stores.steps,
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),

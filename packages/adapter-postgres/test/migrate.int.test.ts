@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { asTransactionId, type AuthnEvent } from '@authn-machine/core'
+import { LogEntry, TransactionRecord, UserRecord, asTransactionId, type AuthnEvent } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
-import { LATEST_VERSION, MIGRATIONS, createPostgresStores, migrate, runCli, sweep, type CliIo } from '../src/index.js'
+import { makeUser } from '@authn-machine/testkit/fixtures'
+import { LATEST_VERSION, MIGRATIONS, createPostgresStores, loginKey, migrate, runCli, sweep, type CliIo } from '../src/index.js'
+import { policySnapshot } from '../src/policy.js'
+import { storedContext } from '../src/transaction-store.js'
 import { BACKEND, DATABASE_URL, REAL_SERVER, closeTestDatabase, randomSchema, testDatabase } from './support.js'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -37,6 +40,60 @@ describe(`migrations (${BACKEND})`, () => {
       expect(results.every((r) => r.version === LATEST_VERSION)).toBe(true)
       const { rows } = await db.query(`select count(*)::int as n from "${schema}".schema_migrations`)
       expect(rows).toEqual([{ n: MIGRATIONS.length }])
+    }))
+
+  it('migration 3 upgrades a version 2 database keeping its data: users at epoch 0, transactions still loadable', () =>
+    dropping(async (schema) => {
+      const db = await testDatabase()
+      const S = `"${schema}"`
+      expect(await migrate(db, { schema, to: 2 })).toEqual({ schema, version: 2 })
+      // A user, a transaction with its log entry and policy snapshot, and a token, as version 2 wrote them.
+      const user = makeUser({ login: 'Old.User@example.com', passwordHash: '$trivial$old', status: 'PASSWORD_EXPIRED' })
+      const u = UserRecord.encode({ ...user, failedAttempts: 2 })
+      await db.query(
+        `insert into ${S}.users (id, login_key, schema_version, status, profile, credentials, failed_attempts, locked_at, activation_token_hash, factors)
+         values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb)`,
+        [u.id, loginKey(u.profile.login), u.schemaVersion, u.status, JSON.stringify(u.profile), JSON.stringify(u.credentials), u.failedAttempts, u.lockedAt, u.activationTokenHash, JSON.stringify(u.factors)],
+      )
+      const r = makeRecord({ userId: user.id })
+      const e = TransactionRecord.encode(r)
+      const policy = policySnapshot(e.context.policy)
+      await db.query(`insert into ${S}.policy_snapshot (hash, policy) values (decode($1, 'hex'), $2::jsonb)`, [policy.hash, policy.json])
+      await db.query(
+        `insert into ${S}.transactions (id, state_token_hash, schema_version, kind, version, state, context, created_at, expires_at, policy_hash)
+         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, decode($10, 'hex'))`,
+        [e.id, e.stateTokenHash, e.schemaVersion, e.kind, e.version, e.state, JSON.stringify(storedContext(e.context, e.expiresAt)), e.createdAt, e.expiresAt, policy.hash],
+      )
+      await db.query(`insert into ${S}.transaction_log (transaction_id, version, event, start, start_policy_hash) values ($1, 1, $2::jsonb, $3::jsonb, decode($4, 'hex'))`, [
+        e.id,
+        JSON.stringify(read),
+        JSON.stringify(storedContext(LogEntry.encode({ transactionId: r.id, version: r.version, event: read, start: START }).start ?? {}, null)),
+        policy.hash,
+      ])
+      const token = { schemaVersion: 1 as const, hash: uniqueHash(), kind: 'session' as const, userId: user.id, transactionId: r.id, expiresAt: T0 + 60_000 }
+      await db.query(`insert into ${S}.tokens (hash, schema_version, kind, user_id, transaction_id, expires_at) values ($1, 1, 'session', $2, $3, $4)`, [
+        token.hash,
+        token.userId,
+        token.transactionId,
+        token.expiresAt,
+      ])
+
+      expect(await migrate(db, { schema })).toEqual({ schema, version: LATEST_VERSION })
+      const stores = createPostgresStores(db, { schema })
+      expect(expectRight(await run(stores.users.findById(user.id)))).toEqual({ ...user, failedAttempts: 2, credentialEpoch: 0, activationClaim: null })
+      expect(expectRight(await run(stores.transactions.load(r.stateTokenHash, T0)))).toEqual({ ...r, credentialEpoch: 0 })
+      expect(expectRight(await run(stores.transactions.readLog(r.id)))).toEqual([{ transactionId: r.id, version: 1, event: read, start: START }])
+      // The new columns work: a reservation, and a commit that moves the epoch and revokes the old token.
+      expect(expectRight(await run(stores.steps.reserveAttempt('old.user@EXAMPLE.com', { id: 'l1', until: T0 + 1000 }, T0))).ahead).toBe(0)
+      const none = { now: T0, expectedEpoch: 0, transaction: null, claimActivation: false, userChanges: [], moveEpoch: true, revokeSessionTokens: true, issue: null }
+      expect(expectRight(await run(stores.steps.commit({ ...none, userId: user.id, attempt: { leaseId: 'l1', outcome: { type: 'release' } } })))).toEqual({
+        _tag: 'Applied',
+        user: { status: 'PASSWORD_EXPIRED', failedAttempts: 2, lockedAt: null, credentialEpoch: 1 },
+      })
+      expect(expectLeft(await run(stores.transactions.load(r.stateTokenHash, T0)))._tag).toBe('NotFound')
+      expect(expectLeft(await run(stores.transactions.consumeToken(token.hash, 'session', T0)))._tag).toBe('AlreadyConsumed')
+      const idx = await db.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'tokens' order by 1`, [schema])
+      expect(idx.rows).toEqual([{ indexname: 'tokens_expires_at_idx' }, { indexname: 'tokens_pkey' }, { indexname: 'tokens_user_id_live_sessions_idx' }])
     }))
 
   it('refuses a schema name that is not a plain identifier', async () => {

@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectRight, run } from '@authn-machine/testkit'
-import { policiesWith } from '@authn-machine/testkit/fixtures'
+import { asTransactionId, type IssuedToken, type UserRecord } from '@authn-machine/core'
+import { expectLeft, expectRight, run, uniqueHash } from '@authn-machine/testkit'
 import { hashToken } from '@authn-machine/engine'
 import { CALL, PASSWORD, engineOn, field, summary, userWithPassword } from './engine.js'
 import { REAL_SERVER, createPostgresTestStores, createTestPool, type PostgresTestStores } from './support.js'
@@ -76,36 +76,83 @@ describe('races through the engine on a real server', () => {
     expect(log.slice(1).every((e) => e.event.type === 'transaction.read')).toBe(true)
     expect(record.version).toBe(answered + 1)
   })
+})
 
-  // Needs concurrent connections; PGlite is single-connection.
-  it.skipIf(!REAL_SERVER)('40 parallel wrong passwords with maxAttempts 10 lock the user at exactly 10', async () => {
-    const authn = engineOn(stores, { policies: policiesWith({ maxAttempts: 10 }) })
-    const user = await userWithPassword('race.lockout@example.com')
-    expectRight(await run(stores.users.create(user)))
-    const codes = (
-      await Promise.all(Array.from({ length: 40 }, () => authn.authenticate({ username: user.profile.login, password: 'wrong' }, CALL)()))
-    ).map(summary)
-    expect(new Set(codes)).toEqual(new Set(['401 E0000004']))
-    const stored = expectRight(await run(stores.users.findById(user.id)))
-    expect(stored.failedAttempts).toBe(10)
-    expect(stored.lockedAt).not.toBeNull()
-    // Locked: even the right password is refused now.
-    expect(summary(await authn.authenticate({ username: user.profile.login, password: PASSWORD }, CALL)())).toBe('401 E0000004')
+// The StepStore's races, without the engine: reservations and commits of one user on many
+// connections at once. The conformance suite runs the same contract on PGlite, serialised.
+describe('step races on a real server', () => {
+  let pool: pg.Pool
+  let stores: PostgresTestStores
+  beforeAll(async () => {
+    if (!REAL_SERVER) return
+    pool = createTestPool({ max: 16 })
+    stores = await createPostgresTestStores(pool)
+  })
+  afterAll(async () => {
+    if (!REAL_SERVER) return
+    await stores.dispose()
+    await pool.end()
+  })
+
+  const T0 = Date.UTC(2026, 0, 1)
+  const none = { now: T0, expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null }
+  const sessionToken = (u: UserRecord): IssuedToken => ({
+    schemaVersion: 1,
+    hash: uniqueHash(),
+    kind: 'session',
+    userId: u.id,
+    transactionId: asTransactionId(`txnraces${u.id.slice(-8)}`),
+    expiresAt: T0 + 60_000,
   })
 
   // Needs concurrent connections; PGlite is single-connection.
-  it.skipIf(!REAL_SERVER)(`${RACERS} parallel redemptions of one session token: exactly one succeeds`, async () => {
-    const authn = engineOn(stores)
-    const user = await userWithPassword('race.session@example.com')
+  it.skipIf(!REAL_SERVER)('40 concurrent failures (reserve, then commit) with maxAttempts 10 land at exactly 10: one locks, moving the epoch once', async () => {
+    const user = await userWithPassword('race.steps.lockout@example.com')
     expectRight(await run(stores.users.create(user)))
-    const ok = await authn.authenticate({ username: user.profile.login, password: PASSWORD }, CALL)()
-    expect(field(ok, 'status')).toBe('SUCCESS')
-    const sessionToken = field(ok, 'sessionToken')
-    const replies = await Promise.all(Array.from({ length: RACERS }, () => authn.redeemSessionToken({ sessionToken }, CALL)()))
-    const codes = replies.map(summary)
-    expect(codes.filter((c) => c === '200')).toHaveLength(1)
-    expect(codes.filter((c) => c === '401 E0000004')).toHaveLength(RACERS - 1)
-    const won = replies.find(E.isRight)
-    expect(won?.right.body).toMatchObject({ userId: user.id })
+    const lockout = { maxAttempts: 10, autoUnlockMinutes: 0, showLockoutFailures: false }
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const lease = { id: `lease-${i}`, until: T0 + 30_000 }
+        const ticket = expectRight(await run(stores.steps.reserveAttempt(user.profile.login, lease, T0)))
+        expect(ticket.user.id).toBe(user.id)
+        return expectRight(await run(stores.steps.commit({ ...none, userId: user.id, attempt: { leaseId: lease.id, outcome: { type: 'failure', lockout } } })))
+      }),
+    )
+    const states = outcomes.map((o) => (o._tag === 'Applied' ? o.user : null))
+    expect(states.every((x) => x !== null)).toBe(true)
+    // One after another: 1 … 9 unlocked (once each), then 31 answers at 10, locked, epoch 1.
+    for (let n = 1; n <= 9; n++) expect(states.filter((x) => x?.failedAttempts === n && x.lockedAt === null && x.credentialEpoch === 0)).toHaveLength(1)
+    expect(states.filter((x) => x?.failedAttempts === 10 && x.lockedAt === T0 && x.credentialEpoch === 1)).toHaveLength(31)
+    const stored = expectRight(await run(stores.users.findById(user.id)))
+    expect([stored.failedAttempts, stored.lockedAt, stored.credentialEpoch]).toEqual([10, T0, 1])
+    // Every lease was settled: the next attempt has nobody ahead.
+    expect(expectRight(await run(stores.steps.reserveAttempt(user.profile.login, { id: 'last', until: T0 + 30_000 }, T0))).ahead).toBe(0)
+  })
+
+  // Needs concurrent connections; PGlite is single-connection.
+  it.skipIf(!REAL_SERVER)(`${RACERS} concurrent redemptions of a session token issued by a commit: exactly one wins`, async () => {
+    const user = await userWithPassword('race.steps.session@example.com')
+    expectRight(await run(stores.users.create(user)))
+    const token = sessionToken(user)
+    expect(expectRight(await run(stores.steps.commit({ ...none, userId: user.id, issue: token })))._tag).toBe('Applied')
+    const results = await Promise.all(Array.from({ length: RACERS }, () => run(stores.transactions.consumeToken(token.hash, 'session', T0))))
+    expect(results.filter(E.isRight)).toHaveLength(1)
+    for (const r of results) if (E.isLeft(r)) expect(r.left._tag).toBe('AlreadyConsumed')
+  })
+
+  // Needs concurrent connections; PGlite is single-connection.
+  it.skipIf(!REAL_SERVER)(`${RACERS} redemptions racing a lock that revokes the token: at most one wins, and only before the revocation`, async () => {
+    const user = await userWithPassword('race.steps.revoke@example.com')
+    expectRight(await run(stores.users.create(user)))
+    const token = sessionToken(user)
+    expectRight(await run(stores.steps.commit({ ...none, userId: user.id, issue: token })))
+    const redeem = () => run(stores.transactions.consumeToken(token.hash, 'session', T0))
+    const lock = () => run(stores.steps.commit({ ...none, userId: user.id, userChanges: [{ type: 'lock', at: T0 }] }))
+    const [locked, ...redeemed] = await Promise.all([lock(), ...Array.from({ length: RACERS }, redeem)])
+    expect(expectRight(locked ?? E.left(null))._tag).toBe('Applied')
+    expect(redeemed.filter(E.isRight).length).toBeLessThanOrEqual(1)
+    for (const r of redeemed) if (E.isLeft(r)) expect(r.left._tag).toBe('AlreadyConsumed')
+    // Revoked or redeemed: either way it is spent.
+    expect(expectLeft(await redeem())._tag).toBe('AlreadyConsumed')
   })
 })

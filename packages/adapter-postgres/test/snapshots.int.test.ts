@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_POLICIES, TransactionRecord, asVersion, type AuthnEvent, type Policies } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run } from '@authn-machine/testkit'
-import { countQueries, createPostgresTransactionStore, migrate, resetStores } from '../src/index.js'
+import { LATEST_VERSION, countQueries, createPostgresTransactionStore, migrate, resetStores } from '../src/index.js'
 import { canonicalJson, policySnapshot } from '../src/policy.js'
 import { BACKEND, closeTestDatabase, createPostgresTestStores, randomSchema, testDatabase, type PostgresTestStores } from './support.js'
 
@@ -129,7 +129,7 @@ it(`migration 2 moves the policies of existing rows into snapshots with the adap
         JSON.stringify(r === a ? START : { ...START, policy: stricter }),
       ])
     }
-    expect((await migrate(db, { schema })).version).toBe(2)
+    expect((await migrate(db, { schema })).version).toBe(LATEST_VERSION)
     const hashes = (await db.query(`select encode(hash, 'hex') as hash from ${S}.policy_snapshot order by 1`)).rows
     expect(hashes).toEqual([policySnapshot(DEFAULT_POLICIES).hash, policySnapshot(stricter).hash].sort().map((hash) => ({ hash })))
     const { rows } = await db.query(`select count(*)::int as n from ${S}.transactions where context ? 'policy' or policy_hash is null`)

@@ -192,6 +192,8 @@ export const arbUser: fc.Arbitrary<UserRecord> = fc
     failedAttempts: fc.integer({ min: 0, max: 6 }),
     lockedAgoMs: fc.option(fc.integer({ min: 0, max: 2 * 60 * MINUTE }), { freq: 3 }),
     activationTokenHash: fc.option(arbTokenHash),
+    activationClaim: fc.option(arbTransactionId),
+    credentialEpoch: fc.nat({ max: 1000 }),
     factors: fc.array(arbEnrolledFactor, { maxLength: 3 }),
   })
   .map((r) => ({
@@ -208,6 +210,8 @@ export const arbUser: fc.Arbitrary<UserRecord> = fc
     failedAttempts: r.failedAttempts,
     lockedAt: r.lockedAgoMs === null ? null : T0 - r.lockedAgoMs,
     activationTokenHash: r.activationTokenHash,
+    activationClaim: r.activationClaim,
+    credentialEpoch: r.credentialEpoch,
     factors: r.factors,
   }))
 
@@ -295,6 +299,7 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
     case 'transaction.skip':
       return arbTokenHash.map((sessionTokenHash) => ({ type, now, sessionTokenHash }))
     case 'primary.rejected':
+      return fc.boolean().map((lockedAfter) => ({ type, now, lockedAfter }))
     case 'transaction.read':
     case 'transaction.cancel':
     case 'transaction.previous':

@@ -49,6 +49,7 @@ const arbTransactionRecord: fc.Arbitrary<TransactionRecord> = fc
     version: arbVersion,
     state: fc.constantFrom('UNAUTHENTICATED' as const, ...LIVE_STATES, ...FINISHED_STATES),
     context: arbContext,
+    credentialEpoch: fc.nat({ max: 1000 }),
   })
   .map((r) => ({ schemaVersion: 1 as const, kind: 'authn' as const, createdAt: T0, expiresAt: r.context.expiresAt, ...r }))
 

@@ -21,7 +21,7 @@ const sessionTokenHash = asTokenHash('S'.repeat(43))
 /** One event of each kind and outcome. */
 const EVENTS: ReadonlyArray<AuthnEvent> = [
   { type: 'primary.verified', now, sessionTokenHash },
-  { type: 'primary.rejected', now },
+  { type: 'primary.rejected', now, lockedAfter: false },
   { type: 'transaction.read', now },
   { type: 'transaction.cancel', now },
   { type: 'transaction.previous', now },

@@ -29,6 +29,8 @@ export const inputWith = (o: Partial<AuthnInput> = {}): AuthnInput => ({
     failedAttempts: 0,
     lockedAt: null,
     activationTokenHash: null,
+    activationClaim: null,
+    credentialEpoch: 0,
     factors: [],
   },
   flow: 'PASSWORD',

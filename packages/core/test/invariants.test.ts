@@ -126,20 +126,22 @@ describe('invariants over arbitrary runs (spec §9, §10.1)', () => {
 })
 
 /**
- * The shell's loop for one user: effective counters → primary authentication → counters after
- * `recordFailedAttempt` (nextLockoutState) or `resetFailedAttempts`.
+ * The shell's loop for one user (docs/adr/0008-credential-state.md): effective counters; a locked
+ * account is answered as locked; a wrong password is recorded first (nextLockoutState) and the
+ * machine answers from the state that produced; a right one resets the counters through the
+ * machine's `resetFailedAttempts`.
  */
 const attempt = (input: AuthnInput, counters: LockoutCounters, ok: boolean, now: number, hash: string) => {
-  const lock = effectiveLockout(counters, input.policy.password.lockout, now)
-  const d = decideStart(
-    { ...input, now, user: { ...input.user, failedAttempts: lock.failedAttempts, lockedAt: counters.lockedAt }, lockedOut: lock.lockedOut },
-    ok ? { type: 'primary.verified', now, sessionTokenHash: hash as never } : { type: 'primary.rejected', now },
-  )
-  let next = counters
-  for (const e of d.effects) {
-    if (e.type === 'recordFailedAttempt') next = nextLockoutState(next, input.policy.password.lockout, now)
-    if (e.type === 'resetFailedAttempts') next = { failedAttempts: 0, lockedAt: null }
+  const lockout = input.policy.password.lockout
+  const lock = effectiveLockout(counters, lockout, now)
+  const at = { ...input, now, user: { ...input.user, failedAttempts: lock.failedAttempts, lockedAt: counters.lockedAt }, lockedOut: lock.lockedOut }
+  if (lock.lockedOut) return { d: decideStart(at, { type: 'primary.rejected', now, lockedAfter: true }), next: counters }
+  if (!ok) {
+    const next = nextLockoutState(counters, lockout, now)
+    return { d: decideStart(at, { type: 'primary.rejected', now, lockedAfter: next.lockedAt !== null }), next }
   }
+  const d = decideStart(at, { type: 'primary.verified', now, sessionTokenHash: hash as never })
+  const next = d.effects.some((e) => e.type === 'resetFailedAttempts') ? { failedAttempts: 0, lockedAt: null } : counters
   return { d, next }
 }
 
@@ -165,7 +167,7 @@ describe('lockout through the machine (spec §9.3)', () => {
         const locks = n === lockout.maxAttempts
         expect(next.lockedAt !== null).toBe(locks)
         expect(next.failedAttempts).toBe(n)
-        expect(d.effects).toEqual([{ type: 'recordFailedAttempt', params: { userId: input.user.id } }])
+        expect(d.effects).toEqual([])
         expect(d.state).toBe(locks && lockout.showLockoutFailures ? 'LOCKED_OUT' : 'FAILED')
         counters = next
       }

@@ -146,10 +146,9 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
     if (e.type === 'primary.rejected') {
       if (c.lockedOut && lockout.showLockoutFailures) return to('LOCKED_OUT', c)
       if (c.lockedOut) return to('FAILED', c, [], fail('E0000004'))
-      const record: AuthnEffect = { type: 'recordFailedAttempt', params: { userId } }
-      const locks = lockout.maxAttempts > 0 && c.failedAttempts + 1 >= lockout.maxAttempts
-      if (locks && lockout.showLockoutFailures) return to('LOCKED_OUT', c, [record])
-      return to('FAILED', c, [record], fail('E0000004'))
+      // The shell recorded the failure before deciding; the event says whether that locked.
+      if (e.lockedAfter && lockout.showLockoutFailures) return to('LOCKED_OUT', c)
+      return to('FAILED', c, [], fail('E0000004'))
     }
     return notAllowed
   }

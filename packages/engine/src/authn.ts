@@ -10,6 +10,9 @@ import {
   StateTokenRequest,
   asTransactionId,
   asVersion,
+  changeMovesEpoch,
+  emptyStepWrite,
+  lockedNow,
   decide,
   decideStart,
   describeDecodeErrors,
@@ -32,6 +35,8 @@ import {
   type Decision,
   type EpochMs,
   type Hasher,
+  type IssuedToken,
+  type LockoutCounters,
   type LogEntry,
   type OktaErrorBody,
   type PasswordCandidate,
@@ -39,11 +44,14 @@ import {
   type PolicySource,
   type Random,
   type RequestContext,
+  type StepStore,
+  type StepWrite,
   type StoreError,
   type TransactionId,
   type TransactionJson,
   type TransactionRecord,
   type TransactionStore,
+  type UserChange,
   type UserId,
   type UserRecord,
   type UserStore,
@@ -60,6 +68,16 @@ export interface AuthnSettings {
   readonly sessionTokenLifetimeMs: number
   /** How often a step that lost a compare-and-set race is retried on the fresh state. Default 2. */
   readonly conflictRetries: number
+  /**
+   * How long a reserved attempt holds its place if its process dies before settling it. Default
+   * 30 s: far above one hash, so live attempts never lapse (docs/adr/0008-credential-state.md).
+   */
+  readonly attemptLeaseMs: number
+  /**
+   * How long a password attempt waits for the attempts ahead of it when all the account's remaining
+   * attempts are being verified. Past it: 429 E0000047. Default 10 s.
+   */
+  readonly attemptWaitMs: number
 }
 
 export const DEFAULT_SETTINGS: AuthnSettings = {
@@ -67,17 +85,23 @@ export const DEFAULT_SETTINGS: AuthnSettings = {
   stateTokenMaxLifetimeMs: 60 * 60_000,
   sessionTokenLifetimeMs: 5 * 60_000,
   conflictRetries: 2,
+  attemptLeaseMs: 30_000,
+  attemptWaitMs: 10_000,
 }
 
 export interface AuthnDeps {
   readonly transactions: TransactionStore
   readonly users: UserStore
+  /** The atomic unit of work over the same storage: every step's whole write goes through it. */
+  readonly steps: StepStore
   readonly policies: PolicySource
   readonly hasher: Hasher
   readonly clock: Clock
   readonly random: Random
   readonly audit: AuditSink
   readonly settings?: Partial<AuthnSettings>
+  /** Waits `ms` (an attempt waiting for the ones ahead of it). Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>
 }
 
 /** Who is calling and where responses' links must point. */
@@ -115,9 +139,28 @@ export interface Authn {
   readonly cancel: (body: unknown, call: Call) => Result<{ readonly relayState: string }>
   /** Redeems a one-time session token (`{ sessionToken }`), as a Sessions API would. */
   readonly redeemSessionToken: (body: unknown, call: Call) => Result<RedeemedSession>
+  /**
+   * An administrator's lifecycle operation on a user (Okta's Users API
+   * `/api/v1/users/{id}/lifecycle/…`), written atomically with its credential epoch: every live
+   * transaction of the user ends, and lock, suspend and deactivate revoke unredeemed session tokens.
+   */
+  readonly lifecycle: (userId: string, operation: LifecycleOperation) => Result<LifecycleJson>
   /** The transaction's log (for audit and replay), by its state token. */
   readonly readLog: (stateToken: string) => TE.TaskEither<ErrorReply, { readonly record: TransactionRecord; readonly log: ReadonlyArray<LogEntry> }>
 }
+
+export type LifecycleOperation = 'lock' | 'unlock' | 'suspend' | 'unsuspend' | 'deactivate' | 'expirePassword'
+export const LIFECYCLE_OPERATIONS: ReadonlyArray<LifecycleOperation> = ['lock', 'unlock', 'suspend', 'unsuspend', 'deactivate', 'expirePassword']
+
+/** What a lifecycle operation answers: `{}` as Okta does, the user for `expirePassword`. */
+export type LifecycleJson =
+  | Record<string, never>
+  | {
+      readonly id: string
+      readonly status: UserRecord['status']
+      readonly passwordChanged: string | null
+      readonly profile: { readonly login: string; readonly firstName: string; readonly lastName: string }
+    }
 
 /** `audited`: the failure came from a decision that was already written to the audit sink. */
 type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure; readonly audited?: true }
@@ -150,6 +193,7 @@ const ACTIVE_SIGN_IN_STATUSES: ReadonlyArray<UserRecord['status']> = ['ACTIVE', 
 export const createAuthn = (deps: AuthnDeps): Authn => {
   const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...deps.settings }
   const mint = tokens(deps.random)
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
   // A hash to verify against when the user is unknown, so that both cases cost the same. Made at
   // once, so that not even the first unknown user pays for hashing it.
@@ -176,51 +220,54 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
 
   const hasherFailed = (): StepError => failed(failure('E0000009', ['Password hashing failed.']))
 
-  /** Runs the effects a decision asked for, in order, after the decision was saved. */
-  const runEffects = async (
-    effects: ReadonlyArray<AuthnEffect>,
-    policies: Policies,
-    tx: TransactionId | null,
-    now: EpochMs,
-  ): Promise<E.Either<StepError, void>> => {
-    for (const effect of effects) {
-      const r = await runEffect(effect, policies, tx, now)()
-      if (E.isLeft(r)) return E.left(fromStore(r.left))
-      await audit(`effect.${effect.type}`, tx, effect.params.userId, now)()
-    }
-    return E.right(undefined)
+  /** The audit entries of a step's effects, once its write is committed. */
+  const auditEffects = async (effects: ReadonlyArray<AuthnEffect>, tx: TransactionId | null, now: EpochMs) => {
+    for (const effect of effects) await audit(`effect.${effect.type}`, tx, effect.params.userId, now)()
   }
 
-  const runEffect = (effect: AuthnEffect, policies: Policies, tx: TransactionId | null, now: EpochMs): TE.TaskEither<StoreError, unknown> => {
-    switch (effect.type) {
-      case 'recordFailedAttempt':
-        return deps.users.recordFailedAttempt(effect.params.userId, policies.password.lockout, now)
-      case 'resetFailedAttempts':
-        return deps.users.resetFailedAttempts(effect.params.userId)
-      case 'issueSessionToken':
-        return tx === null
-          ? TE.left({ _tag: 'Unavailable', cause: 'a session token needs a stored transaction' })
-          : deps.transactions.issueToken({
-              schemaVersion: 1,
-              hash: effect.params.tokenHash,
-              kind: 'session',
-              userId: effect.params.userId,
-              transactionId: tx,
-              expiresAt: effect.params.expiresAt,
-            })
-      case 'setPassword':
-        return deps.users.setPassword(effect.params.userId, {
-          passwordHash: effect.params.passwordHash,
-          changedAt: effect.params.changedAt,
-          historyCount: effect.params.historyCount,
-        })
-      case 'activateUser':
-        return deps.users.activate(effect.params.userId)
-      case 'revokeOtherSessions':
-        // Sessions live in the embedding server: the audit entry is the request to revoke them.
-        return TE.right(undefined)
+  /** Gives a reserved attempt back without counting it. */
+  const release = (userId: UserId, leaseId: string) =>
+    deps.steps.commit({ ...emptyStepWrite(userId, deps.clock.now()), attempt: { leaseId, outcome: { type: 'release' } } })()
+
+  /**
+   * What a decision's effects write, in the step's own write (docs/adr/0008-credential-state.md):
+   * the guarded reset of the failure counter, credential changes, session revocation, the token.
+   */
+  const effectsWrite = (
+    effects: ReadonlyArray<AuthnEffect>,
+    policies: Policies,
+    tx: TransactionId,
+    leaseId: string | null,
+  ): Pick<StepWrite, 'attempt' | 'userChanges' | 'revokeSessionTokens' | 'issue'> => {
+    const userChanges: UserChange[] = []
+    let attempt: StepWrite['attempt'] = null
+    let revokeSessionTokens = false
+    let issue: IssuedToken | null = null
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'resetFailedAttempts':
+          attempt = { leaseId, outcome: { type: 'success', lockout: policies.password.lockout } }
+          break
+        case 'issueSessionToken':
+          issue = { schemaVersion: 1, hash: effect.params.tokenHash, kind: 'session', userId: effect.params.userId, transactionId: tx, expiresAt: effect.params.expiresAt }
+          break
+        case 'setPassword':
+          userChanges.push({ type: 'setPassword', passwordHash: effect.params.passwordHash, changedAt: effect.params.changedAt, historyCount: effect.params.historyCount })
+          break
+        case 'activateUser':
+          userChanges.push({ type: 'activate' })
+          break
+        case 'revokeOtherSessions':
+          revokeSessionTokens = true
+          break
+      }
     }
+    if (attempt === null && leaseId !== null) attempt = { leaseId, outcome: { type: 'release' } }
+    return { attempt, userChanges, revokeSessionTokens, issue }
   }
+
+  /** The epoch a transaction lives under after its step's user changes. */
+  const epochAfter = (epoch: number, changes: ReadonlyArray<UserChange>): number => epoch + (changes.some(changeMovesEpoch) ? 1 : 0)
 
   const respond = (
     d: Decision,
@@ -289,17 +336,25 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
       const d = decide(snapshot, event)
       const userId = record.context.userId
       if (d.changed) {
+        const parts = effectsWrite(d.effects, record.context.policy, record.id, null)
         const next: TransactionRecord = {
           ...record,
           version: asVersion(record.version + 1),
           state: d.state,
           context: d.snapshot.context,
           expiresAt: d.snapshot.context.expiresAt,
+          credentialEpoch: epochAfter(record.credentialEpoch, parts.userChanges),
         }
-        const saved = await deps.transactions.save(next, record.version, event)()
-        if (E.isLeft(saved)) return E.left(saved.left._tag === 'VersionConflict' ? lost : fromStore(saved.left))
-        const effects = await runEffects(d.effects, record.context.policy, record.id, now)
-        if (E.isLeft(effects)) return effects
+        const committed = await deps.steps.commit({
+          ...emptyStepWrite(userId, now),
+          ...parts,
+          expectedEpoch: record.credentialEpoch,
+          transaction: { kind: 'save', record: next, expected: record.version, event },
+        })()
+        if (E.isLeft(committed)) return E.left(committed.left._tag === 'VersionConflict' ? lost : fromStore(committed.left))
+        // The user's credentials moved since the load: this transaction is dead.
+        if (committed.right._tag === 'Refused') return E.left(failed(failure('E0000011')))
+        await auditEffects(d.effects, record.id, now)
       }
       await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
       return respond(d, stateToken, sessionToken, call, now)
@@ -325,40 +380,78 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
   // ---------------------------------------------------------------------------------------------
   // New transactions: primary authentication by password or activation token.
 
-  const startTransaction =
-    (op: string, input: AuthnInput, event: AuthnEvent, sessionToken: string, call: Call): TE.TaskEither<StepError, AuthnReply> =>
-    async () => {
-      const d = decideStart(input, event)
-      const now = input.now
-      const userId = input.user.id
-      if (d.state === 'FAILED' || d.state === 'LOCKED_OUT') {
-        const effects = await runEffects(d.effects, input.policy, null, now)
-        if (E.isLeft(effects)) return effects
-        await audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now)()
-        return respond(d, null, null, call, now)
+  /**
+   * Starts a transaction from a decided primary authentication, in ONE write with its credential
+   * effects: the guarded reset of the counter (refused when a lock came first), the activation
+   * claim, the session token. A refused write is answered as what refused it.
+   */
+  const startTransaction = async (
+    op: string,
+    input: AuthnInput,
+    event: AuthnEvent,
+    sessionToken: string,
+    call: Call,
+    leaseId: string | null,
+  ): Promise<E.Either<StepError, AuthnReply>> => {
+    const d = decideStart(input, event)
+    const now = input.now
+    const userId = input.user.id
+    if (d.state === 'FAILED' || d.state === 'LOCKED_OUT') {
+      if (leaseId !== null) {
+        const released = await release(userId, leaseId)
+        if (E.isLeft(released)) return E.left(fromStore(released.left))
       }
-      const stateToken = mint.stateToken()
-      const record: TransactionRecord = {
-        schemaVersion: 1,
-        id: asTransactionId(mint.transactionId()),
-        kind: 'authn',
-        stateTokenHash: hashToken(stateToken),
-        version: asVersion(1),
-        state: d.state,
-        context: d.snapshot.context,
-        createdAt: now,
-        expiresAt: d.snapshot.context.expiresAt,
-      }
-      const created = await deps.transactions.create(record, event, initialContext(input))()
-      if (E.isLeft(created)) return E.left(fromStore(created.left))
-      const effects = await runEffects(d.effects, input.policy, record.id, now)
-      if (E.isLeft(effects)) return effects
-      await audit(`${op}.${d.state}`, record.id, userId, now)()
-      return respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
+      await audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now)()
+      return respond(d, null, null, call, now)
     }
+    const stateToken = mint.stateToken()
+    const id = asTransactionId(mint.transactionId())
+    const parts = effectsWrite(d.effects, input.policy, id, leaseId)
+    const record: TransactionRecord = {
+      schemaVersion: 1,
+      id,
+      kind: 'authn',
+      stateTokenHash: hashToken(stateToken),
+      version: asVersion(1),
+      state: d.state,
+      context: d.snapshot.context,
+      createdAt: now,
+      credentialEpoch: epochAfter(input.user.credentialEpoch, parts.userChanges),
+      expiresAt: d.snapshot.context.expiresAt,
+    }
+    const committed = await deps.steps.commit({
+      ...emptyStepWrite(userId, now),
+      ...parts,
+      expectedEpoch: input.user.credentialEpoch,
+      claimActivation: input.flow === 'ACTIVATION',
+      transaction: { kind: 'create', record, event, start: initialContext(input) },
+    })()
+    if (E.isLeft(committed)) return E.left(fromStore(committed.left))
+    const outcome = committed.right
+    if (outcome._tag === 'Refused') {
+      // A lock set while the password was being verified wins over the success (the request is
+      // answered as locked); a credential change or a claimed activation token: authentication failed.
+      const locked = outcome.reason === 'locked'
+      const answer = locked
+        ? decideStart({ ...input, lockedOut: true }, { type: 'primary.rejected', now, lockedAfter: true })
+        : null
+      await audit(`${op}.${answer?.failure?.code ?? (answer === null ? `E0000004.${outcome.reason}` : answer.state)}`, null, userId, now)()
+      return answer === null ? E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true }) : respond(answer, null, null, call, now)
+    }
+    await auditEffects(d.effects, record.id, now)
+    await audit(`${op}.${d.state}`, record.id, userId, now)()
+    return respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
+  }
 
-  const inputFor = (user: UserRecord, policy: Policies, req: PrimaryAuthRequest, flow: AuthnInput['flow'], now: EpochMs): AuthnInput => {
-    const lock = effectiveLockout(user, policy.password.lockout, now)
+  const inputFor = (
+    user: UserRecord,
+    policy: Policies,
+    req: PrimaryAuthRequest,
+    flow: AuthnInput['flow'],
+    now: EpochMs,
+    counters: LockoutCounters = user,
+  ): AuthnInput => {
+    const lock = effectiveLockout(counters, policy.password.lockout, now)
     return {
       user: { ...user, failedAttempts: lock.failedAttempts },
       flow,
@@ -376,49 +469,121 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     }
   }
 
+  type Admission = 'admitted' | 'busy' | { readonly locked: LockoutCounters }
+
+  /**
+   * Waits until the reserved attempt may be verified: the account is not locked and the failures
+   * recorded plus the attempts still ahead of this one leave room for it. So at most `maxAttempts`
+   * verifications of one account can be under way at once, and never one past a lock
+   * (ASVS V6.3.1; docs/adr/0008-credential-state.md). Polls with a doubling pause, up to
+   * `attemptWaitMs` of pauses in all.
+   */
+  const admit = async (
+    userId: UserId,
+    leaseId: string,
+    lockout: Policies['password']['lockout'],
+    first: { readonly counters: LockoutCounters; readonly ahead: number },
+  ): Promise<E.Either<StepError, Admission>> => {
+    let { counters, ahead } = first
+    let waited = 0
+    let pause = 2
+    for (;;) {
+      const now = deps.clock.now()
+      const current = effectiveLockout(counters, lockout, now)
+      if (current.lockedOut) return E.right({ locked: counters })
+      if (lockout.maxAttempts <= 0 || current.failedAttempts + ahead < lockout.maxAttempts) return E.right('admitted')
+      if (waited >= settings.attemptWaitMs) return E.right('busy')
+      await sleep(pause)
+      waited += pause
+      pause = Math.min(pause * 2, 100)
+      const status = await deps.steps.attemptStatus(userId, leaseId, deps.clock.now())()
+      if (E.isLeft(status)) return E.left(fromStore(status.left))
+      if (status.right.ahead === null) return E.right('busy')
+      counters = status.right
+      ahead = status.right.ahead
+    }
+  }
+
   const byPassword =
     (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
     async () => {
-      const now = deps.clock.now()
       const authFailed = E.left(failed(failure('E0000004')))
-      const found = await deps.users.findByLogin(req.username)()
-      if (E.isLeft(found) && found.left._tag !== 'NotFound') return E.left(fromStore(found.left))
-      const user = E.isRight(found) ? found.right : null
-      const stored = user?.credentials.passwordHash ?? null
-      // Every path verifies one hash (a dummy one when there is none), so all failures cost the same.
-      const against = stored === null ? await dummyHash()() : E.right<StepError, string>(stored)
-      if (E.isLeft(against)) return against
-      const verified = await deps.hasher.verify(against.right, req.password)()
-      if (E.isLeft(verified)) return E.left(hasherFailed())
-      if (user === null) {
-        await audit('authenticate.unknownUser', null, null, now)()
+      const leaseId = mint.leaseId()
+      const reservedAt = deps.clock.now()
+      // One round trip finds the user and reserves the attempt before anything is verified.
+      const reserved = await deps.steps.reserveAttempt(req.username, { id: leaseId, until: reservedAt + settings.attemptLeaseMs }, reservedAt)()
+      if (E.isLeft(reserved) && reserved.left._tag !== 'NotFound') return E.left(fromStore(reserved.left))
+      if (E.isLeft(reserved)) {
+        // Unknown user: the same verification as a known one, so both cost the same.
+        const against = await dummyHash()()
+        if (E.isLeft(against)) return against
+        const verified = await deps.hasher.verify(against.right, req.password)()
+        if (E.isLeft(verified)) return E.left(hasherFailed())
+        await audit('authenticate.unknownUser', null, null, reservedAt)()
         return authFailed
       }
-      if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return authFailed
+      const { user, ahead } = reserved.right
+      const giveBack = async (e: E.Either<StepError, AuthnReply>) => {
+        const released = await release(user.id, leaseId)
+        return E.isLeft(released) ? E.left(fromStore(released.left)) : e
+      }
+      const policy = await deps.policies.forUser(user, call.context)()
+      if (E.isLeft(policy)) return giveBack(E.left(fromStore(policy.left)))
+      const lockout = policy.right.password.lockout
+      const admission = await admit(user.id, leaseId, lockout, { counters: user, ahead })
+      if (E.isLeft(admission)) return giveBack(admission)
+      if (admission.right === 'busy') {
+        await audit('authenticate.E0000047.attemptsBusy', null, user.id, deps.clock.now())()
+        return giveBack(E.left({ _tag: 'Failed', failure: failure('E0000047', ['Too many sign-in attempts for this account are in progress. Retry later.']), audited: true }))
+      }
+      if (admission.right !== 'admitted') {
+        // Locked before verifying: answered as locked (a user who may not sign in at all: as a
+        // failure), and no hash is verified.
+        const now = deps.clock.now()
+        if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return giveBack(authFailed)
+        const input = inputFor(user, policy.right, req, 'PASSWORD', now, admission.right.locked)
+        return giveBack(await startTransaction('authenticate', input, { type: 'primary.rejected', now, lockedAfter: true }, '', call, null))
+      }
+      const stored = user.credentials.passwordHash
+      const against = stored === null ? await dummyHash()() : E.right<StepError, string>(stored)
+      if (E.isLeft(against)) return giveBack(against)
+      const verified = await deps.hasher.verify(against.right, req.password)()
+      if (E.isLeft(verified)) return giveBack(E.left(hasherFailed()))
+      const now = deps.clock.now()
+      if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) {
+        await audit(`authenticate.E0000004.${user.status}`, null, user.id, now)()
+        return giveBack(E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true }))
+      }
+      if (verified.right && stored !== null) {
+        const sessionToken = mint.sessionToken()
+        const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+        return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, sessionToken, call, leaseId)
+      }
+      // A wrong password is recorded first; the answer comes from the state that recording produced.
+      const recorded = await deps.steps.commit({
+        ...emptyStepWrite(user.id, now),
+        attempt: { leaseId, outcome: { type: 'failure', lockout } },
+      })()
+      if (E.isLeft(recorded)) return E.left(fromStore(recorded.left))
+      const after = recorded.right.user
+      const event: AuthnEvent = { type: 'primary.rejected', now, lockedAfter: lockedNow(after, lockout, now) }
+      await audit('effect.recordFailedAttempt', null, user.id, now)()
+      return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, '', call, null)
+    }
+
+  const byActivationToken =
+    (req: PrimaryAuthRequest & { token: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    async () => {
+      const now = deps.clock.now()
+      const found = await deps.users.findByActivationToken(hashToken(req.token))()
+      if (E.isLeft(found)) return E.left(found.left._tag === 'NotFound' ? failed(failure('E0000004')) : fromStore(found.left))
+      const user = found.right
       const policy = await deps.policies.forUser(user, call.context)()
       if (E.isLeft(policy)) return E.left(fromStore(policy.left))
       const sessionToken = mint.sessionToken()
-      const event: AuthnEvent =
-        verified.right && stored !== null
-          ? { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-          : { type: 'primary.rejected', now }
-      return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, sessionToken, call)()
+      const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+      return startTransaction('activate', inputFor(user, policy.right, req, 'ACTIVATION', now), event, sessionToken, call, null)
     }
-
-  const byActivationToken = (req: PrimaryAuthRequest & { token: string }, call: Call): TE.TaskEither<StepError, AuthnReply> => {
-    const now = deps.clock.now()
-    return pipe(
-      deps.users.findByActivationToken(hashToken(req.token)),
-      TE.mapLeft((e): StepError => (e._tag === 'NotFound' ? failed(failure('E0000004')) : fromStore(e))),
-      TE.bindTo('user'),
-      TE.bind('policy', ({ user }) => pipe(deps.policies.forUser(user, call.context), TE.mapLeft(fromStore))),
-      TE.chain(({ user, policy }) => {
-        const sessionToken = mint.sessionToken()
-        const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-        return startTransaction('activate', inputFor(user, policy, req, 'ACTIVATION', now), event, sessionToken, call)
-      }),
-    )
-  }
 
   const authenticate = (body: unknown, call: Call): Result =>
     pipe(
@@ -623,6 +788,68 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
       ),
     )
 
+  /** When an operation does not apply to a user in its status, Okta's refusal. */
+  const lifecycleRefusal = (op: LifecycleOperation, u: UserRecord): AuthnFailure | null => {
+    switch (op) {
+      case 'unlock':
+        return u.lockedAt !== null || u.status === 'LOCKED_OUT' ? null : failure('E0000032')
+      case 'suspend':
+        return ['ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY'].includes(u.status)
+          ? null
+          : failure('E0000001', ['Cannot suspend a user that is not active'], 'user')
+      case 'unsuspend':
+        return u.status === 'SUSPENDED' ? null : failure('E0000001', ['Cannot unsuspend a user that is not suspended'], 'user')
+      case 'expirePassword':
+        return u.status === 'ACTIVE' || u.status === 'PASSWORD_EXPIRED' ? null : failure('E0000001', ['Cannot expire the password of a user that is not active'], 'user')
+      case 'lock':
+      case 'deactivate':
+        return null
+    }
+  }
+
+  const lifecycleChange = (op: LifecycleOperation, now: EpochMs): UserChange => (op === 'lock' ? { type: 'lock', at: now } : { type: op })
+
+  const lifecycle = (userId: string, op: LifecycleOperation): Result<LifecycleJson> =>
+    finish(`lifecycle.${op}`, async () => {
+      const id = userId as UserId
+      // An id no store could hold is unknown, without asking the store.
+      if (userId.length === 0 || userId.length > 256 || userId.includes('\u0000')) return E.left(failed(failure('E0000007', [], 'user')))
+      // A concurrent credential change refuses the write (its epoch moved): read again and retry.
+      for (let attempt = 0; ; attempt++) {
+        // By id, or by login as Okta's Users API also accepts.
+        const byId = await deps.users.findById(id)()
+        const found = E.isLeft(byId) && byId.left._tag === 'NotFound' ? await deps.users.findByLogin(userId)() : byId
+        if (E.isLeft(found))
+          return E.left(found.left._tag === 'NotFound' ? failed(failure('E0000007', [], userId)) : fromStore(found.left))
+        const user = found.right
+        const refused = lifecycleRefusal(op, user)
+        if (refused !== null) return E.left(failed(refused))
+        const now = deps.clock.now()
+        const committed = await deps.steps.commit({
+          ...emptyStepWrite(user.id, now),
+          expectedEpoch: user.credentialEpoch,
+          userChanges: [lifecycleChange(op, now)],
+        })()
+        if (E.isLeft(committed)) return E.left(fromStore(committed.left))
+        if (committed.right._tag === 'Refused') {
+          if (attempt < settings.conflictRetries) continue
+          return E.left(lost)
+        }
+        await audit(`lifecycle.${op}`, null, user.id, now)()
+        if (op !== 'expirePassword') return E.right({ status: 200, body: {} })
+        const changedAt = user.credentials.passwordChangedAt
+        return E.right({
+          status: 200,
+          body: {
+            id: user.id,
+            status: committed.right.user.status,
+            passwordChanged: changedAt === null ? null : new Date(changedAt).toISOString(),
+            profile: { login: user.profile.login, firstName: user.profile.firstName, lastName: user.profile.lastName },
+          },
+        })
+      }
+    })
+
   const readLog = (stateToken: string) =>
     pipe(
       deps.transactions.load(hashToken(stateToken), 0),
@@ -640,6 +867,7 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     previous: simpleStep('previous', 'transaction.previous'),
     cancel,
     redeemSessionToken,
+    lifecycle,
     readLog,
   }
 }

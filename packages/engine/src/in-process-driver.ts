@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Clock, Hasher, Random, TransactionStore, UserStore } from '@authn-machine/core'
-import { createAuthn, type Authn, type Call, type Reply, type Result } from './authn.js'
+import type { Clock, Hasher, Random, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import { createAuthn, type Authn, type Call, type LifecycleOperation, type Reply, type Result } from './authn.js'
 import { createMemoryAuditSink } from './defaults.js'
 import { seedOrg } from './seed.js'
 
@@ -28,6 +28,7 @@ export const createInProcessDriver = (authn: Authn, call: Call, advanceClock: (m
     previous: (b: unknown) => wire(authn.previous(b, call)),
     cancel: (b: unknown) => wire(authn.cancel(b, call)),
     redeemSessionToken: (b: unknown) => wire(authn.redeemSessionToken(b, call)),
+    lifecycle: (userId: string, operation: LifecycleOperation) => wire(authn.lifecycle(userId, operation)),
     advanceClock,
   }
 }
@@ -41,6 +42,7 @@ export const createInProcessSystem = async (o: {
   readonly seed: unknown
   readonly transactions: TransactionStore
   readonly users: UserStore
+  readonly steps: StepStore
   readonly hasher: Hasher
   readonly clock: Clock & { readonly advance: (ms: number) => void }
   readonly random: Random
@@ -53,6 +55,7 @@ export const createInProcessSystem = async (o: {
   const authn = createAuthn({
     transactions: o.transactions,
     users: o.users,
+    steps: o.steps,
     policies: { forUser: () => TE.right(policies) },
     hasher: o.hasher,
     clock: o.clock,

@@ -1,4 +1,4 @@
-export { createAuthn, DEFAULT_SETTINGS } from './authn.js'
+export { createAuthn, DEFAULT_SETTINGS, LIFECYCLE_OPERATIONS } from './authn.js'
 export type {
   Authn,
   AuthnDeps,
@@ -6,6 +6,8 @@ export type {
   AuthnSettings,
   Call,
   ErrorReply,
+  LifecycleJson,
+  LifecycleOperation,
   RedeemedSession,
   Reply,
   Result,

@@ -95,6 +95,8 @@ const toUser = (u: SeedUser, hasher: Hasher, now: EpochMs): TE.TaskEither<unknow
         failedAttempts: 0,
         lockedAt: u.status === 'LOCKED_OUT' ? now : null,
         activationTokenHash: u.activationToken === undefined ? null : hashToken(u.activationToken),
+        activationClaim: null,
+        credentialEpoch: 0,
         factors: (u.factors ?? []).map((f, i) => toFactor(u.login, f, i)),
       }
     }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
-import { createMemoryTransactionStore, createMemoryUserStore, createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { replayAuthn, type OrgSeed, type TransactionRecord } from '@authn-machine/core'
+import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
+import { replayAuthn, type OrgSeed, type StepStore, type TransactionRecord } from '@authn-machine/core'
 import { expectLeft, expectRight, harnessSeeds } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import {
@@ -18,16 +18,16 @@ import { CALL, T0 } from './in-process-driver.js'
 
 const seed = harnessSeeds(T0)[0]?.seed as OrgSeed
 
-const build = async (o: Partial<AuthnDeps> = {}) => {
+const build = async (o: Partial<AuthnDeps> = {}, wrapSteps: (s: StepStore) => StepStore = (s) => s) => {
   const clock = createManualClock(T0)
   const hasher = o.hasher ?? createTrivialHasher()
-  const users = createMemoryUserStore()
+  const { users, transactions, steps } = createMemoryStores()
   const org = expectRight(await seedOrg(seed, { users, hasher }, clock.now())())
-  const transactions = createMemoryTransactionStore()
   const audit = createMemoryAuditSink()
   const authn = createAuthn({
     transactions,
     users,
+    steps: wrapSteps(steps),
     policies: createStaticPolicySource(org.policies),
     hasher,
     clock,
@@ -35,7 +35,7 @@ const build = async (o: Partial<AuthnDeps> = {}) => {
     audit,
     ...o,
   })
-  return { authn, transactions, users, clock, audit }
+  return { authn, transactions, users, steps, clock, audit }
 }
 
 const body = (r: { readonly body: unknown }) => r.body as Record<string, unknown>
@@ -109,7 +109,7 @@ describe('engine', () => {
     }
   })
 
-  it('unknown user, wrong password and hidden lockout give the same answer and cause the same work', async () => {
+  it('unknown user, wrong password and hidden lockout give the same answer; a locked account verifies no hash', async () => {
     let verifies = 0
     const trivial = createTrivialHasher()
     const { authn } = await build({
@@ -130,8 +130,9 @@ describe('engine', () => {
     const wrong = await shape({ username: 'alice@example.com', password: 'Whatever1' })
     const locked = await shape({ username: 'erin@example.com', password: 'Hinkley-Water1' })
     expect(unknown).toEqual(wrong)
-    expect(locked).toEqual(wrong)
     expect(wrong).toEqual({ status: 401, code: 'E0000004', summary: 'Authentication failed', causes: [], verifies: 1 })
+    // Answered as locked before any verification (ASVS V6.3.1: no guess is verified past a lock).
+    expect(locked).toEqual({ ...wrong, verifies: 0 })
   })
 
   it('audits every outcome and effect', async () => {
@@ -176,23 +177,25 @@ describe('engine', () => {
   })
 
   it('a lost compare-and-set race is retried on the fresh state, or answered cleanly', async () => {
-    const inner = createMemoryTransactionStore()
-    let conflicts = 0
-    const racy = {
-      ...inner,
-      save: (...args: Parameters<typeof inner.save>) => {
-        if (conflicts < 1) {
-          conflicts += 1
-          return () => Promise.resolve({ _tag: 'Left' as const, left: { _tag: 'VersionConflict' as const, actual: null } })
-        }
-        return inner.save(...args)
-      },
+    /** Fails the first `n` commits that save a transaction with a VersionConflict. */
+    const racy = (n: number) => (steps: StepStore): StepStore => {
+      let conflicts = 0
+      return {
+        ...steps,
+        commit: (w) => {
+          if (w.transaction?.kind === 'save' && conflicts < n) {
+            conflicts += 1
+            return () => Promise.resolve({ _tag: 'Left' as const, left: { _tag: 'VersionConflict' as const, actual: null } })
+          }
+          return steps.commit(w)
+        },
+      }
     }
-    const { authn } = await build({ transactions: racy })
+    const { authn } = await build({}, racy(1))
     const r = body(expectRight(await authn.authenticate({ username: 'carol@example.com', password: 'Higher-Further1' }, CALL)()))
     const again = expectRight(await authn.getState({ stateToken: r['stateToken'] }, CALL)())
     expect(body(again)['status']).toBe('PASSWORD_EXPIRED')
-    const { authn: noRetry } = await build({ transactions: { ...createMemoryTransactionStore(), save: () => () => Promise.resolve({ _tag: 'Left' as const, left: { _tag: 'VersionConflict' as const, actual: null } }) }, settings: { conflictRetries: 0 } })
+    const { authn: noRetry } = await build({ settings: { conflictRetries: 0 } }, racy(Infinity))
     const r2 = body(expectRight(await noRetry.authenticate({ username: 'carol@example.com', password: 'Higher-Further1' }, CALL)()))
     const e = expectLeft(await noRetry.getState({ stateToken: r2['stateToken'] }, CALL)())
     expect([e.status, e.body.errorCode]).toEqual([403, 'E0000079'])

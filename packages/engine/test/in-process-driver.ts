@@ -1,4 +1,4 @@
-import { createMemoryTransactionStore, createMemoryUserStore } from '@authn-machine/adapter-memory'
+import { createMemoryStores } from '@authn-machine/adapter-memory'
 import type { OrgSeed } from '@authn-machine/core'
 import type { System } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
@@ -11,8 +11,7 @@ export const CALL: Call = { baseUrl: 'https://authn.example.test', context: PUBL
 export const makeEngineSystem = (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> =>
   createInProcessSystem({
     seed,
-    transactions: createMemoryTransactionStore(),
-    users: createMemoryUserStore(),
+    ...createMemoryStores(),
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),

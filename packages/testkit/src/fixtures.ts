@@ -87,6 +87,8 @@ export const makeUser = (spec: UserSpec): UserRecord => ({
   failedAttempts: 0,
   lockedAt: null,
   activationTokenHash: (spec.activationTokenHash ?? null) as UserRecord['activationTokenHash'],
+  activationClaim: null,
+  credentialEpoch: 0,
   factors: spec.factors ?? [],
 })
 

@@ -2,6 +2,8 @@ export { describeTransactionStore, makeRecord, uniqueHash, START as conformanceS
 export type { TransactionStoreSuiteOptions } from './transaction-store-suite.js'
 export { describeUserStore } from './user-store-suite.js'
 export type { UserStoreSuiteOptions } from './user-store-suite.js'
+export { describeStepStore } from './step-store-suite.js'
+export type { StepStoreSuiteOptions, StepStores } from './step-store-suite.js'
 export { run, expectLeft, expectRight } from './run.js'
 export type { Driver, WireResponse } from './harness/driver.js'
 export { runConformance, checkDeterminism, formatReport } from './harness/harness.js'

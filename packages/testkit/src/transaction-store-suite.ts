@@ -14,6 +14,7 @@ import {
   type TransactionId,
   type TransactionRecord,
   type TransactionStore,
+  type UserId,
 } from '@authn-machine/core'
 import { makeUser } from './fixtures.js'
 import { expectLeft, expectRight, run } from './run.js'
@@ -53,9 +54,20 @@ export const START: AuthnContext = initialContext({
   lockedOut: false,
 })
 
-/** A valid stored transaction, live until `expiresAt`. */
-export const makeRecord = (o: { readonly expiresAt?: number; readonly id?: TransactionId; readonly hash?: TokenHash } = {}): TransactionRecord => {
-  const context = START
+/**
+ * A valid stored transaction, live until `expiresAt`, of `userId` (default: the conformance user,
+ * whom the TransactionStore suite never creates) under `credentialEpoch` (default 0).
+ */
+export const makeRecord = (
+  o: {
+    readonly expiresAt?: number
+    readonly id?: TransactionId
+    readonly hash?: TokenHash
+    readonly userId?: UserId
+    readonly credentialEpoch?: number
+  } = {},
+): TransactionRecord => {
+  const context = o.userId === undefined ? START : { ...START, userId: o.userId }
   const expiresAt = o.expiresAt ?? T0 + 300_000
   return {
     schemaVersion: 1,
@@ -66,6 +78,7 @@ export const makeRecord = (o: { readonly expiresAt?: number; readonly id?: Trans
     state: 'PASSWORD_EXPIRED',
     context: { ...context, expiresAt },
     createdAt: T0,
+    credentialEpoch: o.credentialEpoch ?? 0,
     expiresAt,
   }
 }
@@ -133,6 +146,15 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
         expectRight(await run(s.load(r.stateTokenHash, T0 + 999)))
         expect(expectLeft(await run(s.load(r.stateTokenHash, T0 + 1000)))._tag).toBe('NotFound')
         expect(expectLeft(await run(s.load(r.stateTokenHash, T0 + 5000)))._tag).toBe('NotFound')
+      }))
+
+    it('load of a transaction whose user does not exist finds it, whatever its credential epoch (a missing user moves nothing)', () =>
+      withStore(async (s) => {
+        for (const credentialEpoch of [0, 7]) {
+          const r = makeRecord({ credentialEpoch, userId: asUserId(`00unobody${hex(++counter, 12)}`) })
+          expectRight(await run(s.create(r, read, START)))
+          expect(expectRight(await run(s.load(r.stateTokenHash, T0)))).toEqual(r)
+        }
       }))
 
     it('create with an existing id or token hash is Conflict', () =>

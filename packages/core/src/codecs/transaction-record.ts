@@ -15,6 +15,8 @@ export const TransactionRecord = t.exact(
     state: MachineState,
     context: AuthnContext,
     createdAt: t.number,
+    /** The user's credential epoch this transaction lives under; it is dead once the user's moves. */
+    credentialEpoch: t.number,
     /** The state token's current expiry (mirrors `context.expiresAt`); loads after it find nothing. */
     expiresAt: t.number,
   }),

@@ -3,7 +3,6 @@ import { CAUSES, failure, type AuthnFailure } from '../errors/catalogue.js'
 import type { TokenHash, UserId } from '../model/ids.js'
 import type { AuthnEvent } from '../model/events.js'
 import { EVALUATION_ORDER, nextStep, type NextStep } from '../policy/evaluation.js'
-import { failureLocks } from '../policy/lockout.js'
 import {
   describeComplexity,
   isWithinMinimumAge,
@@ -16,11 +15,13 @@ import { evaluationFacts } from './authn-facts.js'
 type Update = Partial<Progress>
 
 /**
- * Effects the shell performs after it has saved the new snapshot. Their `params` say everything the
- * shell needs; each is idempotent (see docs/adr/0002-persist-then-effects.md).
+ * What a step writes besides its snapshot. The shell commits them in the same atomic write as the
+ * snapshot (docs/adr/0008-credential-state.md). A failed attempt is not among them: the shell
+ * records it before deciding, and the decision reads the state that recording produced
+ * (`primary.rejected.lockedAfter`).
  */
 export interface AuthnEffects {
-  readonly recordFailedAttempt: { readonly userId: UserId }
+  /** The success resets the failure counter, guarded: refused if the account is locked meanwhile. */
   readonly resetFailedAttempts: { readonly userId: UserId }
   readonly issueSessionToken: { readonly userId: UserId; readonly tokenHash: TokenHash; readonly expiresAt: number }
   readonly setPassword: {
@@ -34,7 +35,6 @@ export interface AuthnEffects {
 }
 export type AuthnEffect = { [K in keyof AuthnEffects]: { readonly type: K; readonly params: AuthnEffects[K] } }[keyof AuthnEffects]
 export const EFFECT_TYPES: ReadonlyArray<keyof AuthnEffects> = [
-  'recordFailedAttempt',
   'resetFailedAttempts',
   'issueSessionToken',
   'setPassword',
@@ -64,9 +64,9 @@ export const authnMachine = setup({
     isLockedOut: ({ context }) => context.lockedOut,
     isSignOnDenied: ({ context }) => context.policy.signOn.access === 'DENY',
     needsPasswordToActivate: ({ context }) => context.flow === 'ACTIVATION' && !context.hasPassword,
-    failureLocksShown: ({ context }) =>
-      failureLocks(context.policy.password.lockout, context.failedAttempts) &&
-      context.policy.password.lockout.showLockoutFailures,
+    /** The failure just recorded locked the account, and the policy shows lockouts. */
+    failureLockedShown: ({ context, event }) =>
+      event.type === 'primary.rejected' && event.lockedAfter && context.policy.password.lockout.showLockoutFailures,
     isOldPasswordWrong: ({ event }) => event.type === 'password.change' && !event.oldPasswordValid,
     isWithinMinimumAge: ({ context, event }) =>
       isWithinMinimumAge(context.policy.password, context.user.passwordChangedAt, event.now),
@@ -99,7 +99,6 @@ export const authnMachine = setup({
     }),
     // The actions below are named effects and results; the shell performs them.
     fail: (_, _params: AuthnFailure) => {},
-    recordFailedAttempt: (_, _params: AuthnEffects['recordFailedAttempt']) => {},
     resetFailedAttempts: (_, _params: AuthnEffects['resetFailedAttempts']) => {},
     issueSessionToken: (_, _params: AuthnEffects['issueSessionToken']) => {},
     setPassword: (_, _params: AuthnEffects['setPassword']) => {},
@@ -133,8 +132,8 @@ export const authnMachine = setup({
         'primary.rejected': [
           { guard: 'isLockedOutShown', target: 'LOCKED_OUT' },
           { guard: 'isLockedOut', target: 'FAILED', actions: { type: 'fail', params: failure('E0000004') } },
-          { guard: 'failureLocksShown', target: 'LOCKED_OUT', actions: recordFailure() },
-          { target: 'FAILED', actions: [recordFailure(), { type: 'fail', params: failure('E0000004') }] },
+          { guard: 'failureLockedShown', target: 'LOCKED_OUT' },
+          { target: 'FAILED', actions: { type: 'fail', params: failure('E0000004') } },
         ],
       },
     },
@@ -185,13 +184,6 @@ function live() {
   return {
     'transaction.read': { actions: 'touch' as const },
     'transaction.cancel': { target: 'CANCELLED' as const },
-  }
-}
-
-function recordFailure() {
-  return {
-    type: 'recordFailedAttempt' as const,
-    params: ({ context }: { context: AuthnContext }) => ({ userId: context.userId }),
   }
 }
 

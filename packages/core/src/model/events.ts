@@ -30,8 +30,11 @@ export const AuthnEvent = t.union(
   [
     /** The primary credential (password or activation token) was verified by the shell. */
     ev('primary.verified', { sessionTokenHash: TokenHash }),
-    /** The password did not match (or the user is unknown: then no machine runs at all). */
-    ev('primary.rejected', {}),
+    /**
+     * The password did not match (or the user is unknown: then no machine runs at all). The
+     * failure was recorded before deciding: `lockedAfter` is whether that left the account locked.
+     */
+    ev('primary.rejected', { lockedAfter: t.boolean }),
     /** Get the current state; extends the sliding expiry. */
     ev('transaction.read', {}),
     ev('transaction.cancel', {}),

@@ -1,5 +1,5 @@
 import * as t from 'io-ts'
-import { FactorId, TokenHash, UserId } from './ids.js'
+import { FactorId, TokenHash, TransactionId, UserId } from './ids.js'
 import { FactorProvider, FactorStatus, FactorType, UserStatus } from './status.js'
 
 const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null])
@@ -55,6 +55,13 @@ export const UserRecord = t.exact(
     lockedAt: nullable(t.number),
     /** Hash of the outstanding activation token (STAGED / PROVISIONED users). */
     activationTokenHash: nullable(TokenHash),
+    /** The transaction that holds the activation token while it lives (single use; ADR 0008). */
+    activationClaim: nullable(TransactionId),
+    /**
+     * Moves on every credential change (lock, unlock, suspend, deactivate, password change or
+     * reset, activation): a transaction started under another epoch is dead (ADR 0008).
+     */
+    credentialEpoch: t.number,
     factors: t.readonlyArray(EnrolledFactor),
   }),
   'UserRecord',

@@ -1,6 +1,20 @@
 export type { StoreError } from './errors.js'
 export { alreadyConsumed, conflict, corrupt, notFound, unavailable, versionConflict } from './errors.js'
 export type { TransactionStore } from './transaction-store.js'
-export type { LockoutState, NewPassword, UserStore } from './user-store.js'
+export type { UserStore } from './user-store.js'
+export type {
+  AttemptLease,
+  AttemptOutcome,
+  AttemptStatus,
+  AttemptTicket,
+  CredentialState,
+  StepOutcome,
+  StepRefusal,
+  StepStore,
+  StepWrite,
+  TransactionWrite,
+  UserChange,
+} from './step-store.js'
+export { emptyStepWrite } from './step-store.js'
 export type { PolicySource, RequestContext } from './policy-source.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'

@@ -12,7 +12,10 @@ export interface TransactionStore {
    * context before that event). `Conflict` if the id or token hash exists.
    */
   readonly create: (record: TransactionRecord, event: AuthnEvent, start: AuthnContext) => TaskEither<StoreError, TransactionRecord>
-  /** The transaction whose state token hashes to `hash`. `NotFound` when unknown or expired at `now`. */
+  /**
+   * The transaction whose state token hashes to `hash`. `NotFound` when unknown, expired at `now`,
+   * or dead because its user's credential epoch moved (a user that does not exist moves nothing).
+   */
   readonly load: (hash: TokenHash, now: EpochMs) => TaskEither<StoreError, TransactionRecord>
   /**
    * Compare-and-set: stores `record` (whose `version` must be `expected + 1`) and appends `event` to

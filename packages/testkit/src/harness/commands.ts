@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { Driver, WireResponse } from './driver.js'
+import type { Driver, LifecycleOp, WireResponse } from './driver.js'
 import { err, type Model, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
 /** One request and its answer, kept so a failure can show the shrunk sequence on the wire. */
@@ -34,7 +34,9 @@ const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : und
 const cover = (real: Real, state: string, operation: string) =>
   real.coverage.set(`${state} × ${operation}`, (real.coverage.get(`${state} × ${operation}`) ?? 0) + 1)
 
-const send = async (real: Real, operation: keyof Omit<Driver, 'advanceClock'>, request: unknown): Promise<WireResponse> => {
+type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle'>
+
+const send = async (real: Real, operation: Operation, request: unknown): Promise<WireResponse> => {
   const response = await real.driver[operation](request)
   real.exchanges.push({ operation, request, response })
   if (response.status >= 500) throw new ConformanceError('never a 5xx for client input', `${operation} answered ${response.status}`)
@@ -96,16 +98,19 @@ const advance = (model: Model, tx: ModelTransaction, u: ModelUser): Prediction =
 }
 
 /** A new password was accepted in `tx`: it is neither expired nor due any more. */
-const acceptNewPassword = (model: Model, tx: ModelTransaction, u: ModelUser, password: string): Prediction => {
+const acceptNewPassword = (model: Model, tx: ModelTransaction, u: ModelUser, password: string, revokeSessions = false): Prediction => {
+  // The new password moves the user's epoch: every other live transaction ends; this one goes on.
   model.setPassword(u, password)
+  tx.epoch = u.epoch
+  if (revokeSessions) model.revokeSessions(u)
   tx.passwordChanged = true
   tx.changedAtAtStart = model.now
   return advance(model, tx, u)
 }
 
 /** Keeps the session token of an answer that the model predicted to be SUCCESS. */
-const keepSession = (model: Model, p: Prediction, r: WireResponse): void => {
-  if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+const keepSession = (model: Model, u: ModelUser, p: Prediction, r: WireResponse): void => {
+  if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(u, isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -149,13 +154,7 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
   if (!viaActivation && u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return keep(err(401, 'E0000004'))
   if (model.isLocked(u)) return keep(model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
   if (!ok) {
-    if (u.lockedAt !== null) {
-      u.lockedAt = null
-      u.failedAttempts = 0
-    }
-    u.failedAttempts += 1
-    const locks = model.policy.maxAttempts > 0 && u.failedAttempts >= model.policy.maxAttempts
-    if (locks) u.lockedAt = model.now
+    const locks = model.recordFailure(u)
     return keep(locks && model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
   }
   if (model.policy.signOnDenied) return keep(err(401, 'E0000004'))
@@ -165,8 +164,10 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
   const status: ModelStatus =
     viaActivation && u.password === null ? 'PASSWORD_RESET' : model.route({ ...start, passwordChanged: false, warnHandled: false }, u)
   if (viaActivation && status !== 'PASSWORD_RESET') {
+    // The activation completes at once: a credential change.
     u.status = 'ACTIVE'
     u.activationToken = null
+    u.epoch += 1
   }
   const expiresAt =
     status === 'SUCCESS'
@@ -176,8 +177,12 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
     const body = isObject(r.body) ? r.body : {}
     // A transaction that finished at once hands out no state token: nothing for a client to reuse.
     const stateToken = str(body['stateToken'])
-    if (stateToken !== undefined) model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart)
-    if (status === 'SUCCESS') model.issueSession(str(body['sessionToken']) ?? '')
+    if (stateToken !== undefined) {
+      const tx = model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart)
+      // An activation token opens one live transaction at a time.
+      if (viaActivation && status === 'PASSWORD_RESET') u.activationHolder = tx
+    }
+    if (status === 'SUCCESS') model.issueSession(u, str(body['sessionToken']) ?? '')
   })
 }
 
@@ -190,7 +195,7 @@ export class Activate implements fc.AsyncCommand<Model, Real> {
     if (u === undefined) return
     const token = this.valid && u.activationToken !== null ? u.activationToken : 'not-an-activation-token'
     cover(real, 'NEW', `authenticate(token ${token === u.activationToken ? 'valid' : 'invalid'})`)
-    const usable = token === u.activationToken && u.status === 'STAGED'
+    const usable = token === u.activationToken && u.status === 'STAGED' && !model.live(u.activationHolder ?? undefined)
     const p = usable ? predictPrimary(model, u, true, false, true) : { prediction: err(401, 'E0000004'), commit: () => {} }
     const r = await send(real, 'authenticate', { token })
     expectAnswer(model, real, this.toString(), p.prediction, r)
@@ -242,7 +247,8 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
     } else p = err(403, 'E0000079')
     const r = await send(real, this.operation === 'getState' ? 'authenticate' : this.operation, { stateToken: tx.stateToken })
     expectAnswer(model, real, this.toString(), p, r)
-    keepSession(model, p, r)
+    const u = model.user(tx.login)
+    if (u !== undefined) keepSession(model, u, p, r)
   }
   toString = () => `${this.operation}(tx#${this.txIndex})`
 }
@@ -258,6 +264,7 @@ export class ChangePassword implements fc.AsyncCommand<Model, Real> {
     readonly txIndex: number,
     readonly oldCorrect: boolean,
     readonly choice: NewPasswordChoice,
+    readonly revokeSessions: boolean = false,
   ) {}
   check = (model: Readonly<Model>) => model.transactions.length > 0
   async run(model: Model, real: Real): Promise<void> {
@@ -280,13 +287,13 @@ export class ChangePassword implements fc.AsyncCommand<Model, Real> {
       if (!(u.password !== null && oldPassword === u.password)) p = err(403, 'E0000014')
       else if (minAge) p = err(403, 'E0000080')
       else if (!model.meetsComplexity(newPassword, u) || model.reuses(newPassword, u)) p = err(403, 'E0000080')
-      else p = acceptNewPassword(model, tx, u, newPassword)
+      else p = acceptNewPassword(model, tx, u, newPassword, this.revokeSessions)
     }
-    const r = await send(real, 'changePassword', { stateToken: tx.stateToken, oldPassword, newPassword })
+    const r = await send(real, 'changePassword', { stateToken: tx.stateToken, oldPassword, newPassword, ...(this.revokeSessions ? { revokeSessions: true } : {}) })
     expectAnswer(model, real, this.toString(), p, r)
-    keepSession(model, p, r)
+    keepSession(model, u, p, r)
   }
-  toString = () => `changePassword(tx#${this.txIndex}, old=${this.oldCorrect ? 'correct' : 'wrong'}, new=${this.choice})`
+  toString = () => `changePassword(tx#${this.txIndex}, old=${this.oldCorrect ? 'correct' : 'wrong'}, new=${this.choice}${this.revokeSessions ? ', revokeSessions' : ''})`
 }
 
 /** `POST /api/v1/authn/credentials/reset_password` (spec §4.18, activation flow). */
@@ -312,12 +319,13 @@ export class ResetPassword implements fc.AsyncCommand<Model, Real> {
         // Setting the password completes an activation.
         u.status = 'ACTIVE'
         u.activationToken = null
+        u.activationHolder = null
         p = acceptNewPassword(model, tx, u, newPassword)
       }
     }
     const r = await send(real, 'resetPassword', { stateToken: tx.stateToken, newPassword })
     expectAnswer(model, real, this.toString(), p, r)
-    keepSession(model, p, r)
+    keepSession(model, u, p, r)
   }
   toString = () => `resetPassword(tx#${this.txIndex}, new=${this.choice})`
 }
@@ -379,6 +387,101 @@ export class AdvanceClock implements fc.AsyncCommand<Model, Real> {
   toString = () => `advanceClock(${this.ms} ms)`
 }
 
+/**
+ * An administrator's lifecycle operation on a user (Okta's Users API): written with a new
+ * credential epoch, so every live transaction of the user ends; lock-like ones revoke sessions.
+ */
+export class Lifecycle implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly userIndex: number,
+    readonly operation: LifecycleOp,
+  ) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    const u = model.users[this.userIndex % model.users.length]
+    const call = real.driver.lifecycle
+    if (u === undefined || call === undefined) return
+    cover(real, 'ADMIN', `lifecycle(${this.operation})`)
+    const p = predictLifecycle(model, u, this.operation)
+    const r = await call(u.login, this.operation)
+    real.exchanges.push({ operation: `lifecycle.${this.operation}`, request: { user: u.login }, response: r })
+    if (r.status >= 500) throw new ConformanceError('never a 5xx for client input', `${this.toString()} answered ${r.status}`)
+    if (p.kind === 'error') expectAnswer(model, real, this.toString(), p, r)
+    else if (r.status !== 200) throw new ConformanceError('answers match the spec', `${this.toString()}: expected 200, got ${JSON.stringify(r)}`)
+  }
+  toString = () => `lifecycle(user#${this.userIndex}, ${this.operation})`
+}
+
+/** The model's answer to a lifecycle operation, applied to the model. */
+const predictLifecycle = (model: Model, u: ModelUser, op: LifecycleOp): Prediction => {
+  const ok: Prediction = { kind: 'session' }
+  switch (op) {
+    case 'unlock':
+      if (u.lockedAt === null) return err(403, 'E0000032')
+      u.lockedAt = null
+      u.failedAttempts = 0
+      u.epoch += 1
+      return ok
+    case 'suspend':
+      if (u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return err(400, 'E0000001')
+      u.status = 'SUSPENDED'
+      u.epoch += 1
+      model.revokeSessions(u)
+      return ok
+    case 'unsuspend':
+      if (u.status !== 'SUSPENDED') return err(400, 'E0000001')
+      u.status = 'ACTIVE'
+      u.epoch += 1
+      return ok
+    case 'deactivate':
+      u.status = 'DEPROVISIONED'
+      u.activationToken = null
+      u.activationHolder = null
+      u.epoch += 1
+      model.revokeSessions(u)
+      return ok
+    case 'expirePassword':
+      if (u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return err(400, 'E0000001')
+      u.status = 'PASSWORD_EXPIRED'
+      return ok
+  }
+}
+
+/**
+ * A burst of wrong passwords for one user, sent concurrently. Whatever the interleaving, the
+ * failures are counted one by one: with `r` attempts left before the lock, `r - 1` are answered
+ * 401 and the rest as locked (LOCKED_OUT when shown), and the account ends locked exactly when
+ * the burst reaches the limit (spec §9; ASVS V6.3.1).
+ */
+export class WrongGuessBurst implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly userIndex: number,
+    readonly size: number,
+  ) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    const u = model.users[this.userIndex % model.users.length]
+    if (u === undefined) return
+    cover(real, 'NEW', `authenticate(burst of ${this.size} wrong)`)
+    const canSignIn = u.status === 'ACTIVE' || u.status === 'PASSWORD_EXPIRED'
+    const predictions: Prediction[] = []
+    for (let i = 0; i < this.size; i++) predictions.push(canSignIn ? predictPrimary(model, u, false, false).prediction : err(401, 'E0000004'))
+    const req = { username: u.login, password: 'Wrong-Burst-Pa55' }
+    const answers = await Promise.all(predictions.map(() => real.driver.authenticate(req)))
+    for (const r of answers) real.exchanges.push({ operation: 'authenticate', request: req, response: r })
+    const key = (p: Prediction) => (p.kind === 'error' ? `${p.status} ${p.errorCode}` : p.kind === 'transaction' ? `200 ${p.status}` : p.kind)
+    const keyOf = (r: WireResponse) => {
+      const body = isObject(r.body) ? r.body : {}
+      return r.status === 200 ? `200 ${String(body['status'])}` : `${r.status} ${String(body['errorCode'])}`
+    }
+    const expected = predictions.map(key).sort()
+    const got = answers.map(keyOf).sort()
+    if (JSON.stringify(expected) !== JSON.stringify(got))
+      throw new ConformanceError('concurrent failures are counted one by one', `${this.toString()}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
+  }
+  toString = () => `WrongGuessBurst(user#${this.userIndex}, ${this.size})`
+}
+
 const malformedBodies = fc.oneof(
   fc.constantFrom<unknown>([], 'a string', 42, null, true),
   fc.record({ username: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null)), password: fc.string({ maxLength: 8 }) }),
@@ -387,7 +490,16 @@ const malformedBodies = fc.oneof(
 )
 
 /** Every command the harness generates. Time-dependent ones only when the clock is controlled. */
-export const commandArbitraries = (userCount: number, controlsClock: boolean): Array<fc.Arbitrary<fc.AsyncCommand<Model, Real>>> => {
+export const commandArbitraries = (
+  userCount: number,
+  controlsClock: boolean,
+  more: {
+    /** The driver serves lifecycle operations (an administrator's API token). */
+    readonly lifecycle?: boolean
+    /** Concurrent bursts (left out where answers must be byte-for-byte reproducible). */
+    readonly concurrent?: boolean
+  } = {},
+): Array<fc.Arbitrary<fc.AsyncCommand<Model, Real>>> => {
   const userIndex = fc.nat({ max: Math.max(0, userCount - 1) })
   const txIndex = fc.nat({ max: 50 })
   return [
@@ -395,11 +507,21 @@ export const commandArbitraries = (userCount: number, controlsClock: boolean): A
     fc.tuple(userIndex, fc.boolean()).map(([u, v]) => new Activate(u, v)),
     fc.emailAddress().filter((l) => l.length < 200).map((l) => new SignInUnknown(`nobody.${l}`)),
     fc.tuple(txIndex, fc.constantFrom('getState', 'skip', 'previous', 'cancel') as fc.Arbitrary<'getState' | 'skip' | 'previous' | 'cancel'>).map(([i, op]) => new OnTransaction(i, op)),
-    fc.tuple(txIndex, fc.boolean(), fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak', 'current', 'previous')).map(([i, o, c]) => new ChangePassword(i, o, c)),
+    fc
+      .tuple(txIndex, fc.boolean(), fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak', 'current', 'previous'), fc.boolean())
+      .map(([i, o, c, revoke]) => new ChangePassword(i, o, c, revoke)),
+    ...(more.concurrent === false ? [] : [fc.tuple(userIndex, fc.integer({ min: 2, max: 12 })).map(([u, n]) => new WrongGuessBurst(u, n))]),
     fc.tuple(txIndex, fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak')).map(([i, c]) => new ResetPassword(i, c)),
     fc.nat({ max: 20 }).map((i) => new RedeemSession(i)),
     fc.constantFrom('authenticate', 'skip', 'previous', 'cancel' as const).map((op) => new UnknownToken(op)),
     fc.tuple(fc.constantFrom('authenticate', 'changePassword', 'skip', 'cancel' as const), malformedBodies).map(([op, b]) => new Malformed(op, b)),
+    ...(more.lifecycle === true
+      ? [
+          fc
+            .tuple(userIndex, fc.constantFrom<LifecycleOp>('unlock', 'unlock', 'unlock', 'suspend', 'unsuspend', 'unsuspend', 'expirePassword', 'deactivate'))
+            .map(([u, op]) => new Lifecycle(u, op)),
+        ]
+      : []),
     ...(controlsClock
       ? [fc.constantFrom(1_000, 60_000, 240_000, 299_000, 301_000, 30 * 60_000, 86_400_000, 5 * 86_400_000).map((ms) => new AdvanceClock(ms))]
       : []),

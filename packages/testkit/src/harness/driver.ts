@@ -1,3 +1,5 @@
+export type LifecycleOp = 'unlock' | 'suspend' | 'unsuspend' | 'deactivate' | 'expirePassword'
+
 /** A response as it comes off the wire: HTTP status and parsed JSON body. */
 export interface WireResponse {
   readonly status: number
@@ -24,6 +26,12 @@ export interface Driver {
   readonly cancel: (body: unknown) => Promise<WireResponse>
   /** `POST /api/v1/sessions` with `{ sessionToken }`: one-time redemption (200, else 401 E0000004). */
   readonly redeemSessionToken: (body: unknown) => Promise<WireResponse>
+  /**
+   * An administrator's `POST /api/v1/users/{id or login}/lifecycle/{operation}` as a trusted caller
+   * (`operation` in the engine's spelling: `expirePassword` is `expire_password` on the wire).
+   * Optional: without it the harness generates no lifecycle commands.
+   */
+  readonly lifecycle?: (user: string, operation: LifecycleOp) => Promise<WireResponse>
   /**
    * Moves the implementation's clock forward, when the driver controls it (in-process). Drivers
    * that cannot (HTTP against a live server) return false, and the harness then generates no

@@ -1,4 +1,4 @@
-import type { Driver, WireResponse } from './driver.js'
+import type { Driver, LifecycleOp, WireResponse } from './driver.js'
 
 export interface HttpDriverOptions {
   /** The implementation's base URL, e.g. `http://127.0.0.1:8080`. */
@@ -47,4 +47,11 @@ export const createHttpDriver = (o: HttpDriverOptions): Driver => ({
   cancel: (b) => postJson(o, PATHS.cancel, b),
   redeemSessionToken: (b) => postJson(o, PATHS.redeemSessionToken, b),
   advanceClock: () => false,
+  // Lifecycle operations need an administrator: only with an `authorization` header.
+  ...(o.headers?.['authorization'] === undefined
+    ? {}
+    : {
+        lifecycle: (user: string, op: LifecycleOp) =>
+          postJson(o, `/api/v1/users/${encodeURIComponent(user)}/lifecycle/${op === 'expirePassword' ? 'expire_password' : op}`, {}),
+      }),
 })

@@ -33,7 +33,7 @@ export interface ModelUser {
   readonly login: string
   readonly firstName: string
   readonly lastName: string
-  status: 'ACTIVE' | 'PASSWORD_EXPIRED' | 'STAGED' | 'SUSPENDED'
+  status: 'ACTIVE' | 'PASSWORD_EXPIRED' | 'STAGED' | 'SUSPENDED' | 'DEPROVISIONED'
   /** Plaintext of the current password, or null. */
   password: string | null
   /** Earlier passwords, newest first. */
@@ -42,7 +42,14 @@ export interface ModelUser {
   failedAttempts: number
   lockedAt: number | null
   activationToken: string | null
+  /** The live activation transaction that holds the token (a token opens one at a time). */
+  activationHolder: ModelTransaction | null
   readonly activeFactors: ReadonlyArray<string>
+  /**
+   * Moves on every credential change (lock, unlock, suspend, deactivate, a new password, an
+   * activation): transactions started under another value are dead.
+   */
+  epoch: number
 }
 
 export type ModelStatus = 'PASSWORD_WARN' | 'PASSWORD_EXPIRED' | 'PASSWORD_RESET' | 'MFA_ENROLL' | 'MFA_REQUIRED' | 'SUCCESS'
@@ -61,9 +68,12 @@ export interface ModelTransaction {
   passwordChanged: boolean
   warnHandled: boolean
   dead: boolean
+  /** The user's credential epoch this transaction lives under. */
+  epoch: number
 }
 
 export interface ModelSession {
+  readonly login: string
   readonly token: string
   readonly expiresAt: number
   consumed: boolean
@@ -130,6 +140,8 @@ export class Model {
       failedAttempts: 0,
       lockedAt: u.status === 'LOCKED_OUT' ? start : null,
       activationToken: u.activationToken ?? null,
+      activationHolder: null,
+      epoch: 0,
       activeFactors: (u.factors ?? []).filter((f) => (f.status ?? 'ACTIVE') === 'ACTIVE').map((f) => `${f.factorType}/${f.provider}`),
     }))
   }
@@ -208,12 +220,36 @@ export class Model {
     u.password = password
     u.passwordChangedAt = this.now
     if (u.status === 'PASSWORD_EXPIRED') u.status = 'ACTIVE'
+    u.epoch += 1
+  }
+
+  /** Every unredeemed session token of the user is revoked (lock, suspend, deactivate, revokeSessions). */
+  revokeSessions(u: ModelUser): void {
+    for (const s of this.sessions) if (s.login === u.login) s.consumed = true
+  }
+
+  /** One more failed password at `now`: the counters as spec §9 says; true when it locks. */
+  recordFailure(u: ModelUser): boolean {
+    if (this.isLocked(u)) return false
+    if (u.lockedAt !== null) {
+      u.lockedAt = null
+      u.failedAttempts = 0
+    }
+    u.failedAttempts += 1
+    const locks = this.policy.maxAttempts > 0 && u.failedAttempts >= this.policy.maxAttempts
+    if (locks) {
+      // A lock ends everything live: transactions (epoch) and unredeemed session tokens.
+      u.lockedAt = this.now
+      u.epoch += 1
+      this.revokeSessions(u)
+    }
+    return locks
   }
 
   // ------------------------------------------------------------------ transactions
 
   live(tx: ModelTransaction | undefined): tx is ModelTransaction {
-    return tx !== undefined && !tx.dead && this.now < tx.expiresAt
+    return tx !== undefined && !tx.dead && this.now < tx.expiresAt && tx.epoch === this.user(tx.login)?.epoch
   }
 
   touch(tx: ModelTransaction): void {
@@ -234,12 +270,13 @@ export class Model {
       passwordChanged: false,
       warnHandled: false,
       dead: status === 'SUCCESS',
+      epoch: u.epoch,
     }
     this.transactions.push(tx)
     return tx
   }
 
-  issueSession(token: string): void {
-    this.sessions.push({ token, expiresAt: this.now + this.options.sessionTokenLifetimeMs, consumed: false })
+  issueSession(u: ModelUser, token: string): void {
+    this.sessions.push({ login: u.login, token, expiresAt: this.now + this.options.sessionTokenLifetimeMs, consumed: false })
   }
 }

@@ -1,0 +1,150 @@
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import {
+  applyUserChange,
+  changeMovesEpoch,
+  changeRevokesSessions,
+  isLeaseLive,
+  conflict,
+  notFound,
+  settleAttempt,
+  type CredentialState,
+  type StepOutcome,
+  type StepStore,
+  type StepWrite,
+  type StoreError,
+  type TransactionStore,
+  type UserRecord,
+  type UserStore,
+} from '@authn-machine/core'
+import { createMemoryTransactionStore, type MemoryTransactionInternals } from './transaction-store.js'
+import { createMemoryUserStore, type MemoryUserInternals } from './user-store.js'
+
+const FINAL_STATES: ReadonlyArray<string> = ['SUCCESS', 'LOCKED_OUT', 'CANCELLED', 'FAILED']
+
+const stateOf = (u: UserRecord): CredentialState => ({
+  status: u.status,
+  failedAttempts: u.failedAttempts,
+  lockedAt: u.lockedAt,
+  credentialEpoch: u.credentialEpoch,
+})
+
+/**
+ * The StepStore over a memory TransactionStore and UserStore. Every method runs synchronously
+ * from start to end (no `await` inside), so each is atomic with respect to every other call: a
+ * commit checks everything first and writes only when nothing refuses.
+ */
+export const createMemoryStepStore = (
+  transactions: MemoryTransactionInternals,
+  users: MemoryUserInternals,
+): StepStore => {
+  const { leases } = users.internal
+
+  /** The user's live leases at `now` (lapsed ones dropped). */
+  const liveLeases = (userId: string, now: number) => {
+    const live = (leases.get(userId) ?? []).filter((l) => isLeaseLive(l.until, now))
+    if (live.length === 0) leases.delete(userId)
+    else leases.set(userId, live)
+    return live
+  }
+  const dropLease = (userId: string, leaseId: string | null) => {
+    if (leaseId === null) return
+    const rest = (leases.get(userId) ?? []).filter((l) => l.id !== leaseId)
+    if (rest.length === 0) leases.delete(userId)
+    else leases.set(userId, rest)
+  }
+
+  /** Whether another live transaction of the user's current epoch holds the activation token. */
+  const claimHeld = (u: UserRecord, now: number): boolean => {
+    if (u.activationClaim === null) return false
+    const holder = transactions.internal.read(u.activationClaim)
+    return (
+      E.isRight(holder) &&
+      !FINAL_STATES.includes(holder.right.state) &&
+      now < holder.right.expiresAt &&
+      holder.right.credentialEpoch === u.credentialEpoch
+    )
+  }
+
+  const commit = (w: StepWrite): E.Either<StoreError, StepOutcome> => {
+    const found = users.internal.read(w.userId)
+    if (E.isLeft(found)) return found
+    const before = found.right
+    if (w.transaction !== null) {
+      const checked = transactions.internal.check(w.transaction)
+      if (E.isLeft(checked)) return checked
+    }
+    if (w.issue !== null && transactions.internal.hasToken(w.issue.hash)) return E.left(conflict('token'))
+    const refuse = (reason: 'locked' | 'epoch' | 'activationClaimed'): StepOutcome => {
+      dropLease(w.userId, w.attempt?.leaseId ?? null)
+      return { _tag: 'Refused', reason, user: stateOf(before) }
+    }
+    if (w.expectedEpoch !== null && before.credentialEpoch !== w.expectedEpoch) return E.right(refuse('epoch'))
+    let user = before
+    let locks = false
+    if (w.attempt !== null) {
+      const settled = settleAttempt(user, w.attempt.outcome, w.now)
+      if (settled === 'locked') return E.right(refuse('locked'))
+      user = settled.user
+      locks = settled.locks
+    }
+    if (w.claimActivation && claimHeld(before, w.now)) return E.right(refuse('activationClaimed'))
+
+    // Nothing refuses: write it all.
+    dropLease(w.userId, w.attempt?.leaseId ?? null)
+    // The claim first: an activation completed in the same step clears it again.
+    if (w.claimActivation && w.transaction !== null) user = { ...user, activationClaim: w.transaction.record.id }
+    for (const c of w.userChanges) user = applyUserChange(user, c)
+    const moves = w.moveEpoch || locks || w.userChanges.some(changeMovesEpoch)
+    if (moves) user = { ...user, credentialEpoch: before.credentialEpoch + 1 }
+    if (w.revokeSessionTokens || locks || w.userChanges.some(changeRevokesSessions)) transactions.internal.revokeSessionTokens(w.userId)
+    if (w.transaction !== null) transactions.internal.apply(w.transaction)
+    if (w.issue !== null) transactions.internal.issue(w.issue)
+    users.internal.write(user, before)
+    return E.right({ _tag: 'Applied', user: stateOf(user) })
+  }
+
+  return {
+    reserveAttempt: (login, lease, now) =>
+      TE.fromIOEither(() => {
+        const id = users.internal.idByLogin(login)
+        if (id === undefined) return E.left(notFound)
+        const user = users.internal.read(id)
+        if (E.isLeft(user)) return user
+        const live = liveLeases(id, now)
+        leases.set(id, [...live, { id: lease.id, until: lease.until }])
+        return E.right({ user: user.right, ahead: live.length })
+      }),
+    attemptStatus: (userId, leaseId, now) =>
+      TE.fromIOEither(() => {
+        const user = users.internal.read(userId)
+        if (E.isLeft(user)) return user
+        const at = liveLeases(userId, now).findIndex((l) => l.id === leaseId)
+        return E.right({
+          failedAttempts: user.right.failedAttempts,
+          lockedAt: user.right.lockedAt,
+          credentialEpoch: user.right.credentialEpoch,
+          ahead: at < 0 ? null : at,
+        })
+      }),
+    commit: (w) => TE.fromIOEither(() => commit(w)),
+  }
+}
+
+export interface MemoryStores {
+  readonly transactions: TransactionStore & MemoryTransactionInternals
+  readonly users: UserStore & MemoryUserInternals
+  readonly steps: StepStore
+}
+
+/** A TransactionStore, a UserStore and the StepStore over both, sharing one memory. */
+export const createMemoryStores = (): MemoryStores => {
+  const users = createMemoryUserStore()
+  const transactions = createMemoryTransactionStore({
+    credentialEpoch: (userId) => {
+      const u = users.internal.read(userId)
+      return E.isRight(u) ? u.right.credentialEpoch : null
+    },
+  })
+  return { transactions, users, steps: createMemoryStepStore(transactions, users) }
+}

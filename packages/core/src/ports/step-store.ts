@@ -1,0 +1,159 @@
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { IssuedToken, TransactionRecord } from '../codecs/transaction-record.js'
+import type { AuthnContext } from '../machines/authn-context.js'
+import type { AuthnEvent } from '../model/events.js'
+import type { EpochMs, UserId, Version } from '../model/ids.js'
+import type { LockoutPolicy } from '../model/policy.js'
+import type { UserRecord } from '../model/user.js'
+import type { StoreError } from './errors.js'
+
+/**
+ * A reservation of one verification attempt, taken atomically BEFORE a password (or, later, a
+ * factor) is verified, so that N parallel guesses cannot all be verified against the counter as it
+ * was before any of them was recorded. A lease expires on its own (a crashed process holds no
+ * reservation for ever); settling it after that still counts the outcome.
+ */
+export interface AttemptLease {
+  /** Random, unique per attempt. */
+  readonly id: string
+  /** When the lease lapses if it was neither settled nor released (epoch ms). */
+  readonly until: EpochMs
+}
+
+/** The user as stored right after the reservation, and the live leases taken before this one. */
+export interface AttemptTicket {
+  readonly user: UserRecord
+  /** Live leases of other attempts taken before this one (expired leases are not counted). */
+  readonly ahead: number
+}
+
+/** A lease's place while it waits: the user's counters and the live leases still ahead of it. */
+export interface AttemptStatus {
+  readonly failedAttempts: number
+  readonly lockedAt: EpochMs | null
+  readonly credentialEpoch: number
+  /** Live leases ahead of this one; null when this lease is gone (settled, released or lapsed). */
+  readonly ahead: number | null
+}
+
+/**
+ * How a step settles the attempt it reserved. `failure` counts it (`nextLockoutState`) and always
+ * applies; a failure that locks the account also moves the credential epoch and revokes the user's
+ * unredeemed session tokens; `success` resets the counter and is a GUARD: the whole write is refused
+ * (`locked`) when the account is locked at `StepWrite.now`; `release` only gives the lease back.
+ */
+export type AttemptOutcome =
+  | { readonly type: 'failure'; readonly lockout: LockoutPolicy }
+  | { readonly type: 'success'; readonly lockout: LockoutPolicy }
+  | { readonly type: 'release' }
+
+/** A change to the user's credential state, written together with the step that causes it. */
+export type UserChange =
+  /** The old hash joins the history (trimmed to `historyCount - 1`); PASSWORD_EXPIRED becomes ACTIVE. */
+  | { readonly type: 'setPassword'; readonly passwordHash: string; readonly changedAt: EpochMs; readonly historyCount: number }
+  /** STAGED or PROVISIONED becomes ACTIVE; the activation token and its claim are cleared. */
+  | { readonly type: 'activate' }
+  /** Locks the account at `at` (an administrator's lock: the counter is kept). */
+  | { readonly type: 'lock'; readonly at: EpochMs }
+  /** Clears the lock and the failure counter; LOCKED_OUT becomes ACTIVE. */
+  | { readonly type: 'unlock' }
+  /** ACTIVE, PASSWORD_EXPIRED, LOCKED_OUT or RECOVERY becomes SUSPENDED. */
+  | { readonly type: 'suspend' }
+  /** SUSPENDED becomes ACTIVE. */
+  | { readonly type: 'unsuspend' }
+  /** Any status becomes DEPROVISIONED; the activation token is cleared. */
+  | { readonly type: 'deactivate' }
+  /** ACTIVE becomes PASSWORD_EXPIRED. */
+  | { readonly type: 'expirePassword' }
+
+export type TransactionWrite =
+  /** A new transaction at version 1 with its first log entry (see `TransactionStore.create`). */
+  | { readonly kind: 'create'; readonly record: TransactionRecord; readonly event: AuthnEvent; readonly start: AuthnContext }
+  /** Compare-and-set on `expected` with the log append (see `TransactionStore.save`). */
+  | { readonly kind: 'save'; readonly record: TransactionRecord; readonly expected: Version; readonly event: AuthnEvent }
+
+/**
+ * Everything one step writes: its transaction, the attempt it settles, its user's credential
+ * changes, the credential epoch and the one-time tokens. Applied ATOMICALLY: after a crash at any
+ * point either all of it is visible or none of it.
+ */
+export interface StepWrite {
+  readonly now: EpochMs
+  readonly userId: UserId
+  /**
+   * The credential epoch the step was decided under: the write is refused (`epoch`) when the
+   * user's epoch differs. Null: no check (administrators' lifecycle operations).
+   */
+  readonly expectedEpoch: number | null
+  /** Settles a reserved attempt (`leaseId` null: no lease was taken, e.g. an activation token). */
+  readonly attempt: { readonly leaseId: string | null; readonly outcome: AttemptOutcome } | null
+  readonly transaction: TransactionWrite | null
+  /**
+   * Claims the user's activation token for the transaction created here: refused
+   * (`activationClaimed`) while another live transaction of the same credential epoch holds it.
+   * The claim is set before `userChanges` apply (an `activate` in the same write clears it).
+   */
+  readonly claimActivation: boolean
+  readonly userChanges: ReadonlyArray<UserChange>
+  /**
+   * Moves the credential epoch by one: every other live transaction of the user is dead from now
+   * on. The transaction written here must carry the new epoch (`expectedEpoch + 1`).
+   */
+  readonly moveEpoch: boolean
+  /** Revokes the user's unredeemed session tokens (before `issue` is stored). */
+  readonly revokeSessionTokens: boolean
+  /** A one-time token to store (a session token on SUCCESS). */
+  readonly issue: IssuedToken | null
+}
+
+/** The user's credential state after a write. */
+export interface CredentialState {
+  readonly status: UserRecord['status']
+  readonly failedAttempts: number
+  readonly lockedAt: EpochMs | null
+  readonly credentialEpoch: number
+}
+
+export type StepRefusal = 'locked' | 'epoch' | 'activationClaimed'
+
+/**
+ * `Applied`: everything was written. `Refused`: nothing was written but the lease's release; the
+ * state says why (a lock set meanwhile, a moved epoch, a claimed activation token).
+ */
+export type StepOutcome =
+  | { readonly _tag: 'Applied'; readonly user: CredentialState }
+  | { readonly _tag: 'Refused'; readonly reason: StepRefusal; readonly user: CredentialState }
+
+/**
+ * The unit of work behind every step (docs/adr/0008-credential-state.md). Implemented by every
+ * adapter over the same storage as its TransactionStore and UserStore.
+ */
+export interface StepStore {
+  /**
+   * Finds the user by login (case-insensitive, as `UserStore.findByLogin`) and, in the same atomic
+   * operation, takes `lease` on it after dropping lapsed leases. `NotFound` for an unknown login
+   * (nothing is reserved).
+   */
+  readonly reserveAttempt: (login: string, lease: AttemptLease, now: EpochMs) => TaskEither<StoreError, AttemptTicket>
+  /** Where a lease stands while it waits for the attempts ahead of it. `NotFound` for an unknown user. */
+  readonly attemptStatus: (userId: UserId, leaseId: string, now: EpochMs) => TaskEither<StoreError, AttemptStatus>
+  /**
+   * Applies a step's whole write atomically. `VersionConflict` / `Conflict` / `NotFound` as the
+   * TransactionStore answers them (then nothing is written, not even the lease's release).
+   */
+  readonly commit: (write: StepWrite) => TaskEither<StoreError, StepOutcome>
+}
+
+/** A write of `userId` at `now` that changes nothing: spread it and set what the step writes. */
+export const emptyStepWrite = (userId: UserId, now: EpochMs): StepWrite => ({
+  now,
+  userId,
+  expectedEpoch: null,
+  attempt: null,
+  transaction: null,
+  claimActivation: false,
+  userChanges: [],
+  moveEpoch: false,
+  revokeSessionTokens: false,
+  issue: null,
+})
