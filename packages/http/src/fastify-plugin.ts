@@ -10,7 +10,14 @@ export interface AuthnFastifyOptions {
 const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
 
 /** The paths the plugin registers; the handler answers 404 for anything under them it does not know. */
-export const FASTIFY_ROUTE_URLS: ReadonlyArray<string> = ['/api/v1/authn', '/api/v1/authn/*', '/api/v1/sessions', '/api/v1/sessions/*']
+export const FASTIFY_ROUTE_URLS: ReadonlyArray<string> = [
+  '/api/v1/authn',
+  '/api/v1/authn/*',
+  '/api/v1/sessions',
+  '/api/v1/sessions/*',
+  '/api/v1/users/:userId/lifecycle',
+  '/api/v1/users/:userId/lifecycle/*',
+]
 
 const toRequest = (request: FastifyRequest, body: HttpRequest['body']): HttpRequest => ({
   method: request.raw.method ?? request.method,

@@ -1,6 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   CAUSES,
+  UserId,
   failure,
   httpStatusOf,
   renderError,
@@ -9,9 +11,19 @@ import {
   type Random,
   type RequestContext,
 } from '@authn-machine/core'
-import { cryptoRandom, systemClock, tokens, type Call, type Reply } from '@authn-machine/engine'
+import { cryptoRandom, systemClock, tokens, type Call, type ErrorReply, type Reply } from '@authn-machine/engine'
 import { createCors } from './cors.js'
-import { AUTHN_ROUTES, createRouter, type AuthnOperations, type Operation, type RouteSpec } from './routes.js'
+import {
+  AUTHN_ROUTES,
+  createRouter,
+  isAdminOperation,
+  lifecycleOperationOf,
+  type AdminOperation,
+  type AuthnOperations,
+  type Operation,
+  type OperationName,
+  type RouteSpec,
+} from './routes.js'
 import { createTokenCheck } from './trust.js'
 import { BODY_TOO_LARGE, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
 
@@ -82,6 +94,9 @@ const JSON_HEADERS: Readonly<Record<string, string>> = {
 
 /** Everything under these answers as the binding (Okta's 404 for unknown sub-paths). */
 const OWNED_PREFIXES = ['/api/v1/authn', '/api/v1/sessions']
+
+/** A user's lifecycle paths answer as the binding too (the rest of `/api/v1/users` is the application's). */
+const OWNED_USER_PATH = /^\/api\/v1\/users\/[^/]+\/lifecycle(?:\/|$)/
 
 const QUERY_FLAGS = ['rememberDevice', 'autoPush'] as const
 
@@ -170,6 +185,25 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
 
   const reply = (r: Reply<unknown>, headers: Readonly<Record<string, string>>): HttpResponse => respond(r.status, r.body, headers)
 
+  const errorReply = (f: AuthnFailure): ErrorReply => ({ status: httpStatusOf(f), body: renderError(f, mint.errorId()) })
+
+  /** The Users API operations, called with the path parameters that the route passes as body fields. */
+  const adminOperations: Readonly<Record<AdminOperation, Operation>> = {
+    lifecycle: (body) => {
+      const fields = isPlainObject(body) ? body : {}
+      const userId = fields['userId']
+      const operation = typeof fields['operation'] === 'string' ? lifecycleOperationOf(fields['operation']) : undefined
+      // Only a route table without these path parameters gets here.
+      if (typeof userId !== 'string' || operation === undefined) return TE.left(errorReply(failure('E0000008')))
+      // No user has an id that is not a UserId, and PostgreSQL text cannot hold NUL: unknown, without asking the store.
+      if (!UserId.is(userId) || userId.includes('\u0000')) return TE.left(errorReply(failure('E0000007', [], userId)))
+      return engine.lifecycle(userId, operation)
+    },
+  }
+
+  /** Looked up at request time, so a planned operation is called as soon as the engine has it. */
+  const operationOf = (name: OperationName): Operation | undefined => (isAdminOperation(name) ? adminOperations[name] : engine[name])
+
   const baseUrlOf = (host: string | undefined, secure: boolean): string | null => {
     if (publicBaseUrl !== undefined) return publicBaseUrl
     if (host === undefined || !HOST.test(host)) return null
@@ -210,7 +244,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
   }
 
   const dispatch = async (route: RouteSpec, body: unknown, call: Call, headers: Readonly<Record<string, string>>): Promise<HttpResponse> => {
-    const operation: Operation | undefined = engine[route.operation]
+    const operation = operationOf(route.operation)
     if (operation !== undefined) {
       const result = await operation(body, call)()
       if (E.isLeft(result)) return reply(result.left, headers)
@@ -239,23 +273,31 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
 
     const auth = checkToken(header('authorization'))
     if (auth._tag === 'InvalidToken') return fail(failure('E0000011'), headers)
+    // Okta's Users API answers a missing API token as an invalid one.
+    if (match.route.caller === 'trusted' && auth._tag !== 'Trusted') return fail(failure('E0000011'), headers)
 
-    if (raw === null || byteLength(raw) === 0) return fail(failure('E0000003', ['The request body is empty.']), headers)
-    const contentType = header('content-type')
-    if (contentType !== undefined && !isJsonMediaType(contentType))
-      return fail(failure('E0000012', ['Send the request body as application/json.']), headers)
-
-    let text: string
-    try {
-      text = typeof raw === 'string' ? raw : utf8.decode(raw)
-    } catch {
-      return fail(failure('E0000003', ['The request body is not valid UTF-8.']), headers)
-    }
     let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      return fail(failure('E0000003'), headers)
+    if (raw === null || byteLength(raw) === 0) {
+      if (match.route.body === 'required') return fail(failure('E0000003', ['The request body is empty.']), headers)
+      parsed = {}
+    } else {
+      const contentType = header('content-type')
+      if (contentType !== undefined && !isJsonMediaType(contentType))
+        return fail(failure('E0000012', ['Send the request body as application/json.']), headers)
+
+      let text: string
+      try {
+        text = typeof raw === 'string' ? raw : utf8.decode(raw)
+      } catch {
+        return fail(failure('E0000003', ['The request body is not valid UTF-8.']), headers)
+      }
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        return fail(failure('E0000003'), headers)
+      }
+      if (match.route.body === 'none' && !isPlainObject(parsed))
+        return fail(failure('E0000003', ['The request body must be a JSON object.']), headers)
     }
 
     const baseUrl = baseUrlOf(header('host'), req.secure === true)
@@ -296,7 +338,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     bodyLimit,
     handles: (path: string) => {
       const p = splitUrl(path).path
-      return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`))
+      return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)) || OWNED_USER_PATH.test(p)
     },
     error: (request: Pick<HttpRequest, 'headers'>, f: AuthnFailure) => fail(f, cors.headers(headerReader(request.headers)('origin'), false)),
   })

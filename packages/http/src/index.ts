@@ -2,8 +2,9 @@ export { BODY_TOO_LARGE } from './types.js'
 export type { AuthnHttpHandler, BodyTooLarge, HeaderValue, HttpRequest, HttpResponse } from './types.js'
 export { createAuthnHandler, DEFAULT_BODY_LIMIT, DEFAULT_SESSION_LIFETIME_MS, withoutNulls } from './handler.js'
 export type { AuthnHttpOptions, HttpRequestContext, OktaSession } from './handler.js'
-export { AUTHN_ROUTES, createRouter } from './routes.js'
+export { ADMIN_OPERATIONS, AUTHN_ROUTES, createRouter, isAdminOperation, LIFECYCLE_PATH_SEGMENTS, lifecycleOperationOf } from './routes.js'
 export type {
+  AdminOperation,
   AuthnOperations,
   EngineOperation,
   Fallback,

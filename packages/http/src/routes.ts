@@ -1,5 +1,5 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Authn, Call, ErrorReply, Reply } from '@authn-machine/engine'
+import type { Authn, Call, ErrorReply, LifecycleOperation, Reply } from '@authn-machine/engine'
 
 /** An engine operation as the binding calls it: the raw JSON body plus who calls and where links point. */
 export type Operation = (body: unknown, call: Call) => TE.TaskEither<ErrorReply, Reply<unknown>>
@@ -34,7 +34,33 @@ export type PlannedOperation =
   | 'verifyRecoveryToken'
   | 'answerRecoveryQuestion'
 
-export type OperationName = EngineOperation | PlannedOperation
+/**
+ * Operations of Okta's Users API (trusted callers only). Their engine methods do not take a body,
+ * so the binding calls each through its own adapter, from the path parameters.
+ */
+export type AdminOperation = 'lifecycle'
+
+export const ADMIN_OPERATIONS: ReadonlyArray<AdminOperation> = ['lifecycle']
+
+export const isAdminOperation = (name: OperationName): name is AdminOperation => (ADMIN_OPERATIONS as ReadonlyArray<string>).includes(name)
+
+export type OperationName = EngineOperation | PlannedOperation | AdminOperation
+
+/**
+ * Okta's path segment of each lifecycle operation served (`POST /api/v1/users/{userId}/lifecycle/{segment}`).
+ * The engine's `lock` has no Users API path: it is not served.
+ */
+export const LIFECYCLE_PATH_SEGMENTS = {
+  unlock: 'unlock',
+  suspend: 'suspend',
+  unsuspend: 'unsuspend',
+  deactivate: 'deactivate',
+  expire_password: 'expirePassword',
+} as const satisfies Readonly<Record<string, LifecycleOperation>>
+
+/** The engine's lifecycle operation for a (lower-cased) path segment, if it is one of Okta's. */
+export const lifecycleOperationOf = (segment: string): LifecycleOperation | undefined =>
+  Object.hasOwn(LIFECYCLE_PATH_SEGMENTS, segment) ? LIFECYCLE_PATH_SEGMENTS[segment as keyof typeof LIFECYCLE_PATH_SEGMENTS] : undefined
 
 /** The engine as the binding sees it: today's `Authn`, plus any planned operation it may already have. */
 export type AuthnOperations = Authn & { readonly [K in PlannedOperation]?: Operation }
@@ -59,6 +85,16 @@ export interface RouteSpec {
   readonly fallback: Fallback
   /** How the engine's answer becomes the response body. */
   readonly present: 'json' | 'session'
+  /**
+   * `trusted`: only for callers with a valid `Authorization: SSWS <token>` (Okta's Users API);
+   * anyone else gets Okta's answer to a missing or invalid API token, 401 E0000011, and nothing is read.
+   */
+  readonly caller: 'any' | 'trusted'
+  /**
+   * `required`: an empty body is 400 E0000003 (the authn API). `none`: the operation takes no body,
+   * so an empty one (any `Content-Type`) is taken as `{}`; a body that is sent must still be a JSON object.
+   */
+  readonly body: 'required' | 'none'
   /** The spec section (shared/spec/okta-authn-api.md §4). */
   readonly section: string
 }
@@ -68,10 +104,19 @@ const route = (section: string, path: string, operation: OperationName, fallback
   operation,
   fallback,
   present: 'json',
+  caller: 'any',
+  body: 'required',
   section,
 })
 
-/** Every route of the binding; all are `POST`. */
+/** A Users API route: trusted callers, no body. Its operation always exists, so it never falls back. */
+const adminRoute = (path: string, operation: AdminOperation): RouteSpec => ({
+  ...route('Users API', path, operation, 'refuse'),
+  caller: 'trusted',
+  body: 'none',
+})
+
+/** Every route of the binding; all are `POST`. The Users API routes are for trusted callers only. */
 export const AUTHN_ROUTES: ReadonlyArray<RouteSpec> = [
   route('4.1', '/api/v1/authn', 'authenticate'),
   // Undocumented, used by okta-auth-js `tx.introspect()`: the same as get-state (§4.0, last row).
@@ -95,6 +140,7 @@ export const AUTHN_ROUTES: ReadonlyArray<RouteSpec> = [
   route('4.20', '/api/v1/authn/skip', 'skip'),
   route('4.21', '/api/v1/authn/cancel', 'cancel'),
   { ...route('3.1', '/api/v1/sessions', 'redeemSessionToken'), present: 'session' },
+  adminRoute(`/api/v1/users/{userId}/lifecycle/{operation:${Object.keys(LIFECYCLE_PATH_SEGMENTS).join('|')}}`, 'lifecycle'),
 ]
 
 export interface RouteMatch {

@@ -33,12 +33,18 @@ export interface HttpResponse {
   readonly body: string
 }
 
-/** The framework-agnostic handler of every `/api/v1/authn` route and `POST /api/v1/sessions`. */
+/**
+ * The framework-agnostic handler of every `/api/v1/authn` route, `POST /api/v1/sessions` and, for
+ * trusted callers, `POST /api/v1/users/{userId}/lifecycle/{operation}`.
+ */
 export interface AuthnHttpHandler {
   (request: HttpRequest): Promise<HttpResponse>
   /** Largest accepted body in bytes; glue reading a stream stops there and passes {@link BODY_TOO_LARGE}. */
   readonly bodyLimit: number
-  /** Whether a path belongs to this handler (its routes, or anything under `/api/v1/authn` and `/api/v1/sessions`), whatever the method. */
+  /**
+   * Whether a path belongs to this handler (its routes, anything under `/api/v1/authn` and
+   * `/api/v1/sessions`, or under a user's `/api/v1/users/{userId}/lifecycle`), whatever the method.
+   */
   readonly handles: (path: string) => boolean
   /** An Okta error response (with the CORS headers for the request's origin), for failures glue detects itself. */
   readonly error: (request: Pick<HttpRequest, 'headers'>, failure: AuthnFailure) => HttpResponse

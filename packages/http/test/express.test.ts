@@ -56,6 +56,28 @@ describe('createExpressMiddleware over a real socket', () => {
     expect(big.status).toBe(413)
   })
 
+  it('answers the Users API lifecycle paths and passes other /api/v1/users paths on', async () => {
+    const token = '00ExpressApiToken-abcdefghijklmnop'
+    const { handler } = await setupHandler({ apiTokens: [token] })
+    const app = express()
+    app.use(express.json())
+    app.use(createExpressMiddleware(handler))
+    app.get('/api/v1/users/:id', (req, res) => {
+      res.json({ app: req.params.id })
+    })
+    const base = await start(app)
+    const signIn = await post(`${base}/api/v1/authn`, JSON.stringify(DADE))
+    const userId = ((await signIn.json()) as { _embedded: { user: { id: string } } })._embedded.user.id
+    const untrusted = await fetch(`${base}/api/v1/users/${userId}/lifecycle/expire_password`, { method: 'POST' })
+    expect(untrusted.status).toBe(401)
+    const r = await fetch(`${base}/api/v1/users/${userId}/lifecycle/expire_password`, { method: 'POST', headers: { authorization: `SSWS ${token}` } })
+    expect(r.status).toBe(200)
+    expect(await r.json()).toMatchObject({ id: userId, status: 'PASSWORD_EXPIRED' })
+    const lock = await fetch(`${base}/api/v1/users/${userId}/lifecycle/lock`, { method: 'POST', headers: { authorization: `SSWS ${token}` } })
+    expect(((await lock.json()) as { errorCode: string }).errorCode).toBe('E0000008')
+    expect(await (await fetch(`${base}/api/v1/users/${userId}`)).json()).toEqual({ app: userId })
+  })
+
   it('works behind express.raw() and behind express.json()', async () => {
     const { handler } = await setupHandler()
     const raw = express()

@@ -80,6 +80,31 @@ describe('authnFastifyPlugin (inject)', () => {
     expect((await fastify.inject({ method: 'POST', url: '/api/v1/sessions', payload: { sessionToken } })).statusCode).toBe(401)
   })
 
+  it('serves the Users API lifecycle paths to trusted callers, with an empty body', async () => {
+    const token = '00FastifyApiToken-abcdefghijklmnop'
+    const fastify = await app({ apiTokens: [token] })
+    const userId = (await fastify.inject({ method: 'POST', url: '/api/v1/authn', payload: DADE })).json<{ _embedded: { user: { id: string } } }>()._embedded.user.id
+    const authorization = `SSWS ${token}`
+    const untrusted = await fastify.inject({ method: 'POST', url: `/api/v1/users/${userId}/lifecycle/suspend` })
+    expect(untrusted.statusCode).toBe(401)
+    expect(untrusted.json()).toMatchObject({ errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorCauses: [] })
+    const suspended = await fastify.inject({ method: 'POST', url: `/api/v1/users/${userId}/lifecycle/suspend`, headers: { authorization } })
+    expect(suspended.statusCode).toBe(200)
+    expect(suspended.json()).toEqual({})
+    expect((await fastify.inject({ method: 'POST', url: '/api/v1/authn', payload: DADE })).statusCode).toBe(401)
+    const typed = await fastify.inject({
+      method: 'POST',
+      url: `/api/v1/users/${userId}/lifecycle/UNSUSPEND`,
+      headers: { authorization, 'content-type': 'application/json' },
+      payload: '',
+    })
+    expect(typed.statusCode).toBe(200)
+    const lock = await fastify.inject({ method: 'POST', url: `/api/v1/users/${userId}/lifecycle/lock`, headers: { authorization } })
+    expect(lock.statusCode).toBe(404)
+    expect(lock.json()).toMatchObject({ errorCode: 'E0000008' })
+    expect((await fastify.inject({ method: 'POST', url: '/api/v1/authn', payload: DADE })).json()).toMatchObject({ status: 'SUCCESS' })
+  })
+
   it('leaves the host application’s other routes and parsers alone', async () => {
     const fastify = await app()
     const echo = await fastify.inject({ method: 'POST', url: '/echo', payload: { a: 1 } })

@@ -1,4 +1,4 @@
-import { createMemoryTransactionStore, createMemoryUserStore, createStaticPolicySource } from '@authn-machine/adapter-memory'
+import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
 import type { Policies, UserRecord } from '@authn-machine/core'
 import { createAuthn, createMemoryAuditSink, hashToken, type Authn } from '@authn-machine/engine'
 import {
@@ -21,8 +21,7 @@ const hashOf = async (plain: string): Promise<string> => {
 
 /** An org with an active user, a user whose password an admin expired, and a staged user. */
 export const setupEngine = async (policies: Policies = policiesWith({ maxAttempts: 3 })) => {
-  const transactions = createMemoryTransactionStore()
-  const users = createMemoryUserStore()
+  const { transactions, users, steps } = createMemoryStores()
   const clock = createManualClock()
   const hash = await hashOf(PASSWORD)
   const seed: ReadonlyArray<UserRecord> = [
@@ -41,13 +40,14 @@ export const setupEngine = async (policies: Policies = policiesWith({ maxAttempt
   const authn = createAuthn({
     transactions,
     users,
+    steps,
     policies: createStaticPolicySource(policies),
     hasher,
     clock,
     random: createSeededRandom(7),
     audit: createMemoryAuditSink(),
   })
-  return { authn, transactions, users, clock }
+  return { authn, transactions, users, steps, clock }
 }
 
 /** A handler over a fresh engine; `options` may replace anything but the engine. */

@@ -49,8 +49,9 @@ export const formatBanner = (b: BannerInput): string => {
         : token !== undefined
           ? `token: ${b.showSecrets ? token : '<activation token>'}`
           : '(no password)'
-    return { login: u.profile.login, secret, what: describeUser(u, b.org, b.now) }
+    return { id: u.id, login: u.profile.login, secret, what: describeUser(u, b.org, b.now) }
   })
+  const w0 = Math.max(2, ...rows.map((r) => r.id.length))
   const w1 = Math.max(5, ...rows.map((r) => r.login.length))
   const w2 = Math.max(8, ...rows.map((r) => r.secret.length))
   const first = rows.find((r) => r.what === 'SUCCESS') ?? rows[0]
@@ -60,9 +61,10 @@ export const formatBanner = (b: BannerInput): string => {
     `authn-machine reference server (store: ${b.store}, seed: ${b.seedLabel})`,
     `  listening on ${b.url}${b.publicUrl === b.url ? '' : `, links point at ${b.publicUrl}`}`,
     `  endpoints: POST ${b.url}/api/v1/authn[/...], POST ${b.url}/api/v1/sessions, GET ${b.url}/health`,
+    `  admin (Authorization: SSWS <api token>): POST ${b.url}/api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}`,
     '',
     'Users:',
-    ...rows.map((r) => `  ${r.login.padEnd(w1)}  ${r.secret.padEnd(w2)}  ${r.what}`),
+    ...rows.map((r) => `  ${r.id.padEnd(w0)}  ${r.login.padEnd(w1)}  ${r.secret.padEnd(w2)}  ${r.what}`),
     '',
     'Try:',
     `  curl -s ${b.url}/api/v1/authn -H 'Content-Type: application/json' -H 'Accept: application/json' -d ${shellQuote(body)}`,

@@ -38,7 +38,8 @@ Options (each also read from the environment variable shown; options win):
   --port PORT              port, 0 = any free port (AUTHN_PORT)           default 8080
   --public-url URL         origin for links in responses (AUTHN_PUBLIC_URL)
                            default: http://<Host header of each request>
-  --api-token TOKEN        admin API token for trusted callers, "Authorization: SSWS TOKEN";
+  --api-token TOKEN        admin API token for trusted callers, "Authorization: SSWS TOKEN",
+                           needed for the user lifecycle operations;
                            repeatable (AUTHN_API_TOKENS, comma-separated)
   --trusted-origin ORIGIN  browser origin allowed cross-origin (CORS), e.g. https://app.example.com;
                            repeatable (AUTHN_TRUSTED_ORIGINS, comma-separated)
@@ -59,7 +60,8 @@ Options (each also read from the environment variable shown; options win):
   --body-limit BYTES       largest request body (AUTHN_BODY_LIMIT)        default 65536
   -h, --help               show this text
 
-Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health.
+Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health, and with an API token
+POST /api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}.
 Stops gracefully on SIGINT / SIGTERM.
 `
 

@@ -76,7 +76,10 @@ const answerHealth = (req: IncomingMessage, res: ServerResponse): void => {
 
 const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host)
 
-/** Seeds an org into a fresh store and serves `/api/v1/authn`, `POST /api/v1/sessions` and `GET /health`. */
+/**
+ * Seeds an org into a fresh store and serves `/api/v1/authn`, `POST /api/v1/sessions`, `GET /health`
+ * and, for callers with an API token, `POST /api/v1/users/{id}/lifecycle/{operation}`.
+ */
 export const startServer = async (options: StartOptions): Promise<RunningServer> => {
   const clock = options.clock ?? systemClock
   const hasher = options.hasher ?? createArgon2Hasher()
@@ -101,6 +104,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const engine = createAuthn({
     transactions: stores.transactions,
     users: stores.users,
+    steps: stores.steps,
     policies: createStaticPolicySource(org.policies),
     hasher,
     clock,

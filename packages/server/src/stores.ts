@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import pg from 'pg'
-import { createMemoryTransactionStore, createMemoryUserStore } from '@authn-machine/adapter-memory'
+import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { DEFAULT_SCHEMA, LATEST_VERSION, createPostgresStores, migrate, openEmbeddedPostgres, resetStores } from '@authn-machine/adapter-postgres'
-import type { TransactionStore, UserStore } from '@authn-machine/core'
+import type { StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 
 /**
  * The stores the server can run on: `embedded` (the default: PostgreSQL in-process through PGlite,
@@ -29,6 +29,7 @@ export interface StoreConfig {
 export interface Stores {
   readonly transactions: TransactionStore
   readonly users: UserStore
+  readonly steps: StepStore
   /** Whether the stores keep their data across restarts (the seed then keeps existing users). */
   readonly persistent: boolean
   /** Empties every store (the conformance mode's reset). */
@@ -44,11 +45,11 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
   const schema = config.schema === undefined ? {} : { schema: config.schema }
   switch (config.kind) {
     case 'memory': {
-      const transactions = createMemoryTransactionStore()
-      const users = createMemoryUserStore()
+      const { transactions, users, steps } = createMemoryStores()
       return {
         transactions,
         users,
+        steps,
         persistent: false,
         reset: () => {
           transactions.clear()
@@ -65,6 +66,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
       return {
         transactions: db.transactions,
         users: db.users,
+        steps: db.steps,
         persistent: true,
         reset: () => resetStores(db.db, schema),
         close: db.close,

@@ -1,50 +1,20 @@
 // The reference server as a user starts it: a child process running src/main.ts (through tsx, with
 // the source condition, as `pnpm start` does), on a free port, stopped with SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { harnessSeeds } from '@authn-machine/testkit'
+import { PACKAGE_DIR, createProcesses } from './process.js'
 import { DEMO, postJson } from './support.js'
 
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
-const children: ChildProcess[] = []
+const processes = createProcesses()
+const launch = processes.launch
 const TESTKIT_CLI = fileURLToPath(new URL('../../testkit/src/cli.ts', import.meta.url))
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
-
-const launch = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@authn-machine/source', 'src/main.ts', ...args], {
-    cwd: PACKAGE_DIR,
-    // The command line picks the postgres store when DATABASE_URL is set (as in CI): not here.
-    env: { ...process.env, DATABASE_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
-  /** Resolves with the listening URL once the banner is out; rejects if the process ends first. */
-  const ready = new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s,]+)/.exec(stdout)
-      if (m?.[1] !== undefined) resolve(m[1])
-    }
-    child.stdout?.on('data', check)
-    void exited.then(({ code }) => reject(new Error(`server exited (${code}) before listening:\n${stdout}\n${stderr}`)))
-  })
-  // Tests that expect an early exit never await `ready`.
-  ready.catch(() => undefined)
-  return { child, ready, exited, output: () => ({ stdout, stderr }) }
-}
+afterEach(() => processes.killAll())
 
 describe('the reference server process', () => {
   it('starts on a free port, prints users and a curl line, serves health and sign-in, exits 0 on SIGTERM', async () => {
@@ -141,7 +111,7 @@ describe('the reference server process', () => {
         ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', '30', '--api-token', token],
         { cwd: PACKAGE_DIR, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
       )
-      children.push(harness)
+      processes.track(harness)
       let out = ''
       harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
       harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))

@@ -61,6 +61,9 @@ describe('the demo seed', () => {
     expect(demo).toContain(`${DEMO.active.username}`)
     expect(demo).toContain(DEMO.active.password)
     expect(demo).toContain(`-d '{"username":"${DEMO.active.username}","password":"${DEMO.active.password}"}'`)
+    // The Users API lifecycle operations need user ids: every row shows its user's.
+    expect(demo).toContain('/api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}')
+    for (const u of org.users) expect(demo).toMatch(new RegExp(`${u.id}\\s+${u.profile.login.replace(/\./g, '\\.')}`))
     const operator = banner(false)
     expect(operator).not.toContain(DEMO.active.password)
     expect(operator).not.toContain(DEMO.staged.activationToken)

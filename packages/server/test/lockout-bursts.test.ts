@@ -1,0 +1,3 @@
+import { describeLockoutBursts } from './lockout-bursts.js'
+
+describeLockoutBursts('memory', { fresh: () => ({ args: ['--store', 'memory'] }) })
