@@ -9,6 +9,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<ReadonlyArray<B
   engine: () => import('./engine.js'),
   http: () => import('./http.js'),
   postgres: () => import('./postgres.js'),
+  'signin-postgres': () => import('./signin-postgres.js'),
 }
 
 const format = (l: BenchLine) => {
