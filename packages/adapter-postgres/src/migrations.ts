@@ -137,6 +137,10 @@ const STEP_COMMIT_V3 = (t: Tables): string => `
         v_cred := v_user.credentials;
         v_act_hash := v_user.activation_token_hash;
         v_claim := v_user.activation_claim;
+        -- The claim before the changes: an activation completed in the same write clears it again.
+        if (w->>'claimActivation')::boolean and v_tx is not null then
+          v_claim := v_tx->>'id';
+        end if;
         for v_change in select value from jsonb_array_elements(coalesce(w->'userChanges', '[]'::jsonb)) loop
           case v_change->>'type'
             when 'setPassword' then
@@ -174,9 +178,6 @@ const STEP_COMMIT_V3 = (t: Tables): string => `
               raise exception 'authn_step_commit: unknown user change %', v_change->>'type';
           end case;
         end loop;
-        if (w->>'claimActivation')::boolean and v_tx is not null then
-          v_claim := v_tx->>'id';
-        end if;
         -- 'moveEpoch' and 'revokeSessionTokens' arrive already combined with the changes' rules
         -- (changeMovesEpoch, changeRevokesSessions); a failure that locks adds both.
         v_epoch := v_user.credential_epoch + case when (w->>'moveEpoch')::boolean or v_locks then 1 else 0 end;
@@ -213,10 +214,15 @@ const STEP_COMMIT_V3 = (t: Tables): string => `
                   v_issue->>'transactionId', (v_issue->>'expiresAt')::bigint);
         end if;
 
-        update ${t.users}
-        set status = v_status, credentials = v_cred, failed_attempts = v_failed, locked_at = v_locked_at,
-            activation_token_hash = v_act_hash, activation_claim = v_claim, credential_epoch = v_epoch, attempt_leases = v_leases
-        where id = v_user.id;
+        -- Only when something changed: most steps (a get-state, a refused password) leave the user as is.
+        if (v_status, v_cred, v_failed, v_locked_at, v_act_hash, v_claim, v_epoch, v_leases) is distinct from
+           (v_user.status, v_user.credentials, v_user.failed_attempts, v_user.locked_at, v_user.activation_token_hash,
+            v_user.activation_claim, v_user.credential_epoch, v_user.attempt_leases) then
+          update ${t.users}
+          set status = v_status, credentials = v_cred, failed_attempts = v_failed, locked_at = v_locked_at,
+              activation_token_hash = v_act_hash, activation_claim = v_claim, credential_epoch = v_epoch, attempt_leases = v_leases
+          where id = v_user.id;
+        end if;
         return jsonb_build_object('applied', true, 'user', jsonb_build_object(
           'status', v_status, 'failedAttempts', v_failed, 'lockedAt', v_locked_at, 'credentialEpoch', v_epoch));
       end
@@ -356,6 +362,9 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
         add column credential_epoch integer not null default 0,
         add column activation_claim text,
         add column attempt_leases   jsonb   not null default '[]'::jsonb;
+      -- Every sign-in now updates its user row (the lease, then the settlement): leave room on each
+      -- page for HOT updates, as for transactions (new pages only; VACUUM FULL repacks old ones).
+      alter table ${t.users} set (fillfactor = 70);
       alter table ${t.transactions} add column credential_epoch integer not null default 0;
       create index tokens_user_id_live_sessions_idx on ${t.tokens} (user_id)
         where kind = 'session' and consumed_at is null;

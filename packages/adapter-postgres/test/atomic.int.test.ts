@@ -11,6 +11,7 @@ import {
   type CountingQueryable,
   type PostgresStores,
 } from '../src/index.js'
+import { CALL, PASSWORD, engineOn, summary, userWithPassword } from './engine.js'
 import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -38,6 +39,18 @@ describe(`one statement per operation (${BACKEND})`, () => {
     await f()
     return db.count()
   }
+
+  it('through the engine: a sign-in to SUCCESS and a wrong password take 2 round trips each, an unknown user 1', async () => {
+    const authn = engineOn({ ...base, db, transactions: stores.transactions, users: stores.users, steps: stores.steps })
+    const user = await userWithPassword('trips@example.com')
+    expectRight(await run(stores.users.create(user)))
+    // reserveAttempt (finds the user and reserves the attempt), then commit (transaction, reset, token).
+    expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'trips@example.com', password: PASSWORD }, CALL)())).toBe('200'))).toBe(2)
+    // reserveAttempt, then commit of the failure.
+    expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'trips@example.com', password: 'wrong' }, CALL)())).toBe('401 E0000004'))).toBe(2)
+    // An unknown user: the same first round trip, nothing written.
+    expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'nobody@example.com', password: 'wrong' }, CALL)())).toBe('401 E0000004'))).toBe(1)
+  })
 
   it('create, load, save (won and lost), readLog: one round trip each', async () => {
     const s = stores.transactions
