@@ -17,7 +17,7 @@ import { drive, outcomeOf, plain, snapshotOf, viaTransition } from './helpers.js
 
 const live = (s: AuthnSnapshot, now: number) => s.status === 'active' && now < s.context.expiresAt
 
-describe('decide (reused inert scope) against xstate transition()', () => {
+describe('decide, over xstate public transition(), matches transition() called directly', () => {
   test.prop([arbInput])('startAuthn gives the snapshot of initialTransition', (input) => {
     const [reference, actions] = initialTransition(authnMachine, input)
     const s = startAuthn(input)

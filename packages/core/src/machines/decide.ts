@@ -1,4 +1,4 @@
-import { createActor, type AnyActorScope, type SnapshotFrom } from 'xstate'
+import { initialTransition, transition, type SnapshotFrom } from 'xstate'
 import { CAUSES, failure, type AuthnFailure } from '../errors/catalogue.js'
 import type { AuthnEvent } from '../model/events.js'
 import type { MachineState } from '../model/status.js'
@@ -22,35 +22,6 @@ interface ExecutedAction {
   readonly params?: unknown
 }
 
-/**
- * xstate's `transition()` builds a throwaway actor on every call; this reuses one inert scope per
- * machine, which is what `transition()` does internally, minus the allocation. Both are pure: no
- * action is executed, only collected. `test/decide.test.ts` checks both give the same results.
- */
-const collected: ExecutedAction[] = []
-const scope: AnyActorScope = (() => {
-  const self = createActor(authnMachine, {} as never)
-  return {
-    self,
-    defer: () => {},
-    id: '',
-    logger: () => {},
-    sessionId: '',
-    stopChild: () => {},
-    system: self.system,
-    emit: () => {},
-    actionExecutor: (a: ExecutedAction) => {
-      collected.push(a)
-    },
-  } as unknown as AnyActorScope
-})()
-
-const run = (fn: () => AuthnSnapshot): [AuthnSnapshot, ExecutedAction[]] => {
-  collected.length = 0
-  const next = fn()
-  return [next, collected.splice(0)]
-}
-
 const toDecision = (prev: AuthnSnapshot | null, next: AuthnSnapshot, actions: ReadonlyArray<ExecutedAction>): Decision => {
   const effects: AuthnEffect[] = []
   let fail: AuthnFailure | null = null
@@ -67,9 +38,12 @@ const toDecision = (prev: AuthnSnapshot | null, next: AuthnSnapshot, actions: Re
   }
 }
 
-/** Pure: the snapshot of a new transaction. */
-export const startAuthn = (input: AuthnInput): AuthnSnapshot =>
-  run(() => authnMachine.getInitialSnapshot(scope, input))[0]
+/** Pure: the snapshot of a new transaction (xstate's public `initialTransition`). */
+export const startAuthn = (input: AuthnInput): AuthnSnapshot => initialTransition(authnMachine, input)[0]
+
+/** xstate's public, pure `transition()`: the next snapshot and the actions it collected (none run). */
+const step = (snapshot: AuthnSnapshot, event: AuthnEvent): [AuthnSnapshot, ReadonlyArray<ExecutedAction>] =>
+  transition(authnMachine, snapshot, event) as [AuthnSnapshot, ReadonlyArray<ExecutedAction>]
 
 const invalidToken = (snapshot: AuthnSnapshot): Decision => ({
   snapshot,
@@ -85,7 +59,7 @@ const invalidToken = (snapshot: AuthnSnapshot): Decision => ({
  */
 export const decide = (snapshot: AuthnSnapshot, event: AuthnEvent): Decision => {
   if (snapshot.status !== 'active' || event.now >= snapshot.context.expiresAt) return invalidToken(snapshot)
-  const [next, actions] = run(() => authnMachine.transition(snapshot, event, scope))
+  const [next, actions] = step(snapshot, event)
   return toDecision(snapshot, next, actions)
 }
 
@@ -93,7 +67,7 @@ export const decide = (snapshot: AuthnSnapshot, event: AuthnEvent): Decision => 
 export const decideStart = (input: AuthnInput, event: AuthnEvent): Decision => {
   // The same snapshot as `startAuthn(input)` (a test checks it), built without an initial microstep.
   const start = restoreAuthn('UNAUTHENTICATED', initialContext(input))
-  const [next, actions] = run(() => authnMachine.transition(start, event, scope))
+  const [next, actions] = step(start, event)
   return toDecision(null, next, actions)
 }
 
@@ -111,7 +85,7 @@ export const replayAuthn = (initial: AuthnContext, events: ReadonlyArray<AuthnEv
   for (const e of events) {
     let d: Decision
     if (out.length === 0) {
-      const [next, actions] = run(() => authnMachine.transition(current, e, scope))
+      const [next, actions] = step(current, e)
       d = toDecision(null, next, actions)
     } else d = decide(current, e)
     out.push(d)
