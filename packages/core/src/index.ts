@@ -79,6 +79,9 @@ export type { AuthnSnapshot, Decision } from './machines/decide.js'
 // View
 export { renderTransaction, maskEmail, maskPhone } from './view/render.js'
 export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'
+// The operation table
+export { OPERATIONS, LIFECYCLE_PATH_SEGMENTS, operationSpec } from './operations.js'
+export type { FlowKind, OperationName, OperationSpec } from './operations.js'
 // Ports
 export * from './ports/index.js'
 export { OrgSeed, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, policiesFromSeed } from './codecs/org-seed.js'

@@ -1,8 +1,12 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Clock, Hasher, Random, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import { OPERATIONS, type Clock, type Hasher, type Random, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
 import { createAuthn, type Authn, type Call, type LifecycleOperation, type Reply, type Result } from './authn.js'
 import { createMemoryAuditSink } from './defaults.js'
 import { seedOrg } from './seed.js'
+
+type BodyOperation = (body: unknown, call: Call) => Result<unknown>
+/** The engine's operations that take a JSON body. */
+type BodyOperationName = { [K in keyof Authn]: Authn[K] extends BodyOperation ? K : never }[keyof Authn]
 
 /** A response as on the wire: status and JSON body (through JSON, so nothing but JSON survives). */
 export interface InProcessResponse {
@@ -20,14 +24,15 @@ export const createInProcessDriver = (authn: Authn, call: Call, advanceClock: (m
     const reply: Reply<unknown> = e._tag === 'Left' ? e.left : e.right
     return { status: reply.status, body: JSON.parse(JSON.stringify(reply.body)) as unknown }
   }
+  // Every operation of the table that the engine has and that takes a body.
+  const operations = Object.fromEntries(
+    OPERATIONS.flatMap((o) => {
+      const method = o.body === 'required' ? (authn as unknown as Readonly<Record<string, unknown>>)[o.name] : undefined
+      return typeof method === 'function' ? [[o.name, (b: unknown) => wire((method as BodyOperation)(b, call))]] : []
+    }),
+  ) as { readonly [K in BodyOperationName]: (body: unknown) => Promise<InProcessResponse> }
   return {
-    authenticate: (b: unknown) => wire(authn.authenticate(b, call)),
-    changePassword: (b: unknown) => wire(authn.changePassword(b, call)),
-    resetPassword: (b: unknown) => wire(authn.resetPassword(b, call)),
-    skip: (b: unknown) => wire(authn.skip(b, call)),
-    previous: (b: unknown) => wire(authn.previous(b, call)),
-    cancel: (b: unknown) => wire(authn.cancel(b, call)),
-    redeemSessionToken: (b: unknown) => wire(authn.redeemSessionToken(b, call)),
+    ...operations,
     lifecycle: (userId: string, operation: LifecycleOperation) => wire(authn.lifecycle(userId, operation)),
     advanceClock,
   }

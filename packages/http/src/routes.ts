@@ -1,38 +1,12 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js'
+import { LIFECYCLE_PATH_SEGMENTS, OPERATIONS, type OperationName } from '@authn-machine/core'
 import type { Authn, Call, ErrorReply, LifecycleOperation, Reply } from '@authn-machine/engine'
 
 /** An engine operation as the binding calls it: the raw JSON body plus who calls and where links point. */
 export type Operation = (body: unknown, call: Call) => TE.TaskEither<ErrorReply, Reply<unknown>>
 
-/** Operations the engine has today. */
-export type EngineOperation =
-  | 'authenticate'
-  | 'getState'
-  | 'changePassword'
-  | 'resetPassword'
-  | 'skip'
-  | 'previous'
-  | 'cancel'
-  | 'redeemSessionToken'
-
-/**
- * Operations the engine does not have yet. A later issue adds the method to the engine under this
- * name (same shape as {@link Operation}) and the route below starts calling it: nothing to change here.
- */
-export type PlannedOperation =
-  | 'enrollFactor'
-  | 'activateFactor'
-  | 'pollFactorActivation'
-  | 'sendActivationLink'
-  | 'resendActivation'
-  | 'verifyFactor'
-  | 'resendChallenge'
-  | 'forgotPassword'
-  | 'unlockAccount'
-  | 'verifyRecoveryFactor'
-  | 'resendRecoveryChallenge'
-  | 'verifyRecoveryToken'
-  | 'answerRecoveryQuestion'
+/** Operations the engine has today (derived from the operation table and the engine's API). */
+export type EngineOperation = Extract<OperationName, keyof Authn>
 
 /**
  * Operations of Okta's Users API (trusted callers only). Their engine methods do not take a body,
@@ -44,19 +18,14 @@ export const ADMIN_OPERATIONS: ReadonlyArray<AdminOperation> = ['lifecycle']
 
 export const isAdminOperation = (name: OperationName): name is AdminOperation => (ADMIN_OPERATIONS as ReadonlyArray<string>).includes(name)
 
-export type OperationName = EngineOperation | PlannedOperation | AdminOperation
-
 /**
- * Okta's path segment of each lifecycle operation served (`POST /api/v1/users/{userId}/lifecycle/{segment}`).
- * The engine's `lock` has no Users API path: it is not served.
+ * Operations of the table the engine does not have yet. A later issue adds the method to the
+ * engine under this name (same shape as {@link Operation}) and the route starts calling it.
  */
-export const LIFECYCLE_PATH_SEGMENTS = {
-  unlock: 'unlock',
-  suspend: 'suspend',
-  unsuspend: 'unsuspend',
-  deactivate: 'deactivate',
-  expire_password: 'expirePassword',
-} as const satisfies Readonly<Record<string, LifecycleOperation>>
+export type PlannedOperation = Exclude<OperationName, EngineOperation | AdminOperation>
+
+export type { OperationName }
+export { LIFECYCLE_PATH_SEGMENTS }
 
 /** The engine's lifecycle operation for a (lower-cased) path segment, if it is one of Okta's. */
 export const lifecycleOperationOf = (segment: string): LifecycleOperation | undefined =>
@@ -99,49 +68,19 @@ export interface RouteSpec {
   readonly section: string
 }
 
-const route = (section: string, path: string, operation: OperationName, fallback: Fallback = 'loadThenRefuse'): RouteSpec => ({
-  path,
-  operation,
-  fallback,
-  present: 'json',
-  caller: 'any',
-  body: 'required',
-  section,
-})
-
-/** A Users API route: trusted callers, no body. Its operation always exists, so it never falls back. */
-const adminRoute = (path: string, operation: AdminOperation): RouteSpec => ({
-  ...route('Users API', path, operation, 'refuse'),
-  caller: 'trusted',
-  body: 'none',
-})
-
-/** Every route of the binding; all are `POST`. The Users API routes are for trusted callers only. */
-export const AUTHN_ROUTES: ReadonlyArray<RouteSpec> = [
-  route('4.1', '/api/v1/authn', 'authenticate'),
-  // Undocumented, used by okta-auth-js `tx.introspect()`: the same as get-state (§4.0, last row).
-  route('4.4', '/api/v1/authn/introspect', 'getState'),
-  route('4.5', '/api/v1/authn/credentials/change_password', 'changePassword'),
-  route('4.6', '/api/v1/authn/factors', 'enrollFactor'),
-  route('4.7', '/api/v1/authn/factors/{factorId}/lifecycle/activate', 'activateFactor'),
-  route('4.7.5', '/api/v1/authn/factors/{factorId}/lifecycle/activate/poll', 'pollFactorActivation'),
-  route('4.7.6', '/api/v1/authn/factors/{factorId}/lifecycle/activate/{channel:email|sms}', 'sendActivationLink'),
-  route('4.8', '/api/v1/authn/factors/{factorId}/lifecycle/resend', 'resendActivation'),
-  route('4.10', '/api/v1/authn/factors/{factorId}/verify', 'verifyFactor'),
-  route('4.11', '/api/v1/authn/factors/{factorId}/verify/resend', 'resendChallenge'),
-  route('4.12', '/api/v1/authn/recovery/password', 'forgotPassword', 'refuse'),
-  route('4.13', '/api/v1/authn/recovery/unlock', 'unlockAccount', 'refuse'),
-  route('4.14', '/api/v1/authn/recovery/factors/{factorType:sms|call}/verify', 'verifyRecoveryFactor'),
-  route('4.15', '/api/v1/authn/recovery/factors/{factorType:sms|call}/resend', 'resendRecoveryChallenge'),
-  route('4.16', '/api/v1/authn/recovery/token', 'verifyRecoveryToken', 'refuse'),
-  route('4.17', '/api/v1/authn/recovery/answer', 'answerRecoveryQuestion'),
-  route('4.18', '/api/v1/authn/credentials/reset_password', 'resetPassword'),
-  route('4.19', '/api/v1/authn/previous', 'previous'),
-  route('4.20', '/api/v1/authn/skip', 'skip'),
-  route('4.21', '/api/v1/authn/cancel', 'cancel'),
-  { ...route('3.1', '/api/v1/sessions', 'redeemSessionToken'), present: 'session' },
-  adminRoute(`/api/v1/users/{userId}/lifecycle/{operation:${Object.keys(LIFECYCLE_PATH_SEGMENTS).join('|')}}`, 'lifecycle'),
-]
+/**
+ * Every route of the binding, from the operation table (core `OPERATIONS`); all are `POST`.
+ * An operation that takes no state token falls back to a plain refusal while the engine lacks it.
+ */
+export const AUTHN_ROUTES: ReadonlyArray<RouteSpec> = OPERATIONS.map((o) => ({
+  path: o.path,
+  operation: o.name,
+  fallback: o.flows.length === 0 ? 'refuse' : 'loadThenRefuse',
+  present: o.present,
+  caller: o.caller,
+  body: o.body,
+  section: o.section,
+}))
 
 export interface RouteMatch {
   readonly route: RouteSpec

@@ -1,3 +1,5 @@
+import type { OperationName } from '@authn-machine/core'
+
 export type LifecycleOp = 'unlock' | 'suspend' | 'unsuspend' | 'deactivate' | 'expirePassword'
 
 /** A response as it comes off the wire: HTTP status and parsed JSON body. */
@@ -6,26 +8,25 @@ export interface WireResponse {
   readonly body: unknown
 }
 
+/** The operations the harness drives, by their names in the operation table (core `OPERATIONS`). */
+export const DRIVER_OPERATIONS = [
+  'authenticate',
+  'changePassword',
+  'resetPassword',
+  'skip',
+  'previous',
+  'cancel',
+  'redeemSessionToken',
+] as const satisfies ReadonlyArray<OperationName>
+export type DriverOperation = (typeof DRIVER_OPERATIONS)[number]
+
 /**
- * What the model-based harness drives: one method per `/api/v1/authn` operation, each taking the
- * JSON body a client would send. Implemented in-process over the engine and over HTTP against any
- * base URL, so other implementations can run the same command sequences.
+ * What the model-based harness drives: one method per operation of {@link DRIVER_OPERATIONS},
+ * each taking the JSON body a client would send (path parameters such as `factorId` among its
+ * fields). Implemented in-process over the engine and over HTTP against any base URL, so other
+ * implementations can run the same command sequences.
  */
-export interface Driver {
-  /** `POST /api/v1/authn` (primary authentication, activation token, or get-state). */
-  readonly authenticate: (body: unknown) => Promise<WireResponse>
-  /** `POST /api/v1/authn/credentials/change_password` */
-  readonly changePassword: (body: unknown) => Promise<WireResponse>
-  /** `POST /api/v1/authn/credentials/reset_password` */
-  readonly resetPassword: (body: unknown) => Promise<WireResponse>
-  /** `POST /api/v1/authn/skip` */
-  readonly skip: (body: unknown) => Promise<WireResponse>
-  /** `POST /api/v1/authn/previous` */
-  readonly previous: (body: unknown) => Promise<WireResponse>
-  /** `POST /api/v1/authn/cancel` */
-  readonly cancel: (body: unknown) => Promise<WireResponse>
-  /** `POST /api/v1/sessions` with `{ sessionToken }`: one-time redemption (200, else 401 E0000004). */
-  readonly redeemSessionToken: (body: unknown) => Promise<WireResponse>
+export type Driver = { readonly [K in DriverOperation]: (body: unknown) => Promise<WireResponse> } & {
   /**
    * An administrator's `POST /api/v1/users/{id or login}/lifecycle/{operation}` as a trusted caller
    * (`operation` in the engine's spelling: `expirePassword` is `expire_password` on the wire).

@@ -1,4 +1,5 @@
-import type { Driver, LifecycleOp, WireResponse } from './driver.js'
+import { OPERATIONS, type OperationName } from '@authn-machine/core'
+import { DRIVER_OPERATIONS, type Driver, type DriverOperation, type LifecycleOp, type WireResponse } from './driver.js'
 
 export interface HttpDriverOptions {
   /** The implementation's base URL, e.g. `http://127.0.0.1:8080`. */
@@ -9,15 +10,8 @@ export interface HttpDriverOptions {
   readonly timeoutMs?: number
 }
 
-const PATHS = {
-  authenticate: '/api/v1/authn',
-  changePassword: '/api/v1/authn/credentials/change_password',
-  resetPassword: '/api/v1/authn/credentials/reset_password',
-  skip: '/api/v1/authn/skip',
-  previous: '/api/v1/authn/previous',
-  cancel: '/api/v1/authn/cancel',
-  redeemSessionToken: '/api/v1/sessions',
-} as const
+/** The path of a driver operation, from the operation table. */
+const PATHS = Object.fromEntries(OPERATIONS.map((o) => [o.name, o.path])) as Readonly<Record<OperationName, string>>
 
 /** POSTs JSON to `path` and parses the answer; a body that is not JSON is kept as text. */
 export const postJson = async (o: HttpDriverOptions, path: string, body: unknown): Promise<WireResponse> => {
@@ -37,15 +31,18 @@ export const postJson = async (o: HttpDriverOptions, path: string, body: unknown
   return { status: res.status, body: parsed }
 }
 
+/** A path template with its parameters (`{factorId}`, `{factorType:sms|call}`) filled from the body. */
+const fill = (template: string, body: unknown): string =>
+  template.replace(/\{(\w+)(?::[\w|]+)?\}/g, (_, name: string) => {
+    const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined
+    return encodeURIComponent(typeof value === 'string' ? value : '')
+  })
+
 /** A Driver that speaks HTTP to any implementation of `/api/v1/authn`. It does not control time. */
 export const createHttpDriver = (o: HttpDriverOptions): Driver => ({
-  authenticate: (b) => postJson(o, PATHS.authenticate, b),
-  changePassword: (b) => postJson(o, PATHS.changePassword, b),
-  resetPassword: (b) => postJson(o, PATHS.resetPassword, b),
-  skip: (b) => postJson(o, PATHS.skip, b),
-  previous: (b) => postJson(o, PATHS.previous, b),
-  cancel: (b) => postJson(o, PATHS.cancel, b),
-  redeemSessionToken: (b) => postJson(o, PATHS.redeemSessionToken, b),
+  ...(Object.fromEntries(DRIVER_OPERATIONS.map((name) => [name, (b: unknown) => postJson(o, fill(PATHS[name], b), b)])) as {
+    readonly [K in DriverOperation]: (body: unknown) => Promise<WireResponse>
+  }),
   advanceClock: () => false,
   // Lifecycle operations need an administrator: only with an `authorization` header.
   ...(o.headers?.['authorization'] === undefined
