@@ -1,0 +1,124 @@
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import {
+  type AuditSink,
+  type Clock,
+  type Hasher,
+  type LogEntry,
+  type OktaErrorBody,
+  type PolicySource,
+  type Random,
+  type RequestContext,
+  type StepStore,
+  type TransactionId,
+  type TransactionJson,
+  type TransactionRecord,
+  type TransactionStore,
+  type UserId,
+  type UserRecord,
+  type UserStore,
+} from '@authn-machine/core'
+
+/** Lifetimes the spec leaves open; see docs/adr/0003-tokens-and-lifetimes.md. */
+export interface AuthnSettings {
+  /** Sliding lifetime of a state token, extended by every accepted request. Default 5 minutes. */
+  readonly stateTokenLifetimeMs: number
+  /** Absolute cap on a state token's life, however often it slides. Default 60 minutes. */
+  readonly stateTokenMaxLifetimeMs: number
+  /** Lifetime of a one-time session token. Default 5 minutes (Okta's). */
+  readonly sessionTokenLifetimeMs: number
+  /** How often a step that lost a compare-and-set race is retried on the fresh state. Default 2. */
+  readonly conflictRetries: number
+  /**
+   * How long a reserved attempt holds its place if its process dies before settling it. Default
+   * 30 s: far above one hash, so live attempts never lapse (docs/adr/0008-credential-state.md).
+   */
+  readonly attemptLeaseMs: number
+  /**
+   * How long a password attempt waits for the attempts ahead of it when all the account's remaining
+   * attempts are being verified. Past it: 429 E0000047. Default 10 s.
+   */
+  readonly attemptWaitMs: number
+}
+
+export const DEFAULT_SETTINGS: AuthnSettings = {
+  stateTokenLifetimeMs: 5 * 60_000,
+  stateTokenMaxLifetimeMs: 60 * 60_000,
+  sessionTokenLifetimeMs: 5 * 60_000,
+  conflictRetries: 2,
+  attemptLeaseMs: 30_000,
+  attemptWaitMs: 10_000,
+}
+
+export interface AuthnDeps {
+  readonly transactions: TransactionStore
+  readonly users: UserStore
+  /** The atomic unit of work over the same storage: every step's whole write goes through it. */
+  readonly steps: StepStore
+  readonly policies: PolicySource
+  readonly hasher: Hasher
+  readonly clock: Clock
+  readonly random: Random
+  readonly audit: AuditSink
+  readonly settings?: Partial<AuthnSettings>
+  /** Waits `ms` (an attempt waiting for the ones ahead of it). Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+/** Who is calling and where responses' links must point. */
+export interface Call {
+  /** Absolute origin for `_links` hrefs, e.g. `https://login.example.com` (no trailing slash needed). */
+  readonly baseUrl: string
+  readonly context: RequestContext
+}
+
+/** A response: HTTP status and JSON body. Failures are the same shape with an Okta error body. */
+export interface Reply<B> {
+  readonly status: number
+  readonly body: B
+}
+export type AuthnReply = Reply<TransactionJson>
+export type ErrorReply = Reply<OktaErrorBody>
+export type Result<B = TransactionJson> = TE.TaskEither<ErrorReply, Reply<B>>
+
+export interface RedeemedSession {
+  readonly userId: UserId
+  readonly transactionId: TransactionId
+}
+
+/** One method per operation of `/api/v1/authn`. Every method takes the raw JSON body and never throws. */
+export interface Authn {
+  /** `POST /api/v1/authn`: primary authentication (password or activation token), or get-state. */
+  readonly authenticate: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn` with only `stateToken`. */
+  readonly getState: (body: unknown, call: Call) => Result
+  readonly changePassword: (body: unknown, call: Call) => Result
+  readonly resetPassword: (body: unknown, call: Call) => Result
+  readonly skip: (body: unknown, call: Call) => Result
+  readonly previous: (body: unknown, call: Call) => Result
+  /** Answers `{ relayState }`, as Okta does. */
+  readonly cancel: (body: unknown, call: Call) => Result<{ readonly relayState: string }>
+  /** Redeems a one-time session token (`{ sessionToken }`), as a Sessions API would. */
+  readonly redeemSessionToken: (body: unknown, call: Call) => Result<RedeemedSession>
+  /**
+   * An administrator's lifecycle operation on a user (Okta's Users API
+   * `/api/v1/users/{id}/lifecycle/…`), written atomically with its credential epoch: every live
+   * transaction of the user ends, and lock, suspend and deactivate revoke unredeemed session tokens.
+   */
+  readonly lifecycle: (userId: string, operation: LifecycleOperation) => Result<LifecycleJson>
+  /** The transaction's log (for audit and replay), by its state token. */
+  readonly readLog: (stateToken: string) => TE.TaskEither<ErrorReply, { readonly record: TransactionRecord; readonly log: ReadonlyArray<LogEntry> }>
+}
+
+export type LifecycleOperation = 'lock' | 'unlock' | 'suspend' | 'unsuspend' | 'deactivate' | 'expirePassword'
+export const LIFECYCLE_OPERATIONS: ReadonlyArray<LifecycleOperation> = ['lock', 'unlock', 'suspend', 'unsuspend', 'deactivate', 'expirePassword']
+
+/** What a lifecycle operation answers: `{}` as Okta does, the user for `expirePassword`. */
+export type LifecycleJson =
+  | Record<string, never>
+  | {
+      readonly id: string
+      readonly status: UserRecord['status']
+      readonly passwordChanged: string | null
+      readonly profile: { readonly login: string; readonly firstName: string; readonly lastName: string }
+    }
+

@@ -1,0 +1,272 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import {
+  PrimaryAuthRequest,
+  asTransactionId,
+  asVersion,
+  emptyStepWrite,
+  lockedNow,
+  decideStart,
+  effectiveLockout,
+  failure,
+  initialContext,
+  type AuthnEvent,
+  type AuthnInput,
+  type EpochMs,
+  type LockoutCounters,
+  type Policies,
+  type TransactionRecord,
+  type UserId,
+  type UserRecord,
+} from '@authn-machine/core'
+import type { Authn, Call, Result, AuthnReply } from '../api.js'
+import { hashToken } from '../defaults.js'
+import { failed, fromStore, ACTIVE_SIGN_IN_STATUSES } from '../pipeline.js'
+import type { StepError, Pipeline } from '../pipeline.js'
+
+/** Primary authentication: a new transaction by password (attempts reserved before hashing) or activation token. */
+export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
+  const { deps, settings, mint, sleep, dummyHash, audit, decodeBody, hasherFailed, auditEffects, release, effectsWrite, epochAfter, respond, finish, step, getState } = p
+
+  // ---------------------------------------------------------------------------------------------
+  // New transactions: primary authentication by password or activation token.
+
+  /**
+   * Starts a transaction from a decided primary authentication, in ONE write with its credential
+   * effects: the guarded reset of the counter (refused when a lock came first), the activation
+   * claim, the session token. A refused write is answered as what refused it.
+   */
+  const startTransaction = async (
+    op: string,
+    input: AuthnInput,
+    event: AuthnEvent,
+    sessionToken: string,
+    call: Call,
+    leaseId: string | null,
+  ): Promise<E.Either<StepError, AuthnReply>> => {
+    const d = decideStart(input, event)
+    const now = input.now
+    const userId = input.user.id
+    if (d.state === 'FAILED' || d.state === 'LOCKED_OUT') {
+      if (leaseId !== null) {
+        const released = await release(userId, leaseId)
+        if (E.isLeft(released)) return E.left(fromStore(released.left))
+      }
+      await audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now)()
+      return respond(d, null, null, call, now)
+    }
+    const stateToken = mint.stateToken()
+    const id = asTransactionId(mint.transactionId())
+    const parts = effectsWrite(d.effects, input.policy, id, leaseId)
+    const record: TransactionRecord = {
+      schemaVersion: 1,
+      id,
+      kind: 'authn',
+      stateTokenHash: hashToken(stateToken),
+      version: asVersion(1),
+      state: d.state,
+      context: d.snapshot.context,
+      createdAt: now,
+      credentialEpoch: epochAfter(input.user.credentialEpoch, parts.userChanges),
+      expiresAt: d.snapshot.context.expiresAt,
+    }
+    const committed = await deps.steps.commit({
+      ...emptyStepWrite(userId, now),
+      ...parts,
+      expectedEpoch: input.user.credentialEpoch,
+      claimActivation: input.flow === 'ACTIVATION',
+      transaction: { kind: 'create', record, event, start: initialContext(input) },
+    })()
+    if (E.isLeft(committed)) return E.left(fromStore(committed.left))
+    const outcome = committed.right
+    if (outcome._tag === 'Refused') {
+      // A lock set while the password was being verified wins over the success (the request is
+      // answered as locked); a credential change or a claimed activation token: authentication failed.
+      const locked = outcome.reason === 'locked'
+      const answer = locked
+        ? decideStart({ ...input, lockedOut: true }, { type: 'primary.rejected', now, lockedAfter: true })
+        : null
+      await audit(`${op}.${answer?.failure?.code ?? (answer === null ? `E0000004.${outcome.reason}` : answer.state)}`, null, userId, now)()
+      return answer === null ? E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true }) : respond(answer, null, null, call, now)
+    }
+    await auditEffects(d.effects, record.id, now)
+    await audit(`${op}.${d.state}`, record.id, userId, now)()
+    return respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
+  }
+
+  const inputFor = (
+    user: UserRecord,
+    policy: Policies,
+    req: PrimaryAuthRequest,
+    flow: AuthnInput['flow'],
+    now: EpochMs,
+    counters: LockoutCounters = user,
+  ): AuthnInput => {
+    const lock = effectiveLockout(counters, policy.password.lockout, now)
+    return {
+      user: { ...user, failedAttempts: lock.failedAttempts },
+      flow,
+      policy,
+      options: {
+        warnBeforePasswordExpired: req.options?.warnBeforePasswordExpired ?? false,
+        multiOptionalFactorEnroll: req.options?.multiOptionalFactorEnroll ?? false,
+      },
+      relayState: req.relayState ?? null,
+      now,
+      lifetimeMs: settings.stateTokenLifetimeMs,
+      maxLifetimeMs: settings.stateTokenMaxLifetimeMs,
+      sessionLifetimeMs: settings.sessionTokenLifetimeMs,
+      lockedOut: lock.lockedOut,
+    }
+  }
+
+  type Admission = 'admitted' | 'busy' | { readonly locked: LockoutCounters }
+
+  /**
+   * Waits until the reserved attempt may be verified: the account is not locked and the failures
+   * recorded plus the attempts still ahead of this one leave room for it. So at most `maxAttempts`
+   * verifications of one account can be under way at once, and never one past a lock
+   * (ASVS V6.3.1; docs/adr/0008-credential-state.md). Polls with a doubling pause, up to
+   * `attemptWaitMs` of pauses in all.
+   */
+  const admit = async (
+    userId: UserId,
+    leaseId: string,
+    lockout: Policies['password']['lockout'],
+    first: { readonly counters: LockoutCounters; readonly ahead: number },
+  ): Promise<E.Either<StepError, Admission>> => {
+    let { counters, ahead } = first
+    let waited = 0
+    let pause = 2
+    for (;;) {
+      const now = deps.clock.now()
+      const current = effectiveLockout(counters, lockout, now)
+      if (current.lockedOut) return E.right({ locked: counters })
+      if (lockout.maxAttempts <= 0 || current.failedAttempts + ahead < lockout.maxAttempts) return E.right('admitted')
+      if (waited >= settings.attemptWaitMs) return E.right('busy')
+      await sleep(pause)
+      waited += pause
+      pause = Math.min(pause * 2, 100)
+      const status = await deps.steps.attemptStatus(userId, leaseId, deps.clock.now())()
+      if (E.isLeft(status)) return E.left(fromStore(status.left))
+      if (status.right.ahead === null) return E.right('busy')
+      counters = status.right
+      ahead = status.right.ahead
+    }
+  }
+
+  const byPassword =
+    (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    async () => {
+      const authFailed = E.left(failed(failure('E0000004')))
+      const leaseId = mint.leaseId()
+      const reservedAt = deps.clock.now()
+      // One round trip finds the user and reserves the attempt before anything is verified.
+      const reserved = await deps.steps.reserveAttempt(req.username, { id: leaseId, until: reservedAt + settings.attemptLeaseMs }, reservedAt)()
+      if (E.isLeft(reserved) && reserved.left._tag !== 'NotFound') return E.left(fromStore(reserved.left))
+      if (E.isLeft(reserved)) {
+        // Unknown user: the same verification as a known one, so both cost the same.
+        const against = await dummyHash()()
+        if (E.isLeft(against)) return against
+        const verified = await deps.hasher.verify(against.right, req.password)()
+        if (E.isLeft(verified)) return E.left(hasherFailed())
+        await audit('authenticate.unknownUser', null, null, reservedAt)()
+        return authFailed
+      }
+      const { user, ahead } = reserved.right
+      const giveBack = async (e: E.Either<StepError, AuthnReply>) => {
+        const released = await release(user.id, leaseId)
+        return E.isLeft(released) ? E.left(fromStore(released.left)) : e
+      }
+      const policy = await deps.policies.forUser(user, call.context)()
+      if (E.isLeft(policy)) return giveBack(E.left(fromStore(policy.left)))
+      const lockout = policy.right.password.lockout
+      const admission = await admit(user.id, leaseId, lockout, { counters: user, ahead })
+      if (E.isLeft(admission)) return giveBack(admission)
+      if (admission.right === 'busy') {
+        await audit('authenticate.E0000047.attemptsBusy', null, user.id, deps.clock.now())()
+        return giveBack(E.left({ _tag: 'Failed', failure: failure('E0000047', ['Too many sign-in attempts for this account are in progress. Retry later.']), audited: true }))
+      }
+      if (admission.right !== 'admitted') {
+        // Locked before verifying: answered as locked (a user who may not sign in at all: as a
+        // failure), and no hash is verified.
+        const now = deps.clock.now()
+        if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return giveBack(authFailed)
+        const input = inputFor(user, policy.right, req, 'PASSWORD', now, admission.right.locked)
+        return giveBack(await startTransaction('authenticate', input, { type: 'primary.rejected', now, lockedAfter: true }, '', call, null))
+      }
+      const stored = user.credentials.passwordHash
+      const against = stored === null ? await dummyHash()() : E.right<StepError, string>(stored)
+      if (E.isLeft(against)) return giveBack(against)
+      const verified = await deps.hasher.verify(against.right, req.password)()
+      if (E.isLeft(verified)) return giveBack(E.left(hasherFailed()))
+      const now = deps.clock.now()
+      if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) {
+        await audit(`authenticate.E0000004.${user.status}`, null, user.id, now)()
+        return giveBack(E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true }))
+      }
+      if (verified.right && stored !== null) {
+        const sessionToken = mint.sessionToken()
+        const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+        return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, sessionToken, call, leaseId)
+      }
+      // A wrong password is recorded first; the answer comes from the state that recording produced.
+      const recorded = await deps.steps.commit({
+        ...emptyStepWrite(user.id, now),
+        attempt: { leaseId, outcome: { type: 'failure', lockout } },
+      })()
+      if (E.isLeft(recorded)) return E.left(fromStore(recorded.left))
+      const after = recorded.right.user
+      const event: AuthnEvent = { type: 'primary.rejected', now, lockedAfter: lockedNow(after, lockout, now) }
+      await audit('effect.recordFailedAttempt', null, user.id, now)()
+      return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, '', call, null)
+    }
+
+  const byActivationToken =
+    (req: PrimaryAuthRequest & { token: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    async () => {
+      const now = deps.clock.now()
+      const found = await deps.users.findByActivationToken(hashToken(req.token))()
+      if (E.isLeft(found)) return E.left(found.left._tag === 'NotFound' ? failed(failure('E0000004')) : fromStore(found.left))
+      const user = found.right
+      const policy = await deps.policies.forUser(user, call.context)()
+      if (E.isLeft(policy)) return E.left(fromStore(policy.left))
+      const sessionToken = mint.sessionToken()
+      const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+      return startTransaction('activate', inputFor(user, policy.right, req, 'ACTIVATION', now), event, sessionToken, call, null)
+    }
+
+  const authenticate = (body: unknown, call: Call): Result =>
+    pipe(
+      decodeBody(PrimaryAuthRequest, 'authRequest')(body),
+      E.fold(
+        (e) => finish('authenticate', TE.left(e)),
+        (req) => {
+          const hasCredentials = req.username !== undefined || req.password !== undefined || req.token !== undefined
+          if (req.stateToken !== undefined && !hasCredentials) return getState({ stateToken: req.stateToken }, call)
+          if (req.stateToken !== undefined)
+            // Step-up (§4.2) needs an UNAUTHENTICATED transaction, which only step-up creates.
+            return finish(
+              'authenticate',
+              step('authenticate', req.stateToken, 'primary.verified', call, () => TE.left(failed(failure('E0000079'))), null),
+            )
+          if (req.audience !== undefined)
+            return finish(
+              'authenticate',
+              TE.left(failed(failure('E0000001', [`Invalid or unknown audience '${req.audience}'.`], 'authRequest'))),
+            )
+          if (req.token !== undefined) return finish('activate', byActivationToken({ ...req, token: req.token }, call))
+          if (req.username !== undefined && req.password !== undefined && req.username !== '')
+            return finish('authenticate', byPassword({ ...req, username: req.username, password: req.password }, call))
+          const causes = [
+            ...(req.username === undefined || req.username === '' ? ['username: The field cannot be left blank'] : []),
+            ...(req.password === undefined ? ['password: The field cannot be left blank'] : []),
+          ]
+          return finish('authenticate', TE.left(failed(failure('E0000001', causes, 'authRequest'))))
+        },
+      ),
+    )
+
+  return { authenticate }
+}
