@@ -1,0 +1,10 @@
+export { createTotpFactor, totpConfig, candidateSteps, matchStep, TOTP_DEFAULTS, TOTP_ID_PREFIX } from './totp-factor.js'
+export type { TotpConfig, TotpOptions, TotpProvider } from './totp-factor.js'
+export { totpCode, timeStepOf } from './codes.js'
+export type { TotpParameters } from './codes.js'
+export { otpauthUri } from './otpauth-uri.js'
+export type { OtpauthParameters } from './otpauth-uri.js'
+export { qrPng } from './qr-code.js'
+// The token-factor building blocks shared with HOTP (RFC 6238 is RFC 4226 over time steps).
+export { PassCodeAnswer, SharedSecret, TokenEnrollRequest, TokenProfile, canonicalSecret, encodeSecret, secretBytes } from '@authn-machine/factor-hotp'
+export type { OtpAlgorithm, OtpDigits } from '@authn-machine/factor-hotp'
