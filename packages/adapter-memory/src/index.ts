@@ -1,6 +1,8 @@
 export { createMemoryTransactionStore } from './transaction-store.js'
 export type { MemoryTransactionInternals } from './transaction-store.js'
 export { createMemoryStepStore, createMemoryStores } from './step-store.js'
+export { createMemoryFactorStore } from './factor-store.js'
+export type { MemoryFactorInternals } from './factor-store.js'
 export type { MemoryStores } from './step-store.js'
 export type { MemoryTransactionOptions } from './transaction-store.js'
 export { createMemoryUserStore } from './user-store.js'

@@ -10,13 +10,18 @@ import {
   settleAttempt,
   type CredentialState,
   type StepOutcome,
+  type StepRefusal,
   type StepStore,
+  type FactorChange,
+  type LoadedStep,
   type StepWrite,
   type StoreError,
+  type FactorStore,
   type TransactionStore,
   type UserRecord,
   type UserStore,
 } from '@authn-machine/core'
+import { createMemoryFactorStore, type MemoryFactorInternals } from './factor-store.js'
 import { createMemoryTransactionStore, type MemoryTransactionInternals } from './transaction-store.js'
 import { createMemoryUserStore, type MemoryUserInternals } from './user-store.js'
 
@@ -35,8 +40,9 @@ const stateOf = (u: UserRecord): CredentialState => ({
  * commit checks everything first and writes only when nothing refuses.
  */
 export const createMemoryStepStore = (
-  transactions: MemoryTransactionInternals,
+  transactions: MemoryTransactionInternals & TransactionStore,
   users: MemoryUserInternals,
+  factors: MemoryFactorInternals,
 ): StepStore => {
   const { leases } = users.internal
 
@@ -66,6 +72,27 @@ export const createMemoryStepStore = (
     )
   }
 
+  const applyFactorChange = (c: FactorChange): void => {
+    switch (c.type) {
+      case 'enroll':
+        // A new enrollment replaces a pending one of the same type and provider.
+        for (const f of factors.internal.byUser(c.record.userId))
+          if (f.status === 'PENDING_ACTIVATION' && f.factorType === c.record.factorType && f.provider === c.record.provider) factors.internal.remove(f.id)
+        factors.internal.put(c.record)
+        return
+      case 'activate': {
+        const f = factors.internal.get(c.factorId)
+        if (f !== undefined) factors.internal.put({ ...f, status: 'ACTIVE' })
+        return
+      }
+      case 'use': {
+        const f = factors.internal.get(c.factorId)
+        if (f !== undefined) factors.internal.put({ ...f, lastCounter: c.counter })
+        return
+      }
+    }
+  }
+
   const commit = (w: StepWrite): E.Either<StoreError, StepOutcome> => {
     const found = users.internal.read(w.userId)
     if (E.isLeft(found)) return found
@@ -75,7 +102,13 @@ export const createMemoryStepStore = (
       if (E.isLeft(checked)) return checked
     }
     if (w.issue !== null && transactions.internal.hasToken(w.issue.hash)) return E.left(conflict('token'))
-    const refuse = (reason: 'locked' | 'epoch' | 'activationClaimed'): StepOutcome => {
+    const enrolled = w.factorChanges.flatMap((c) => (c.type === 'enroll' ? [c.record.id] : []))
+    if (new Set(enrolled).size !== enrolled.length) return E.left(conflict('factor'))
+    for (const c of w.factorChanges) {
+      if (c.type === 'enroll' && (factors.internal.get(c.record.id) !== undefined || c.record.userId !== w.userId)) return E.left(conflict('factor'))
+      if (c.type !== 'enroll' && factors.internal.get(c.factorId)?.userId !== w.userId) return E.left(notFound)
+    }
+    const refuse = (reason: StepRefusal): StepOutcome => {
       dropLease(w.userId, w.attempt?.leaseId ?? null)
       return { _tag: 'Refused', reason, user: stateOf(before) }
     }
@@ -89,6 +122,12 @@ export const createMemoryStepStore = (
       locks = settled.locks
     }
     if (w.claimActivation && claimHeld(before, w.now)) return E.right(refuse('activationClaimed'))
+    // A one-time position is accepted once: only above the factor's last one.
+    for (const c of w.factorChanges)
+      if (c.type === 'use') {
+        const last = factors.internal.get(c.factorId)?.lastCounter ?? null
+        if (last !== null && c.counter <= last) return E.right(refuse('factorReplayed'))
+      }
 
     // Nothing refuses: write it all.
     dropLease(w.userId, w.attempt?.leaseId ?? null)
@@ -100,6 +139,11 @@ export const createMemoryStepStore = (
     if (w.revokeSessionTokens || locks || w.userChanges.some(changeRevokesSessions)) transactions.internal.revokeSessionTokens(w.userId)
     if (w.transaction !== null) transactions.internal.apply(w.transaction)
     if (w.issue !== null) transactions.internal.issue(w.issue)
+    for (const c of w.factorChanges) applyFactorChange(c)
+    if (w.rememberDevice !== null) {
+      const { hash, until } = w.rememberDevice
+      user = { ...user, rememberedDevices: [...user.rememberedDevices.filter((d) => d.hash !== hash && d.until > w.now), { hash, until }] }
+    }
     users.internal.write(user, before)
     return E.right({ _tag: 'Applied', user: stateOf(user) })
   }
@@ -113,8 +157,23 @@ export const createMemoryStepStore = (
         if (E.isLeft(user)) return user
         const live = liveLeases(id, now)
         leases.set(id, [...live, { id: lease.id, until: lease.until }])
-        return E.right({ user: user.right, ahead: live.length })
+        return E.right({ user: user.right, factors: factors.internal.byUser(id), ahead: live.length })
       }),
+    load: (hash, now, lease) => async () => {
+      const loaded = await transactions.load(hash, now)()
+      if (E.isLeft(loaded)) return loaded
+      const record = loaded.right
+      const userId = record.context.userId
+      let attempt: LoadedStep['attempt'] = null
+      if (lease !== null) {
+        const user = users.internal.read(userId)
+        if (E.isLeft(user)) return user
+        const live = liveLeases(userId, now)
+        leases.set(userId, [...live, { id: lease.id, until: lease.until }])
+        attempt = { failedAttempts: user.right.failedAttempts, lockedAt: user.right.lockedAt, ahead: live.length }
+      }
+      return E.right({ record, factors: factors.internal.byUser(userId), attempt })
+    },
     attemptStatus: (userId, leaseId, now) =>
       TE.fromIOEither(() => {
         const user = users.internal.read(userId)
@@ -134,6 +193,7 @@ export const createMemoryStepStore = (
 export interface MemoryStores {
   readonly transactions: TransactionStore & MemoryTransactionInternals
   readonly users: UserStore & MemoryUserInternals
+  readonly factors: FactorStore & MemoryFactorInternals
   readonly steps: StepStore
 }
 
@@ -146,5 +206,6 @@ export const createMemoryStores = (): MemoryStores => {
       return E.isRight(u) ? u.right.credentialEpoch : null
     },
   })
-  return { transactions, users, steps: createMemoryStepStore(transactions, users) }
+  const factors = createMemoryFactorStore((userId) => E.isRight(users.internal.read(userId)))
+  return { transactions, users, factors, steps: createMemoryStepStore(transactions, users, factors) }
 }

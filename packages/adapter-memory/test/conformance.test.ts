@@ -1,4 +1,4 @@
-import { describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { describeFactorStore, describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
 import {
   createMemoryStores,
   createMemoryTransactionStore,
@@ -24,5 +24,9 @@ describeUserStore('memory', {
     return Promise.resolve()
   },
 })
+
+// No `corrupt`: the memory FactorStore keeps the typed records it was given (nothing is decoded on
+// read), so there is no stored form that could fail to decode.
+describeFactorStore('memory', { make: () => Promise.resolve(createMemoryStores()) })
 
 describeStepStore('memory', { make: () => Promise.resolve(createMemoryStores()) })

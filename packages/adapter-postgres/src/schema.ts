@@ -22,6 +22,7 @@ export const tables = (schema: string) => {
     policies: `${s}.policy_snapshot`,
     tokens: `${s}.tokens`,
     users: `${s}.users`,
+    factors: `${s}.factors`,
     migrations: `${s}.schema_migrations`,
   }
 }

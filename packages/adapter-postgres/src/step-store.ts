@@ -3,6 +3,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import {
+  FactorRecord,
   IssuedToken,
   LogEntry,
   TransactionRecord,
@@ -15,6 +16,8 @@ import {
   versionConflict,
   type AttemptStatus,
   type AttemptTicket,
+  type FactorChange,
+  type LoadedStep,
   type StepOutcome,
   type StepStore,
   type StepWrite,
@@ -23,10 +26,11 @@ import {
 } from '@authn-machine/core'
 import type { PgQueryable } from './client.js'
 import { decodeStored } from './decode.js'
+import { decodeFactors, factorsOf } from './factor-store.js'
 import { policySnapshot, type PolicySnapshot } from './policy.js'
 import { encoding, json, queryRunner } from './query.js'
 import { DEFAULT_SCHEMA, tables } from './schema.js'
-import { isForeignKeyViolation, storedContext, type PostgresStoreOptions } from './transaction-store.js'
+import { decodeRecord, isForeignKeyViolation, liveTransactionQuery, storedContext, type PostgresStoreOptions } from './transaction-store.js'
 import { USER_COLUMNS, decodeUser, loginKey } from './user-store.js'
 
 const CredentialRow = t.type({
@@ -36,16 +40,17 @@ const CredentialRow = t.type({
   credentialEpoch: t.number,
 })
 
-/** What `authn_step_commit` answers (migration 3). */
+/** What `authn_step_commit` answers (migration 4). */
 const CommitAnswer = t.union([
   t.type({ error: t.literal('NotFound') }),
   t.type({ error: t.literal('Conflict'), what: t.string }),
   t.type({ error: t.literal('VersionConflict'), actual: t.union([t.number, t.null]) }),
-  t.type({ refused: t.keyof({ locked: null, epoch: null, activationClaimed: null }), user: CredentialRow }),
+  t.type({ refused: t.keyof({ locked: null, epoch: null, activationClaimed: null, factorReplayed: null }), user: CredentialRow }),
   t.type({ applied: t.literal(true), user: CredentialRow }),
 ])
 
 const TicketRow = t.type({ ahead: t.number })
+const LeaseRow = t.type({ failed_attempts: t.number, locked_at: t.union([t.number, t.null]), ahead: t.number })
 const StatusRow = t.type({
   failed_attempts: t.number,
   locked_at: t.union([t.number, t.null]),
@@ -62,7 +67,7 @@ const raceConflict = (e: StoreError): StoreError => {
   if (e._tag !== 'Unavailable' || typeof e.cause !== 'object' || e.cause === null) return e
   const cause = e.cause as { code?: unknown; constraint?: unknown }
   if (cause.code !== '23505') return e
-  return conflict(cause.constraint === 'tokens_pkey' ? 'token' : 'transaction')
+  return conflict(cause.constraint === 'tokens_pkey' ? 'token' : cause.constraint === 'factors_pkey' ? 'factor' : 'transaction')
 }
 
 /** A policy snapshot as `authn_step_commit` inserts it (when missing). */
@@ -106,6 +111,9 @@ const transactionJson = (w: TransactionWrite) => {
   }
 }
 
+/** A factor change as the function reads it (an enrolled record in its stored encoding). */
+const factorChangeJson = (c: FactorChange) => (c.type === 'enroll' ? { type: c.type, record: FactorRecord.encode(c.record) } : c)
+
 /** The whole `StepWrite` as the one jsonb parameter of `authn_step_commit`. */
 const writeJson = (w: StepWrite) => {
   const tx = w.transaction === null ? null : transactionJson(w.transaction)
@@ -127,6 +135,8 @@ const writeJson = (w: StepWrite) => {
     moveEpoch: w.moveEpoch || w.userChanges.some(changeMovesEpoch),
     revokeSessionTokens: w.revokeSessionTokens || w.userChanges.some(changeRevokesSessions),
     issue: w.issue === null ? null : IssuedToken.encode(w.issue),
+    factorChanges: w.factorChanges.map(factorChangeJson),
+    rememberDevice: w.rememberDevice,
   }
   return {
     first: { ...body, policies: tx?.sendPolicies === true ? tx.policies : [] },
@@ -152,12 +162,20 @@ const toOutcome = (row: unknown): E.Either<StoreError, StepOutcome> =>
   )
 
 /**
- * The StepStore on PostgreSQL, over the tables of the TransactionStore and UserStore of the same
- * schema (migration 3). Every method is ONE statement: `reserveAttempt` is an `UPDATE … RETURNING`
- * of the user found by login key (drop lapsed leases, append the new one, return the user and the
- * number of live leases before it); `attemptStatus` a `SELECT`; `commit` a call of the plpgsql
- * function `authn_step_commit`, which locks the user row first (see migrations.ts). The row lock
- * serialises the reservations and commits of one user; one statement is atomic by construction.
+ * The StepStore on PostgreSQL, over the tables of the TransactionStore, UserStore and FactorStore
+ * of the same schema (migrations 3 and 4). Every method is ONE statement: `reserveAttempt` is an
+ * `UPDATE … RETURNING` of the user found by login key (drop lapsed leases, append the new one,
+ * return the user, the user's factors and the number of live leases before it); `load` the
+ * TransactionStore's load with the user's factors, and with a lease the same update of the
+ * transaction's user, as CTEs; `attemptStatus` a `SELECT`; `commit` a call of the plpgsql function
+ * `authn_step_commit`, which locks the user row first (see migrations.ts). The row lock serialises
+ * the reservations and commits of one user; one statement is atomic by construction.
+ *
+ * The factors a reservation or a load answers are read in the statement's snapshot: when the
+ * statement had to wait for a concurrent commit's row lock, the user row is the committed one
+ * (READ COMMITTED re-reads it) but the factors may be as they were before that commit. Nothing
+ * depends on them being newer: every factor change is checked again inside `commit`, under the
+ * row lock (`use` above `last_counter`, the factor still being the user's).
  */
 export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOptions = {}): StepStore => {
   const s = tables(opts.schema ?? DEFAULT_SCHEMA)
@@ -166,15 +184,31 @@ export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOpti
   /** The live leases of the row (`until` after $now), oldest first, as `(l, i)`. */
   const liveLeases = (now: string) =>
     `jsonb_array_elements(attempt_leases) with ordinality as a(l, i) where (l->>'until')::numeric > ${now}`
+  /** The new `attempt_leases`: the live ones at $now, then the new lease ($id, $until). */
+  const withLease = (now: string, id: string, until: string) =>
+    `(select coalesce(jsonb_agg(l order by i), '[]'::jsonb) from ${liveLeases(now)})
+        || jsonb_build_array(jsonb_build_object('id', ${id}::text, 'until', ${until}::numeric))`
 
   const sql = {
     // An UPDATE's SET is computed from the row version it locked (READ COMMITTED re-reads a row
     // that changed while it waited): concurrent reservations queue on the row lock, none is lost.
-    reserve: `update ${s.users} set attempt_leases =
-        (select coalesce(jsonb_agg(l order by i), '[]'::jsonb) from ${liveLeases('$2::numeric')})
-        || jsonb_build_array(jsonb_build_object('id', $3::text, 'until', $4::numeric))
-      where login_key = $1
-      returning ${USER_COLUMNS}, jsonb_array_length(attempt_leases) - 1 as ahead`,
+    reserve: `update ${s.users} as u set attempt_leases = ${withLease('$2::numeric', '$3', '$4')}
+      where u.login_key = $1
+      returning ${USER_COLUMNS}, jsonb_array_length(attempt_leases) - 1 as ahead, ${factorsOf(s, 'u.id')} as factors`,
+    load: `with tx as (${liveTransactionQuery(s)})
+      select tx.*, ${factorsOf(s, "tx.context->>'userId'")} as factors from tx`,
+    // The lease is taken on the transaction's user only while its epoch is still the transaction's:
+    // the condition is checked again on the row version the update locks (READ COMMITTED), so a
+    // commit that moved the epoch while this waited for its lock leaves nothing to update, and the
+    // answer is NotFound, as a load after that commit would answer. A missing user: NotFound too.
+    loadLeased: `with tx as (${liveTransactionQuery(s)}),
+      leased as (
+        update ${s.users} as u set attempt_leases = ${withLease('$2::numeric', '$3', '$4')}
+        where u.id = (select context->>'userId' from tx) and u.credential_epoch = (select credential_epoch from tx)
+        returning u.failed_attempts, u.locked_at::float8 as locked_at, jsonb_array_length(u.attempt_leases) - 1 as ahead)
+      select tx.*, ${factorsOf(s, "tx.context->>'userId'")} as factors,
+             leased.failed_attempts, leased.locked_at, leased.ahead, leased.ahead is not null as leased
+      from tx left join leased on true`,
     status: `select failed_attempts, locked_at::float8 as locked_at, credential_epoch,
         (select n from (select l->>'id' as id, (row_number() over (order by i) - 1)::int as n from ${liveLeases('$3::numeric')}) as live
          where live.id = $2 order by live.n limit 1) as ahead
@@ -192,7 +226,31 @@ export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOpti
           return pipe(
             E.Do,
             E.apS('user', decodeUser(row)),
+            E.apS('factors', decodeFactors(row)),
             E.apS('ahead', pipe(decodeStored(TicketRow)(row), E.map((r) => r.ahead))),
+          )
+        }),
+      ),
+
+    load: (hash, now, lease) =>
+      pipe(
+        lease === null ? query(sql.load, [hash, now]) : query(sql.loadLeased, [hash, now, lease.id, lease.until]),
+        TE.chainEitherK((rows): E.Either<StoreError, LoadedStep> => {
+          const row = rows[0] as { leased?: unknown } | undefined
+          if (row === undefined || (lease !== null && row.leased !== true)) return E.left(notFound)
+          return pipe(
+            E.Do,
+            E.apS('record', decodeRecord(row)),
+            E.apS('factors', decodeFactors(row)),
+            E.apS(
+              'attempt',
+              lease === null
+                ? E.right(null)
+                : pipe(
+                    decodeStored(LeaseRow)(row),
+                    E.map((r) => ({ failedAttempts: r.failed_attempts, lockedAt: r.locked_at, ahead: r.ahead })),
+                  ),
+            ),
           )
         }),
       ),

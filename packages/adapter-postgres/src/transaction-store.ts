@@ -17,7 +17,7 @@ import type { PgQueryable } from './client.js'
 import { asRow, decodeStored } from './decode.js'
 import { policySnapshot } from './policy.js'
 import { encoding, json, queryRunner } from './query.js'
-import { DEFAULT_SCHEMA, tables } from './schema.js'
+import { DEFAULT_SCHEMA, tables, type Tables } from './schema.js'
 
 export interface PostgresStoreOptions {
   /** The schema holding the tables (see `migrate`). Default `authn`. */
@@ -57,6 +57,16 @@ const fullContext = (stored: unknown, policy: unknown, expiresAt: unknown): unkn
   const withPolicy = policy === null || policy === undefined ? stored : { ...stored, policy }
   return expiresAt === undefined || 'expiresAt' in withPolicy ? withPolicy : { ...withPolicy, expiresAt }
 }
+
+/**
+ * The live transaction whose state token hashes to $1 at $2 (epoch ms), as `load` answers it. A
+ * transaction is dead once its user's credential epoch moved: the user is found by primary key
+ * (the id is in the context); a user that does not exist moves nothing. The StepStore's `load`
+ * starts from the same query.
+ */
+export const liveTransactionQuery = (t: Tables): string => `select ${TX_COLUMNS} from ${t.transactions} t left join ${t.policies} p on p.hash = t.policy_hash
+      where t.state_token_hash = $1 and t.expires_at > $2::bigint
+        and not exists (select 1 from ${t.users} u where u.id = t.context->>'userId' and u.credential_epoch <> t.credential_epoch)`
 
 /** The statement failed a foreign key (SQLSTATE 23503), e.g. a policy hash with no snapshot yet. */
 export const isForeignKeyViolation = (e: StoreError): boolean =>
@@ -148,11 +158,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
       insert into ${t.log} (transaction_id, version, event, start, start_policy_hash)
       select id, version, $10::jsonb, $11::jsonb, decode($14, 'hex') from t
       returning version`,
-    // A transaction is dead once its user's credential epoch moved: the user is found by primary
-    // key (the id is in the context); a user that does not exist moves nothing.
-    load: `select ${TX_COLUMNS} from ${t.transactions} t left join ${t.policies} p on p.hash = t.policy_hash
-      where t.state_token_hash = $1 and t.expires_at > $2::bigint
-        and not exists (select 1 from ${t.users} u where u.id = t.context->>'userId' and u.credential_epoch <> t.credential_epoch)`,
+    load: liveTransactionQuery(t),
     // The update and the log append succeed or fail together. The trailing sub-selects run only
     // when nothing was saved; they read the statement's snapshot (before the update), which tells
     // a stale version from an unknown id without a second round trip. The policy is referenced by

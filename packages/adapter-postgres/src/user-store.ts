@@ -14,9 +14,12 @@ import type { PostgresStoreOptions } from './transaction-store.js'
  */
 export const loginKey = (login: string): string => login.normalize('NFC').toLowerCase()
 
-/** The columns of a `UserRecord` (the attempt leases are the StepStore's, not part of the record). */
+/**
+ * The columns of a `UserRecord` (the attempt leases are the StepStore's, not part of the record;
+ * the factors have their own table since migration 4: see src/factor-store.ts).
+ */
 export const USER_COLUMNS = `id, schema_version, status, profile, credentials, failed_attempts,
-  locked_at::float8 as locked_at, activation_token_hash, activation_claim, credential_epoch, factors`
+  locked_at::float8 as locked_at, activation_token_hash, activation_claim, credential_epoch, remembered_devices`
 
 export const decodeUser = (row: unknown): E.Either<StoreError, UserRecord> =>
   pipe(
@@ -33,7 +36,7 @@ export const decodeUser = (row: unknown): E.Either<StoreError, UserRecord> =>
         activationTokenHash: r['activation_token_hash'],
         activationClaim: r['activation_claim'],
         credentialEpoch: r['credential_epoch'],
-        factors: r['factors'],
+        rememberedDevices: r['remembered_devices'],
       }),
     ),
   )
@@ -51,7 +54,7 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
 
   const sql = {
     create: `insert into ${u} (id, login_key, schema_version, status, profile, credentials, failed_attempts, locked_at,
-        activation_token_hash, factors, activation_claim, credential_epoch)
+        activation_token_hash, remembered_devices, activation_claim, credential_epoch)
       values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::bigint, $9, $10::jsonb, $11, $12)
       on conflict do nothing
       returning id`,
@@ -75,7 +78,7 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
           e.failedAttempts,
           e.lockedAt,
           e.activationTokenHash,
-          json(e.factors),
+          json(e.rememberedDevices),
           e.activationClaim,
           e.credentialEpoch,
         ]),

@@ -1,9 +1,10 @@
 import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
 import { asVersion, emptyStepWrite, type AuthnEvent, type StepWrite, type TransactionRecord } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
-import { makeUser } from '@authn-machine/testkit/fixtures'
+import { makeFactor, makeUser } from '@authn-machine/testkit/fixtures'
 import {
   countQueries,
+  createPostgresFactorStore,
   createPostgresStepStore,
   createPostgresStores,
   createPostgresTransactionStore,
@@ -41,7 +42,7 @@ describe(`one statement per operation (${BACKEND})`, () => {
   }
 
   it('through the engine: a sign-in to SUCCESS and a wrong password take 2 round trips each, an unknown user 1', async () => {
-    const authn = engineOn({ ...base, db, transactions: stores.transactions, users: stores.users, steps: stores.steps })
+    const authn = engineOn({ ...base, db, transactions: stores.transactions, users: stores.users, factors: stores.factors, steps: stores.steps })
     const user = await userWithPassword('trips@example.com')
     expectRight(await run(stores.users.create(user)))
     // reserveAttempt (finds the user and reserves the attempt), then commit (transaction, reset, token).
@@ -101,12 +102,12 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expectRight(await run(users.create(user)))
     const lease = (n: number) => ({ id: `lease-${n}`, until: T0 + 30_000 })
     const lockout = { maxAttempts: 1, autoUnlockMinutes: 0, showLockoutFailures: false }
-    const none = { expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null }
+    const none = { expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null, factorChanges: [], rememberDevice: null }
     const session = (transactionId: TransactionRecord['id']) => ({ schemaVersion: 1 as const, hash: uniqueHash(), kind: 'session' as const, userId: user.id, transactionId, expiresAt: T0 + 1000 })
 
     let ticket: unknown
     expect(await trips(async () => (ticket = expectRight(await run(steps.reserveAttempt('STEPS@example.com', lease(1), T0)))))).toBe(1)
-    expect(ticket).toEqual({ user, ahead: 0 })
+    expect(ticket).toEqual({ user, factors: [], ahead: 0 })
     expectRight(await run(steps.reserveAttempt('steps@example.com', lease(2), T0)))
     let status: unknown
     expect(await trips(async () => (status = expectRight(await run(steps.attemptStatus(user.id, 'lease-2', T0)))))).toBe(1)
@@ -143,6 +144,57 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expect(await trips(async () => expectLeft(await run(steps.reserveAttempt('nobody@example.com', lease(4), T0))))).toBe(1)
   })
 
+  it('factors: reserveAttempt and load (with and without a lease) answer them, a commit changes them, one round trip each', async () => {
+    const { steps, users, factors } = stores
+    const user = makeUser({ login: 'Factors@Example.com', passwordHash: '$trivial$a' })
+    expectRight(await run(users.create(user)))
+    const totp = makeFactor({ id: 'ostatomic1', userId: user.id, lastCounter: 10, secret: 'v1.k.iv.sealed.tag' })
+    const sms = makeFactor({ id: 'smsatomic1', userId: user.id, factorType: 'sms', provider: 'OKTA', status: 'PENDING_ACTIVATION', profile: { phoneNumber: '+14155550100' } })
+    expect(await trips(async () => expectRight(await run(factors.create(totp))))).toBe(1)
+    expectRight(await run(factors.create(sms)))
+    let listed: unknown
+    expect(await trips(async () => (listed = expectRight(await run(factors.listByUser(user.id)))))).toBe(1)
+    expect(listed).toEqual([totp, sms])
+
+    let ticket: unknown
+    expect(await trips(async () => (ticket = expectRight(await run(steps.reserveAttempt('factors@example.com', { id: 'lease-1', until: T0 + 30_000 }, T0)))))).toBe(1)
+    expect(ticket).toEqual({ user, factors: [totp, sms], ahead: 0 })
+
+    const r = makeRecord({ userId: user.id })
+    expectRight(await run(steps.commit({ ...emptyStepWrite(user.id, T0), transaction: { kind: 'create', record: r, event: read, start: START } })))
+    let loaded: unknown
+    expect(await trips(async () => (loaded = expectRight(await run(steps.load(r.stateTokenHash, T0, null)))))).toBe(1)
+    expect(loaded).toEqual({ record: r, factors: [totp, sms], attempt: null })
+    expect(await trips(async () => (loaded = expectRight(await run(steps.load(r.stateTokenHash, T0, { id: 'lease-2', until: T0 + 30_000 })))))).toBe(1)
+    expect(loaded).toEqual({ record: r, factors: [totp, sms], attempt: { failedAttempts: 0, lockedAt: null, ahead: 1 } })
+    // Unknown: one round trip too, with or without a lease.
+    expect(await trips(async () => expectLeft(await run(steps.load(uniqueHash(), T0, { id: 'lease-3', until: T0 + 30_000 }))))).toBe(1)
+
+    // A step that uses the TOTP counter, enrolls a new SMS factor (replacing the pending one), activates nothing else, remembers a device.
+    const again = makeFactor({ id: 'smsatomic2', userId: user.id, factorType: 'sms', provider: 'OKTA', status: 'PENDING_ACTIVATION', profile: { phoneNumber: '+14155550199' } })
+    const device = { hash: uniqueHash(), until: T0 + 60_000 }
+    const w: StepWrite = {
+      ...emptyStepWrite(user.id, T0),
+      expectedEpoch: 0,
+      attempt: { leaseId: 'lease-2', outcome: { type: 'success', lockout: { maxAttempts: 5, autoUnlockMinutes: 0, showLockoutFailures: false } } },
+      transaction: { kind: 'save', record: bump(r), expected: r.version, event: read },
+      factorChanges: [
+        { type: 'use', factorId: totp.id, counter: 11 },
+        { type: 'enroll', record: again },
+      ],
+      rememberDevice: device,
+    }
+    let outcome: unknown
+    expect(await trips(async () => (outcome = expectRight(await run(steps.commit(w)))))).toBe(1)
+    expect(outcome).toEqual({ _tag: 'Applied', user: { status: 'ACTIVE', failedAttempts: 0, lockedAt: null, credentialEpoch: 0 } })
+    expect(expectRight(await run(factors.listByUser(user.id)))).toEqual([{ ...totp, lastCounter: 11 }, again])
+    expect(expectRight(await run(users.findById(user.id))).rememberedDevices).toEqual([device])
+    // The same counter again: refused, in one round trip.
+    const replay: StepWrite = { ...emptyStepWrite(user.id, T0), factorChanges: [{ type: 'use', factorId: totp.id, counter: 11 }, { type: 'activate', factorId: again.id }] }
+    expect(await trips(async () => (outcome = expectRight(await run(steps.commit(replay)))))).toBe(1)
+    expect(outcome).toMatchObject({ _tag: 'Refused', reason: 'factorReplayed' })
+  })
+
   it('a commit saving a policy that has no snapshot yet: the foreign key fails, the resend with the snapshot lands (2 round trips)', async () => {
     const { steps, transactions } = stores
     const r = makeRecord()
@@ -160,6 +212,8 @@ describe(`one statement per operation (${BACKEND})`, () => {
       moveEpoch: false,
       revokeSessionTokens: false,
       issue: null,
+      factorChanges: [],
+      rememberDevice: null,
     }
     // The StepStore writes for users that exist.
     expectRight(await run(stores.users.create(makeUser({ id: r.context.userId, login: 'policy@example.com', passwordHash: null }))))
@@ -210,6 +264,7 @@ describe('a failing driver is Unavailable, never a throw', () => {
       const s = createPostgresTransactionStore(db)
       const u = createPostgresUserStore(db)
       const st = createPostgresStepStore(db)
+      const f = createPostgresFactorStore(db)
       const r = makeRecord()
       const calls: ReadonlyArray<() => Promise<{ readonly _tag: string }>> = [
         async () => expectLeft(await run(s.create(r, read, START))),
@@ -221,6 +276,10 @@ describe('a failing driver is Unavailable, never a throw', () => {
         async () => expectLeft(await run(u.findByLogin('x'))),
         async () => expectLeft(await run(st.reserveAttempt('x', { id: 'lease', until: T0 + 1 }, T0))),
         async () => expectLeft(await run(st.attemptStatus(r.context.userId, 'lease', T0))),
+        async () => expectLeft(await run(st.load(r.stateTokenHash, T0, null))),
+        async () => expectLeft(await run(st.load(r.stateTokenHash, T0, { id: 'lease', until: T0 + 1 }))),
+        async () => expectLeft(await run(f.listByUser(r.context.userId))),
+        async () => expectLeft(await run(f.create(makeFactor({ userId: r.context.userId })))),
         async () => expectLeft(await run(st.commit({ ...write(r), attempt: { leaseId: 'lease', outcome: { type: 'release' } } }))),
       ]
       for (const call of calls) expect((await call())._tag).toBe('Unavailable')

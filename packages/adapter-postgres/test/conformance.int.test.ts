@@ -1,11 +1,11 @@
 import { afterAll } from 'vitest'
-import { describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { describeFactorStore, describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
 import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
 
 // A fresh schema per test (and per property run), dropped in teardown; the real server when
 // DATABASE_URL is set, else one embedded PGlite for this file.
 const made = new WeakMap<object, PostgresTestStores>()
-const fresh = async <K extends 'transactions' | 'users' | 'steps'>(key: K): Promise<PostgresTestStores[K]> => {
+const fresh = async <K extends 'transactions' | 'users' | 'factors' | 'steps'>(key: K): Promise<PostgresTestStores[K]> => {
   const s = await createPostgresTestStores()
   made.set(s[key], s)
   return s[key]
@@ -35,6 +35,15 @@ describeUserStore(`postgres: ${BACKEND}`, {
     await s.db.query(`update "${s.schema}".users set status = 'NOT_A_STATUS', credentials = '[]'::jsonb where id = $1`, [id])
   },
   teardown: (store) => of(store).dispose(),
+})
+
+describeFactorStore(`postgres: ${BACKEND}`, {
+  make: () => fresh('factors').then((factors) => ({ factors, users: of(factors).users })),
+  corrupt: async (stores, id) => {
+    const s = of(stores.factors)
+    await s.db.query(`update "${s.schema}".factors set status = 'NOT_A_STATUS' where id = $1`, [id])
+  },
+  teardown: (stores) => of(stores.factors).dispose(),
 })
 
 describeStepStore(`postgres: ${BACKEND}`, {

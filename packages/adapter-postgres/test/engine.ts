@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import type { Policies, UserRecord } from '@authn-machine/core'
-import { createAuthn, createMemoryAuditSink, cryptoRandom, type Authn, type AuthnSettings, type Call, type ErrorReply, type Reply } from '@authn-machine/engine'
+import { createAuthn, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, type Authn, type AuthnSettings, type Call, type ErrorReply, type Reply } from '@authn-machine/engine'
 import { run } from '@authn-machine/testkit'
 import { PUBLIC_CONTEXT, createManualClock, createTrivialHasher, makeUser } from '@authn-machine/testkit/fixtures'
 import type { PostgresTestStores } from './support.js'
@@ -15,6 +15,8 @@ export const engineOn = (s: PostgresTestStores, o: { readonly policies?: Policie
     transactions: s.transactions,
     users: s.users,
     steps: s.steps,
+    factors: s.factors,
+    secrets: createSecretBox(ephemeralKeyring()),
     policies: createStaticPolicySource(o.policies),
     hasher: createTrivialHasher(),
     clock: createManualClock(),

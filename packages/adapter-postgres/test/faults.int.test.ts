@@ -160,6 +160,8 @@ describe('faults on a real server: a clean 500, no partial state, the next reque
           moveEpoch: true,
           revokeSessionTokens: true,
           issue: token,
+          factorChanges: [],
+          rememberDevice: null,
         }),
       )
       // Spread over the statement's run (about 15 ms on a fresh connection, most of it the revocation).
@@ -184,7 +186,7 @@ describe('faults on a real server: a clean 500, no partial state, the next reque
       if (seen.tx === 1) tally.all += 1
       else tally.none += 1
       // Leave no live lease and no unrevoked token (this round's issued one included) behind.
-      const cleanup = { now: T0, userId: user.id, expectedEpoch: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, issue: null }
+      const cleanup = { now: T0, userId: user.id, expectedEpoch: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, issue: null, factorChanges: [], rememberDevice: null }
       const attempt = seen.leased ? { leaseId: lease.id, outcome: { type: 'release' as const } } : null
       expectRight(await run(stores.steps.commit({ ...cleanup, attempt, revokeSessionTokens: true })))
     }

@@ -4,6 +4,7 @@ import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { checkDeterminism, formatReport, harnessSeeds, runConformance, type System } from '@authn-machine/testkit'
 import { PUBLIC_CONTEXT, createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { resetStores } from '../src/index.js'
+import { FACTOR_PLUGINS } from './factor-plugins.js'
 import { BACKEND, REAL_SERVER, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
 
 // The model-based harness (the same command sequences and model as the engine's in-process run)
@@ -33,6 +34,8 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
     transactions: stores.transactions,
     users: stores.users,
     steps: stores.steps,
+    factors: stores.factors,
+    factorPlugins: FACTOR_PLUGINS,
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),

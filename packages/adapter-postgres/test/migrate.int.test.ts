@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { LogEntry, TransactionRecord, UserRecord, asTransactionId, type AuthnEvent } from '@authn-machine/core'
+import { LogEntry, TransactionRecord, UserRecord, asFactorId, asTransactionId, emptyStepWrite, type AuthnEvent, type FactorRecord } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
 import { makeUser } from '@authn-machine/testkit/fixtures'
 import { LATEST_VERSION, MIGRATIONS, createPostgresStores, loginKey, migrate, runCli, sweep, type CliIo } from '../src/index.js'
@@ -53,7 +53,7 @@ describe(`migrations (${BACKEND})`, () => {
       await db.query(
         `insert into ${S}.users (id, login_key, schema_version, status, profile, credentials, failed_attempts, locked_at, activation_token_hash, factors)
          values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb)`,
-        [u.id, loginKey(u.profile.login), u.schemaVersion, u.status, JSON.stringify(u.profile), JSON.stringify(u.credentials), u.failedAttempts, u.lockedAt, u.activationTokenHash, JSON.stringify(u.factors)],
+        [u.id, loginKey(u.profile.login), u.schemaVersion, u.status, JSON.stringify(u.profile), JSON.stringify(u.credentials), u.failedAttempts, u.lockedAt, u.activationTokenHash, '[]'],
       )
       const r = makeRecord({ userId: user.id })
       const e = TransactionRecord.encode(r)
@@ -85,7 +85,7 @@ describe(`migrations (${BACKEND})`, () => {
       expect(expectRight(await run(stores.transactions.readLog(r.id)))).toEqual([{ transactionId: r.id, version: 1, event: read, start: START }])
       // The new columns work: a reservation, and a commit that moves the epoch and revokes the old token.
       expect(expectRight(await run(stores.steps.reserveAttempt('old.user@EXAMPLE.com', { id: 'l1', until: T0 + 1000 }, T0))).ahead).toBe(0)
-      const none = { now: T0, expectedEpoch: 0, transaction: null, claimActivation: false, userChanges: [], moveEpoch: true, revokeSessionTokens: true, issue: null }
+      const none = { now: T0, expectedEpoch: 0, transaction: null, claimActivation: false, userChanges: [], moveEpoch: true, revokeSessionTokens: true, issue: null, factorChanges: [], rememberDevice: null }
       expect(expectRight(await run(stores.steps.commit({ ...none, userId: user.id, attempt: { leaseId: 'l1', outcome: { type: 'release' } } })))).toEqual({
         _tag: 'Applied',
         user: { status: 'PASSWORD_EXPIRED', failedAttempts: 2, lockedAt: null, credentialEpoch: 1 },
@@ -94,6 +94,84 @@ describe(`migrations (${BACKEND})`, () => {
       expect(expectLeft(await run(stores.transactions.consumeToken(token.hash, 'session', T0)))._tag).toBe('AlreadyConsumed')
       const idx = await db.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'tokens' order by 1`, [schema])
       expect(idx.rows).toEqual([{ indexname: 'tokens_expires_at_idx' }, { indexname: 'tokens_pkey' }, { indexname: 'tokens_user_id_live_sessions_idx' }])
+    }))
+
+  it('migration 4 moves users.factors into factor rows (in order, ACTIVE unless said otherwise) and adds remembered devices', () =>
+    dropping(async (schema) => {
+      const db = await testDatabase()
+      const S = `"${schema}"`
+      expect(await migrate(db, { schema, to: 3 })).toEqual({ schema, version: 3 })
+      const a = makeUser({ login: 'a.factors@example.com', passwordHash: '$trivial$a' })
+      const b = makeUser({ login: 'b.factors@example.com', passwordHash: '$trivial$b' })
+      const c = makeUser({ login: 'c.factors@example.com', passwordHash: '$trivial$c' })
+      const old = {
+        [a.id]: [
+          { id: 'ostA1', factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE', profile: { credentialId: 'a.factors@example.com' } },
+          { id: 'smsA2', factorType: 'sms', provider: 'OKTA', status: 'PENDING_ACTIVATION', profile: { phoneNumber: '+14155550100' } },
+          { id: 'emfA3', factorType: 'email', provider: 'OKTA', status: 'ACTIVE', profile: { email: 'a.factors@example.com' } },
+        ],
+        // An entry without a status (never written by the old codec, but jsonb allows it): ACTIVE.
+        [b.id]: [{ id: 'ufsB1', factorType: 'question', provider: 'OKTA', profile: { question: 'disliked_food' } }],
+        [c.id]: [],
+      }
+      for (const user of [a, b, c]) {
+        const u = UserRecord.encode(user)
+        await db.query(
+          `insert into ${S}.users (id, login_key, schema_version, status, profile, credentials, failed_attempts, locked_at, activation_token_hash, factors, credential_epoch)
+           values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, 3)`,
+          [u.id, loginKey(u.profile.login), u.schemaVersion, u.status, JSON.stringify(u.profile), JSON.stringify(u.credentials), u.failedAttempts, u.lockedAt, u.activationTokenHash, JSON.stringify(old[u.id])],
+        )
+      }
+      const before = Date.now()
+      expect(await migrate(db, { schema })).toEqual({ schema, version: LATEST_VERSION })
+      const stores = createPostgresStores(db, { schema })
+      const rows = (userId: typeof a.id, entries: ReadonlyArray<Record<string, unknown>>) =>
+        entries.map((e) => ({
+          schemaVersion: 1,
+          id: e['id'],
+          userId,
+          factorType: e['factorType'],
+          provider: e['provider'],
+          status: e['status'] ?? 'ACTIVE',
+          profile: e['profile'],
+          secret: null,
+          lastCounter: null,
+          createdAt: expect.any(Number) as unknown,
+        }))
+      const listed = async (userId: typeof a.id) => expectRight(await run(stores.factors.listByUser(userId)))
+      expect(await listed(a.id)).toEqual(rows(a.id, old[a.id] ?? []))
+      expect(await listed(b.id)).toEqual(rows(b.id, old[b.id] ?? []))
+      expect(await listed(c.id)).toEqual([])
+      for (const f of await listed(a.id)) expect(Math.abs(f.createdAt - before)).toBeLessThan(10 * 60_000)
+      for (const user of [a, b, c]) expect(expectRight(await run(stores.users.findById(user.id)))).toEqual({ ...user, credentialEpoch: 3, rememberedDevices: [] })
+      const columns = await db.query(`select column_name from information_schema.columns where table_schema = $1 and table_name = 'users' and column_name in ('factors', 'remembered_devices')`, [schema])
+      expect(columns.rows).toEqual([{ column_name: 'remembered_devices' }])
+      const idx = await db.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'factors' order by 1`, [schema])
+      expect(idx.rows).toEqual([{ indexname: 'factors_pkey' }, { indexname: 'factors_user_id_idx' }])
+
+      // The replaced function: a reservation answers the rows, a commit activates, uses a counter, remembers a device.
+      const ticket = expectRight(await run(stores.steps.reserveAttempt('A.Factors@example.com', { id: 'l1', until: T0 + 1000 }, T0)))
+      expect(ticket.factors.map((f) => f.id)).toEqual(['ostA1', 'smsA2', 'emfA3'])
+      const device = { hash: uniqueHash(), until: T0 + 60_000 }
+      const w = {
+        ...emptyStepWrite(a.id, T0),
+        expectedEpoch: 3,
+        attempt: { leaseId: 'l1', outcome: { type: 'release' as const } },
+        factorChanges: [
+          { type: 'activate' as const, factorId: asFactorId('smsA2') },
+          { type: 'use' as const, factorId: asFactorId('ostA1'), counter: 59_000_000 },
+        ],
+        rememberDevice: device,
+      }
+      expect(expectRight(await run(stores.steps.commit(w)))._tag).toBe('Applied')
+      expect(expectRight(await run(stores.steps.commit(w)))).toMatchObject({ _tag: 'Refused', reason: 'factorReplayed' })
+      const after: ReadonlyArray<FactorRecord> = await listed(a.id)
+      expect(after.map((f) => [f.id, f.status, f.lastCounter])).toEqual([
+        ['ostA1', 'ACTIVE', 59_000_000],
+        ['smsA2', 'ACTIVE', null],
+        ['emfA3', 'ACTIVE', null],
+      ])
+      expect(expectRight(await run(stores.users.findById(a.id))).rememberedDevices).toEqual([device])
     }))
 
   it('refuses a schema name that is not a plain identifier', async () => {

@@ -95,7 +95,7 @@ describe('step races on a real server', () => {
   })
 
   const T0 = Date.UTC(2026, 0, 1)
-  const none = { now: T0, expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null }
+  const none = { now: T0, expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null, factorChanges: [], rememberDevice: null }
   const sessionToken = (u: UserRecord): IssuedToken => ({
     schemaVersion: 1,
     hash: uniqueHash(),

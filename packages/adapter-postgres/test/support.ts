@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import type { StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import type { FactorStore, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import { createPostgresStores, migrate, type PgQueryable } from '../src/index.js'
 
 /** The real server CI provides (`postgres://postgres@127.0.0.1:5432/test`), or undefined for embedded PGlite. */
@@ -43,6 +43,7 @@ export interface PostgresTestStores {
   readonly schema: string
   readonly transactions: TransactionStore
   readonly users: UserStore
+  readonly factors: FactorStore
   readonly steps: StepStore
   /** Drops the schema. */
   readonly dispose: () => Promise<void>
@@ -63,6 +64,7 @@ export const createPostgresTestStores = async (db?: PgQueryable): Promise<Postgr
     schema,
     transactions: stores.transactions,
     users: stores.users,
+    factors: stores.factors,
     steps: stores.steps,
     dispose: async () => {
       await client.query(`drop schema if exists "${schema}" cascade`)

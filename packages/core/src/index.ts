@@ -25,6 +25,7 @@ export {
   FactorResult,
   EnrollmentRequirement,
 } from './model/status.js'
+export { FactorRecord } from './model/factor.js'
 export { UserRecord, UserProfile, UserCredentials, EnrolledFactor, RecoveryQuestion } from './model/user.js'
 export {
   Policies,
@@ -37,7 +38,7 @@ export {
   EnrollableFactor,
   DEFAULT_POLICIES,
 } from './model/policy.js'
-export { AuthnEvent, PasswordCandidateCodec } from './model/events.js'
+export { AuthnEvent, FactorOutcome, PasswordCandidateCodec } from './model/events.js'
 export type { AuthnEventType } from './model/events.js'
 // Errors
 export { ERROR_CATALOGUE, CAUSES, failure, errorSummary, httpStatusOf, renderError } from './errors/catalogue.js'
@@ -50,6 +51,9 @@ export {
   ChangePasswordRequest,
   ResetPasswordRequest,
   SessionTokenRequest,
+  EnrollFactorRequest,
+  FactorAnswerRequest,
+  flagValue,
   describeDecodeErrors,
 } from './codecs/requests.js'
 // Policy (pure rules)
@@ -73,7 +77,7 @@ export { authnMachine, EFFECT_TYPES } from './machines/authn-machine.js'
 export type { AuthnMachine, AuthnEffect, AuthnEffects } from './machines/authn-machine.js'
 export { AuthnContext, AuthnOptions, UserSummary, Progress, initialContext } from './machines/authn-context.js'
 export type { AuthnInput } from './machines/authn-context.js'
-export { evaluationFacts } from './machines/authn-facts.js'
+export { evaluationFacts, requiredEnrollmentMissing } from './machines/authn-facts.js'
 export { decide, decideStart, precheck, startAuthn, restoreAuthn, replayAuthn } from './machines/decide.js'
 export type { AuthnSnapshot, Decision } from './machines/decide.js'
 // View

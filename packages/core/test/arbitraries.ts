@@ -66,6 +66,10 @@ export const EVENT_TYPES = [
   'transaction.skip',
   'password.change',
   'password.reset',
+  'factor.enroll',
+  'factor.activate',
+  'factor.verify',
+  'factor.challenge',
 ] as const satisfies ReadonlyArray<AuthnEvent['type']>
 
 const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''))
@@ -142,6 +146,13 @@ export const arbPhone = fc
   .map(([cc, d]) => `${cc}${d.slice(0, 3)}-${d.slice(3, 6)}-${d.slice(6)}`)
 export const arbEmail = fc.tuple(word(1, 10), word(2, 8)).map(([a, b]) => `${a}@${b}.com`)
 
+/** Factor ids from a small pool most of the time, so that runs answer the factor they enrolled. */
+export const arbFactorId = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('ostpool00000000001', 'ostpool00000000002', 'ufspool00000000003').map(asFactorId) },
+  { weight: 1, arbitrary: fc.string({ unit: alnum, minLength: 17, maxLength: 17 }).map((s) => asFactorId(`ost${s}`)) },
+)
+const arbFactorOutcome = fc.constantFrom('accepted' as const, 'accepted' as const, 'rejected' as const, 'replayed' as const)
+
 export const arbEnrolledFactor: fc.Arbitrary<EnrolledFactor> = fc
   .tuple(
     arbFactorKind,
@@ -194,7 +205,7 @@ export const arbUser: fc.Arbitrary<UserRecord> = fc
     activationTokenHash: fc.option(arbTokenHash),
     activationClaim: fc.option(arbTransactionId),
     credentialEpoch: fc.nat({ max: 1000 }),
-    factors: fc.array(arbEnrolledFactor, { maxLength: 3 }),
+    rememberedDevices: fc.array(fc.record({ hash: arbTokenHash, until: fc.integer({ min: T0 - DAY, max: T0 + DAY }) }), { maxLength: 2 }),
   })
   .map((r) => ({
     schemaVersion: 1 as const,
@@ -212,7 +223,7 @@ export const arbUser: fc.Arbitrary<UserRecord> = fc
     activationTokenHash: r.activationTokenHash,
     activationClaim: r.activationClaim,
     credentialEpoch: r.credentialEpoch,
-    factors: r.factors,
+    rememberedDevices: r.rememberedDevices,
   }))
 
 export const arbOptions: fc.Arbitrary<AuthnOptions> = fc.record({
@@ -232,12 +243,17 @@ export const arbInput: fc.Arbitrary<AuthnInput> = fc.record({
   maxLifetimeMs: fc.constantFrom(30 * MINUTE, 60 * MINUTE, 2 * 24 * 60 * MINUTE),
   sessionLifetimeMs: fc.constantFrom(5 * MINUTE, 60 * MINUTE),
   lockedOut: fc.constantFrom(false, false, true),
+  factors: fc.array(arbEnrolledFactor, { maxLength: 3 }),
+  deviceRemembered: fc.constantFrom(false, false, false, true),
+  deviceTokenHash: fc.option(arbTokenHash),
 })
 
 export const arbProgress: fc.Arbitrary<Progress> = fc.record({
   mfaVerified: fc.boolean(),
   passwordChanged: fc.boolean(),
   warnHandled: fc.boolean(),
+  enrolledHere: fc.boolean(),
+  enrollHandled: fc.boolean(),
 })
 
 /** Any context the machine may hold, including progress and tokens that only later steps set. */
@@ -247,12 +263,16 @@ export const arbContext: fc.Arbitrary<AuthnContext> = fc
     fc.option(arbProgress, { freq: 2 }),
     fc.option(fc.constantFrom(...RECOVERY_TYPES), { freq: 3 }),
     fc.option(arbTokenHash, { freq: 3 }),
+    fc.option(arbEnrolledFactor, { freq: 2 }),
+    fc.option(arbFactorId, { freq: 2 }),
   )
-  .map(([input, progress, recoveryType, sessionTokenHash]) => {
+  .map(([input, progress, recoveryType, sessionTokenHash, activating, challenge]) => {
     const c = initialContext(input)
     return {
       ...c,
       ...(progress === null ? {} : { progress }),
+      activating,
+      challenge,
       recoveryType,
       sessionTokenHash,
       sessionExpiresAt: sessionTokenHash === null ? null : T0 + c.sessionLifetimeMs,
@@ -318,7 +338,40 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
       return fc
         .record({ candidate: arbCandidate, newPasswordHash: arbNewHash, revokeSessions: fc.boolean(), sessionTokenHash: arbTokenHash })
         .map((r) => ({ type, now, ...r }))
+    case 'factor.enroll':
+      return fc
+        .record({ factor: arbEnrolledFactor, id: arbFactorId, activation: fc.constantFrom('required' as const, 'none' as const), sessionTokenHash: arbTokenHash })
+        .map(({ id, ...r }) => ({ type, now, ...r, factor: { ...r.factor, id } }))
+    case 'factor.activate':
+      return fc
+        .record({ factorId: arbFactorId, outcome: arbFactorOutcome, counter: fc.option(fc.nat({ max: 1e6 })), sessionTokenHash: arbTokenHash })
+        .map((r) => ({ type, now, ...r }))
+    case 'factor.verify':
+      return fc
+        .record({
+          factorId: arbFactorId,
+          outcome: arbFactorOutcome,
+          counter: fc.option(fc.nat({ max: 1e6 })),
+          answerKind: fc.constantFrom('passCode' as const, 'answer' as const),
+          lockedAfter: fc.constantFrom(false, false, true),
+          rememberDevice: fc.boolean(),
+          sessionTokenHash: arbTokenHash,
+        })
+        .map((r) => ({ type, now, ...r }))
+    case 'factor.challenge':
+      return arbFactorId.map((factorId) => ({ type, now, factorId }))
   }
+}
+
+/** An event whose factor id is, half of the time, the one the context waits for. */
+export const aimedAt = (c: AuthnContext, e: AuthnEvent, aim: boolean): AuthnEvent => {
+  if (!aim) return e
+  if (e.type === 'factor.activate' && c.activating !== null) return { ...e, factorId: c.activating.id }
+  if (e.type === 'factor.verify') {
+    const target = c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
+    return target === undefined ? e : { ...e, factorId: target }
+  }
+  return e
 }
 
 export const arbEventType = fc.constantFrom(...EVENT_TYPES)
@@ -350,6 +403,7 @@ const arbFirstType = fc.constantFrom<AuthnEvent['type']>(
 const arbLaterType = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...EVENT_TYPES) },
   { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('password.change', 'password.reset', 'transaction.skip', 'transaction.read') },
+  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge') },
 )
 
 export const arbRun: fc.Arbitrary<Run> = fc
@@ -396,8 +450,8 @@ export const arbStateOf = (states: ReadonlyArray<MachineState>): fc.Arbitrary<St
     )
     .chain(([state, context, delta]) =>
       arbTypeFor(state)
-        .chain((type) => arbEventOfType(type, T0 + delta))
-        .map((event) => ({ state, context, event })),
+        .chain((type) => fc.tuple(arbEventOfType(type, T0 + delta), fc.boolean()))
+        .map(([event, aim]) => ({ state, context, event: aimedAt(context, event, aim) })),
     )
 
 /** Any state (UNAUTHENTICATED, with the most transitions, more often), any context, any event. */

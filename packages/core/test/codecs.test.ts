@@ -154,7 +154,7 @@ const CASES: ReadonlyArray<Case> = [
     name: 'UserRecord',
     codec: UserRecord,
     arb: arbUser,
-    breaks: [set('schemaVersion', 0), set('status', 'active'), set('profile', { login: 'x' }), set('factors', [{ id: '' }]), set('failedAttempts', null)],
+    breaks: [set('schemaVersion', 0), set('status', 'active'), set('profile', { login: 'x' }), set('rememberedDevices', [{ hash: 1 }]), set('failedAttempts', null)],
   },
   { name: 'AuthnEvent', codec: AuthnEvent, arb: arbEvent, breaks: [set('now', '1'), set('type', 'password.forgot'), drop('now')] },
   {

@@ -31,7 +31,7 @@ export const inputWith = (o: Partial<AuthnInput> = {}): AuthnInput => ({
     activationTokenHash: null,
     activationClaim: null,
     credentialEpoch: 0,
-    factors: [],
+    rememberedDevices: [],
   },
   flow: 'PASSWORD',
   policy: DEFAULT_POLICIES,
@@ -42,6 +42,9 @@ export const inputWith = (o: Partial<AuthnInput> = {}): AuthnInput => ({
   maxLifetimeMs: 60 * MINUTE,
   sessionLifetimeMs: 5 * MINUTE,
   lockedOut: false,
+  factors: [],
+  deviceRemembered: false,
+  deviceTokenHash: null,
   ...o,
 })
 

@@ -39,9 +39,22 @@ describe('invariants over arbitrary runs (spec §9, §10.1)', () => {
         if (d.failure !== null) failures.add(d.failure.code)
       }
     expect([...states].sort()).toEqual(
-      ['CANCELLED', 'FAILED', 'LOCKED_OUT', 'MFA_ENROLL', 'MFA_REQUIRED', 'PASSWORD_EXPIRED', 'PASSWORD_RESET', 'PASSWORD_WARN', 'SUCCESS', 'UNAUTHENTICATED'].sort(),
+      [
+        'CANCELLED',
+        'FAILED',
+        'LOCKED_OUT',
+        'MFA_CHALLENGE',
+        'MFA_ENROLL',
+        'MFA_ENROLL_ACTIVATE',
+        'MFA_REQUIRED',
+        'PASSWORD_EXPIRED',
+        'PASSWORD_RESET',
+        'PASSWORD_WARN',
+        'SUCCESS',
+        'UNAUTHENTICATED',
+      ].sort(),
     )
-    expect([...failures].sort()).toEqual(['E0000004', 'E0000011', 'E0000014', 'E0000079', 'E0000080'])
+    expect([...failures].sort()).toEqual(['E0000004', 'E0000011', 'E0000014', 'E0000068', 'E0000069', 'E0000079', 'E0000080', 'E0000082'])
   })
 
   test.prop([arbRun], { numRuns: 500 })('SUCCESS is reached only after primary.verified, never after primary.rejected', (run) => {
@@ -70,19 +83,32 @@ describe('invariants over arbitrary runs (spec §9, §10.1)', () => {
   })
 
   test.prop([arbRun], { numRuns: 500 })(
-    'SUCCESS is never reached when sign-on requires MFA and the user has an ACTIVE factor; MFA_REQUIRED comes first',
+    'no SUCCESS without every required factor: with MFA required and an ACTIVE factor, SUCCESS only after one was verified or enrolled here (or from a remembered device); MFA_REQUIRED comes first',
     (run) => {
       const v = visit(run)
       const { input } = v.run
-      const mfa = input.policy.signOn.requireFactor && input.user.factors.some((f) => f.status === 'ACTIVE')
+      const mfa = input.policy.signOn.requireFactor && input.factors.some((f) => f.status === 'ACTIVE') && !input.deviceRemembered
       if (!mfa) return
-      expect(v.decisions.map((d) => d.state)).not.toContain('SUCCESS')
+      for (const i of intoSuccess(v)) {
+        const p = v.decisions[i]?.snapshot.context.progress
+        expect(p?.mfaVerified === true || p?.enrolledHere === true).toBe(true)
+      }
       const first = v.decisions[0]
       const passwordFirst = input.flow === 'ACTIVATION' && input.user.credentials.passwordHash === null
       if (v.run.events[0]?.type === 'primary.verified' && !input.lockedOut && input.policy.signOn.access === 'ALLOW')
         expect(first?.state).toBe(passwordFirst ? 'PASSWORD_RESET' : 'MFA_REQUIRED')
     },
   )
+
+  test.prop([arbRun], { numRuns: 500 })('SUCCESS needs every REQUIRED factor of the enrollment policy ACTIVE', (run) => {
+    const v = visit(run)
+    for (const i of intoSuccess(v)) {
+      const c = v.decisions[i]?.snapshot.context
+      if (c === undefined) throw new Error('out of range')
+      for (const r of c.policy.enrollment.factors.filter((e) => e.enroll === 'REQUIRED'))
+        expect(c.factors.some((f) => f.status === 'ACTIVE' && f.factorType === r.factorType && f.provider === r.provider)).toBe(true)
+    }
+  })
 
   test.prop([arbRun], { numRuns: 500 })('SUCCESS is never reached while the password is expired and unchanged', (run) => {
     const v = visit(run)

@@ -32,6 +32,8 @@ export const FINISHED: ReadonlyArray<MachineState> = ['SUCCESS', 'LOCKED_OUT', '
 /** The facts of spec §10.1 rows 6–9, re-derived here. */
 export const modelFacts = (c: AuthnContext, p: Progress, now: number): EvaluationFacts => {
   const active = c.factors.filter((f) => f.status === 'ACTIVE')
+  const has = (e: { factorType: string; provider: string }) => active.some((f) => f.factorType === e.factorType && f.provider === e.provider)
+  const optionalLeft = c.policy.enrollment.factors.some((e) => e.enroll === 'OPTIONAL' && !has(e))
   const age = c.policy.password.age
   const changedAt = c.user.passwordChangedAt
   const expiry = age.maxAgeDays > 0 && changedAt !== null ? changedAt + age.maxAgeDays * DAY : null
@@ -39,9 +41,14 @@ export const modelFacts = (c: AuthnContext, p: Progress, now: number): Evaluatio
     (e) => e.enroll === 'REQUIRED' && !active.some((f) => f.factorType === e.factorType && f.provider === e.provider),
   )
   return {
-    mfaRequired: c.policy.signOn.requireFactor && active.length > 0 && !p.mfaVerified,
+    // Not again after a factor was verified or enrolled here, nor from a remembered device.
+    mfaRequired: c.policy.signOn.requireFactor && active.length > 0 && !p.mfaVerified && !p.enrolledHere && !c.deviceRemembered,
     passwordExpired: !p.passwordChanged && (c.adminExpired || (expiry !== null && now >= expiry)),
-    enrollmentRequired: missing.length > 0 || (c.policy.signOn.requireFactor && active.length === 0),
+    enrollmentRequired:
+      missing.length > 0 ||
+      (c.policy.signOn.requireFactor && active.length === 0) ||
+      // multiOptionalFactorEnroll: after an enrollment here, the optional factors left are offered until skipped.
+      (c.options.multiOptionalFactorEnroll && p.enrolledHere && !p.enrollHandled && optionalLeft),
     passwordWarn:
       c.options.warnBeforePasswordExpired &&
       !p.passwordChanged &&
@@ -78,6 +85,13 @@ const fail = (code: AuthnFailure['code'], causes: ReadonlyArray<string> = []): A
 
 type NewPassword = Extract<AuthnEvent, { type: 'password.change' | 'password.reset' }>
 
+/** A factor answer that was not accepted: a replayed code, a failure that locked, or a mismatch. */
+const factorFail = (e: Extract<AuthnEvent, { type: 'factor.activate' | 'factor.verify' }>): AuthnFailure => {
+  if (e.outcome === 'replayed') return fail('E0000082')
+  if (e.type === 'factor.verify' && e.lockedAfter) return fail('E0000069')
+  return fail('E0000068', [e.type === 'factor.verify' && e.answerKind === 'answer' ? CAUSES.answerMismatch : CAUSES.passcodeMismatch])
+}
+
 export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expected => {
   const same = (failure: AuthnFailure): Expected => ({ state, context: c, effects: [], failure, changed: false })
   if (FINISHED.includes(state) || e.now >= c.expiresAt) return same(fail('E0000011'))
@@ -94,7 +108,7 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
   /** Spec §10.1: each completed step re-enters the evaluation order. */
   const route = (update: Partial<Progress>, base: AuthnContext, effects: ReadonlyArray<AuthnEffect>): Expected => {
     const progress = { ...c.progress, ...update }
-    const step = modelNextStep(modelFacts(c, progress, e.now))
+    const step = modelNextStep(modelFacts({ ...c, factors: base.factors }, progress, e.now))
     const context = { ...base, progress }
     if (step !== 'SUCCESS') return to(step, context, effects)
     const hash = (e as Extract<AuthnEvent, { sessionTokenHash: unknown }>).sessionTokenHash
@@ -165,10 +179,48 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       return e.type === 'password.change' ? newPassword(e, false, []) : notAllowed
     case 'PASSWORD_RESET':
       return e.type === 'password.reset' ? newPassword(e, false, activation) : notAllowed
+    case 'MFA_ENROLL': {
+      if (e.type === 'factor.enroll') {
+        const enroll: AuthnEffect = { type: 'enrollFactor', params: { userId, factorId: e.factor.id } }
+        if (e.activation === 'required') return to('MFA_ENROLL_ACTIVATE', { ...touched, activating: e.factor }, [enroll])
+        const factors = [...c.factors.filter((f) => f.id !== e.factor.id), { ...e.factor, status: 'ACTIVE' as const }]
+        return route({ enrolledHere: true }, { ...touched, factors, activating: null }, [enroll])
+      }
+      if (e.type === 'transaction.skip') {
+        const active = c.factors.filter((f) => f.status === 'ACTIVE')
+        const requiredLeft =
+          c.policy.enrollment.factors.some((r) => r.enroll === 'REQUIRED' && !active.some((f) => f.factorType === r.factorType && f.provider === r.provider)) ||
+          (c.policy.signOn.requireFactor && active.length === 0)
+        return requiredLeft ? notAllowed : route({ enrollHandled: true }, touched, [])
+      }
+      return notAllowed
+    }
     case 'MFA_ENROLL_ACTIVATE':
-      return e.type === 'transaction.previous' ? to('MFA_ENROLL', touched) : notAllowed
+      if (e.type === 'transaction.previous') return to('MFA_ENROLL', { ...touched, activating: null })
+      if (e.type === 'factor.activate') {
+        const pending = c.activating
+        if (pending === null || e.factorId !== pending.id) return notAllowed
+        if (e.outcome !== 'accepted') return to(state, touched, [], factorFail(e))
+        const factors = [...c.factors.filter((f) => f.id !== pending.id), { ...pending, status: 'ACTIVE' as const }]
+        const effects: AuthnEffect[] = [{ type: 'activateFactor', params: { userId, factorId: e.factorId } }]
+        if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
+        return route({ enrolledHere: true }, { ...touched, factors, activating: null }, effects)
+      }
+      return notAllowed
+    case 'MFA_REQUIRED':
     case 'MFA_CHALLENGE':
-      return e.type === 'transaction.previous' ? to('MFA_REQUIRED', touched) : notAllowed
+      if (e.type === 'transaction.previous' && state === 'MFA_CHALLENGE') return to('MFA_REQUIRED', { ...touched, challenge: null })
+      if (e.type === 'factor.challenge') return to('MFA_CHALLENGE', { ...touched, challenge: e.factorId })
+      if (e.type === 'factor.verify') {
+        if (c.challenge !== null && e.factorId !== c.challenge) return notAllowed
+        if (e.outcome !== 'accepted') return to(state, touched, [], factorFail(e))
+        const effects: AuthnEffect[] = [{ type: 'resetFailedAttempts', params: { userId } }]
+        if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
+        if (e.rememberDevice && c.deviceTokenHash !== null && c.policy.signOn.allowRememberDevice)
+          effects.push({ type: 'rememberDevice', params: { userId, hash: c.deviceTokenHash, until: e.now + c.policy.signOn.rememberDeviceLifetimeInMinutes * MINUTE } })
+        return route({ mfaVerified: true }, { ...touched, challenge: null }, effects)
+      }
+      return notAllowed
     default:
       return notAllowed
   }

@@ -40,7 +40,14 @@ const expectedLinks = (state: MachineState, c: AuthnContext, base: string): Reco
       return { next: link(base, '/credentials/change_password', 'changePassword'), cancel }
     case 'PASSWORD_RESET':
       return { next: link(base, '/credentials/reset_password', c.recoveryType === 'ACCOUNT_ACTIVATION' ? 'resetPassword' : 'password'), cancel }
-    case 'MFA_ENROLL':
+    case 'MFA_ENROLL': {
+      // Skip is published only when no REQUIRED factor is left to enroll (restated from the spec).
+      const active = c.factors.filter((f) => f.status === 'ACTIVE')
+      const requiredLeft =
+        c.policy.enrollment.factors.some((e) => e.enroll === 'REQUIRED' && !active.some((f) => f.factorType === e.factorType && f.provider === e.provider)) ||
+        (c.policy.signOn.requireFactor && active.length === 0)
+      return requiredLeft ? { cancel } : { skip: link(base, '/skip', 'skip'), cancel }
+    }
     case 'MFA_REQUIRED':
       return { cancel }
     case 'LOCKED_OUT':
@@ -152,7 +159,10 @@ describe('renderTransaction (spec §3.2, §5.1, §6, Appendix A)', () => {
         vendorName: e.provider,
         status: c.factors.some((f) => f.status === 'ACTIVE' && f.factorType === e.factorType && f.provider === e.provider) ? 'ACTIVE' : 'NOT_SETUP',
         enrollment: e.enroll,
-        _links: { enroll: link(base, '/factors') },
+        _links: {
+          ...(e.factorType === 'question' ? { questions: { href: `${base}/api/v1/users/${c.userId}/factors/questions`, hints: { allow: ['GET'] } } } : {}),
+          enroll: link(base, '/factors'),
+        },
       })),
     )
   })
@@ -163,9 +173,14 @@ describe('renderTransaction (spec §3.2, §5.1, §6, Appendix A)', () => {
       expect(links['prev']).toEqual(link(base, '/previous'))
       expect(links['cancel']).toEqual(link(base, '/cancel'))
     }
+    // The awaited factor is embedded, and `next` answers it (§4.7, §4.10).
+    const activating = c.activating
+    const activate = render('MFA_ENROLL_ACTIVATE', c, given)
+    expect(Object.keys(activate['_embedded'] as object)).toEqual(activating === null ? ['user'] : ['user', 'factor'])
+    if (activating !== null) expect((activate['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${activating.id}/lifecycle/activate`, 'activate'))
     // §6.6: the remember-device policy is embedded in MFA_REQUIRED and MFA_CHALLENGE, not in MFA_ENROLL_ACTIVATE.
-    expect(Object.keys(render('MFA_ENROLL_ACTIVATE', c, given)['_embedded'] as object)).toEqual(['user'])
-    expect(Object.keys(render('MFA_CHALLENGE', c, given)['_embedded'] as object)).toEqual(['user', 'policy'])
+    const challenged = c.factors.some((f) => f.id === c.challenge)
+    expect(Object.keys(render('MFA_CHALLENGE', c, given)['_embedded'] as object)).toEqual(challenged ? ['user', 'factor', 'policy'] : ['user', 'policy'])
   })
 
   test.prop([arbContext, arbBase])('LOCKED_OUT: no stateToken, no expiresAt, only the unlock link', (c, { given, base }) => {

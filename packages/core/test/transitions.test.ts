@@ -59,13 +59,13 @@ const describeTransition = (key: string): string => {
 }
 
 /** Steps biased towards the routes of the evaluation order (nothing refused, warnings asked for). */
-const arbRoutingStep = arbStateOf(['UNAUTHENTICATED', 'PASSWORD_WARN', 'PASSWORD_EXPIRED', 'PASSWORD_RESET']).map((s) => ({
+const arbRoutingStep = arbStateOf(['UNAUTHENTICATED', 'PASSWORD_WARN', 'PASSWORD_EXPIRED', 'PASSWORD_RESET', 'MFA_ENROLL', 'MFA_ENROLL_ACTIVATE', 'MFA_REQUIRED', 'MFA_CHALLENGE']).map((s) => ({
   ...s,
   context: {
     ...s.context,
     lockedOut: false,
     options: { ...s.context.options, warnBeforePasswordExpired: true },
-    progress: { mfaVerified: false, passwordChanged: false, warnHandled: false },
+    progress: { mfaVerified: false, passwordChanged: false, warnHandled: false, enrolledHere: false, enrollHandled: false },
     policy: {
       ...s.context.policy,
       password: { ...s.context.policy.password, age: { ...s.context.policy.password.age, maxAgeDays: 30, expireWarnDays: 30 } },

@@ -9,6 +9,9 @@ import {
   type Random,
   type RequestContext,
   type StepStore,
+  type FactorStore,
+  type SecretBox,
+  type Factor,
   type TransactionId,
   type TransactionJson,
   type TransactionRecord,
@@ -54,6 +57,12 @@ export interface AuthnDeps {
   readonly users: UserStore
   /** The atomic unit of work over the same storage: every step's whole write goes through it. */
   readonly steps: StepStore
+  /** Users' enrolled factors, in their own rows. */
+  readonly factors: FactorStore
+  /** Seals factor secrets before any store sees them (`createSecretBox`). */
+  readonly secrets: SecretBox
+  /** The factor families served, one plug-in per `factorType/provider` (`packages/factor-*`). */
+  readonly factorPlugins?: ReadonlyArray<Factor>
   readonly policies: PolicySource
   readonly hasher: Hasher
   readonly clock: Clock
@@ -91,6 +100,16 @@ export interface Authn {
   readonly authenticate: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn` with only `stateToken`. */
   readonly getState: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors` (MFA_ENROLL). */
+  readonly enrollFactor: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/lifecycle/activate` (MFA_ENROLL_ACTIVATE). */
+  readonly activateFactor: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/verify` (MFA_REQUIRED, MFA_CHALLENGE). */
+  readonly verifyFactor: (body: unknown, call: Call) => Result
+  /** `GET /api/v1/users/{id}/factors/questions`: the security question catalogue (empty without the question factor). */
+  readonly factorQuestions: () => ReadonlyArray<Readonly<Record<string, unknown>>>
+  /** The PNG QR code of a pending TOTP enrollment, by the token in its `qrcode` link. */
+  readonly factorQrCode: (token: string) => TE.TaskEither<ErrorReply, { readonly contentType: string; readonly body: Uint8Array }>
   readonly changePassword: (body: unknown, call: Call) => Result
   readonly resetPassword: (body: unknown, call: Call) => Result
   readonly skip: (body: unknown, call: Call) => Result

@@ -1,4 +1,5 @@
 import type { Authn, AuthnDeps } from './api.js'
+import { factorOperations } from './operations/factors.js'
 import { lifecycleOperations } from './operations/lifecycle.js'
 import { passwordOperations } from './operations/password.js'
 import { primaryOperations } from './operations/primary.js'
@@ -19,6 +20,9 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     ...passwordOperations(p),
     ...transactionOperations(p),
     ...lifecycleOperations(p),
+    ...factorOperations(p),
+    factorQrCode: p.factorQrCode,
+    factorQuestions: () => (deps.factorPlugins ?? []).find((f) => f.factorType === 'question')?.catalogue ?? [],
     getState: p.getState,
     previous: p.simpleStep('previous', 'transaction.previous'),
   }

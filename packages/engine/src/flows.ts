@@ -9,6 +9,7 @@ import {
   type AuthnSnapshot,
   type Decision,
   type EpochMs,
+  type ResponseSecrets,
   type TransactionJson,
 } from '@authn-machine/core'
 
@@ -27,7 +28,7 @@ export interface Flow<K extends TransactionRecord['kind'] = TransactionRecord['k
   readonly decide: (snapshot: AuthnSnapshot, event: AuthnEvent) => Decision
   readonly render: (
     d: Decision,
-    secrets: { readonly stateToken: string | null; readonly sessionToken: string | null },
+    secrets: ResponseSecrets,
     baseUrl: string,
     now: EpochMs,
   ) => TransactionJson

@@ -1,8 +1,10 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { OPERATIONS, type Clock, type Hasher, type Random, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
+import { OPERATIONS, type Clock, type Factor, type FactorStore, type Hasher, type Random, type SecretBox, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
 import { createAuthn, type Authn, type Call, type LifecycleOperation, type Reply, type Result } from './authn.js'
 import { createMemoryAuditSink } from './defaults.js'
+import { createFactorRegistry } from './factors.js'
 import { seedOrg } from './seed.js'
+import { createSecretBox, ephemeralKeyring } from './secrets.js'
 
 type BodyOperation = (body: unknown, call: Call) => Result<unknown>
 /** The engine's operations that take a JSON body. */
@@ -48,19 +50,29 @@ export const createInProcessSystem = async (o: {
   readonly transactions: TransactionStore
   readonly users: UserStore
   readonly steps: StepStore
+  readonly factors: FactorStore
+  /** Seals factor secrets. Default: a box with a random key (nothing outlives the process). */
+  readonly secrets?: SecretBox
+  readonly factorPlugins?: ReadonlyArray<Factor>
   readonly hasher: Hasher
   readonly clock: Clock & { readonly advance: (ms: number) => void }
   readonly random: Random
   readonly call: Call
 }) => {
   const startTime = o.clock.now()
-  const org = await seedOrg(o.seed, { users: o.users, hasher: o.hasher }, startTime)()
+  const secrets = o.secrets ?? createSecretBox(ephemeralKeyring())
+  const factorPlugins = o.factorPlugins ?? []
+  const registry = createFactorRegistry(factorPlugins, secrets)
+  const org = await seedOrg(o.seed, { users: o.users, factors: o.factors, hasher: o.hasher, registry, random: o.random }, startTime)()
   if (org._tag === 'Left') throw new Error(`seed: ${JSON.stringify(org.left)}`)
   const policies = org.right.policies
   const authn = createAuthn({
     transactions: o.transactions,
     users: o.users,
     steps: o.steps,
+    factors: o.factors,
+    secrets,
+    factorPlugins,
     policies: { forUser: () => TE.right(policies) },
     hasher: o.hasher,
     clock: o.clock,

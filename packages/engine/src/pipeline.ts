@@ -7,6 +7,7 @@ import {
   asVersion,
   changeMovesEpoch,
   emptyStepWrite,
+  effectiveLockout,
   describeDecodeErrors,
   failure,
   httpStatusOf,
@@ -19,6 +20,9 @@ import {
   type IssuedToken,
   type Policies,
   type StepWrite,
+  type LockoutCounters,
+  type FactorChange,
+  type FactorRecord,
   type StoreError,
   type TransactionId,
   type TransactionRecord,
@@ -28,6 +32,7 @@ import {
 } from '@authn-machine/core'
 import type { AuthnDeps, AuthnSettings, Call, Reply, Result, ErrorReply, AuthnReply } from './api.js'
 import { DEFAULT_SETTINGS } from './api.js'
+import { createFactorRegistry } from './factors.js'
 import { authnFlow, flowOf } from './flows.js'
 import { hashToken, tokens } from './defaults.js'
 
@@ -64,15 +69,30 @@ export const ACTIVE_SIGN_IN_STATUSES: ReadonlyArray<UserRecord['status']> = ['AC
  * step on an existing transaction: load by state-token hash → precheck → gather facts → decide →
  * one atomic commit (docs/adr/0008-credential-state.md) → render.
  */
-/** What a step's event is built from: the loaded transaction and the time of the request. */
+/** What a step's event is built from: the loaded transaction, its user's factors, the time. */
 export interface Loaded {
   readonly record: TransactionRecord
   readonly now: EpochMs
+  readonly factors: ReadonlyArray<FactorRecord>
+  /** The attempt reserved with the load (factor verifications), or null. */
+  readonly lease: { readonly id: string; readonly failedAttempts: number; readonly lockedAt: EpochMs | null; readonly ahead: number } | null
+}
+
+/**
+ * The facts a step gathered besides its event: a factor row to write if the decision enrolls it,
+ * and what the write must do besides the decision's effects (an attempt to settle or release).
+ */
+export interface StepFacts {
+  readonly event: AuthnEvent
+  readonly factorRecord?: FactorRecord
+  /** The attempt that a rejected answer recorded before deciding (so the step only releases nothing). */
+  readonly settled?: true
 }
 
 export const createPipeline = (deps: AuthnDeps) => {
   const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...deps.settings }
   const mint = tokens(deps.random)
+  const registry = createFactorRegistry(deps.factorPlugins ?? [], deps.secrets)
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
   // A hash to verify against when the user is unknown, so that both cases cost the same. Made at
@@ -118,8 +138,11 @@ export const createPipeline = (deps: AuthnDeps) => {
     policies: Policies,
     tx: TransactionId,
     leaseId: string | null,
-  ): Pick<StepWrite, 'attempt' | 'userChanges' | 'revokeSessionTokens' | 'issue'> => {
+    factorRecord: FactorRecord | null = null,
+  ): Pick<StepWrite, 'attempt' | 'userChanges' | 'revokeSessionTokens' | 'issue' | 'factorChanges' | 'rememberDevice'> => {
     const userChanges: UserChange[] = []
+    const factorChanges: FactorChange[] = []
+    let rememberDevice: StepWrite['rememberDevice'] = null
     let attempt: StepWrite['attempt'] = null
     let revokeSessionTokens = false
     let issue: IssuedToken | null = null
@@ -140,10 +163,57 @@ export const createPipeline = (deps: AuthnDeps) => {
         case 'revokeOtherSessions':
           revokeSessionTokens = true
           break
+        case 'enrollFactor':
+          if (factorRecord !== null && factorRecord.id === effect.params.factorId) factorChanges.push({ type: 'enroll', record: factorRecord })
+          break
+        case 'activateFactor':
+          factorChanges.push({ type: 'activate', factorId: effect.params.factorId })
+          break
+        case 'useFactor':
+          factorChanges.push({ type: 'use', factorId: effect.params.factorId, counter: effect.params.counter })
+          break
+        case 'rememberDevice':
+          rememberDevice = { hash: effect.params.hash, until: effect.params.until }
+          break
       }
     }
     if (attempt === null && leaseId !== null) attempt = { leaseId, outcome: { type: 'release' } }
-    return { attempt, userChanges, revokeSessionTokens, issue }
+    return { attempt, userChanges, revokeSessionTokens, issue, factorChanges, rememberDevice }
+  }
+
+  type Admission = 'admitted' | 'busy' | { readonly locked: LockoutCounters }
+
+  /**
+   * Waits until the reserved attempt may be verified: the account is not locked and the failures
+   * recorded plus the attempts still ahead of this one leave room for it. So at most `maxAttempts`
+   * verifications of one account can be under way at once, and never one past a lock
+   * (ASVS V6.3.1; docs/adr/0008-credential-state.md). Polls with a doubling pause, up to
+   * `attemptWaitMs` of pauses in all.
+   */
+  const admit = async (
+    userId: UserId,
+    leaseId: string,
+    lockout: Policies['password']['lockout'],
+    first: { readonly counters: LockoutCounters; readonly ahead: number },
+  ): Promise<E.Either<StepError, Admission>> => {
+    let { counters, ahead } = first
+    let waited = 0
+    let pause = 2
+    for (;;) {
+      const now = deps.clock.now()
+      const current = effectiveLockout(counters, lockout, now)
+      if (current.lockedOut) return E.right({ locked: counters })
+      if (lockout.maxAttempts <= 0 || current.failedAttempts + ahead < lockout.maxAttempts) return E.right('admitted')
+      if (waited >= settings.attemptWaitMs) return E.right('busy')
+      await sleep(pause)
+      waited += pause
+      pause = Math.min(pause * 2, 100)
+      const status = await deps.steps.attemptStatus(userId, leaseId, deps.clock.now())()
+      if (E.isLeft(status)) return E.left(fromStore(status.left))
+      if (status.right.ahead === null) return E.right('busy')
+      counters = status.right
+      ahead = status.right.ahead
+    }
   }
 
   /** The epoch a transaction lives under after its step's user changes. */
@@ -155,13 +225,60 @@ export const createPipeline = (deps: AuthnDeps) => {
     sessionToken: string | null,
     call: Call,
     now: EpochMs,
+    activation: Readonly<Record<string, unknown>> | null = null,
   ): E.Either<StepError, AuthnReply> =>
     d.failure !== null
       ? E.left({ _tag: 'Failed', failure: d.failure, audited: true })
       : E.right({
           status: 200,
-          body: authnFlow.render(d, { stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null }, call.baseUrl, now),
+          body: authnFlow.render(d, { stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation }, call.baseUrl, now),
         })
+
+  /** How long a QR code link of a pending enrollment works. */
+  const QR_LINK_LIFETIME_MS = 10 * 60_000
+
+  /**
+   * `factor._embedded.activation` of a pending enrollment, made for this response from its sealed
+   * secret; its QR code link carries a sealed, expiring token naming the factor (no state token
+   * in a URL).
+   */
+  const activationOf = (row: FactorRecord, baseUrl: string, now: EpochMs): Readonly<Record<string, unknown>> | null => {
+    const plugin = registry.plugin(row)
+    if (plugin === null) return null
+    const secret = registry.open(plugin, row)
+    const profile = plugin.profileCodec.decode(row.profile)
+    if (E.isLeft(secret) || E.isLeft(profile)) return null
+    const base = baseUrl.replace(/\/+$/, '')
+    const token = deps.secrets.encryptSecret(JSON.stringify({ u: row.userId, f: row.id, e: now + QR_LINK_LIFETIME_MS, i: new URL(base).host }), 'qrcode')
+    return plugin.activationView(profile.right, secret.right, { qrcode: `${base}/api/v1/authn/factors/${encodeURIComponent(row.id)}/qr/${token}` })
+  }
+
+  /** The PNG behind an activation's QR code link (404 E0000007 once expired, used or unknown). */
+  const factorQrCode = (token: string): TE.TaskEither<ErrorReply, { readonly contentType: string; readonly body: Uint8Array }> => async () => {
+    const gone = E.left(errorReply(failure('E0000007', [], 'qrcode')))
+    const opened = deps.secrets.decryptSecret(token, 'qrcode')
+    if (E.isLeft(opened)) return gone
+    let claim: { u?: unknown; f?: unknown; e?: unknown; i?: unknown }
+    try {
+      claim = JSON.parse(new TextDecoder().decode(opened.right)) as typeof claim
+    } catch {
+      return gone
+    }
+    if (typeof claim.u !== 'string' || typeof claim.f !== 'string' || typeof claim.e !== 'number' || deps.clock.now() >= claim.e) return gone
+    const listed = await deps.factors.listByUser(claim.u as UserId)()
+    if (E.isLeft(listed)) return E.left(errorReply(storeFailure(listed.left).failure))
+    const row = listed.right.find((f) => f.id === claim.f && f.status === 'PENDING_ACTIVATION')
+    const plugin = row === undefined ? null : registry.plugin(row)
+    if (row === undefined || plugin?.qrCode === undefined) return gone
+    const secret = registry.open(plugin, row)
+    const profile = plugin.profileCodec.decode(row.profile)
+    if (E.isLeft(secret) || E.isLeft(profile)) return gone
+    try {
+      return E.right({ contentType: 'image/png', body: await plugin.qrCode(profile.right, secret.right, typeof claim.i === 'string' ? claim.i : 'authn-machine') })
+    } catch {
+      return E.left(errorReply(failure('E0000009', ['The QR code could not be drawn.'])))
+    }
+  }
 
   /** The edge of every operation: never throws, audits failures not audited yet, renders errors. */
   const finish =
@@ -189,25 +306,40 @@ export const createPipeline = (deps: AuthnDeps) => {
     stateToken: string,
     type: AuthnEvent['type'],
     call: Call,
-    buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent>,
+    buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent | StepFacts>,
     sessionToken: string | null,
+    /** Reserve an attempt with the load (a factor verification), as a password is reserved. */
+    reserve = false,
   ): TE.TaskEither<StepError, AuthnReply> => {
     const attempt = async (): Promise<E.Either<StepError, AuthnReply>> => {
       const now = deps.clock.now()
-      const loaded = await deps.transactions.load(hashToken(stateToken), now)()
+      const leaseId = reserve ? mint.leaseId() : null
+      const loaded = await deps.steps.load(hashToken(stateToken), now, leaseId === null ? null : { id: leaseId, until: now + settings.attemptLeaseMs })()
       if (E.isLeft(loaded)) return E.left(fromStore(loaded.left))
-      const record = loaded.right
+      const { record, factors } = loaded.right
+      const userId = record.context.userId
+      const lease = leaseId === null || loaded.right.attempt === null ? null : { id: leaseId, ...loaded.right.attempt }
+      // Whatever happens from here, a reserved attempt is settled or given back.
+      const giveBack = async (e: E.Either<StepError, AuthnReply>) => {
+        if (lease === null) return e
+        const released = await release(userId, lease.id)
+        return E.isLeft(released) ? E.left(fromStore(released.left)) : e
+      }
       const flow = flowOf(record)
       const snapshot = flow.restore(record)
       const refused = flow.precheck(snapshot, type, now)
-      if (refused !== null) return E.left(failed(refused))
-      const built = await buildEvent({ record, now })()
-      if (E.isLeft(built)) return built
-      const event = built.right
+      if (refused !== null) return giveBack(E.left(failed(refused)))
+      const built = await buildEvent({ record, now, factors, lease })()
+      if (E.isLeft(built)) return giveBack(built)
+      const facts: StepFacts = 'event' in built.right ? built.right : { event: built.right }
+      const { event } = facts
       const d = flow.decide(snapshot, event)
-      const userId = record.context.userId
-      if (d.changed) {
-        const parts = effectsWrite(d.effects, record.context.policy, record.id, null)
+      if (!d.changed) {
+        await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
+        return giveBack(respond(d, stateToken, sessionToken, call, now))
+      }
+      {
+        const parts = effectsWrite(d.effects, record.context.policy, record.id, facts.settled === true ? null : (lease?.id ?? null), facts.factorRecord ?? null)
         const next: TransactionRecord = {
           ...record,
           version: asVersion(record.version + 1),
@@ -222,13 +354,21 @@ export const createPipeline = (deps: AuthnDeps) => {
           expectedEpoch: record.credentialEpoch,
           transaction: { kind: 'save', record: next, expected: record.version, event },
         })()
-        if (E.isLeft(committed)) return E.left(committed.left._tag === 'VersionConflict' ? lost : fromStore(committed.left))
-        // The user's credentials moved since the load: this transaction is dead.
-        if (committed.right._tag === 'Refused') return E.left(failed(failure('E0000011')))
-        await auditEffects(d.effects, record.id, now)
+        if (E.isLeft(committed))
+          return facts.settled === true ? E.left(fromStore(committed.left)) : giveBack(E.left(committed.left._tag === 'VersionConflict' ? lost : fromStore(committed.left)))
+        const outcome = committed.right
+        if (outcome._tag === 'Refused') {
+          // A code used meanwhile by a concurrent request: a replay. A failure that locked the
+          // account answers as decided (E0000069). Otherwise the credentials moved: the transaction is dead.
+          if (outcome.reason === 'factorReplayed') return E.left(failed(failure('E0000082')))
+          if (d.failure?.code !== 'E0000069') return E.left(failed(failure('E0000011')))
+        } else await auditEffects(d.effects, record.id, now)
       }
       await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
-      return respond(d, stateToken, sessionToken, call, now)
+      // A pending enrollment's activation object (TOTP: shared secret, QR code link) is shown while it waits.
+      const pendingId = d.state === 'MFA_ENROLL_ACTIVATE' ? d.snapshot.context.activating?.id : undefined
+      const pending = pendingId === undefined ? undefined : facts.factorRecord?.id === pendingId ? facts.factorRecord : factors.find((f) => f.id === pendingId)
+      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now))
     }
     return async () => {
       let r = await attempt()
@@ -249,6 +389,9 @@ export const createPipeline = (deps: AuthnDeps) => {
   const getState = simpleStep('getState', 'transaction.read')
 
   return {
+    factorQrCode,
+    registry,
+    admit,
     settings,
     mint,
     sleep,

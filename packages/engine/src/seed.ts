@@ -8,7 +8,9 @@ import {
   asFactorId,
   asUserId,
   policiesFromSeed,
-  type EnrolledFactor,
+  type FactorRecord,
+  type FactorStore,
+  type Random,
   type EpochMs,
   type Hasher,
   type Policies,
@@ -18,6 +20,7 @@ import {
 } from '@authn-machine/core'
 import { createHash } from 'node:crypto'
 import { hashToken } from './defaults.js'
+import type { FactorRegistry } from './factors.js'
 
 export type SeedError =
   | { readonly _tag: 'InvalidSeed'; readonly details: ReadonlyArray<string> }
@@ -45,20 +48,46 @@ const FACTOR_PREFIX: Record<string, string> = {
   webauthn: 'fwf',
 }
 
-const toFactor = (login: string, f: NonNullable<SeedUser['factors']>[number], i: number): EnrolledFactor => ({
-  id: asFactorId(f.id ?? stableId(FACTOR_PREFIX[f.factorType] ?? 'fct', `${login}:${i}`)),
-  factorType: f.factorType,
-  provider: f.provider,
-  status: f.status ?? 'ACTIVE',
-  profile: {
+/** The stored row of a seeded factor: through its family's plug-in (its secret sealed), else as given. */
+const toFactor = (
+  user: UserRecord,
+  f: NonNullable<SeedUser['factors']>[number],
+  i: number,
+  deps: SeedDeps,
+  now: EpochMs,
+): TE.TaskEither<unknown, FactorRecord> => {
+  const id = asFactorId(f.id ?? stableId(FACTOR_PREFIX[f.factorType] ?? 'fct', `${user.profile.login}:${i}`))
+  const given = {
     ...(f.phoneNumber === undefined ? {} : { phoneNumber: f.phoneNumber }),
     ...(f.email === undefined ? {} : { email: f.email }),
     ...(f.question === undefined ? {} : { question: f.question }),
-    ...(f.credentialId === undefined
-      ? f.factorType.startsWith('token') ? { credentialId: login } : {}
-      : { credentialId: f.credentialId }),
-  },
-})
+    ...(f.credentialId === undefined ? {} : { credentialId: f.credentialId }),
+  }
+  const row = (profile: Readonly<Record<string, unknown>>, secret: string | null): FactorRecord => ({
+    schemaVersion: 1,
+    id,
+    userId: user.id,
+    factorType: f.factorType,
+    provider: f.provider,
+    status: f.status ?? 'ACTIVE',
+    profile,
+    secret,
+    lastCounter: null,
+    createdAt: now,
+  })
+  const plugin = deps.registry?.plugin(f) ?? null
+  if (plugin === null || deps.registry === undefined) return TE.right(row(given, null))
+  const registry = deps.registry
+  const seeded = { profile: given, ...(f.secret === undefined ? {} : { secret: f.secret }), ...(f.answer === undefined ? {} : { answer: f.answer }) }
+  return pipe(
+    plugin.seed(seeded, { login: user.profile.login, email: user.profile.email ?? null }, { random: deps.random ?? zeroRandom, hasher: deps.hasher, now }),
+    TE.mapLeft((e) => new Error(`factor ${f.factorType}/${f.provider}: ${e.causes.join('; ') || e.code}`)),
+    TE.map((e) => row(plugin.profileCodec.encode(e.profile) as Record<string, unknown>, registry.seal(plugin, e.secret, user.id, id))),
+  )
+}
+
+/** Seeding draws no randomness (seeded factors bring their secrets); a plug-in that asks gets zeros. */
+const zeroRandom: Random = { bytes: (n) => new Uint8Array(n) }
 
 const hashOpt = (hasher: Hasher, plain: string | undefined): TE.TaskEither<unknown, string | null> =>
   plain === undefined ? TE.right(null) : pipe(hasher.hash(plain), TE.mapLeft((e) => e.cause))
@@ -97,10 +126,22 @@ const toUser = (u: SeedUser, hasher: Hasher, now: EpochMs): TE.TaskEither<unknow
         activationTokenHash: u.activationToken === undefined ? null : hashToken(u.activationToken),
         activationClaim: null,
         credentialEpoch: 0,
-        factors: (u.factors ?? []).map((f, i) => toFactor(u.login, f, i)),
+        rememberedDevices: [],
       }
     }),
   )
+
+/** Stores a new seed user's factors, in order. */
+const seedFactors = (user: UserRecord, u: SeedUser, deps: SeedDeps, now: EpochMs): TE.TaskEither<unknown, void> => {
+  const factors = u.factors ?? []
+  if (factors.length === 0) return TE.right(undefined)
+  const store = deps.factors
+  if (store === undefined) return TE.left(new Error('the seed has factors but no factor store was given'))
+  return pipe(
+    TE.sequenceSeqArray(factors.map((f, i) => pipe(toFactor(user, f, i, deps, now), TE.chainW((r) => pipe(store.create(r), TE.mapLeft((e) => e as unknown)))))),
+    TE.map(() => undefined),
+  )
+}
 
 export interface SeedOptions {
   /**
@@ -111,10 +152,23 @@ export interface SeedOptions {
   readonly existing?: 'keep' | 'fail'
 }
 
-/** Decodes an org seed (e.g. parsed JSON), hashes its secrets and adds its users to `users`. */
+export interface SeedDeps {
+  readonly users: UserStore
+  readonly hasher: Hasher
+  /** Where seeded factors go; without it a seed with factors is refused. */
+  readonly factors?: FactorStore
+  /** The factor plug-ins and the SecretBox that seal seeded secrets (`createFactorRegistry`). */
+  readonly registry?: FactorRegistry
+  readonly random?: Random
+}
+
+/**
+ * Decodes an org seed (e.g. parsed JSON), hashes its secrets and adds its users to `users` and
+ * their factors to `factors` (secrets sealed through the plug-in of each factor's family).
+ */
 export const seedOrg = (
   raw: unknown,
-  deps: { readonly users: UserStore; readonly hasher: Hasher },
+  deps: SeedDeps,
   now: EpochMs,
   defaults: Policies = DEFAULT_POLICIES,
   options: SeedOptions = {},
@@ -135,10 +189,12 @@ export const seedOrg = (
               TE.chainW((user) =>
                 pipe(
                   deps.users.create(user),
-                  TE.orElse((e) =>
-                    e._tag === 'Conflict' && options.existing === 'keep' ? deps.users.findByLogin(user.profile.login) : TE.left(e),
-                  ),
+                  TE.map(() => true),
+                  TE.orElse((e) => (e._tag === 'Conflict' && options.existing === 'keep' ? TE.right(false) : TE.left(e))),
                   TE.mapLeft((e) => e as unknown),
+                  TE.chain((created) =>
+                    created ? pipe(seedFactors(user, u, deps, now), TE.map(() => user)) : pipe(deps.users.findByLogin(user.profile.login), TE.mapLeft((e) => e as unknown)),
+                  ),
                 ),
               ),
               TE.mapLeft((cause): SeedError => ({ _tag: 'SeedStoreFailed', login: u.login, cause })),

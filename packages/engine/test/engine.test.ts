@@ -9,6 +9,8 @@ import {
   createArgon2Hasher,
   createAuthn,
   createMemoryAuditSink,
+  createSecretBox,
+  ephemeralKeyring,
   hashToken,
   seedOrg,
   tokens,
@@ -21,13 +23,15 @@ const seed = harnessSeeds(T0)[0]?.seed as OrgSeed
 const build = async (o: Partial<AuthnDeps> = {}, wrapSteps: (s: StepStore) => StepStore = (s) => s) => {
   const clock = createManualClock(T0)
   const hasher = o.hasher ?? createTrivialHasher()
-  const { users, transactions, steps } = createMemoryStores()
-  const org = expectRight(await seedOrg(seed, { users, hasher }, clock.now())())
+  const { users, transactions, steps, factors } = createMemoryStores()
+  const org = expectRight(await seedOrg(seed, { users, factors, hasher }, clock.now())())
   const audit = createMemoryAuditSink()
   const authn = createAuthn({
     transactions,
     users,
     steps: wrapSteps(steps),
+    factors,
+    secrets: createSecretBox(ephemeralKeyring()),
     policies: createStaticPolicySource(org.policies),
     hasher,
     clock,

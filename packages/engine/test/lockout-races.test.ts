@@ -4,7 +4,7 @@ import { createMemoryStores, createStaticPolicySource } from '@authn-machine/ada
 import { isLockedAt, nextLockoutState, type LockoutCounters, type StepStore } from '@authn-machine/core'
 import { expectRight } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher, makeUser, policiesWith } from '@authn-machine/testkit/fixtures'
-import { createAuthn, createMemoryAuditSink } from '../src/index.js'
+import { createAuthn, createMemoryAuditSink, createSecretBox, ephemeralKeyring } from '../src/index.js'
 import { CALL, T0 } from './in-process-driver.js'
 
 const PASSWORD = 'Right-Passw0rd'
@@ -14,10 +14,11 @@ const scheduledSteps = (s: fc.Scheduler, steps: StepStore): StepStore => ({
   reserveAttempt: (login, lease, now) => () => s.schedule(Promise.resolve(), 'reserve').then(() => steps.reserveAttempt(login, lease, now)()),
   attemptStatus: (id, lease, now) => () => s.schedule(Promise.resolve(), 'status').then(() => steps.attemptStatus(id, lease, now)()),
   commit: (w) => () => s.schedule(Promise.resolve(), `commit(${w.attempt?.outcome.type ?? '-'})`).then(() => steps.commit(w)()),
+  load: (hash, now, lease) => () => s.schedule(Promise.resolve(), 'load').then(() => steps.load(hash, now, lease)()),
 })
 
 const setup = async (s: fc.Scheduler, maxAttempts: number, shown: boolean, initialFailures: number) => {
-  const { users, transactions, steps } = createMemoryStores()
+  const { users, transactions, steps, factors } = createMemoryStores()
   const trivial = createTrivialHasher()
   const hash = expectRight(await trivial.hash(PASSWORD)())
   const user = { ...makeUser({ login: 'racer@example.com', passwordHash: hash }), failedAttempts: initialFailures }
@@ -28,6 +29,8 @@ const setup = async (s: fc.Scheduler, maxAttempts: number, shown: boolean, initi
     transactions,
     users,
     steps: scheduledSteps(s, steps),
+    factors,
+    secrets: createSecretBox(ephemeralKeyring()),
     policies: createStaticPolicySource(policiesWith({ maxAttempts, showLockoutFailures: shown, autoUnlockMinutes: 0 })),
     hasher: {
       hash: trivial.hash,

@@ -27,6 +27,9 @@ import {
 import { createTokenCheck } from './trust.js'
 import { BODY_TOO_LARGE, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
 
+const QR_PATH = /^\/api\/v1\/authn\/factors\/[^/]+\/qr\/([^/]+)$/
+const QUESTIONS_PATH = /^\/api\/v1\/users\/[^/]+\/factors\/questions$/
+
 /** 64 KiB: far above any authn body, far below anything that could hurt. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024
 
@@ -196,7 +199,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       // Only a route table without these path parameters gets here.
       if (typeof userId !== 'string' || operation === undefined) return TE.left(errorReply(failure('E0000008')))
       // No user has an id that is not a UserId, and PostgreSQL text cannot hold NUL: unknown, without asking the store.
-      if (!UserId.is(userId) || userId.includes('\u0000')) return TE.left(errorReply(failure('E0000007', [], userId)))
+      if (!UserId.is(userId) || userId.includes('\u0000')) return TE.left(errorReply(failure('E0000007', [], `${userId} (User)`)))
       return engine.lifecycle(userId, operation)
     },
   }
@@ -257,10 +260,30 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     return E.isLeft(loaded) ? reply(loaded.left, headers) : fail(notAllowed, headers)
   }
 
+  /**
+   * The two `GET` resources the links of a transaction point at: a pending TOTP enrollment's QR
+   * code (`…/factors/{factorId}/qr/{token}`, the token sealed and expiring) and the security
+   * question catalogue (`/api/v1/users/{id}/factors/questions`, spec §6.3).
+   */
+  const getResource = async (path: string, headers: Readonly<Record<string, string>>): Promise<HttpResponse | null> => {
+    const qr = QR_PATH.exec(path)
+    if (qr !== null) {
+      const r = await engine.factorQrCode(decodeURIComponent(qr[1] ?? ''))()
+      if (E.isLeft(r)) return reply(r.left, headers)
+      return { status: 200, headers: { ...headers, 'content-type': r.right.contentType, 'cache-control': 'no-store' }, body: r.right.body }
+    }
+    if (QUESTIONS_PATH.test(path)) return respond(200, engine.factorQuestions(), headers)
+    return null
+  }
+
   const handle = async (req: HttpRequest, header: (n: string) => string | undefined): Promise<HttpResponse> => {
     const method = req.method.toUpperCase()
     const { path, query } = splitUrl(req.url)
     const origin = header('origin')
+    if (method === 'GET') {
+      const got = await getResource(path, cors.headers(origin, false))
+      if (got !== null) return got
+    }
     const match = router(path)
     if (match === null) return fail(failure('E0000008'), cors.headers(origin, false))
     if (method === 'OPTIONS') return { status: 204, headers: { allow: 'POST, OPTIONS', ...cors.headers(origin, true) }, body: '' }
@@ -338,7 +361,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     bodyLimit,
     handles: (path: string) => {
       const p = splitUrl(path).path
-      return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)) || OWNED_USER_PATH.test(p)
+      return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)) || OWNED_USER_PATH.test(p) || QUESTIONS_PATH.test(p)
     },
     error: (request: Pick<HttpRequest, 'headers'>, f: AuthnFailure) => fail(f, cors.headers(headerReader(request.headers)('origin'), false)),
   })

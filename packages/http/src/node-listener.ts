@@ -21,7 +21,7 @@ export const writeHttpResponse = (res: ServerResponse, response: HttpResponse): 
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
   if (response.body === '') res.end()
   else {
-    res.setHeader('content-length', Buffer.byteLength(response.body, 'utf8'))
+    res.setHeader('content-length', typeof response.body === 'string' ? Buffer.byteLength(response.body, 'utf8') : response.body.byteLength)
     res.end(response.body)
   }
 }

@@ -30,7 +30,8 @@ export interface HttpResponse {
   readonly status: number
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>
-  readonly body: string
+  /** JSON text, or bytes for the few binary answers (a factor's QR code PNG). */
+  readonly body: string | Uint8Array
 }
 
 /**

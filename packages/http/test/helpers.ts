@@ -1,6 +1,6 @@
 import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
 import type { Policies, UserRecord } from '@authn-machine/core'
-import { createAuthn, createMemoryAuditSink, hashToken, type Authn } from '@authn-machine/engine'
+import { createAuthn, createMemoryAuditSink, createSecretBox, ephemeralKeyring, hashToken, type Authn } from '@authn-machine/engine'
 import {
   createManualClock,
   createSeededRandom,
@@ -21,7 +21,7 @@ const hashOf = async (plain: string): Promise<string> => {
 
 /** An org with an active user, a user whose password an admin expired, and a staged user. */
 export const setupEngine = async (policies: Policies = policiesWith({ maxAttempts: 3 })) => {
-  const { transactions, users, steps } = createMemoryStores()
+  const { transactions, users, steps, factors } = createMemoryStores()
   const clock = createManualClock()
   const hash = await hashOf(PASSWORD)
   const seed: ReadonlyArray<UserRecord> = [
@@ -41,6 +41,8 @@ export const setupEngine = async (policies: Policies = policiesWith({ maxAttempt
     transactions,
     users,
     steps,
+    factors,
+    secrets: createSecretBox(ephemeralKeyring()),
     policies: createStaticPolicySource(policies),
     hasher,
     clock,
@@ -65,7 +67,7 @@ export const post = (url: string, body: unknown, headers: Record<string, string>
   remoteAddress: '10.0.0.7',
 })
 
-export const json = (r: HttpResponse): Record<string, unknown> => JSON.parse(r.body) as Record<string, unknown>
+export const json = (r: HttpResponse): Record<string, unknown> => JSON.parse(typeof r.body === 'string' ? r.body : new TextDecoder().decode(r.body)) as Record<string, unknown>
 
 /** Records the `call` (and body) every engine operation receives. */
 export const spyOn = (authn: Authn) => {

@@ -30,7 +30,7 @@ const setup = async () => {
 }
 
 const expectError = (r: HttpResponse, status: number, code: string): Record<string, unknown> => {
-  expect(r.status, r.body).toBe(status)
+  expect(r.status, String(r.body)).toBe(status)
   expect(r.headers['content-type']).toBe('application/json; charset=utf-8')
   const body = json(r)
   expect(body).toMatchObject({ errorCode: code, errorLink: code })
@@ -40,7 +40,7 @@ const expectError = (r: HttpResponse, status: number, code: string): Record<stri
 }
 
 const expectEmptyOk = (r: HttpResponse) => {
-  expect(r.status, r.body).toBe(200)
+  expect(r.status, String(r.body)).toBe(200)
   expect(json(r)).toEqual({})
 }
 

@@ -1,15 +1,26 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { AuditEntry, AuditSink } from '@authn-machine/core'
 
-/** An audit sink keeping the last `capacity` entries, so a long-running server does not grow. */
+/**
+ * An audit sink keeping the last `capacity` entries, so a long-running server does not grow. A
+ * fixed-size ring buffer: recording is O(1) (it overwrites the oldest entry once full, nothing is
+ * moved); `entries` copies them out, oldest first. A capacity below 1 keeps nothing.
+ */
 export const createRingAuditSink = (capacity = 10_000): AuditSink & { readonly entries: () => ReadonlyArray<AuditEntry> } => {
+  const size = Math.max(0, Math.floor(capacity))
   const ring: AuditEntry[] = []
+  /** Where the next entry goes once the ring is full: the slot of the oldest entry. */
+  let next = 0
   return {
-    entries: () => [...ring],
+    entries: () => (ring.length < size ? [...ring] : [...ring.slice(next), ...ring.slice(0, next)]),
     record: (entry) =>
       TE.fromIO(() => {
-        ring.push(entry)
-        if (ring.length > capacity) ring.splice(0, ring.length - capacity)
+        if (size === 0) return
+        if (ring.length < size) ring.push(entry)
+        else {
+          ring[next] = entry
+          next = next + 1 === size ? 0 : next + 1
+        }
       }),
   }
 }

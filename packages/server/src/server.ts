@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
-import type { Clock, Hasher } from '@authn-machine/core'
+import { registered, type Clock, type Factor, type Hasher } from '@authn-machine/core'
+import { createHotpFactor } from '@authn-machine/factor-hotp'
+import { createQuestionFactor } from '@authn-machine/factor-question'
+import { createTotpFactor } from '@authn-machine/factor-totp'
 import {
   createArgon2Hasher,
   createAuthn,
+  createFactorRegistry,
   cryptoRandom,
   seedOrg,
   systemClock,
@@ -59,6 +63,14 @@ export class SeedError extends Error {
 
 const HEALTH_BODY = JSON.stringify({ status: 'ok' })
 
+/** The factor families the reference server serves. */
+export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
+  registered(createTotpFactor('OKTA')),
+  registered(createTotpFactor('GOOGLE')),
+  registered(createHotpFactor()),
+  registered(createQuestionFactor()),
+]
+
 /** The conformance harness's reset path (authn-conformance `--reset-path`). */
 export const CONFORMANCE_RESET = '/__conformance/reset'
 
@@ -85,10 +97,11 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const hasher = options.hasher ?? createArgon2Hasher()
   const onError = options.onError ?? ((e: unknown) => console.error('[authn-machine] unexpected error:', e))
   const stores = await createStores(options.store ?? { kind: 'memory' })
+  const registry = createFactorRegistry(FACTOR_PLUGINS, stores.secrets)
 
   // A persistent store reopened keeps its users (their password changes and lockouts survive).
   const loadSeed = () =>
-    seedOrg(resolveRelativeDates(options.seed, clock.now()), { users: stores.users, hasher }, clock.now(), undefined, {
+    seedOrg(resolveRelativeDates(options.seed, clock.now()), { users: stores.users, factors: stores.factors, hasher, registry, random: cryptoRandom }, clock.now(), undefined, {
       existing: stores.persistent ? 'keep' : 'fail',
     })()
   const seeded = await loadSeed()
@@ -105,6 +118,9 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     transactions: stores.transactions,
     users: stores.users,
     steps: stores.steps,
+    factors: stores.factors,
+    secrets: stores.secrets,
+    factorPlugins: FACTOR_PLUGINS,
     policies: createStaticPolicySource(org.policies),
     hasher,
     clock,

@@ -2,7 +2,11 @@ import { mkdir } from 'node:fs/promises'
 import pg from 'pg'
 import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { DEFAULT_SCHEMA, LATEST_VERSION, createPostgresStores, migrate, openEmbeddedPostgres, resetStores } from '@authn-machine/adapter-postgres'
-import type { StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import type { FactorStore, SecretBox, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import { createSecretBox, ephemeralKeyring, parseKeyring } from '@authn-machine/engine'
+import { readFile, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 
 /**
  * The stores the server can run on: `embedded` (the default: PostgreSQL in-process through PGlite,
@@ -30,6 +34,13 @@ export interface Stores {
   readonly transactions: TransactionStore
   readonly users: UserStore
   readonly steps: StepStore
+  readonly factors: FactorStore
+  /**
+   * Seals factor secrets: `AUTHN_SECRET_KEYS` (`id:base64key,…`, the first current) when set; else
+   * for `embedded` a key kept in the data folder, for `memory` a random one. `postgres` without
+   * the variable gets a random key and a warning (secrets enrolled then do not survive a restart).
+   */
+  readonly secrets: SecretBox
   /** Whether the stores keep their data across restarts (the seed then keeps existing users). */
   readonly persistent: boolean
   /** Empties every store (the conformance mode's reset). */
@@ -40,20 +51,40 @@ export interface Stores {
 
 export const DEFAULT_DATA_DIR = '.data/authn'
 
+/** The SecretBox of a store: the environment's keyring, a key kept in the data folder, or a random one. */
+const secretBoxFor = async (config: StoreConfig, dataDir?: string): Promise<SecretBox> => {
+  const env = process.env['AUTHN_SECRET_KEYS']
+  if (env !== undefined && env !== '') return createSecretBox(parseKeyring(env))
+  if (dataDir === undefined) {
+    if (config.kind === 'postgres')
+      console.error('[authn-machine] AUTHN_SECRET_KEYS is not set: factor secrets enrolled now will not be readable after a restart')
+    return createSecretBox(ephemeralKeyring())
+  }
+  const file = join(dataDir, 'secret-keys')
+  const kept = await readFile(file, 'utf8').catch(() => null)
+  if (kept !== null) return createSecretBox(parseKeyring(kept.trim()))
+  const line = `k1:${randomBytes(32).toString('base64')}`
+  await writeFile(file, `${line}\n`, { mode: 0o600 })
+  return createSecretBox(parseKeyring(line))
+}
+
 /** The one place that knows how each kind of store is built. */
 export const createStores = async (config: StoreConfig): Promise<Stores> => {
   const schema = config.schema === undefined ? {} : { schema: config.schema }
   switch (config.kind) {
     case 'memory': {
-      const { transactions, users, steps } = createMemoryStores()
+      const { transactions, users, steps, factors } = createMemoryStores()
       return {
         transactions,
         users,
         steps,
+        factors,
+        secrets: await secretBoxFor(config),
         persistent: false,
         reset: () => {
           transactions.clear()
           users.clear()
+          factors.clear()
           return Promise.resolve()
         },
         close: () => Promise.resolve(),
@@ -67,6 +98,8 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
         transactions: db.transactions,
         users: db.users,
         steps: db.steps,
+        factors: db.factors,
+        secrets: await secretBoxFor(config, dataDir),
         persistent: true,
         reset: () => resetStores(db.db, schema),
         close: db.close,
@@ -84,7 +117,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
         const { rows } = await pool.query<{ v: number | null }>(`select coalesce(max(version), 0)::int as v from ${config.schema ?? DEFAULT_SCHEMA}.schema_migrations`)
         const version = rows[0]?.v ?? 0
         if (version < LATEST_VERSION) throw new Error(`the schema is at migration ${version}, this server needs ${LATEST_VERSION}`)
-        return { ...stores, persistent: true, reset: () => resetStores(pool, schema), close: () => pool.end() }
+        return { ...stores, secrets: await secretBoxFor(config), persistent: true, reset: () => resetStores(pool, schema), close: () => pool.end() }
       } catch (e) {
         await pool.end()
         throw new Error(

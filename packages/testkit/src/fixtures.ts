@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   DEFAULT_POLICIES,
+  asFactorId,
   asUserId,
   type Clock,
+  type FactorRecord,
   type Hasher,
   type Policies,
   type Random,
@@ -63,10 +65,10 @@ export interface UserSpec {
   readonly firstName?: string
   readonly lastName?: string
   readonly activationTokenHash?: string | null
-  readonly factors?: UserRecord['factors']
+  readonly rememberedDevices?: UserRecord['rememberedDevices']
 }
 
-/** A valid user record with sensible defaults. */
+/** A valid user record with sensible defaults. Its factors are separate records: see `makeFactor`. */
 export const makeUser = (spec: UserSpec): UserRecord => ({
   schemaVersion: 1,
   id: asUserId(spec.id ?? `00u${createHash('sha256').update(spec.login).digest('hex').slice(0, 17)}`),
@@ -89,8 +91,40 @@ export const makeUser = (spec: UserSpec): UserRecord => ({
   activationTokenHash: (spec.activationTokenHash ?? null) as UserRecord['activationTokenHash'],
   activationClaim: null,
   credentialEpoch: 0,
-  factors: spec.factors ?? [],
+  rememberedDevices: spec.rememberedDevices ?? [],
 })
+
+export interface FactorSpec {
+  readonly userId: string
+  /** Default: derived from the user, type, provider and `createdAt`. */
+  readonly id?: string
+  readonly factorType?: FactorRecord['factorType']
+  readonly provider?: FactorRecord['provider']
+  readonly status?: FactorRecord['status']
+  readonly profile?: FactorRecord['profile']
+  readonly secret?: string | null
+  readonly lastCounter?: number | null
+  readonly createdAt?: number
+}
+
+/** A valid factor record (default: an ACTIVE Google Authenticator TOTP factor, no secret, no counter). */
+export const makeFactor = (spec: FactorSpec): FactorRecord => {
+  const factorType = spec.factorType ?? 'token:software:totp'
+  const provider = spec.provider ?? 'GOOGLE'
+  const createdAt = spec.createdAt ?? Date.UTC(2025, 11, 1)
+  return {
+    schemaVersion: 1,
+    id: asFactorId(spec.id ?? `fct${createHash('sha256').update(`${spec.userId}:${factorType}:${provider}:${createdAt}`).digest('hex').slice(0, 17)}`),
+    userId: asUserId(spec.userId),
+    factorType,
+    provider,
+    status: spec.status ?? 'ACTIVE',
+    profile: spec.profile ?? {},
+    secret: spec.secret ?? null,
+    lastCounter: spec.lastCounter ?? null,
+    createdAt,
+  }
+}
 
 /** Policies with a few fields replaced. */
 export const policiesWith = (o: {

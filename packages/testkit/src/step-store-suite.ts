@@ -2,8 +2,10 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
   applyUserChange,
+  asFactorId,
   asTransactionId,
   asUserId,
+  asVersion,
   changeMovesEpoch,
   changeRevokesSessions,
   isLeaseLive,
@@ -13,6 +15,9 @@ import {
   type AttemptOutcome,
   type AuthnEvent,
   type CredentialState,
+  type FactorChange,
+  type FactorRecord,
+  type FactorStore,
   type IssuedToken,
   type LockoutPolicy,
   type StepOutcome,
@@ -28,15 +33,16 @@ import {
   type UserStore,
 } from '@authn-machine/core'
 import type { Either } from 'fp-ts/lib/Either.js'
-import { makeUser } from './fixtures.js'
+import { makeFactor, makeUser, type FactorSpec } from './fixtures.js'
 import { expectLeft, expectRight, run } from './run.js'
 import { START, makeRecord, uniqueHash } from './transaction-store-suite.js'
 
-/** The three stores of one adapter over the same storage. */
+/** The four stores of one adapter over the same storage. */
 export interface StepStores {
   readonly steps: StepStore
   readonly users: UserStore
   readonly transactions: TransactionStore
+  readonly factors: FactorStore
 }
 
 export interface StepStoreSuiteOptions {
@@ -132,6 +138,72 @@ const expectedAfter = (u: UserRecord, w: StepWrite): UserRecord | 'locked' => {
   return moves ? { ...user, credentialEpoch: u.credentialEpoch + 1 } : user
 }
 
+/** A factor of `u` with a fresh id (an ACTIVE Google TOTP factor unless `o` says otherwise). */
+const factorOf = (u: UserRecord, o: Omit<FactorSpec, 'userId'> = {}): FactorRecord =>
+  makeFactor({ id: `fctstep${next().toString().padStart(12, '0')}`, userId: u.id, ...o })
+
+const use = (f: FactorRecord, counter: number): FactorChange => ({ type: 'use', factorId: f.id, counter })
+
+/** What a write's factor changes answer and leave, by the rules of `FactorChange` (core/src/ports/step-store.ts). */
+type FactorVerdict =
+  | { readonly _tag: 'error'; readonly error: 'Conflict' | 'NotFound' }
+  | { readonly _tag: 'factorReplayed' }
+  | { readonly _tag: 'applied'; readonly factors: ReadonlyArray<FactorRecord> }
+/**
+ * The oracle: `stored` is every factor of the storage in creation order. Checked first against the
+ * factors as stored (an enroll of an existing id or of another user's record is Conflict; an
+ * activate or use of a factor that is not the user's is NotFound), then the counters (a use at or
+ * below lastCounter is refused), then applied in order.
+ */
+const expectedFactors = (userId: string, stored: ReadonlyArray<FactorRecord>, changes: ReadonlyArray<FactorChange>): FactorVerdict => {
+  const byId = (id: string) => stored.find((f) => f.id === id)
+  for (const c of changes) {
+    if (c.type === 'enroll' && (byId(c.record.id) !== undefined || c.record.userId !== userId)) return { _tag: 'error', error: 'Conflict' }
+    if (c.type !== 'enroll' && byId(c.factorId)?.userId !== userId) return { _tag: 'error', error: 'NotFound' }
+  }
+  for (const c of changes)
+    if (c.type === 'use') {
+      const last = byId(c.factorId)?.lastCounter ?? null
+      if (last !== null && c.counter <= last) return { _tag: 'factorReplayed' }
+    }
+  let factors = [...stored]
+  for (const c of changes)
+    if (c.type === 'enroll') {
+      const r = c.record
+      factors = factors.filter((f) => !(f.userId === r.userId && f.status === 'PENDING_ACTIVATION' && f.factorType === r.factorType && f.provider === r.provider))
+      factors.push(r)
+    } else {
+      factors = factors.map((f) => (f.id !== c.factorId ? f : c.type === 'activate' ? { ...f, status: 'ACTIVE' as const } : { ...f, lastCounter: c.counter }))
+    }
+  return { _tag: 'applied', factors }
+}
+const KINDS: ReadonlyArray<Pick<FactorRecord, 'factorType' | 'provider'>> = [
+  { factorType: 'token:software:totp', provider: 'GOOGLE' },
+  { factorType: 'token:software:totp', provider: 'OKTA' },
+  { factorType: 'sms', provider: 'OKTA' },
+]
+const arbStoredFactor = fc.record({
+  kind: fc.nat({ max: KINDS.length - 1 }),
+  status: fc.constantFrom('PENDING_ACTIVATION' as const, 'ACTIVE' as const),
+  lastCounter: fc.option(fc.integer({ min: 0, max: 6 }), { nil: null }),
+})
+/**
+ * `pick` chooses among the user's factors, the other user's and an unknown id; an enroll's `id` is
+ * fresh (null) or a stored one's (two enrolls of one new id in the same write are left out: no
+ * rule covers them).
+ */
+const arbFactorChange = fc.oneof(
+  fc.record({
+    type: fc.constant('enroll' as const),
+    kind: fc.nat({ max: KINDS.length - 1 }),
+    status: fc.constantFrom('PENDING_ACTIVATION' as const, 'ACTIVE' as const),
+    id: fc.option(fc.nat(), { nil: null, freq: 4 }),
+    theirs: fc.nat({ max: 9 }).map((n) => n === 0),
+  }),
+  fc.record({ type: fc.constant('activate' as const), pick: fc.nat() }),
+  fc.record({ type: fc.constant('use' as const), pick: fc.nat(), counter: fc.integer({ min: 0, max: 8 }) }),
+)
+
 const arbChange: fc.Arbitrary<UserChange> = fc.oneof(
   fc.record({
     type: fc.constant('setPassword' as const),
@@ -202,6 +274,17 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
     applied(await commit(s, step({ userId: u.id, issue: t })))
     return t
   }
+  const listed = async (s: StepStores, u: UserRecord): Promise<ReadonlyArray<FactorRecord>> => expectRight(await run(s.factors.listByUser(u.id)))
+  const seeded = async (s: StepStores, ...factors: ReadonlyArray<FactorRecord>): Promise<void> => {
+    for (const f of factors) expectRight(await run(s.factors.create(f)))
+  }
+  /** A live transaction of `u` under its epoch, created through a commit. */
+  const begun = async (s: StepStores, u: UserRecord, o: { readonly expiresAt?: number } = {}): Promise<TransactionRecord> => {
+    const r = recordOf(u, o)
+    applied(await commit(s, step({ userId: u.id, transaction: create(r) })))
+    return r
+  }
+  const load = (s: StepStores, r: TransactionRecord, lease: AttemptLease | null, now = T0) => run(s.steps.load(r.stateTokenHash, now, lease))
 
   describe(`StepStore conformance (${name})`, () => {
     describe('reservations', () => {
@@ -220,7 +303,7 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           for (const [i, l] of leases.entries()) {
             const login = i % 2 === 0 ? u.profile.login.toUpperCase() : u.profile.login.toLowerCase()
             const ticket = expectRight(await run(s.steps.reserveAttempt(login, l, T0)))
-            expect(ticket).toEqual({ user: u, ahead: i })
+            expect(ticket).toEqual({ user: u, factors: [], ahead: i })
           }
           expect(await stored(s, u)).toEqual(u)
           for (const [i, l] of leases.entries())
@@ -296,6 +379,71 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           }
         }),
       )
+    })
+
+    describe('load', () => {
+      it("reserveAttempt and load answer the user's factors as stored, oldest first (nobody else's)", () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const other = await created(s, fresh())
+          const factors = [
+            factorOf(u, { secret: 'v1.k.iv.sealed.tag', lastCounter: 41, profile: { credentialId: u.profile.login } }),
+            factorOf(u, { factorType: 'sms', provider: 'OKTA', status: 'PENDING_ACTIVATION', profile: { phoneNumber: '+14155550100' } }),
+          ]
+          await seeded(s, factors[0] as FactorRecord, factorOf(other), factors[1] as FactorRecord)
+          expect(await listed(s, u)).toEqual(factors)
+          expect(expectRight(await run(s.steps.reserveAttempt(u.profile.login, lease(T0), T0)))).toEqual({ user: u, factors, ahead: 0 })
+          const r = await begun(s, u)
+          expect(expectRight(await load(s, r, null))).toEqual({ record: r, factors, attempt: null })
+          expect(expectRight(await load(s, r, lease(T0)))).toEqual({ record: r, factors, attempt: { failedAttempts: 0, lockedAt: null, ahead: 1 } })
+        }))
+
+      it('load answers as TransactionStore.load does: NotFound when unknown, expired or dead by a moved epoch, and then reserves nothing', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const r = await begun(s, u, { expiresAt: T0 + 1000 })
+          expect(expectRight(await load(s, r, null, T0 + 999)).record).toEqual(r)
+          for (const l of [null, lease(T0)]) {
+            expect(expectLeft(await run(s.steps.load(uniqueHash(), T0, l)))._tag).toBe('NotFound')
+            expect(expectLeft(await load(s, r, l, T0 + 1000))._tag).toBe('NotFound')
+          }
+          const live = await begun(s, u)
+          applied(await commit(s, step({ userId: u.id, moveEpoch: true })))
+          for (const l of [null, lease(T0)]) expect(expectLeft(await load(s, live, l))._tag).toBe('NotFound')
+          expect(expectRight(await run(s.steps.reserveAttempt(u.profile.login, lease(T0), T0))).ahead).toBe(0)
+        }))
+
+      it("load with a lease takes one on the transaction's user: ahead counts the live leases before it, attemptStatus finds it, a commit settles it", () =>
+        withStores(async (s) => {
+          const u = await created(s, { ...fresh(), failedAttempts: 2, lockedAt: T0 - 5 * MIN })
+          const r = await begun(s, u)
+          const short = await reserve(s, u, T0, 1000)
+          const a = await reserve(s, u)
+          const b = lease(T0)
+          expect(expectRight(await load(s, r, b)).attempt).toEqual({ failedAttempts: 2, lockedAt: T0 - 5 * MIN, ahead: 2 })
+          expect(await ahead(s, u, b)).toBe(2)
+          // Without a lease, nothing is reserved.
+          expect(expectRight(await load(s, r, null)).attempt).toBeNull()
+          expect(await ahead(s, u, b)).toBe(2)
+          applied(await commit(s, step({ userId: u.id, attempt: settle(a.id, release) })))
+          expect([await ahead(s, u, short), await ahead(s, u, b)]).toEqual([0, 1])
+          // The short lease lapses: dropped by the next load with a lease, as by a reservation.
+          const c = lease(T0 + 1000)
+          expect(expectRight(await load(s, r, c, T0 + 1000)).attempt).toEqual({ failedAttempts: 2, lockedAt: T0 - 5 * MIN, ahead: 1 })
+          expect([await ahead(s, u, short, T0 + 1000), await ahead(s, u, b, T0 + 1000), await ahead(s, u, c, T0 + 1000)]).toEqual([null, 0, 1])
+          const counted = nextLockoutState({ failedAttempts: 2, lockedAt: T0 - 5 * MIN }, lockout(5, 1), T0 + 1000)
+          expect(applied(await commit(s, step({ userId: u.id, now: T0 + 1000, attempt: settle(b.id, failure(lockout(5, 1))) }))).failedAttempts).toBe(counted.failedAttempts)
+          expect(await ahead(s, u, b, T0 + 1000)).toBeNull()
+          expect(await ahead(s, u, c, T0 + 1000)).toBe(0)
+        }))
+
+      it('load of a transaction whose user does not exist: found without a lease (no factors), NotFound with one', () =>
+        withStores(async (s) => {
+          const r = makeRecord({ userId: asUserId(`00unobody${next().toString().padStart(12, '0')}`) })
+          expectRight(await run(s.transactions.create(r, read(T0), START)))
+          expect(expectRight(await load(s, r, null))).toEqual({ record: r, factors: [], attempt: null })
+          expect(expectLeft(await load(s, r, lease(T0)))._tag).toBe('NotFound')
+        }))
     })
 
     describe('attempts', () => {
@@ -615,6 +763,229 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
         }))
     })
 
+    describe('factor changes', () => {
+      it('enroll adds the record and replaces a PENDING_ACTIVATION factor of the same type and provider, not an ACTIVE one nor one of another type, provider or user', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const other = await created(s, fresh())
+          const pending = factorOf(u, { status: 'PENDING_ACTIVATION' })
+          const active = factorOf(u)
+          const otherProvider = factorOf(u, { provider: 'OKTA', status: 'PENDING_ACTIVATION' })
+          const otherType = factorOf(u, { factorType: 'sms', provider: 'OKTA', status: 'PENDING_ACTIVATION' })
+          const theirs = factorOf(other, { status: 'PENDING_ACTIVATION' })
+          await seeded(s, pending, active, otherProvider, otherType, theirs)
+          const record = factorOf(u, { status: 'PENDING_ACTIVATION', secret: 'v1.k.iv.new.tag', createdAt: T0 })
+          applied(await commit(s, step({ userId: u.id, factorChanges: [{ type: 'enroll', record }] })))
+          expect(await listed(s, u)).toEqual([active, otherProvider, otherType, record])
+          expect(await listed(s, other)).toEqual([theirs])
+          // Enrolling again replaces the new pending one in turn; an ACTIVE record replaces pending ones too.
+          const again = factorOf(u, { factorType: 'sms', provider: 'OKTA' })
+          applied(await commit(s, step({ userId: u.id, factorChanges: [{ type: 'enroll', record: again }] })))
+          expect(await listed(s, u)).toEqual([active, otherProvider, record, again])
+        }))
+
+      it('activate makes a PENDING_ACTIVATION factor ACTIVE; an ACTIVE one stays ACTIVE', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const pending = factorOf(u, { status: 'PENDING_ACTIVATION', lastCounter: 4 })
+          const active = factorOf(u, { factorType: 'sms', provider: 'OKTA' })
+          await seeded(s, pending, active)
+          applied(await commit(s, step({ userId: u.id, factorChanges: [{ type: 'activate', factorId: pending.id }, { type: 'activate', factorId: active.id }] })))
+          expect(await listed(s, u)).toEqual([{ ...pending, status: 'ACTIVE' }, active])
+        }))
+
+      it('use is accepted only above lastCounter, which it then becomes (any counter when there is none yet)', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const f = factorOf(u)
+          await seeded(s, f)
+          applied(await commit(s, step({ userId: u.id, factorChanges: [use(f, 5)] })))
+          expect(await listed(s, u)).toEqual([{ ...f, lastCounter: 5 }])
+          for (const counter of [5, 4, 0]) expect(refused(await commit(s, step({ userId: u.id, factorChanges: [use(f, counter)] }))).reason).toBe('factorReplayed')
+          applied(await commit(s, step({ userId: u.id, factorChanges: [use(f, 6)] })))
+          applied(await commit(s, step({ userId: u.id, factorChanges: [use(f, 60)] })))
+          expect(await listed(s, u)).toEqual([{ ...f, lastCounter: 60 }])
+        }))
+
+      it("a replayed counter is refused (factorReplayed): nothing is written but the lease's release", () =>
+        withStores(async (s) => {
+          const u = await created(s, { ...fresh(), failedAttempts: 3, rememberedDevices: [{ hash: uniqueHash(), until: T0 + MIN }] })
+          const f = factorOf(u, { lastCounter: 10 })
+          const pending = factorOf(u, { factorType: 'sms', provider: 'OKTA', status: 'PENDING_ACTIVATION' })
+          await seeded(s, f, pending)
+          const session = await issued(s, u)
+          const l = await reserve(s, u)
+          const other = await reserve(s, u)
+          const r = recordOf(u)
+          const t = token(u)
+          const out = refused(
+            await commit(
+              s,
+              step({
+                userId: u.id,
+                expectedEpoch: 0,
+                attempt: settle(l.id, success(lockout(5))),
+                transaction: create(r),
+                userChanges: [{ type: 'setPassword', passwordHash: '$trivial$new', changedAt: T0, historyCount: 4 }],
+                moveEpoch: true,
+                revokeSessionTokens: true,
+                issue: t,
+                factorChanges: [{ type: 'enroll', record: factorOf(u, { factorType: 'sms', provider: 'OKTA' }) }, { type: 'activate', factorId: pending.id }, use(f, 11), use(f, 10)],
+                rememberDevice: { hash: uniqueHash(), until: T0 + 10 * MIN },
+              }),
+            ),
+          )
+          expect(out).toEqual({ _tag: 'Refused', reason: 'factorReplayed', user: stateOf(u) })
+          expect(await stored(s, u)).toEqual(u)
+          expect(await listed(s, u)).toEqual([f, pending])
+          expect(expectLeft(await run(s.transactions.load(r.stateTokenHash, T0)))._tag).toBe('NotFound')
+          expect(expectRight(await run(s.transactions.readLog(r.id)))).toEqual([])
+          expect(await consumed(s, t)).toBe('NotFound')
+          expect(await consumed(s, session)).toBe('redeemed')
+          expect([await ahead(s, u, l), await ahead(s, u, other)]).toEqual([null, 0])
+        }))
+
+      it('checks in order: the epoch, the lock and the activation claim come before a replayed counter', () =>
+        withStores(async (s) => {
+          const u = await created(s, { ...fresh({ status: 'STAGED', activationTokenHash: uniqueHash() }), failedAttempts: 5, lockedAt: T0 })
+          const f = factorOf(u, { lastCounter: 10 })
+          await seeded(s, f)
+          applied(await commit(s, step({ userId: u.id, transaction: create(recordOf(u)), claimActivation: true })))
+          const held = await stored(s, u)
+          const replay = { userId: u.id, factorChanges: [use(f, 10)] }
+          expect(refused(await commit(s, step({ ...replay, expectedEpoch: 7 }))).reason).toBe('epoch')
+          const l = await reserve(s, u)
+          expect(refused(await commit(s, step({ ...replay, attempt: settle(l.id, success(lockout(5))) }))).reason).toBe('locked')
+          expect(refused(await commit(s, step({ ...replay, transaction: create(recordOf(u)), claimActivation: true }))).reason).toBe('activationClaimed')
+          expect(refused(await commit(s, step(replay))).reason).toBe('factorReplayed')
+          expect(await stored(s, u)).toEqual(held)
+          expect(await listed(s, u)).toEqual([f])
+        }))
+
+      it("a change of another user's or an unknown factor is NotFound, an enroll of an existing id or of another user's record is Conflict: nothing is written, not even the lease's release", () =>
+        withStores(async (s) => {
+          const u = await created(s, { ...fresh(), failedAttempts: 1 })
+          const other = await created(s, fresh())
+          const mine = factorOf(u, { status: 'PENDING_ACTIVATION', lastCounter: 2 })
+          const theirs = factorOf(other, { status: 'PENDING_ACTIVATION', lastCounter: 2 })
+          await seeded(s, mine, theirs)
+          const r = await begun(s, u)
+          const l = await reserve(s, u)
+          const everything = {
+            userId: u.id,
+            expectedEpoch: 0,
+            attempt: settle(l.id, failure(lockout(2))),
+            transaction: save(r),
+            userChanges: [{ type: 'suspend' as const }],
+            moveEpoch: true,
+            issue: token(u),
+            rememberDevice: { hash: uniqueHash(), until: T0 + MIN },
+          }
+          const before = await stored(s, u)
+          const unknown = asFactorId(`fctnobody${next().toString().padStart(10, '0')}`)
+          const cases: ReadonlyArray<readonly [ReadonlyArray<FactorChange>, StoreError]> = [
+            [[{ type: 'activate', factorId: theirs.id }], { _tag: 'NotFound' }],
+            [[use(mine, 3), use(theirs, 3)], { _tag: 'NotFound' }],
+            [[{ type: 'activate', factorId: unknown }], { _tag: 'NotFound' }],
+            [[{ type: 'enroll', record: { ...factorOf(u), id: mine.id } }], { _tag: 'Conflict', what: 'factor' }],
+            [[{ type: 'enroll', record: { ...factorOf(u), id: theirs.id } }], { _tag: 'Conflict', what: 'factor' }],
+            [[{ type: 'enroll', record: factorOf(other) }], { _tag: 'Conflict', what: 'factor' }],
+            // Before the refusals: a wrong epoch does not hide it.
+            [[{ type: 'activate', factorId: mine.id }, use(theirs, 9)], { _tag: 'NotFound' }],
+          ]
+          for (const [factorChanges, error] of cases) {
+            expect(expectLeft(await commit(s, step({ ...everything, factorChanges })))).toEqual(error)
+            expect(expectLeft(await commit(s, step({ ...everything, expectedEpoch: 5, factorChanges })))).toEqual(error)
+          }
+          // After the transaction's and the token's checks.
+          const foreign = [{ type: 'activate' as const, factorId: theirs.id }]
+          expect(expectLeft(await commit(s, step({ ...everything, transaction: save(recordOf(u)), factorChanges: foreign })))._tag).toBe('NotFound')
+          expect(expectLeft(await commit(s, step({ ...everything, transaction: { ...save(r), expected: asVersion(7) }, factorChanges: foreign })))._tag).toBe('VersionConflict')
+          const existing = await issued(s, u)
+          expect(expectLeft(await commit(s, step({ ...everything, issue: existing, factorChanges: foreign })))).toEqual({ _tag: 'Conflict', what: 'token' })
+          expect(await stored(s, u)).toEqual(before)
+          expect(await ahead(s, u, l)).toBe(0)
+          expect(await listed(s, u)).toEqual([mine])
+          expect(await listed(s, other)).toEqual([theirs])
+          expect(expectRight(await run(s.transactions.readLog(r.id)))).toHaveLength(1)
+          expect(await consumed(s, everything.issue)).toBe('NotFound')
+        }))
+
+      test.prop(
+        [
+          fc.array(arbStoredFactor, { maxLength: 4 }),
+          fc.array(arbStoredFactor, { maxLength: 2 }),
+          fc.array(arbFactorChange, { minLength: 1, maxLength: 4 }),
+        ],
+        { numRuns: 30 },
+      )('every FactorChange follows the rules, checked against the factors as stored and applied in order', (mine, theirs, changes) =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const other = await created(s, fresh())
+          const make = (owner: UserRecord) => (f: (typeof mine)[number]) => factorOf(owner, { ...KINDS[f.kind], status: f.status, lastCounter: f.lastCounter })
+          const stored = [...mine.map(make(u)), ...theirs.map(make(other))]
+          await seeded(s, ...stored)
+          const ids = [...stored.map((f) => f.id), asFactorId(`fctnobody${next().toString().padStart(10, '0')}`)]
+          const pick = (n: number) => ids[n % ids.length] as FactorRecord['id']
+          const write: ReadonlyArray<FactorChange> = changes.map((c): FactorChange => {
+            switch (c.type) {
+              case 'enroll': {
+                const record = factorOf(c.theirs ? other : u, { ...KINDS[c.kind], status: c.status, createdAt: T0 })
+                const existing = stored[(c.id ?? 0) % Math.max(1, stored.length)]
+                return { type: 'enroll', record: c.id === null || existing === undefined ? record : { ...record, id: existing.id } }
+              }
+              case 'activate':
+                return { type: 'activate', factorId: pick(c.pick) }
+              case 'use':
+                return { type: 'use', factorId: pick(c.pick), counter: c.counter }
+            }
+          })
+          const oracle = expectedFactors(u.id, stored, write)
+          const out = await commit(s, step({ userId: u.id, factorChanges: write }))
+          if (oracle._tag === 'error') expect(expectLeft(out)._tag).toBe(oracle.error)
+          else if (oracle._tag === 'factorReplayed') expect(refused(out).reason).toBe('factorReplayed')
+          else applied(out)
+          const after = oracle._tag === 'applied' ? oracle.factors : stored
+          expect(await listed(s, u)).toEqual(after.filter((f) => f.userId === u.id))
+          expect(await listed(s, other)).toEqual(after.filter((f) => f.userId === other.id))
+        }),
+      )
+    })
+
+    describe('remembered devices', () => {
+      it('rememberDevice appends the device, replacing an entry with the same hash and dropping those expired at now', () =>
+        withStores(async (s) => {
+          const [a, b, c, d] = [uniqueHash(), uniqueHash(), uniqueHash(), uniqueHash()]
+          const u = await created(s, {
+            ...fresh(),
+            rememberedDevices: [
+              { hash: a, until: T0 + 10 * MIN },
+              { hash: b, until: T0 },
+              { hash: c, until: T0 + 5 * MIN },
+              { hash: d, until: T0 - MIN },
+            ],
+          })
+          const out = applied(await commit(s, step({ userId: u.id, rememberDevice: { hash: a, until: T0 + 30 * MIN } })))
+          expect(out).toEqual(stateOf(u))
+          expect((await stored(s, u)).rememberedDevices).toEqual([
+            { hash: c, until: T0 + 5 * MIN },
+            { hash: a, until: T0 + 30 * MIN },
+          ])
+          const e = uniqueHash()
+          applied(await commit(s, step({ userId: u.id, now: T0 + 5 * MIN, rememberDevice: { hash: e, until: T0 + 6 * MIN } })))
+          expect(await stored(s, u)).toEqual({
+            ...u,
+            rememberedDevices: [
+              { hash: a, until: T0 + 30 * MIN },
+              { hash: e, until: T0 + 6 * MIN },
+            ],
+          })
+          // Without rememberDevice nothing is dropped, expired or not.
+          applied(await commit(s, step({ userId: u.id, now: T0 + 60 * MIN, userChanges: [{ type: 'expirePassword' }] })))
+          expect((await stored(s, u)).rememberedDevices).toHaveLength(2)
+        }))
+    })
+
     describe('atomicity', () => {
       it('a commit whose save is stale writes nothing: user unchanged, lease kept, no token, no log entry', () =>
         withStores(async (s) => {
@@ -716,6 +1087,43 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           expect(final).toEqual(sequential)
           expect(await consumed(s, session)).toBe(racers >= 5 ? 'AlreadyConsumed' : 'redeemed')
           expect(expectRight(await run(s.steps.reserveAttempt(u.profile.login, lease(T0), T0))).ahead).toBe(0)
+        }))
+
+      it(`${racers} racers commit a use of the same counter on one factor: exactly one is Applied, the others are refused (factorReplayed)`, () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const f = factorOf(u, { lastCounter: 6 })
+          await seeded(s, f)
+          const r = await begun(s, u)
+          // Each racer loads the transaction with a lease (a factor verification's reservation), then commits.
+          const outcomes = await Promise.all(
+            Array.from({ length: racers }, async () => {
+              const l = lease(T0)
+              expect(expectRight(await load(s, r, l)).factors.map((x) => x.id)).toEqual([f.id])
+              return expectRight(await commit(s, step({ userId: u.id, expectedEpoch: 0, attempt: settle(l.id, success(lockout(5))), factorChanges: [use(f, 7)] })))
+            }),
+          )
+          expect(outcomes.filter((x) => x._tag === 'Applied')).toHaveLength(1)
+          for (const x of outcomes) if (x._tag === 'Refused') expect(x).toEqual({ _tag: 'Refused', reason: 'factorReplayed', user: stateOf(u) })
+          expect(await listed(s, u)).toEqual([{ ...f, lastCounter: 7 }])
+          expect(expectRight(await run(s.steps.reserveAttempt(u.profile.login, lease(T0), T0))).ahead).toBe(0)
+        }))
+
+      it(`${racers} racers commit uses of different counters on one factor: a use is refused only when one at least as high was applied, and lastCounter ends at the highest`, () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const f = factorOf(u)
+          await seeded(s, f)
+          const counters = Array.from({ length: racers }, (_, i) => ((i * 7) % racers) + 1)
+          const outcomes = await Promise.all(counters.map(async (counter) => ({ counter, out: expectRight(await commit(s, step({ userId: u.id, factorChanges: [use(f, counter)] }))) })))
+          const accepted = outcomes.filter((x) => x.out._tag === 'Applied').map((x) => x.counter)
+          for (const { counter, out } of outcomes)
+            if (out._tag === 'Refused') {
+              expect(out.reason).toBe('factorReplayed')
+              expect(accepted.some((a) => a >= counter)).toBe(true)
+            }
+          expect(accepted).toContain(Math.max(...counters))
+          expect((await listed(s, u))[0]?.lastCounter).toBe(Math.max(...counters))
         }))
 
       for (const where of ['first', 'middle', 'last'] as const)

@@ -52,6 +52,9 @@ export const START: AuthnContext = initialContext({
   maxLifetimeMs: 3_600_000,
   sessionLifetimeMs: 300_000,
   lockedOut: false,
+  factors: [],
+  deviceRemembered: false,
+  deviceTokenHash: null,
 })
 
 /**

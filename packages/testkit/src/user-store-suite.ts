@@ -122,6 +122,15 @@ export function describeUserStore(name: string, o: UserStoreSuiteOptions): void 
         expect(expectRight(await run(s.findByLogin(u.profile.login)))).toEqual(u)
       }))
 
+    it('remembered devices round-trip, in order (factors are not part of the user: see describeFactorStore)', () =>
+      withStore(async (s) => {
+        const u = fresh({ rememberedDevices: [{ hash: uniqueHash(), until: T0 + 1000 }, { hash: uniqueHash(), until: T0 - 1000 }] })
+        expectRight(await run(s.create(u)))
+        expect(expectRight(await run(s.findById(u.id)))).toEqual(u)
+        expect(expectRight(await run(s.findByLogin(u.profile.login))).rememberedDevices).toEqual(u.rememberedDevices)
+        expect(expectRight(await run(s.findById(u.id)))).not.toHaveProperty('factors')
+      }))
+
     if (o.corrupt !== undefined) {
       const corrupt = o.corrupt
       it('a stored user that does not decode is Corrupt, not a crash', () =>

@@ -46,6 +46,29 @@ export const ResetPasswordRequest = t.intersection(
 )
 export type ResetPasswordRequest = t.TypeOf<typeof ResetPasswordRequest>
 
+/** A boolean sent as JSON or as a query-string value (`rememberDevice=true`; SDKs differ, spec §4.10). */
+const Flag = t.union([t.boolean, t.keyof({ true: null, false: null })], 'boolean')
+export const flagValue = (f: boolean | 'true' | 'false' | undefined): boolean => f === true || f === 'true'
+
+const FactorIdString = t.refinement(bounded(64, 'string (max 64)'), (s) => s.length > 0, 'FactorId')
+
+/** `POST /api/v1/authn/factors` (spec §4.6); the profile is read by the factor family's codec. */
+export const EnrollFactorRequest = t.intersection(
+  [
+    t.type({ stateToken: StateTokenString, factorType: bounded(64, 'string (max 64)'), provider: bounded(64, 'string (max 64)') }),
+    t.partial({ profile: t.UnknownRecord, passCode: bounded(256, 'string (max 256)'), nextPassCode: bounded(256, 'string (max 256)') }),
+  ],
+  'factorEnrollRequest',
+)
+export type EnrollFactorRequest = t.TypeOf<typeof EnrollFactorRequest>
+
+/** Activation and verification of a factor (spec §4.7, §4.10): the answer fields are the family's. */
+export const FactorAnswerRequest = t.intersection(
+  [t.type({ stateToken: StateTokenString, factorId: FactorIdString }), t.partial({ rememberDevice: Flag, autoPush: Flag })],
+  'factorVerifyRequest',
+)
+export type FactorAnswerRequest = t.TypeOf<typeof FactorAnswerRequest>
+
 export const SessionTokenRequest = t.type({ sessionToken: bounded(256, 'string (max 256)') }, 'sessionRequest')
 export type SessionTokenRequest = t.TypeOf<typeof SessionTokenRequest>
 

@@ -4,7 +4,7 @@ export const ERROR_CATALOGUE = {
   E0000003: { status: 400, summary: 'The request body was not well-formed.' },
   E0000004: { status: 401, summary: 'Authentication failed' },
   E0000006: { status: 403, summary: 'You do not have permission to perform the requested action' },
-  E0000007: { status: 404, summary: 'Not found: Resource not found: {0} (User)' },
+  E0000007: { status: 404, summary: 'Not found: Resource not found: {0}' },
   E0000008: { status: 404, summary: 'The requested path was not found' },
   E0000009: { status: 500, summary: 'Internal Server Error' },
   E0000010: { status: 503, summary: 'Service is in read only mode' },
@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   E0000047: { status: 429, summary: 'API call exceeded rate limit due to too many requests.' },
   E0000068: { status: 403, summary: 'Invalid Passcode/Answer' },
   E0000069: { status: 403, summary: 'User Locked' },
+  E0000082: { status: 403, summary: 'Each code can only be used once. Please wait for a new code and try again.' },
   E0000079: { status: 403, summary: 'This operation is not allowed in the current authentication state.' },
   E0000080: {
     status: 403,
@@ -69,4 +70,6 @@ export const renderError = (f: AuthnFailure, errorId: string): OktaErrorBody => 
 export const CAUSES = {
   notAllowedInState: 'This operation is not allowed in the current authentication state.',
   oldPasswordIncorrect: 'oldPassword: The credentials provided were incorrect.',
+  passcodeMismatch: "Your passcode doesn't match our records. Please try again.",
+  answerMismatch: "Your answer doesn't match our records. Please try again.",
 } as const

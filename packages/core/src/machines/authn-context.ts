@@ -1,5 +1,5 @@
 import * as t from 'io-ts'
-import { TokenHash, UserId } from '../model/ids.js'
+import { FactorId, TokenHash, UserId } from '../model/ids.js'
 import { Policies } from '../model/policy.js'
 import { RecoveryType } from '../model/status.js'
 import { EnrolledFactor, type UserRecord } from '../model/user.js'
@@ -35,6 +35,10 @@ export const Progress = t.type(
     passwordChanged: t.boolean,
     /** PASSWORD_WARN was skipped. */
     warnHandled: t.boolean,
+    /** A factor was enrolled in this transaction (multi-optional enrollment offers more). */
+    enrolledHere: t.boolean,
+    /** MFA_ENROLL was skipped (nothing required was left). */
+    enrollHandled: t.boolean,
   },
   'Progress',
 )
@@ -54,7 +58,16 @@ export const AuthnContext = t.type(
     adminExpired: t.boolean,
     lockedOut: t.boolean,
     failedAttempts: t.number,
+    /** The user's factors as clients see them (profiles masked), updated by enrollments here. */
     factors: t.readonlyArray(EnrolledFactor),
+    /** The factor waiting for its activation in MFA_ENROLL_ACTIVATE. */
+    activating: nullable(EnrolledFactor),
+    /** The factor whose challenge is in progress in MFA_CHALLENGE. */
+    challenge: nullable(FactorId),
+    /** A trusted caller's device that the user asked to remember, unexpired: MFA is not required. */
+    deviceRemembered: t.boolean,
+    /** The hash of the trusted caller's device token at sign-in: the device a verification may remember. */
+    deviceTokenHash: nullable(TokenHash),
     progress: Progress,
     recoveryType: nullable(RecoveryType),
     relayState: nullable(t.string),
@@ -86,6 +99,12 @@ export interface AuthnInput {
   readonly sessionLifetimeMs: number
   /** Whether the account is locked at `now` (auto-unlock already applied by the caller's lockout rule). */
   readonly lockedOut: boolean
+  /** The factors as clients see them (the engine applies each factor's profile view). */
+  readonly factors: ReadonlyArray<EnrolledFactor>
+  /** The caller's device is remembered for this user and unexpired (remember device, spec §6.6). */
+  readonly deviceRemembered: boolean
+  /** The hash of a trusted caller's `context.deviceToken`, or null. */
+  readonly deviceTokenHash: TokenHash | null
 }
 
 export const initialContext = (input: AuthnInput): AuthnContext => ({
@@ -105,8 +124,12 @@ export const initialContext = (input: AuthnInput): AuthnContext => ({
   adminExpired: input.user.status === 'PASSWORD_EXPIRED',
   lockedOut: input.lockedOut,
   failedAttempts: input.user.failedAttempts,
-  factors: input.user.factors,
-  progress: { mfaVerified: false, passwordChanged: false, warnHandled: false },
+  factors: input.factors,
+  activating: null,
+  challenge: null,
+  deviceRemembered: input.deviceRemembered,
+  deviceTokenHash: input.deviceTokenHash,
+  progress: { mfaVerified: false, passwordChanged: false, warnHandled: false, enrolledHere: false, enrollHandled: false },
   recoveryType: null,
   relayState: input.relayState,
   lifetimeMs: input.lifetimeMs,

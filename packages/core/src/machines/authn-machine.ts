@@ -1,6 +1,7 @@
 import { assign, enqueueActions, setup } from 'xstate'
 import { CAUSES, failure, type AuthnFailure } from '../errors/catalogue.js'
-import type { TokenHash, UserId } from '../model/ids.js'
+import type { FactorId, TokenHash, UserId } from '../model/ids.js'
+import type { EnrolledFactor } from '../model/user.js'
 import type { AuthnEvent } from '../model/events.js'
 import { EVALUATION_ORDER, nextStep, type NextStep } from '../policy/evaluation.js'
 import {
@@ -10,7 +11,7 @@ import {
   minimumAgeCause,
 } from '../policy/password-rules.js'
 import { initialContext, type AuthnContext, type AuthnInput, type Progress } from './authn-context.js'
-import { evaluationFacts } from './authn-facts.js'
+import { evaluationFacts, requiredEnrollmentMissing } from './authn-facts.js'
 
 type Update = Partial<Progress>
 
@@ -32,6 +33,14 @@ export interface AuthnEffects {
   }
   readonly activateUser: { readonly userId: UserId }
   readonly revokeOtherSessions: { readonly userId: UserId }
+  /** The enrolled factor's row is written (the shell holds it, with its sealed secret). */
+  readonly enrollFactor: { readonly userId: UserId; readonly factorId: FactorId }
+  /** PENDING_ACTIVATION becomes ACTIVE. */
+  readonly activateFactor: { readonly userId: UserId; readonly factorId: FactorId }
+  /** The one-time position an accepted code used (guarded: a code is accepted once). */
+  readonly useFactor: { readonly userId: UserId; readonly factorId: FactorId; readonly counter: number }
+  /** The trusted caller's device is remembered for the policy's lifetime. */
+  readonly rememberDevice: { readonly userId: UserId; readonly hash: TokenHash; readonly until: number }
 }
 export type AuthnEffect = { [K in keyof AuthnEffects]: { readonly type: K; readonly params: AuthnEffects[K] } }[keyof AuthnEffects]
 export const EFFECT_TYPES: ReadonlyArray<keyof AuthnEffects> = [
@@ -40,11 +49,32 @@ export const EFFECT_TYPES: ReadonlyArray<keyof AuthnEffects> = [
   'setPassword',
   'activateUser',
   'revokeOtherSessions',
+  'enrollFactor',
+  'activateFactor',
+  'useFactor',
+  'rememberDevice',
 ]
 
 const EMPTY_INPUT_CONTEXT = undefined as unknown as AuthnContext
 
 type NewPasswordEvent = Extract<AuthnEvent, { type: 'password.change' | 'password.reset' }>
+type FactorEvent = Extract<AuthnEvent, { type: 'factor.activate' | 'factor.verify' }>
+
+/** Pure: the context's factors once `event` is applied (an enrollment or an activation adds one). */
+const factorsAfter = (c: AuthnContext, event: AuthnEvent): ReadonlyArray<EnrolledFactor> => {
+  if (event.type === 'factor.enroll' && event.activation === 'none')
+    return [...c.factors.filter((f) => f.id !== event.factor.id), { ...event.factor, status: 'ACTIVE' }]
+  if (event.type === 'factor.activate' && event.outcome === 'accepted' && c.activating !== null)
+    return [...c.factors.filter((f) => f.id !== c.activating?.id), { ...c.activating, status: 'ACTIVE' }]
+  return c.factors
+}
+
+/** The failure of a factor answer that was not accepted. */
+const factorFailure = (event: FactorEvent): AuthnFailure => {
+  if (event.outcome === 'replayed') return failure('E0000082')
+  if (event.type === 'factor.verify' && event.lockedAfter) return failure('E0000069')
+  return failure('E0000068', [event.type === 'factor.verify' && event.answerKind === 'answer' ? CAUSES.answerMismatch : CAUSES.passcodeMismatch])
+}
 type TokenEvent = Extract<AuthnEvent, { sessionTokenHash: TokenHash }>
 
 const withUpdate = (c: AuthnContext, u: Update): Progress => ({ ...c.progress, ...u })
@@ -59,7 +89,14 @@ export const authnMachine = setup({
   guards: {
     /** The evaluation order (spec §10.1) picks `step` once `update` is applied. */
     nextIs: ({ context, event }, params: { step: NextStep; update: Update }) =>
-      nextStep(evaluationFacts(context, withUpdate(context, params.update), event.now)) === params.step,
+      nextStep(evaluationFacts(context, withUpdate(context, params.update), event.now, factorsAfter(context, event))) === params.step,
+    needsActivation: ({ event }) => event.type === 'factor.enroll' && event.activation === 'required',
+    factorNotAccepted: ({ event }) => (event.type === 'factor.activate' || event.type === 'factor.verify') && event.outcome !== 'accepted',
+    /** The answered factor is not the one this state waits for (MFA_ENROLL_ACTIVATE, MFA_CHALLENGE). */
+    otherFactor: ({ context, event }) =>
+      (event.type === 'factor.activate' && event.factorId !== context.activating?.id) ||
+      (event.type === 'factor.verify' && context.challenge !== null && event.factorId !== context.challenge),
+    enrollmentRequiredLeft: ({ context }) => requiredEnrollmentMissing(context),
     isLockedOutShown: ({ context }) => context.lockedOut && context.policy.password.lockout.showLockoutFailures,
     isLockedOut: ({ context }) => context.lockedOut,
     isSignOnDenied: ({ context }) => context.policy.signOn.access === 'DENY',
@@ -84,6 +121,28 @@ export const authnMachine = setup({
       adminExpired: false,
     }),
     markActivation: assign({ recoveryType: 'ACCOUNT_ACTIVATION' as const }),
+    applyFactors: assign({ factors: ({ context, event }) => factorsAfter(context, event), activating: null }),
+    setActivating: assign({ activating: ({ event }) => (event.type === 'factor.enroll' ? event.factor : null) }),
+    clearActivating: assign({ activating: null }),
+    setChallenge: assign({ challenge: ({ event }) => (event.type === 'factor.challenge' ? event.factorId : null) }),
+    clearChallenge: assign({ challenge: null }),
+    failFactor: enqueueActions(({ event, enqueue }) => {
+      enqueue({ type: 'fail', params: factorFailure(event as FactorEvent) } as never)
+    }),
+    /** Factor effects of an accepted answer: its one-time position, a device to remember. */
+    factorAccepted: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as FactorEvent
+      if (e.type === 'factor.activate') enqueue({ type: 'activateFactor', params: { userId: context.userId, factorId: e.factorId } } as never)
+      if (e.counter !== null) enqueue({ type: 'useFactor', params: { userId: context.userId, factorId: e.factorId, counter: e.counter } } as never)
+      if (e.type === 'factor.verify' && e.rememberDevice && context.deviceTokenHash !== null && context.policy.signOn.allowRememberDevice)
+        enqueue({
+          type: 'rememberDevice',
+          params: { userId: context.userId, hash: context.deviceTokenHash, until: e.now + context.policy.signOn.rememberDeviceLifetimeInMinutes * 60_000 },
+        } as never)
+    }),
+    enrollEventFactor: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type === 'factor.enroll') enqueue({ type: 'enrollFactor', params: { userId: context.userId, factorId: event.factor.id } } as never)
+    }),
     rememberSessionToken: assign(({ context, event }) => ({
       sessionTokenHash: (event as TokenEvent).sessionTokenHash,
       sessionExpiresAt: event.now + context.sessionLifetimeMs,
@@ -104,6 +163,10 @@ export const authnMachine = setup({
     setPassword: (_, _params: AuthnEffects['setPassword']) => {},
     activateUser: (_, _params: AuthnEffects['activateUser']) => {},
     revokeOtherSessions: (_, _params: AuthnEffects['revokeOtherSessions']) => {},
+    enrollFactor: (_, _params: AuthnEffects['enrollFactor']) => {},
+    activateFactor: (_, _params: AuthnEffects['activateFactor']) => {},
+    useFactor: (_, _params: AuthnEffects['useFactor']) => {},
+    rememberDevice: (_, _params: AuthnEffects['rememberDevice']) => {},
   },
 }).createMachine({
   id: 'authn',
@@ -162,13 +225,46 @@ export const authnMachine = setup({
         ],
       },
     },
-    MFA_ENROLL: { on: { ...live() } },
-    MFA_ENROLL_ACTIVATE: {
-      on: { ...live(), 'transaction.previous': { target: 'MFA_ENROLL', actions: 'touch' } },
+    MFA_ENROLL: {
+      on: {
+        ...live(),
+        'factor.enroll': [
+          { guard: 'needsActivation', target: 'MFA_ENROLL_ACTIVATE', actions: ['touch', 'setActivating', 'enrollEventFactor'] },
+          ...route({ enrolledHere: true }, ['applyFactors', 'enrollEventFactor']),
+        ],
+        // Skip is offered only when nothing required is left (spec §3.2 MFA_ENROLL).
+        'transaction.skip': [
+          { guard: 'enrollmentRequiredLeft', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+          ...route({ enrollHandled: true }, []),
+        ],
+      },
     },
-    MFA_REQUIRED: { on: { ...live() } },
+    MFA_ENROLL_ACTIVATE: {
+      on: {
+        ...live(),
+        'factor.activate': [
+          { guard: 'otherFactor', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+          { guard: 'factorNotAccepted', actions: ['touch', 'failFactor'] },
+          ...route({ enrolledHere: true }, ['applyFactors', 'factorAccepted']),
+        ],
+        'transaction.previous': { target: 'MFA_ENROLL', actions: ['touch', 'clearActivating'] },
+      },
+    },
+    MFA_REQUIRED: {
+      on: {
+        ...live(),
+        'factor.verify': verifyTransitions(),
+        'factor.challenge': { target: 'MFA_CHALLENGE', actions: ['touch', 'setChallenge'] },
+      },
+    },
     MFA_CHALLENGE: {
-      on: { ...live(), 'transaction.previous': { target: 'MFA_REQUIRED', actions: 'touch' } },
+      on: {
+        ...live(),
+        'factor.verify': verifyTransitions(),
+        // A new challenge (a resend, or another factor's) replaces the one in progress.
+        'factor.challenge': { actions: ['touch', 'setChallenge'] },
+        'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge'] },
+      },
     },
     LOCKED_OUT: { type: 'final' },
     SUCCESS: { type: 'final' },
@@ -192,6 +288,15 @@ function resetFailures() {
     type: 'resetFailedAttempts' as const,
     params: ({ context }: { context: AuthnContext }) => ({ userId: context.userId }),
   }
+}
+
+/** An enrolled factor's answer in MFA_REQUIRED or MFA_CHALLENGE (spec §4.10). */
+function verifyTransitions() {
+  return [
+    { guard: 'otherFactor' as const, actions: { type: 'fail' as const, params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+    { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const] },
+    ...route({ mfaVerified: true }, ['clearChallenge', resetFailures(), 'factorAccepted']),
+  ]
 }
 
 function activateIfToken() {
@@ -256,6 +361,10 @@ type RouteAction =
   | ReturnType<typeof resetFailures>
   | ReturnType<typeof activateIfToken>
   | ReturnType<typeof newPasswordActions>[number]
+  | 'applyFactors'
+  | 'enrollEventFactor'
+  | 'factorAccepted'
+  | 'clearChallenge'
 
 /**
  * Whether the evaluation order can pick `step` once `update` is applied: a password changed here
@@ -264,6 +373,9 @@ type RouteAction =
  */
 function isPossibleAfter(step: NextStep, update: Update): boolean {
   if (update.passwordChanged === true && (step === 'PASSWORD_EXPIRED' || step === 'PASSWORD_WARN')) return false
+  // A factor verified or enrolled here is not asked for again; a skipped enrollment is not offered again.
+  if ((update.mfaVerified === true || update.enrolledHere === true) && step === 'MFA_REQUIRED') return false
+  if (update.enrollHandled === true && step === 'MFA_ENROLL') return false
   return !(update.warnHandled === true && step === 'PASSWORD_WARN')
 }
 

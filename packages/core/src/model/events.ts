@@ -1,7 +1,12 @@
 import * as t from 'io-ts'
-import { TokenHash } from './ids.js'
+import { FactorId, TokenHash } from './ids.js'
+import { EnrolledFactor } from './user.js'
 
 const Now = t.type({ now: t.number })
+
+/** How a factor verification ended (the engine verified before deciding). */
+export const FactorOutcome = t.keyof({ accepted: null, rejected: null, replayed: null }, 'FactorOutcome')
+export type FactorOutcome = t.TypeOf<typeof FactorOutcome>
 
 export const PasswordCandidateCodec = t.type(
   {
@@ -54,6 +59,29 @@ export const AuthnEvent = t.union(
       revokeSessions: t.boolean,
       sessionTokenHash: TokenHash,
     }),
+    /**
+     * A factor was enrolled (its profile as clients see it). `activation: required`: it waits in
+     * MFA_ENROLL_ACTIVATE for a first verification; `none`: it is ACTIVE at once (a question).
+     */
+    ev('factor.enroll', { factor: EnrolledFactor, activation: t.keyof({ required: null, none: null }), sessionTokenHash: TokenHash }),
+    /** A verification of the factor being activated: accepted, rejected or a replayed code. */
+    ev('factor.activate', { factorId: FactorId, outcome: FactorOutcome, counter: t.union([t.number, t.null]), sessionTokenHash: TokenHash }),
+    /**
+     * A verification of an enrolled factor. `lockedAfter`: the failure was recorded before deciding
+     * and that locked the account. `rememberDevice`: the user asked to remember the device the
+     * transaction began on (a trusted caller's device token).
+     */
+    ev('factor.verify', {
+      factorId: FactorId,
+      outcome: FactorOutcome,
+      counter: t.union([t.number, t.null]),
+      answerKind: t.keyof({ passCode: null, answer: null }),
+      lockedAfter: t.boolean,
+      rememberDevice: t.boolean,
+      sessionTokenHash: TokenHash,
+    }),
+    /** A challenge was sent for a factor that sends something (SMS, call, email, push). */
+    ev('factor.challenge', { factorId: FactorId }),
   ],
   'AuthnEvent',
 )

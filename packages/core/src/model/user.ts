@@ -62,7 +62,11 @@ export const UserRecord = t.exact(
      * reset, activation): a transaction started under another epoch is dead (ADR 0008).
      */
     credentialEpoch: t.number,
-    factors: t.readonlyArray(EnrolledFactor),
+    /**
+     * Devices the user asked to remember after a verified factor (hashes of trusted callers'
+     * device tokens) and until when: MFA is not asked again from them (spec §6.6).
+     */
+    rememberedDevices: t.readonlyArray(t.type({ hash: TokenHash, until: t.number })),
   }),
   'UserRecord',
 )

@@ -7,6 +7,8 @@ export type {
   AttemptOutcome,
   AttemptStatus,
   AttemptTicket,
+  FactorChange,
+  LoadedStep,
   CredentialState,
   StepOutcome,
   StepRefusal,
@@ -18,3 +20,7 @@ export type {
 export { emptyStepWrite } from './step-store.js'
 export type { PolicySource, RequestContext } from './policy-source.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'
+export type { Enrollment, EnrollRequest, Factor, FactorContext, FactorKey, FactorSubject, SeededFactor, Verification } from './factor.js'
+export { factorKey, registered } from './factor.js'
+export type { FactorStore } from './factor-store.js'
+export type { SecretBox, SecretError } from './secret-box.js'

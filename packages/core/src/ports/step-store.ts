@@ -2,7 +2,8 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { IssuedToken, TransactionRecord } from '../codecs/transaction-record.js'
 import type { AuthnContext } from '../machines/authn-context.js'
 import type { AuthnEvent } from '../model/events.js'
-import type { EpochMs, UserId, Version } from '../model/ids.js'
+import type { FactorRecord } from '../model/factor.js'
+import type { EpochMs, FactorId, TokenHash, UserId, Version } from '../model/ids.js'
 import type { LockoutPolicy } from '../model/policy.js'
 import type { UserRecord } from '../model/user.js'
 import type { StoreError } from './errors.js'
@@ -23,6 +24,8 @@ export interface AttemptLease {
 /** The user as stored right after the reservation, and the live leases taken before this one. */
 export interface AttemptTicket {
   readonly user: UserRecord
+  /** The user's factors, as stored (read in the same operation). */
+  readonly factors: ReadonlyArray<FactorRecord>
   /** Live leases of other attempts taken before this one (expired leases are not counted). */
   readonly ahead: number
 }
@@ -66,6 +69,18 @@ export type UserChange =
   /** ACTIVE becomes PASSWORD_EXPIRED. */
   | { readonly type: 'expirePassword' }
 
+/** A change to one of the user's factors, written together with the step that causes it. */
+export type FactorChange =
+  /** A new factor; replaces any PENDING_ACTIVATION factor of the same type and provider of the user. */
+  | { readonly type: 'enroll'; readonly record: FactorRecord }
+  /** PENDING_ACTIVATION becomes ACTIVE. */
+  | { readonly type: 'activate'; readonly factorId: FactorId }
+  /**
+   * A one-time position was used (TOTP time step, HOTP counter): a GUARD, refused
+   * (`factorReplayed`) unless `counter` exceeds the factor's `lastCounter`, which it then becomes.
+   */
+  | { readonly type: 'use'; readonly factorId: FactorId; readonly counter: number }
+
 export type TransactionWrite =
   /** A new transaction at version 1 with its first log entry (see `TransactionStore.create`). */
   | { readonly kind: 'create'; readonly record: TransactionRecord; readonly event: AuthnEvent; readonly start: AuthnContext }
@@ -104,6 +119,10 @@ export interface StepWrite {
   readonly revokeSessionTokens: boolean
   /** A one-time token to store (a session token on SUCCESS). */
   readonly issue: IssuedToken | null
+  /** Changes to the user's factors (checked before anything is written, applied in order). */
+  readonly factorChanges: ReadonlyArray<FactorChange>
+  /** Remembers a device for the user until `until` (replacing an earlier entry for the same hash). */
+  readonly rememberDevice: { readonly hash: TokenHash; readonly until: EpochMs } | null
 }
 
 /** The user's credential state after a write. */
@@ -114,7 +133,15 @@ export interface CredentialState {
   readonly credentialEpoch: number
 }
 
-export type StepRefusal = 'locked' | 'epoch' | 'activationClaimed'
+export type StepRefusal = 'locked' | 'epoch' | 'activationClaimed' | 'factorReplayed'
+
+/** A transaction as a step loads it: the record, its user's factors, and the attempt reserved. */
+export interface LoadedStep {
+  readonly record: TransactionRecord
+  readonly factors: ReadonlyArray<FactorRecord>
+  /** Present when a lease was asked for: the user's counters and the live leases ahead of it. */
+  readonly attempt: { readonly failedAttempts: number; readonly lockedAt: EpochMs | null; readonly ahead: number } | null
+}
 
 /**
  * `Applied`: everything was written. `Refused`: nothing was written but the lease's release; the
@@ -135,6 +162,13 @@ export interface StepStore {
    * (nothing is reserved).
    */
   readonly reserveAttempt: (login: string, lease: AttemptLease, now: EpochMs) => TaskEither<StoreError, AttemptTicket>
+  /**
+   * The transaction whose state token hashes to `hash`, as `TransactionStore.load` answers it
+   * (NotFound when unknown, expired or dead by a moved credential epoch), with its user's factors;
+   * and, with `lease`, an attempt reserved on its user in the same atomic operation (a factor
+   * verification is reserved before it is checked, as a password is).
+   */
+  readonly load: (hash: TokenHash, now: EpochMs, lease: AttemptLease | null) => TaskEither<StoreError, LoadedStep>
   /** Where a lease stands while it waits for the attempts ahead of it. `NotFound` for an unknown user. */
   readonly attemptStatus: (userId: UserId, leaseId: string, now: EpochMs) => TaskEither<StoreError, AttemptStatus>
   /**
@@ -156,4 +190,6 @@ export const emptyStepWrite = (userId: UserId, now: EpochMs): StepWrite => ({
   moveEpoch: false,
   revokeSessionTokens: false,
   issue: null,
+  factorChanges: [],
+  rememberDevice: null,
 })

@@ -1,6 +1,7 @@
 import type { AuthnContext } from '../machines/authn-context.js'
 import type { EnrolledFactor } from '../model/user.js'
 import type { MachineState } from '../model/status.js'
+import { requiredEnrollmentMissing } from '../machines/authn-facts.js'
 import { daysUntil, passwordExpiresAt } from '../policy/password-rules.js'
 
 export interface HalLink {
@@ -17,6 +18,11 @@ export type TransactionJson = Readonly<Record<string, unknown>>
 export interface ResponseSecrets {
   readonly stateToken: string | null
   readonly sessionToken: string | null
+  /**
+   * `factor._embedded.activation` of the factor waiting in MFA_ENROLL_ACTIVATE (TOTP: its shared
+   * secret and QR code link), made by the shell from the factor's sealed secret for this response.
+   */
+  readonly activation?: Readonly<Record<string, unknown>> | null
 }
 
 // eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
@@ -93,6 +99,16 @@ const renderEnrolledFactor = (base: string, f: EnrolledFactor) => ({
   _links: { verify: post(base, `/factors/${encodeURIComponent(f.id)}/verify`) },
 })
 
+/** A factor in MFA_ENROLL_ACTIVATE or MFA_CHALLENGE: no verify link of its own (the state's `next` is it). */
+const renderFactor = (f: EnrolledFactor, embedded: Readonly<Record<string, unknown>> | null) => ({
+  id: f.id,
+  factorType: f.factorType,
+  provider: f.provider,
+  vendorName: f.provider,
+  profile: publicProfile(f),
+  ...(embedded === null ? {} : { _embedded: embedded }),
+})
+
 const renderEnrollCatalog = (base: string, c: AuthnContext) =>
   c.policy.enrollment.factors
     .filter((e) => e.enroll !== 'NOT_ALLOWED')
@@ -104,7 +120,10 @@ const renderEnrollCatalog = (base: string, c: AuthnContext) =>
         ? 'ACTIVE'
         : 'NOT_SETUP',
       enrollment: e.enroll,
-      _links: { enroll: post(base, '/factors') },
+      _links: {
+        ...(e.factorType === 'question' ? { questions: { href: `${base}/api/v1/users/${encodeURIComponent(c.userId)}/factors/questions`, hints: { allow: ['GET'] } } } : {}),
+        enroll: post(base, '/factors'),
+      },
     }))
 
 const rememberDevicePolicy = (c: AuthnContext) => ({
@@ -161,7 +180,8 @@ export const renderTransaction = (
         c.recoveryType === null ? {} : { recoveryType: c.recoveryType },
       )
     case 'MFA_ENROLL':
-      return live(state, { user, factors: renderEnrollCatalog(base, c) }, { cancel })
+      // Skip only when nothing required is left (spec §3.2, §6.9).
+      return live(state, { user, factors: renderEnrollCatalog(base, c) }, requiredEnrollmentMissing(c) ? { cancel } : { skip: post(base, '/skip', 'skip'), cancel })
     case 'MFA_REQUIRED':
       return live(
         state,
@@ -172,11 +192,32 @@ export const renderTransaction = (
         },
         { cancel },
       )
-    case 'MFA_ENROLL_ACTIVATE':
+    case 'MFA_ENROLL_ACTIVATE': {
       // Spec §3.2 / §6.6: the remember-device policy belongs to MFA_REQUIRED and MFA_CHALLENGE only.
-      return live(state, { user }, { prev: post(base, '/previous'), cancel })
-    case 'MFA_CHALLENGE':
-      return live(state, { user, policy: rememberDevicePolicy(c) }, { prev: post(base, '/previous'), cancel })
+      const f = c.activating
+      const activation = secrets.activation ?? null
+      return live(
+        state,
+        f === null ? { user } : { user, factor: renderFactor(f, activation === null ? null : { activation }) },
+        {
+          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate`, 'activate') }),
+          prev: post(base, '/previous'),
+          cancel,
+        },
+      )
+    }
+    case 'MFA_CHALLENGE': {
+      const f = c.factors.find((x) => x.id === c.challenge) ?? null
+      return live(
+        state,
+        f === null ? { user, policy: rememberDevicePolicy(c) } : { user, factor: renderFactor(f, null), policy: rememberDevicePolicy(c) },
+        {
+          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, 'verify') }),
+          prev: post(base, '/previous'),
+          cancel,
+        },
+      )
+    }
     case 'LOCKED_OUT':
       return { status: 'LOCKED_OUT', _links: { next: post(base, '/recovery/unlock', 'unlock') } }
     case 'SUCCESS':

@@ -41,14 +41,14 @@ export const lifecycleOperations = (p: Pipeline): Pick<Authn, 'lifecycle'> => {
     finish(`lifecycle.${op}`, async () => {
       const id = userId as UserId
       // An id no store could hold is unknown, without asking the store.
-      if (userId.length === 0 || userId.length > 256 || userId.includes('\u0000')) return E.left(failed(failure('E0000007', [], 'user')))
+      if (userId.length === 0 || userId.length > 256 || userId.includes('\u0000')) return E.left(failed(failure('E0000007', [], 'user (User)')))
       // A concurrent credential change refuses the write (its epoch moved): read again and retry.
       for (let attempt = 0; ; attempt++) {
         // By id, or by login as Okta's Users API also accepts.
         const byId = await deps.users.findById(id)()
         const found = E.isLeft(byId) && byId.left._tag === 'NotFound' ? await deps.users.findByLogin(userId)() : byId
         if (E.isLeft(found))
-          return E.left(found.left._tag === 'NotFound' ? failed(failure('E0000007', [], userId)) : fromStore(found.left))
+          return E.left(found.left._tag === 'NotFound' ? failed(failure('E0000007', [], `${userId} (User)`)) : fromStore(found.left))
         const user = found.right
         const refused = lifecycleRefusal(op, user)
         if (refused !== null) return E.left(failed(refused))

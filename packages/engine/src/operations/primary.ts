@@ -14,10 +14,10 @@ import {
   type AuthnEvent,
   type AuthnInput,
   type EpochMs,
+  type FactorRecord,
   type LockoutCounters,
   type Policies,
   type TransactionRecord,
-  type UserId,
   type UserRecord,
 } from '@authn-machine/core'
 import type { Authn, Call, Result, AuthnReply } from '../api.js'
@@ -27,7 +27,7 @@ import type { StepError, Pipeline } from '../pipeline.js'
 
 /** Primary authentication: a new transaction by password (attempts reserved before hashing) or activation token. */
 export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
-  const { deps, settings, mint, sleep, dummyHash, audit, decodeBody, hasherFailed, auditEffects, release, effectsWrite, epochAfter, respond, finish, step, getState } = p
+  const { deps, registry, settings, mint, admit, dummyHash, audit, decodeBody, hasherFailed, auditEffects, release, effectsWrite, epochAfter, respond, finish, step, getState } = p
 
   // ---------------------------------------------------------------------------------------------
   // New transactions: primary authentication by password or activation token.
@@ -97,14 +97,21 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
 
   const inputFor = (
     user: UserRecord,
+    factors: ReadonlyArray<FactorRecord>,
     policy: Policies,
     req: PrimaryAuthRequest,
     flow: AuthnInput['flow'],
+    call: Call,
     now: EpochMs,
     counters: LockoutCounters = user,
   ): AuthnInput => {
     const lock = effectiveLockout(counters, policy.password.lockout, now)
+    // A trusted caller's device the user asked to remember (spec §6.6), unexpired.
+    const device = call.context.trusted && call.context.deviceToken !== null ? hashToken(call.context.deviceToken) : null
     return {
+      factors: factors.map(registry.view),
+      deviceTokenHash: device,
+      deviceRemembered: device !== null && policy.signOn.allowRememberDevice && user.rememberedDevices.some((d) => d.hash === device && now < d.until),
       user: { ...user, failedAttempts: lock.failedAttempts },
       flow,
       policy,
@@ -118,41 +125,6 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       maxLifetimeMs: settings.stateTokenMaxLifetimeMs,
       sessionLifetimeMs: settings.sessionTokenLifetimeMs,
       lockedOut: lock.lockedOut,
-    }
-  }
-
-  type Admission = 'admitted' | 'busy' | { readonly locked: LockoutCounters }
-
-  /**
-   * Waits until the reserved attempt may be verified: the account is not locked and the failures
-   * recorded plus the attempts still ahead of this one leave room for it. So at most `maxAttempts`
-   * verifications of one account can be under way at once, and never one past a lock
-   * (ASVS V6.3.1; docs/adr/0008-credential-state.md). Polls with a doubling pause, up to
-   * `attemptWaitMs` of pauses in all.
-   */
-  const admit = async (
-    userId: UserId,
-    leaseId: string,
-    lockout: Policies['password']['lockout'],
-    first: { readonly counters: LockoutCounters; readonly ahead: number },
-  ): Promise<E.Either<StepError, Admission>> => {
-    let { counters, ahead } = first
-    let waited = 0
-    let pause = 2
-    for (;;) {
-      const now = deps.clock.now()
-      const current = effectiveLockout(counters, lockout, now)
-      if (current.lockedOut) return E.right({ locked: counters })
-      if (lockout.maxAttempts <= 0 || current.failedAttempts + ahead < lockout.maxAttempts) return E.right('admitted')
-      if (waited >= settings.attemptWaitMs) return E.right('busy')
-      await sleep(pause)
-      waited += pause
-      pause = Math.min(pause * 2, 100)
-      const status = await deps.steps.attemptStatus(userId, leaseId, deps.clock.now())()
-      if (E.isLeft(status)) return E.left(fromStore(status.left))
-      if (status.right.ahead === null) return E.right('busy')
-      counters = status.right
-      ahead = status.right.ahead
     }
   }
 
@@ -174,7 +146,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         await audit('authenticate.unknownUser', null, null, reservedAt)()
         return authFailed
       }
-      const { user, ahead } = reserved.right
+      const { user, ahead, factors } = reserved.right
       const giveBack = async (e: E.Either<StepError, AuthnReply>) => {
         const released = await release(user.id, leaseId)
         return E.isLeft(released) ? E.left(fromStore(released.left)) : e
@@ -193,7 +165,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         // failure), and no hash is verified.
         const now = deps.clock.now()
         if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return giveBack(authFailed)
-        const input = inputFor(user, policy.right, req, 'PASSWORD', now, admission.right.locked)
+        const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now, admission.right.locked)
         return giveBack(await startTransaction('authenticate', input, { type: 'primary.rejected', now, lockedAfter: true }, '', call, null))
       }
       const stored = user.credentials.passwordHash
@@ -209,7 +181,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       if (verified.right && stored !== null) {
         const sessionToken = mint.sessionToken()
         const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-        return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, sessionToken, call, leaseId)
+        return startTransaction('authenticate', inputFor(user, factors, policy.right, req, 'PASSWORD', call, now), event, sessionToken, call, leaseId)
       }
       // A wrong password is recorded first; the answer comes from the state that recording produced.
       const recorded = await deps.steps.commit({
@@ -220,7 +192,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       const after = recorded.right.user
       const event: AuthnEvent = { type: 'primary.rejected', now, lockedAfter: lockedNow(after, lockout, now) }
       await audit('effect.recordFailedAttempt', null, user.id, now)()
-      return startTransaction('authenticate', inputFor(user, policy.right, req, 'PASSWORD', now), event, '', call, null)
+      return startTransaction('authenticate', inputFor(user, factors, policy.right, req, 'PASSWORD', call, now), event, '', call, null)
     }
 
   const byActivationToken =
@@ -232,9 +204,11 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       const user = found.right
       const policy = await deps.policies.forUser(user, call.context)()
       if (E.isLeft(policy)) return E.left(fromStore(policy.left))
+      const factors = await deps.factors.listByUser(user.id)()
+      if (E.isLeft(factors)) return E.left(fromStore(factors.left))
       const sessionToken = mint.sessionToken()
       const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-      return startTransaction('activate', inputFor(user, policy.right, req, 'ACTIVATION', now), event, sessionToken, call, null)
+      return startTransaction('activate', inputFor(user, factors.right, policy.right, req, 'ACTIVATION', call, now), event, sessionToken, call, null)
     }
 
   const authenticate = (body: unknown, call: Call): Result =>

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import type { Driver, LifecycleOp, WireResponse } from './driver.js'
-import { err, type Model, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
+import { createGuardrails, generate, ScureBase32Plugin } from 'otplib'
+import { err, type Model, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
 /** One request and its answer, kept so a failure can show the shrunk sequence on the wire. */
 export interface Exchange {
@@ -72,8 +73,12 @@ const stateOf = (model: Model, index: number): [ReturnType<typeof pick>, string]
   const tx = pick(model, index)
   return [tx, tx === undefined ? 'NONE' : model.live(tx) ? tx.status : 'DEAD']
 }
+/** A command's transaction: `LATEST` (the one most recently opened), else any by index. */
+const LATEST = -1
 const pick = (model: Model, index: number) =>
-  model.transactions.length === 0 ? undefined : model.transactions[index % model.transactions.length]
+  model.transactions.length === 0
+    ? undefined
+    : model.transactions[index === LATEST ? model.transactions.length - 1 : index % model.transactions.length]
 
 const staleToken = '00thisStateTokenWasNeverIssuedByAnyone0000'
 
@@ -87,8 +92,8 @@ const txAndUser = (model: Model, index: number): [ModelTransaction, ModelUser, s
 }
 
 /** A step was completed in `tx`: the evaluation order picks the next status (spec §10.1). */
-const advance = (model: Model, tx: ModelTransaction, u: ModelUser): Prediction => {
-  tx.status = model.route(tx, u)
+const advance = (model: Model, tx: ModelTransaction, _u: ModelUser): Prediction => {
+  tx.status = model.route(tx)
   if (tx.status === 'SUCCESS') tx.dead = true
   return {
     kind: 'transaction',
@@ -124,6 +129,7 @@ export class SignIn implements fc.AsyncCommand<Model, Real> {
     readonly choice: PasswordChoice,
     readonly warn: boolean,
     readonly upperCaseLogin: boolean,
+    readonly multiOptional: boolean = false,
   ) {}
   check = () => true
   async run(model: Model, real: Real): Promise<void> {
@@ -133,23 +139,23 @@ export class SignIn implements fc.AsyncCommand<Model, Real> {
       this.choice === 'correct' ? (u.password ?? 'no-password-at-all') : this.choice === 'previous' ? (u.history[0] ?? 'Wrong-Pa55word') : 'Wrong-Pa55word'
     const ok = u.password !== null && password === u.password
     const login = this.upperCaseLogin ? u.login.toUpperCase() : u.login
-    const req = { username: login, password, options: { warnBeforePasswordExpired: this.warn } }
+    const req = { username: login, password, options: { warnBeforePasswordExpired: this.warn, ...(this.multiOptional ? { multiOptionalFactorEnroll: true } : {}) } }
     cover(real, 'NEW', `authenticate(${ok ? 'correct' : 'wrong'})`)
-    const p = predictPrimary(model, u, ok, this.warn)
+    const p = predictPrimary(model, u, ok, this.warn, false, this.multiOptional)
     const r = await send(real, 'authenticate', req)
     expectAnswer(model, real, this.toString(), p.prediction, r)
     if (p.prediction.kind === 'transaction' && p.prediction.status === 'SUCCESS' && !ok)
       throw new ConformanceError('no SUCCESS without a verified password', this.toString())
     p.commit(r)
   }
-  toString = () => `SignIn(user#${this.userIndex}, ${this.choice}, warn=${this.warn}${this.upperCaseLogin ? ', LOGIN' : ''})`
+  toString = () => `SignIn(user#${this.userIndex}, ${this.choice}, warn=${this.warn}${this.upperCaseLogin ? ', LOGIN' : ''}${this.multiOptional ? ', multiOptional' : ''})`
 }
 
 /**
  * The model's prediction for a primary authentication, and what to record once the real answer
  * (which carries the fresh tokens) is known.
  */
-const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, viaActivation = false) => {
+const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, viaActivation = false, multiOptional = false) => {
   const keep = (prediction: Prediction, commit: (r: WireResponse) => void = () => {}) => ({ prediction, commit })
   if (!viaActivation && u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return keep(err(401, 'E0000004'))
   if (model.isLocked(u)) return keep(model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
@@ -161,8 +167,9 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
   u.failedAttempts = 0
   u.lockedAt = null
   const start = { changedAtAtStart: u.passwordChangedAt, adminExpiredAtStart: u.status === 'PASSWORD_EXPIRED', warnOption: warn }
+  const fresh = { factors: u.factors, mfaVerified: false, enrolledHere: false, enrollHandled: false, multiOptional }
   const status: ModelStatus =
-    viaActivation && u.password === null ? 'PASSWORD_RESET' : model.route({ ...start, passwordChanged: false, warnHandled: false }, u)
+    viaActivation && u.password === null ? 'PASSWORD_RESET' : model.route({ ...start, ...fresh, passwordChanged: false, warnHandled: false })
   if (viaActivation && status !== 'PASSWORD_RESET') {
     // The activation completes at once: a credential change.
     u.status = 'ACTIVE'
@@ -177,8 +184,9 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
     const body = isObject(r.body) ? r.body : {}
     // A transaction that finished at once hands out no state token: nothing for a client to reuse.
     const stateToken = str(body['stateToken'])
+    if (status === 'MFA_REQUIRED') learnFactorIds(u, r)
     if (stateToken !== undefined) {
-      const tx = model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart)
+      const tx = model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart, multiOptional)
       // An activation token opens one live transaction at a time.
       if (viaActivation && status === 'PASSWORD_RESET') u.activationHolder = tx
     }
@@ -244,6 +252,18 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
       tx.warnHandled = true
       model.touch(tx)
       p = advance(model, tx, u)
+    } else if (this.operation === 'skip' && tx.status === 'MFA_ENROLL' && !model.requiredLeft(tx)) {
+      // Skip is accepted only when nothing REQUIRED is left to enroll.
+      const u = model.user(tx.login)
+      if (u === undefined) throw new Error('model: unknown user')
+      tx.enrollHandled = true
+      model.touch(tx)
+      p = advance(model, tx, u)
+    } else if (this.operation === 'previous' && tx.status === 'MFA_ENROLL_ACTIVATE') {
+      tx.pending = null
+      tx.status = 'MFA_ENROLL'
+      model.touch(tx)
+      p = { kind: 'transaction', status: 'MFA_ENROLL', expiresAt: tx.expiresAt }
     } else p = err(403, 'E0000079')
     const r = await send(real, this.operation === 'getState' ? 'authenticate' : this.operation, { stateToken: tx.stateToken })
     expectAnswer(model, real, this.toString(), p, r)
@@ -345,6 +365,192 @@ export class RedeemSession implements fc.AsyncCommand<Model, Real> {
     expectAnswer(model, real, this.toString(), ok ? { kind: 'session' } : err(401, 'E0000004'), r)
   }
   toString = () => `redeemSessionToken(#${this.index})`
+}
+
+// ------------------------------------------------------------------------------------- MFA (§4.6–4.10)
+
+const base32 = new ScureBase32Plugin()
+const STEP_MS = 30_000
+
+/** The TOTP code (6 digits, 30 s, SHA-1) of a base32 secret at `ms`: the model's own computation (otplib). */
+const totpAt = (secret: string, ms: number): Promise<string> =>
+  generate({ strategy: 'hotp', secret: base32.decode(secret), counter: Math.floor(ms / STEP_MS), digits: 6, algorithm: 'sha1', guardrails: createGuardrails({ MIN_SECRET_BYTES: 10 }) })
+
+/** The time codes are made for: the model's clock, or (over HTTP, where the model does not move the clock) the real one. */
+const codeTime = (model: Model, real: Real): number => (real.controlsClock ? model.now : Date.now())
+
+/** An answer to a factor: the right one, a wrong one, or one for a factor id nobody has. */
+type AnswerChoice = 'right' | 'wrong' | 'unknown factor'
+
+/** The request fields of an answer to `f` (a question's answer, else a TOTP passCode). */
+const answerFor = async (at: number, f: ModelFactor, choice: AnswerChoice): Promise<Record<string, string>> => {
+  if (f.key === 'question/OKTA') return { answer: choice === 'right' ? (f.answer ?? '') : 'certainly not it' }
+  // Not digits: never a code of any step, so "wrong" is wrong for sure.
+  return { passCode: choice === 'right' && f.secret !== null ? await totpAt(f.secret, at) : 'nope!!' }
+}
+
+/** Whether the model can answer this factor (TOTP with a known secret, or a question). */
+const answerable = (f: ModelFactor) =>
+  f.id !== '' && ((f.key.startsWith('token:software:totp/') && f.secret !== null) || (f.key === 'question/OKTA' && f.answer !== null))
+
+/** Learns the ids of factors enrolled without one shown (a question) from an MFA_REQUIRED answer. */
+const learnFactorIds = (u: ModelUser, r: WireResponse): void => {
+  const listed = isObject(r.body) && isObject(r.body['_embedded']) && Array.isArray(r.body['_embedded']['factors']) ? r.body['_embedded']['factors'] : []
+  for (const f of u.factors)
+    if (f.id === '') {
+      const match = listed.find((x: unknown) => isObject(x) && `${String(x['factorType'])}/${String(x['provider'])}` === f.key && typeof x['id'] === 'string')
+      if (isObject(match)) (f as { id: string }).id = String(match['id'])
+    }
+}
+
+/** `POST /api/v1/authn/factors/{factorId}/verify` in MFA_REQUIRED (spec §4.10). */
+export class VerifyFactor implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly txIndex: number,
+    readonly factorIndex: number,
+    readonly choice: AnswerChoice,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const found = txAndUser(model, this.txIndex)
+    if (found === undefined) return
+    const [tx, u, state] = found
+    const candidates = u.factors.filter((f) => f.status === 'ACTIVE' && answerable(f))
+    const f = candidates[this.factorIndex % Math.max(1, candidates.length)]
+    if (f === undefined && this.choice !== 'unknown factor') return
+    cover(real, state, `verifyFactor(${this.choice})`)
+    const factorId = this.choice === 'unknown factor' || f === undefined ? 'ostnobodyhasthis0001' : f.id
+    const at = codeTime(model, real)
+    const fields = f === undefined || this.choice === 'unknown factor' ? { passCode: '123456' } : await answerFor(at, f, this.choice)
+    let p: Prediction
+    if (!model.live(tx)) p = err(401, 'E0000011')
+    else if (tx.status !== 'MFA_REQUIRED') p = err(403, 'E0000079')
+    else if (f === undefined || this.choice === 'unknown factor') p = err(404, 'E0000007')
+    else if (this.choice === 'wrong') {
+      // Recorded toward lockout first; the failure that locks answers E0000069 and ends the transaction.
+      const locks = model.recordFailure(u)
+      if (!locks) model.touch(tx)
+      p = err(locks ? 403 : 403, locks ? 'E0000069' : 'E0000068')
+    } else {
+      const step = Math.floor(at / STEP_MS)
+      model.touch(tx)
+      if (f.key !== 'question/OKTA' && f.lastStep !== null && step <= f.lastStep) p = err(403, 'E0000082')
+      else {
+        if (f.key !== 'question/OKTA') f.lastStep = step
+        u.failedAttempts = 0
+        u.lockedAt = null
+        tx.mfaVerified = true
+        p = advance(model, tx, u)
+      }
+    }
+    const r = await send(real, 'verifyFactor', { stateToken: tx.stateToken, factorId, ...fields })
+    expectAnswer(model, real, this.toString(), p, r)
+    if (p.kind === 'transaction' && p.status === 'SUCCESS' && this.choice !== 'right')
+      throw new ConformanceError('no SUCCESS without every required factor', this.toString())
+    keepSession(model, u, p, r)
+  }
+  toString = () => `verifyFactor(tx#${this.txIndex}, factor#${this.factorIndex}, ${this.choice})`
+}
+
+const TOTP_ANSWER = 'A real answer 42'
+
+/** `POST /api/v1/authn/factors` in MFA_ENROLL (spec §4.6): a TOTP (then activated) or a question. */
+export class EnrollFactor implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly txIndex: number,
+    readonly keyIndex: number,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const found = txAndUser(model, this.txIndex)
+    if (found === undefined) return
+    const [tx, u, state] = found
+    const keys = [...model.policy.requiredEnrollments, ...model.policy.optionalEnrollments, ...model.policy.notAllowedEnrollments].filter(
+      (k) => k.startsWith('token:software:totp/') || k === 'question/OKTA',
+    )
+    const key = keys[this.keyIndex % Math.max(1, keys.length)]
+    if (key === undefined) return
+    const [factorType = '', provider = ''] = key.split('/')
+    cover(real, state, `enrollFactor(${key})`)
+    const body = { stateToken: tx.stateToken, factorType, provider, ...(key === 'question/OKTA' ? { profile: { question: 'favorite_toy', answer: TOTP_ANSWER } } : {}) }
+    let p: Prediction
+    let learn: ((r: WireResponse) => void) | null = null
+    if (!model.live(tx)) p = err(401, 'E0000011')
+    else if (tx.status !== 'MFA_ENROLL') p = err(403, 'E0000079')
+    else if (model.policy.notAllowedEnrollments.includes(key) || !keys.includes(key)) p = err(400, 'E0000001')
+    else if (tx.factors.some((f) => f.status === 'ACTIVE' && f.key === key)) p = err(400, 'E0000001')
+    else if (key === 'question/OKTA') {
+      // ACTIVE at once; its id is not in the answer: it is learnt from the next MFA_REQUIRED list.
+      model.touch(tx)
+      const row: ModelFactor = { id: '', key, secret: null, answer: TOTP_ANSWER, status: 'ACTIVE', lastStep: null }
+      tx.factors = [...tx.factors, row]
+      tx.enrolledHere = true
+      p = advance(model, tx, u)
+      learn = () => {
+        u.factors = [...u.factors.filter((f) => !(f.key === key && f.status === 'PENDING_ACTIVATION')), row]
+      }
+    } else {
+      model.touch(tx)
+      tx.status = 'MFA_ENROLL_ACTIVATE'
+      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt }
+      learn = (r) => {
+        // The id and the shared secret come from the answer (its activation object).
+        const factor = isObject(r.body) && isObject(r.body['_embedded']) && isObject(r.body['_embedded']['factor']) ? r.body['_embedded']['factor'] : {}
+        const activation = isObject(factor['_embedded']) && isObject(factor['_embedded']['activation']) ? factor['_embedded']['activation'] : {}
+        const id = str(factor['id'])
+        const secret = str(activation['sharedSecret'])
+        if (id === undefined || secret === undefined) throw new ConformanceError('MFA_ENROLL_ACTIVATE shows the factor and its activation', JSON.stringify(r.body))
+        const row: ModelFactor = { id, key, secret, answer: null, status: 'PENDING_ACTIVATION', lastStep: null }
+        u.factors = [...u.factors.filter((f) => !(f.key === key && f.status === 'PENDING_ACTIVATION')), row]
+        tx.pending = row
+      }
+    }
+    const r = await send(real, 'enrollFactor', body)
+    expectAnswer(model, real, this.toString(), p, r)
+    learn?.(r)
+    keepSession(model, u, p, r)
+  }
+  toString = () => `enrollFactor(tx#${this.txIndex}, key#${this.keyIndex})`
+}
+
+/** `POST /api/v1/authn/factors/{factorId}/lifecycle/activate` in MFA_ENROLL_ACTIVATE (spec §4.7). */
+export class ActivateFactor implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly txIndex: number,
+    readonly right: boolean,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const found = txAndUser(model, this.txIndex)
+    if (found === undefined) return
+    const [tx, u, state] = found
+    const pending = tx.pending
+    if (pending === null) return
+    cover(real, state, `activateFactor(${this.right ? 'right' : 'wrong'})`)
+    const at = codeTime(model, real)
+    const passCode = this.right && pending.secret !== null ? await totpAt(pending.secret, at) : 'nope!!'
+    const row = u.factors.find((f) => f.id === pending.id)
+    let p: Prediction
+    if (!model.live(tx)) p = err(401, 'E0000011')
+    else if (tx.status !== 'MFA_ENROLL_ACTIVATE') p = err(403, 'E0000079')
+    else if (row === undefined) p = err(404, 'E0000007')
+    else if (!this.right) {
+      model.touch(tx)
+      p = err(403, 'E0000068')
+    } else {
+      model.touch(tx)
+      row.status = 'ACTIVE'
+      row.lastStep = Math.floor(at / STEP_MS)
+      tx.factors = [...tx.factors.filter((f) => f.id !== row.id), { ...row }]
+      tx.pending = null
+      tx.enrolledHere = true
+      p = advance(model, tx, u)
+    }
+    const r = await send(real, 'activateFactor', { stateToken: tx.stateToken, factorId: pending.id, passCode })
+    expectAnswer(model, real, this.toString(), p, r)
+    keepSession(model, u, p, r)
+  }
+  toString = () => `activateFactor(tx#${this.txIndex}, ${this.right ? 'right' : 'wrong'})`
 }
 
 /** Any operation with a state token that was never issued. */
@@ -501,9 +707,16 @@ export const commandArbitraries = (
   } = {},
 ): Array<fc.Arbitrary<fc.AsyncCommand<Model, Real>>> => {
   const userIndex = fc.nat({ max: Math.max(0, userCount - 1) })
-  const txIndex = fc.nat({ max: 50 })
+  // The latest transaction half of the time: flows go deep (enroll, activate, verify) rather than wide.
+  const txIndex = fc.oneof(fc.constant(LATEST), fc.nat({ max: 50 }))
   return [
-    fc.tuple(userIndex, fc.constantFrom<PasswordChoice>('correct', 'correct', 'wrong', 'previous'), fc.boolean(), fc.boolean()).map(([u, c, w, up]) => new SignIn(u, c, w, up)),
+    fc
+      .tuple(userIndex, fc.constantFrom<PasswordChoice>('correct', 'correct', 'wrong', 'previous'), fc.boolean(), fc.boolean(), fc.boolean())
+      .map(([u, c, w, up, multi]) => new SignIn(u, c, w, up, multi)),
+    fc.tuple(txIndex, fc.nat({ max: 3 }), fc.constantFrom<AnswerChoice>('right', 'right', 'right', 'wrong', 'unknown factor')).map(([i, f, c]) => new VerifyFactor(i, f, c)),
+    fc.tuple(txIndex, fc.nat({ max: 5 })).map(([i, k]) => new EnrollFactor(i, k)),
+    // Activation needs an enrollment just before it: offered more often so flows reach it.
+    ...[1, 2, 3].map(() => fc.tuple(fc.constant(LATEST), fc.constantFrom(true, true, false)).map(([i, right]) => new ActivateFactor(i, right))),
     fc.tuple(userIndex, fc.boolean()).map(([u, v]) => new Activate(u, v)),
     fc.emailAddress().filter((l) => l.length < 200).map((l) => new SignInUnknown(`nobody.${l}`)),
     fc.tuple(txIndex, fc.constantFrom('getState', 'skip', 'previous', 'cancel') as fc.Arbitrary<'getState' | 'skip' | 'previous' | 'cancel'>).map(([i, op]) => new OnTransaction(i, op)),

@@ -17,6 +17,9 @@ export const DRIVER_OPERATIONS = [
   'previous',
   'cancel',
   'redeemSessionToken',
+  'enrollFactor',
+  'activateFactor',
+  'verifyFactor',
 ] as const satisfies ReadonlyArray<OperationName>
 export type DriverOperation = (typeof DRIVER_OPERATIONS)[number]
 

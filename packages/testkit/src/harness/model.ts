@@ -27,6 +27,21 @@ export interface ModelPolicies {
   readonly requireFactor: boolean
   readonly signOnDenied: boolean
   readonly requiredEnrollments: ReadonlyArray<string>
+  readonly optionalEnrollments: ReadonlyArray<string>
+  readonly notAllowedEnrollments: ReadonlyArray<string>
+}
+
+/** A factor of a user as the model knows it: its secret (TOTP) or answer (question) in clear. */
+export interface ModelFactor {
+  /** Empty until learnt (a question's id is first shown in MFA_REQUIRED). */
+  id: string
+  /** `factorType/provider`. */
+  readonly key: string
+  readonly secret: string | null
+  readonly answer: string | null
+  status: 'ACTIVE' | 'PENDING_ACTIVATION'
+  /** The last TOTP time step accepted. */
+  lastStep: number | null
 }
 
 export interface ModelUser {
@@ -44,7 +59,8 @@ export interface ModelUser {
   activationToken: string | null
   /** The live activation transaction that holds the token (a token opens one at a time). */
   activationHolder: ModelTransaction | null
-  readonly activeFactors: ReadonlyArray<string>
+  /** The user's factor rows (shared by every transaction of the user). */
+  factors: ModelFactor[]
   /**
    * Moves on every credential change (lock, unlock, suspend, deactivate, a new password, an
    * activation): transactions started under another value are dead.
@@ -52,7 +68,7 @@ export interface ModelUser {
   epoch: number
 }
 
-export type ModelStatus = 'PASSWORD_WARN' | 'PASSWORD_EXPIRED' | 'PASSWORD_RESET' | 'MFA_ENROLL' | 'MFA_REQUIRED' | 'SUCCESS'
+export type ModelStatus = 'PASSWORD_WARN' | 'PASSWORD_EXPIRED' | 'PASSWORD_RESET' | 'MFA_ENROLL' | 'MFA_ENROLL_ACTIVATE' | 'MFA_REQUIRED' | 'SUCCESS'
 
 export interface ModelTransaction {
   readonly stateToken: string
@@ -70,6 +86,14 @@ export interface ModelTransaction {
   dead: boolean
   /** The user's credential epoch this transaction lives under. */
   epoch: number
+  /** The factors as this transaction saw them when it began, plus what it enrolled (a snapshot, spec §3). */
+  factors: ModelFactor[]
+  readonly multiOptional: boolean
+  mfaVerified: boolean
+  enrolledHere: boolean
+  enrollHandled: boolean
+  /** The enrollment waiting in MFA_ENROLL_ACTIVATE. */
+  pending: ModelFactor | null
 }
 
 export interface ModelSession {
@@ -128,6 +152,8 @@ export class Model {
       requireFactor: p?.signOn?.requireFactor ?? false,
       signOnDenied: p?.signOn?.access === 'DENY',
       requiredEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'REQUIRED').map((f) => `${f.factorType}/${f.provider}`),
+      optionalEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'OPTIONAL').map((f) => `${f.factorType}/${f.provider}`),
+      notAllowedEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'NOT_ALLOWED').map((f) => `${f.factorType}/${f.provider}`),
     }
     this.users = seed.users.map((u) => ({
       login: u.login,
@@ -142,7 +168,15 @@ export class Model {
       activationToken: u.activationToken ?? null,
       activationHolder: null,
       epoch: 0,
-      activeFactors: (u.factors ?? []).filter((f) => (f.status ?? 'ACTIVE') === 'ACTIVE').map((f) => `${f.factorType}/${f.provider}`),
+      factors: (u.factors ?? []).map((f, i) => ({
+        // Seeded factors carry their id in the harness seeds; the model names the others as the seed loader does not.
+        id: f.id ?? `${u.login}#${i}`,
+        key: `${f.factorType}/${f.provider}`,
+        secret: f.secret ?? null,
+        answer: f.answer ?? null,
+        status: f.status ?? 'ACTIVE',
+        lastStep: null,
+      })),
     }))
   }
 
@@ -162,13 +196,22 @@ export class Model {
   }
 
   /** Spec §10.1 rows 6–10, after the primary credential (and any progress) is settled. */
-  route(tx: Pick<ModelTransaction, 'changedAtAtStart' | 'adminExpiredAtStart' | 'warnOption' | 'passwordChanged' | 'warnHandled'>, u: ModelUser): ModelStatus {
-    const active = u.activeFactors
-    if (this.policy.requireFactor && active.length > 0) return 'MFA_REQUIRED'
+  /** Whether the transaction still has to enroll a REQUIRED factor (or any, when sign-on requires one). */
+  requiredLeft(tx: Pick<ModelTransaction, 'factors'>): boolean {
+    const active = tx.factors.filter((f) => f.status === 'ACTIVE').map((f) => f.key)
+    return this.policy.requiredEnrollments.some((k) => !active.includes(k)) || (this.policy.requireFactor && active.length === 0)
+  }
+
+  route(
+    tx: Pick<ModelTransaction, 'changedAtAtStart' | 'adminExpiredAtStart' | 'warnOption' | 'passwordChanged' | 'warnHandled' | 'factors' | 'mfaVerified' | 'enrolledHere' | 'enrollHandled' | 'multiOptional'>,
+  ): ModelStatus {
+    const active = tx.factors.filter((f) => f.status === 'ACTIVE').map((f) => f.key)
+    // A factor verified or enrolled in this transaction is not asked for again.
+    if (this.policy.requireFactor && active.length > 0 && !tx.mfaVerified && !tx.enrolledHere) return 'MFA_REQUIRED'
     const expiry = this.expiryOf(tx.changedAtAtStart)
     if (!tx.passwordChanged && (tx.adminExpiredAtStart || (expiry !== null && this.now >= expiry))) return 'PASSWORD_EXPIRED'
-    const missing = this.policy.requiredEnrollments.some((k) => !active.includes(k))
-    if (missing || (this.policy.requireFactor && active.length === 0)) return 'MFA_ENROLL'
+    const optionalOffered = tx.multiOptional && tx.enrolledHere && !tx.enrollHandled && this.policy.optionalEnrollments.some((k) => !active.includes(k))
+    if (this.requiredLeft(tx) || optionalOffered) return 'MFA_ENROLL'
     if (
       tx.warnOption &&
       !tx.passwordChanged &&
@@ -257,7 +300,15 @@ export class Model {
   }
 
   /** Records a transaction that reached `status` (SUCCESS transactions are finished at once). */
-  open(stateToken: string, u: ModelUser, status: ModelStatus, warnOption: boolean, changedAt: number | null, adminExpired: boolean): ModelTransaction {
+  open(
+    stateToken: string,
+    u: ModelUser,
+    status: ModelStatus,
+    warnOption: boolean,
+    changedAt: number | null,
+    adminExpired: boolean,
+    multiOptional = false,
+  ): ModelTransaction {
     const tx: ModelTransaction = {
       stateToken,
       login: u.login,
@@ -271,6 +322,12 @@ export class Model {
       warnHandled: false,
       dead: status === 'SUCCESS',
       epoch: u.epoch,
+      factors: u.factors.map((f) => ({ ...f })),
+      multiOptional,
+      mfaVerified: false,
+      enrolledHere: false,
+      enrollHandled: false,
+      pending: null,
     }
     this.transactions.push(tx)
     return tx

@@ -51,6 +51,29 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
     },
   },
   {
+    name: 'MFA: seeded TOTP and question, question required, TOTP optional',
+    seed: {
+      users: users(now, 90, 10).map((u) =>
+        u.login === 'alice@example.com'
+          ? { ...u, factors: [{ id: 'uftalice00000000001', factorType: 'token:software:totp' as const, provider: 'GOOGLE' as const, secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' }] }
+          : u.login === 'bob.warned@example.com'
+            ? { ...u, factors: [{ id: 'ufsbob0000000000001', factorType: 'question' as const, provider: 'OKTA' as const, question: 'first_award', answer: 'Spelling bee' }] }
+            : u,
+      ),
+      policies: {
+        password: { age: { maxAgeDays: 90, expireWarnDays: 10, minAgeMinutes: 0, historyCount: 1 }, lockout: { maxAttempts: 4, autoUnlockMinutes: 0, showLockoutFailures: false } },
+        signOn: { requireFactor: true },
+        enrollment: {
+          factors: [
+            { factorType: 'question', provider: 'OKTA', enroll: 'REQUIRED' },
+            { factorType: 'token:software:totp', provider: 'OKTA', enroll: 'OPTIONAL' },
+            { factorType: 'token:software:totp', provider: 'GOOGLE', enroll: 'NOT_ALLOWED' },
+          ],
+        },
+      },
+    },
+  },
+  {
     name: 'MFA required by sign-on policy',
     seed: {
       users: users(now, 90, 10).map((u) =>

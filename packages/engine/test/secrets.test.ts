@@ -5,7 +5,7 @@ import { checkKeyring, createSecretBox, parseKeyring, type SecretKeyring } from 
 
 const k1 = { id: '2026-01', key: randomBytes(32) }
 const k2 = { id: '2026-02', key: randomBytes(32) }
-const plain = (r: E.Either<unknown, Buffer>) => (E.isRight(r) ? r.right.toString('utf8') : r)
+const plain = (r: E.Either<unknown, Uint8Array>) => (E.isRight(r) ? new TextDecoder().decode(r.right) : r)
 
 describe('factor secret encryption (AES-256-GCM with key ids)', () => {
   it('round-trips, and each encryption uses a fresh IV', () => {

@@ -1,5 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
+import type { SecretBox, SecretError } from '@authn-machine/core'
+
+/**
+ * The default SecretBox: AES-256-GCM under a keyring (moved here from the PostgreSQL adapter: the
+ * engine seals factor secrets for every adapter).
+ */
 
 /** One AES-256 key (32 bytes) and the id written in front of everything it encrypts. */
 export interface SecretKey {
@@ -15,24 +21,7 @@ export interface SecretKeyring {
   readonly currentKeyId: string
 }
 
-export type SecretError =
-  | { readonly _tag: 'MalformedSecret' }
-  | { readonly _tag: 'UnknownKey'; readonly keyId: string }
-  | { readonly _tag: 'DecryptionFailed' }
-
-/** Encrypts and decrypts factor secrets (TOTP seeds, …) for storage. */
-export interface SecretBox {
-  /**
-   * AES-256-GCM with a fresh 96-bit IV under the current key: `v1.<keyId>.<iv>.<ciphertext>.<tag>`
-   * (base64url parts). `aad` (e.g. `userId/factorId`) binds the ciphertext to its row: decrypting it
-   * with another `aad` fails.
-   */
-  readonly encryptSecret: (plain: Uint8Array | string, aad?: string) => string
-  /** The plaintext, or why not: malformed, a key id not in the ring, or a failed authentication. */
-  readonly decryptSecret: (sealed: string, aad?: string) => E.Either<SecretError, Buffer>
-  /** Whether `sealed` was made with a key other than the current one (a rotation re-encrypts it). */
-  readonly needsRotation: (sealed: string) => boolean
-}
+export type { SecretBox, SecretError }
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/
 const PREFIX = 'v1'
@@ -94,7 +83,7 @@ export const createSecretBox = (ring: SecretKeyring): SecretBox => {
     },
     decryptSecret: (sealed, aad) => {
       const p = parse(sealed)
-      if (p === null || p.iv.length !== 12 || p.tag.length !== 16) return E.left({ _tag: 'MalformedSecret' })
+      if (p === null || p.iv.length !== 12 || p.tag.length !== 16) return E.left<SecretError>({ _tag: 'MalformedSecret' })
       const key = byId.get(p.keyId)
       if (key === undefined) return E.left({ _tag: 'UnknownKey', keyId: p.keyId })
       try {
@@ -109,3 +98,6 @@ export const createSecretBox = (ring: SecretKeyring): SecretBox => {
     needsRotation: (sealed) => parse(sealed)?.keyId !== currentKeyId,
   }
 }
+
+/** A keyring of one random key, for stores that keep nothing across restarts (memory). */
+export const ephemeralKeyring = (): SecretKeyring => ({ keys: [{ id: 'ephemeral', key: randomBytes(32) }], currentKeyId: 'ephemeral' })

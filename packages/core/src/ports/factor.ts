@@ -1,0 +1,107 @@
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type * as t from 'io-ts'
+import type { AuthnFailure } from '../errors/catalogue.js'
+import type { EpochMs } from '../model/ids.js'
+import type { FactorProvider, FactorType } from '../model/status.js'
+import type { Hasher, Random } from './services.js'
+
+/** `factorType/provider`, the key a factor plugin is registered under (`token:software:totp/GOOGLE`). */
+export type FactorKey = `${FactorType}/${FactorProvider}`
+export const factorKey = (factorType: FactorType, provider: FactorProvider): FactorKey => `${factorType}/${provider}`
+
+/** What a factor plugin may use: randomness, the password hasher (for answers), the time. */
+export interface FactorContext {
+  readonly random: Random
+  readonly hasher: Hasher
+  readonly now: EpochMs
+}
+
+/** Who enrolls: what a factor may put in its profile (TOTP's `credentialId` is the login). */
+export interface FactorSubject {
+  readonly login: string
+  readonly email: string | null
+}
+
+/**
+ * A new enrollment: its public profile (stored as is, rendered through `profileView`) and its
+ * secret (sealed by the SecretBox before it is stored). `activation`: `required` when the factor
+ * is PENDING_ACTIVATION until a first verification (TOTP), `none` when it is ACTIVE at once
+ * (security question).
+ */
+export interface Enrollment<P, S> {
+  readonly profile: P
+  readonly secret: S
+  readonly activation: 'required' | 'none'
+}
+
+/**
+ * A verification's outcome. `counter`: the one-time position the accepted answer used (TOTP's
+ * time step, HOTP's counter); the store accepts it at most once, atomically, and only when it is
+ * greater than the last one used (so a code is never accepted twice, even by parallel requests).
+ * `secret`: the secret to store after the verification, when it changes (HOTP resynchronisation).
+ */
+export type Verification<S> =
+  | { readonly _tag: 'Accepted'; readonly counter: number | null; readonly secret?: S }
+  /** The answer does not match: 403 E0000068 (or E0000087 for a recovery question), counted toward lockout. */
+  | { readonly _tag: 'Rejected' }
+  /** The code is right but its one-time position was used already (≤ `lastCounter`): 403 E0000082. */
+  | { readonly _tag: 'Replayed' }
+
+/** An enrolled factor as an org seed gives it: its profile fields, and its secret or answer in clear. */
+export interface SeededFactor {
+  readonly profile: Readonly<Record<string, unknown>>
+  /** A shared secret (TOTP, HOTP: base32). */
+  readonly secret?: string
+  /** A security answer (hashed on load). */
+  readonly answer?: string
+}
+
+/**
+ * A factor family's plug-in (`packages/factor-*`). The engine verifies BEFORE deciding and passes
+ * the outcome to the machine inside the event; the machine never calls a factor. Every codec
+ * refuses what it does not accept (the engine answers 400 E0000001 with the codec's causes).
+ */
+export interface Factor<P = unknown, S = unknown, A = unknown> {
+  readonly factorType: FactorType
+  readonly provider: FactorProvider
+  /** Okta's id prefix for this family (`ost` Okta Verify TOTP, `uft` Google TOTP, `ufs` question, …). */
+  readonly idPrefix: string
+  /** The profile as stored (and as the seed gives it). */
+  readonly profileCodec: t.Type<P, unknown, unknown>
+  /** The secret as stored, once unsealed (TOTP's shared secret, the answer's hash). */
+  readonly secretCodec: t.Type<S, unknown, unknown>
+  /** The `profile` of an enroll request (`POST /api/v1/authn/factors`), and the rest of its body. */
+  readonly enrollRequestCodec: t.Type<EnrollRequest, unknown, unknown>
+  /** A verification's body fields (`{ passCode }`, `{ answer }`), for activation and verification. */
+  readonly answerCodec: t.Type<A, unknown, unknown>
+  /** A new enrollment from the request; a refusal is an Okta failure (E0000001 with causes). */
+  readonly enroll: (request: EnrollRequest, subject: FactorSubject, ctx: FactorContext) => TaskEither<AuthnFailure, Enrollment<P, S>>
+  /** An enrollment from an org seed (known secret), ACTIVE at once; a refusal names what is wrong. */
+  readonly seed: (seeded: SeededFactor, subject: FactorSubject, ctx: FactorContext) => TaskEither<AuthnFailure, Enrollment<P, S>>
+  /** Checks an answer against the secret; `lastCounter` is the last one-time position used, if any. */
+  readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext) => TaskEither<AuthnFailure, Verification<S>>
+  /** The profile as clients see it (masked where Okta masks). */
+  readonly profileView: (profile: P) => Readonly<Record<string, unknown>>
+  /**
+   * `factor._embedded.activation` while PENDING_ACTIVATION (TOTP: shared secret, QR code link), or
+   * null. `links.qrcode` is the absolute URL at which the server serves this enrollment's QR code.
+   */
+  readonly activationView: (profile: P, secret: S, links: { readonly qrcode: string }) => Readonly<Record<string, unknown>> | null
+  /** The family's catalogue, when it has one (the security questions: `[{ question, questionText }]`). */
+  readonly catalogue?: ReadonlyArray<Readonly<Record<string, unknown>>>
+  /** The QR code of a pending enrollment as a PNG, when the family has one (TOTP). */
+  readonly qrCode?: (profile: P, secret: S, issuer: string) => Promise<Uint8Array>
+}
+
+/** An enroll request's body beyond `stateToken`, `factorType` and `provider`. */
+export interface EnrollRequest {
+  readonly profile: Readonly<Record<string, unknown>>
+  readonly passCode?: string
+  readonly nextPassCode?: string
+}
+
+/**
+ * A plug-in with its own profile, secret and answer types, as the engine holds it among others
+ * (the engine only passes values its codecs produced back to the same plug-in).
+ */
+export const registered = <P, S, A>(factor: Factor<P, S, A>): Factor => factor as unknown as Factor
