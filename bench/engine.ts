@@ -1,7 +1,7 @@
 import { verify as argonVerify, hash as argonHash } from '@node-rs/argon2'
 import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { DEFAULT_POLICIES, type Hasher } from '@authn-machine/core'
-import { ARGON2ID_OWASP, createArgon2Hasher, createAuthn, cryptoRandom, createMemoryAuditSink, systemClock, seedOrg } from '@authn-machine/engine'
+import { ARGON2ID_OWASP, createArgon2Hasher, createAuthn, cryptoRandom, createMemoryAuditSink, createSecretBox, ephemeralKeyring, systemClock, seedOrg } from '@authn-machine/engine'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import { interleaved, throughput } from './stats.js'
 import type { BenchLine } from './types.js'
@@ -10,7 +10,7 @@ const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
 const PASSWORD = 'Bench-Passw0rd'
 
 const engineWith = async (hasher: Hasher) => {
-  const { users, transactions, steps } = createMemoryStores()
+  const { users, transactions, steps, factors } = createMemoryStores()
   const seeded = await seedOrg(
     { users: [{ login: 'bench@example.com', firstName: 'Ben', lastName: 'Ch', password: PASSWORD }], policies: { password: { lockout: { maxAttempts: 0 } } } },
     { users, hasher },
@@ -22,6 +22,8 @@ const engineWith = async (hasher: Hasher) => {
     transactions,
     users,
     steps,
+    factors,
+    secrets: createSecretBox(ephemeralKeyring()),
     policies: createStaticPolicySource(seeded.right.policies),
     hasher,
     clock: systemClock,

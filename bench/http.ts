@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { createAuthn, createMemoryAuditSink, cryptoRandom, systemClock } from '@authn-machine/engine'
+import { createAuthn, createMemoryAuditSink, cryptoRandom, systemClock, createSecretBox, ephemeralKeyring } from '@authn-machine/engine'
 import { createAuthnHandler, createNodeListener } from '@authn-machine/http'
 import { startServer } from '@authn-machine/server'
 import { createTrivialHasher } from '@authn-machine/testkit/fixtures'
@@ -93,6 +93,7 @@ const startEcho = async (): Promise<{ readonly server: Server; readonly url: URL
 const startStubbed = async (): Promise<{ readonly server: Server; readonly url: URL }> => {
   const real = createAuthn({
     ...createMemoryStores(),
+    secrets: createSecretBox(ephemeralKeyring()),
     policies: createStaticPolicySource(),
     hasher: createTrivialHasher(),
     clock: systemClock,

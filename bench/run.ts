@@ -8,6 +8,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<ReadonlyArray<B
   core: () => import('./core.js'),
   engine: () => import('./engine.js'),
   http: () => import('./http.js'),
+  'http-mfa': () => import('./http-mfa.js'),
   postgres: () => import('./postgres.js'),
   'signin-postgres': () => import('./signin-postgres.js'),
 }

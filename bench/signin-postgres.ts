@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { countQueries, createPostgresStores, migrate } from '@authn-machine/adapter-postgres'
-import { createAuthn, createMemoryAuditSink, cryptoRandom, seedOrg, systemClock } from '@authn-machine/engine'
+import { createAuthn, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, seedOrg, systemClock } from '@authn-machine/engine'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import { interleaved, throughput } from './stats.js'
 import type { BenchLine } from './types.js'
@@ -39,7 +39,11 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
     )()
     if (seeded._tag === 'Left') throw new Error('seed failed')
     const authn = createAuthn({
-      ...stores,
+      transactions: stores.transactions,
+      users: stores.users,
+      steps: stores.steps,
+      factors: stores.factors,
+      secrets: createSecretBox(ephemeralKeyring()),
       policies: createStaticPolicySource(seeded.right.policies),
       hasher,
       clock: systemClock,

@@ -1,0 +1,349 @@
+/**
+ * Sign-in + TOTP over real HTTP. The reference server (memory store, trivial hasher) is seeded with
+ * one user per flow, each with an ACTIVE Google Authenticator factor of its own key and
+ * `signOn.requireFactor`; every flow is `POST /api/v1/authn` → MFA_REQUIRED, then
+ * `POST /api/v1/authn/factors/{id}/verify` with the current code → SUCCESS. Since a TOTP code is
+ * accepted once per time step per factor, no user is verified twice.
+ *
+ * The load comes from another process (`http-mfa-client.ts`, forked, keep-alive agent, loopback),
+ * which measures a bare `node:http` JSON echo server in this process the same way, in alternating
+ * rounds. Goals: flow requests/s ≥ 0.4 × echo requests/s; flows/s ≥ 10 % of echo requests/s.
+ *
+ * Also: the TOTP plug-in's `verify` alone against a raw HMAC-SHA1 of 8 bytes (`node:crypto`), and,
+ * with DATABASE_URL, the PostgreSQL round trips of one MFA verify. Bounded counts; nothing asserted.
+ *
+ * Profiling the server under this load (the parent is the server; the forked client is not profiled):
+ *   BENCH_HTTP_MFA_ONLY=flows node --cpu-prof --cpu-prof-dir=/tmp/authn-prof --import tsx \
+ *     --conditions=@authn-machine/source bench/run.ts http-mfa
+ *   npx tsx bench/cpu-profile-top.ts /tmp/authn-prof/<file>.cpuprofile
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { createHmac, randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { createStaticPolicySource } from '@authn-machine/adapter-memory'
+import { countQueries, createPostgresStores, migrate } from '@authn-machine/adapter-postgres'
+import { registered, type OrgSeed } from '@authn-machine/core'
+import { createAuthn, createFactorRegistry, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, seedOrg, systemClock } from '@authn-machine/engine'
+import { TOTP_DEFAULTS, createTotpFactor, encodeSecret, secretBytes, timeStepOf, totpCode } from '@authn-machine/factor-totp'
+import { startServer } from '@authn-machine/server'
+import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
+import type { ClientCommand, ClientReply, ClientUser } from './http-mfa-client.js'
+import { median, percentile } from './stats.js'
+import type { BenchLine } from './types.js'
+
+const CONCURRENCY = 16
+const ROUNDS = 3
+const FLOWS_PER_ROUND = 1_500
+/** As many echo requests per round as the flows send (two each). */
+const ECHO_PER_ROUND = 2 * FLOWS_PER_ROUND
+const WARM_UP_FLOWS = 300
+const USERS = WARM_UP_FLOWS + ROUNDS * FLOWS_PER_ROUND
+const PASSWORD = 'Bench-Passw0rd'
+/** Longest wait for one answer of the client (a round, or its start-up). */
+const COMMAND_TIMEOUT_MS = 60_000
+const TOTP_BATCHES = 31
+const TOTP_BATCH = 400
+
+// ---------------------------------------------------------------------------------------------
+// The load: server and echo here, client in a forked process.
+
+/** The baseline: parse the JSON body and send it back, nothing else. */
+const startEcho = async (): Promise<{ readonly server: Server; readonly url: string }> => {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = JSON.stringify(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+      res.end(body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/echo` }
+}
+
+/** This process's flags minus profiling and inspection, so the client runs under tsx like us but unprofiled. */
+const clientExecArgv = (): string[] => {
+  const out: string[] = []
+  const argv = process.execArgv
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? ''
+    if (/^--(cpu-prof|heap-prof|inspect)/.test(a)) {
+      // `--cpu-prof-dir /tmp/x` takes the next argument; `--cpu-prof-dir=/tmp/x` does not.
+      if (/^--(cpu|heap)-prof-(dir|name|interval)$/.test(a)) i++
+      continue
+    }
+    out.push(a)
+  }
+  return out
+}
+
+/** The forked client, one command at a time. */
+const startClient = () => {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./http-mfa-client.ts', import.meta.url)), [], {
+    execArgv: clientExecArgv(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  let exited = false
+  const gone = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
+  const ask = <T extends ClientReply['type']>(command: ClientCommand, expect: T): Promise<Extract<ClientReply, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer)
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+      }
+      const onMessage = (m: ClientReply) => {
+        done()
+        if (m.type === expect) resolve(m as Extract<ClientReply, { type: T }>)
+        else reject(new Error(m.type === 'error' ? `load client: ${m.message}` : `load client answered ${m.type}, expected ${expect}`))
+      }
+      const onExit = (code: number | null) => {
+        done()
+        reject(new Error(`load client exited (${code}) during ${command.type}`))
+      }
+      const timer = setTimeout(() => {
+        done()
+        reject(new Error(`load client: no answer to ${command.type} within ${COMMAND_TIMEOUT_MS} ms`))
+      }, COMMAND_TIMEOUT_MS)
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+      child.send(command)
+    })
+  /** Asks the client to leave; kills it (our own child, by handle) if it has not within 5 s. */
+  const stop = async () => {
+    if (exited) return
+    if (child.connected) child.send({ type: 'exit' } satisfies ClientCommand)
+    const timer = setTimeout(() => child.kill(), 5_000)
+    await gone
+    clearTimeout(timer)
+  }
+  return { ask, stop }
+}
+
+const seedUsers = (): ReadonlyArray<ClientUser> =>
+  Array.from({ length: USERS }, (_, i) => ({ login: `mfa${i}@example.com`, secret: encodeSecret(randomBytes(20)) }))
+
+/** The flows against the echo, in alternating rounds; with `withEcho` false, the flows alone (for a profile of the server). */
+const httpFlows = async (withEcho: boolean): Promise<ReadonlyArray<BenchLine>> => {
+  const users = seedUsers()
+  const seedStarted = performance.now()
+  const authn = await startServer({
+    port: 0,
+    store: { kind: 'memory' },
+    hasher: createTrivialHasher(),
+    onError: () => undefined,
+    seed: {
+      users: users.map((u) => ({
+        login: u.login,
+        firstName: 'Mae',
+        lastName: 'Factor',
+        password: PASSWORD,
+        factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', secret: u.secret }],
+      })),
+      policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 0 } } },
+    } satisfies OrgSeed,
+  })
+  const seedSeconds = (performance.now() - seedStarted) / 1000
+  const echo = await startEcho()
+  const client = startClient()
+  try {
+    await client.ask({ type: 'init', authnUrl: `${authn.url}/api/v1/authn`, echoUrl: echo.url, password: PASSWORD, users, concurrency: CONCURRENCY }, 'ready')
+    await client.ask({ type: 'flows', count: WARM_UP_FLOWS }, 'flows')
+    if (withEcho) await client.ask({ type: 'echo', count: 2 * WARM_UP_FLOWS }, 'echo')
+    const flowRounds: Array<Extract<ClientReply, { type: 'flows' }>> = []
+    const echoRounds: Array<Extract<ClientReply, { type: 'echo' }>> = []
+    // Alternating rounds, so that drift on a shared machine hits both alike.
+    for (let r = 0; r < ROUNDS; r++) {
+      flowRounds.push(await client.ask({ type: 'flows', count: FLOWS_PER_ROUND }, 'flows'))
+      if (withEcho) echoRounds.push(await client.ask({ type: 'echo', count: ECHO_PER_ROUND }, 'echo'))
+    }
+    const flowsPerSecond = median(flowRounds.map((m) => m.flows / m.seconds))
+    const flowRequestsPerSecond = median(flowRounds.map((m) => (2 * m.flows) / m.seconds))
+    const echoPerSecond = median(echoRounds.map((m) => m.requests / m.seconds))
+    const all = (pick: (m: Extract<ClientReply, { type: 'flows' }>) => ReadonlyArray<number>) => flowRounds.flatMap(pick)
+    const primary = all((m) => m.primary)
+    const verify = all((m) => m.verify)
+    const flow = all((m) => m.flow)
+    const echoLatencies = echoRounds.flatMap((m) => m.latencies)
+    const rounds = withEcho ? `${FLOWS_PER_ROUND} flows / ${ECHO_PER_ROUND} echoes` : `${FLOWS_PER_ROUND} flows`
+    const note = `median of ${ROUNDS} rounds of ${rounds}, concurrency ${CONCURRENCY}, keep-alive, client in its own process`
+    const lines: BenchLine[] = [
+      { name: 'http MFA flow requests (authn + factor verify)', value: flowRequestsPerSecond, unit: 'req/s', note },
+      { name: 'node:http JSON echo, same client', value: echoPerSecond, unit: 'req/s' },
+      { name: 'http MFA flow requests / echo requests', value: flowRequestsPerSecond / echoPerSecond, unit: 'ratio', note: 'goal ≥ 0.4' },
+      { name: 'http MFA flows (password → MFA_REQUIRED → TOTP → SUCCESS)', value: flowsPerSecond, unit: 'flows/s' },
+      { name: 'http MFA flows/s as a share of echo requests/s', value: (100 * flowsPerSecond) / echoPerSecond, unit: '%', note: 'goal ≥ 10 %' },
+      { name: 'latency p50, POST /api/v1/authn → MFA_REQUIRED', value: median(primary), unit: 'ms' },
+      { name: 'latency p99, POST /api/v1/authn → MFA_REQUIRED', value: percentile(primary, 99), unit: 'ms' },
+      { name: 'latency p50, POST …/factors/{id}/verify → SUCCESS', value: median(verify), unit: 'ms' },
+      { name: 'latency p99, POST …/factors/{id}/verify → SUCCESS', value: percentile(verify, 99), unit: 'ms' },
+      { name: 'latency p50, whole flow', value: median(flow), unit: 'ms' },
+      { name: 'latency p99, whole flow', value: percentile(flow, 99), unit: 'ms' },
+      { name: 'latency p50, node:http echo', value: median(echoLatencies), unit: 'ms' },
+      { name: 'latency p99, node:http echo', value: percentile(echoLatencies, 99), unit: 'ms' },
+      { name: `seeding ${USERS} users with a TOTP factor each (server start)`, value: seedSeconds * 1000, unit: 'ms' },
+    ]
+    return withEcho ? lines : lines.filter((l) => !/echo/.test(l.name))
+  } finally {
+    await client.stop()
+    echo.server.closeAllConnections()
+    await new Promise((resolve) => echo.server.close(resolve))
+    await authn.close()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TOTP verify alone, against a raw HMAC-SHA1 of 8 bytes.
+
+/** Per-operation µs of one batch of `size` sequential calls. */
+const timeAsync = async (size: number, op: () => Promise<unknown>): Promise<number> => {
+  const t0 = performance.now()
+  for (let i = 0; i < size; i++) await op()
+  return ((performance.now() - t0) * 1000) / size
+}
+
+const totpVerify = async (): Promise<ReadonlyArray<BenchLine>> => {
+  const plugin = createTotpFactor('GOOGLE')
+  const secret = encodeSecret(randomBytes(20))
+  const key = secretBytes(secret)
+  if (key === null) throw new Error('bench setup: key')
+  // Mid-step, so that the step does not change; `now` is an input of verify.
+  const now = (timeStepOf(Math.floor(Date.now() / 1000), 30) * 30 + 15) * 1000
+  const ctx = { random: cryptoRandom, hasher: createTrivialHasher(), now }
+  const current = timeStepOf(now / 1000, TOTP_DEFAULTS.step)
+  const codeAt = (step: number) => totpCode(key, step * TOTP_DEFAULTS.step, TOTP_DEFAULTS)
+  const good = await codeAt(current)
+  const window = new Set(await Promise.all([current - 1, current, current + 1].map(codeAt)))
+  let wrong = 0
+  while (window.has(String(wrong).padStart(6, '0'))) wrong++
+  const bad = String(wrong).padStart(6, '0')
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(current))
+
+  const expectTag = (tag: string) => async (passCode: string) => {
+    const r = await plugin.verify(secret, { passCode }, null, ctx)()
+    if (r._tag !== 'Right' || r.right._tag !== tag) throw new Error(`verify: expected ${tag}, got ${JSON.stringify(r)}`)
+  }
+  const accepted = expectTag('Accepted')
+  const rejected = expectTag('Rejected')
+  const ops = {
+    accepted: () => accepted(good),
+    rejected: () => rejected(bad),
+    otplib: () => codeAt(current),
+    base32: () => {
+      if (secretBytes(secret) === null) throw new Error('secretBytes')
+      return Promise.resolve()
+    },
+    hmac: () => {
+      // Awaited like the others, so the baseline pays the same microtask hop.
+      const d = createHmac('sha1', key).update(counter).digest()
+      if (d.length !== 20) throw new Error('hmac')
+      return Promise.resolve(d)
+    },
+  }
+  for (const op of Object.values(ops)) await timeAsync(2_000, op)
+  const t = { accepted: [] as number[], rejected: [] as number[], otplib: [] as number[], base32: [] as number[], hmac: [] as number[] }
+  for (let b = 0; b < TOTP_BATCHES; b++) for (const k of Object.keys(ops) as Array<keyof typeof ops>) t[k].push(await timeAsync(TOTP_BATCH, ops[k]))
+  const m = { accepted: median(t.accepted), rejected: median(t.rejected), otplib: median(t.otplib), base32: median(t.base32), hmac: median(t.hmac) }
+  const note = `median of ${TOTP_BATCHES} batches of ${TOTP_BATCH}, interleaved`
+  return [
+    { name: "TOTP verify, createTotpFactor('GOOGLE'), right code (1 step tried)", value: m.accepted, unit: 'µs/op', note },
+    { name: 'TOTP verify, wrong code (3 steps tried)', value: m.rejected, unit: 'µs/op' },
+    { name: 'totpCode alone (otplib generate, one step)', value: m.otplib, unit: 'µs/op' },
+    { name: 'secretBytes alone (base32 canonical check + decode of the key)', value: m.base32, unit: 'µs/op' },
+    { name: 'raw HMAC-SHA1 of 8 bytes, node:crypto', value: m.hmac, unit: 'µs/op' },
+    { name: 'TOTP verify (right code) / raw HMAC-SHA1', value: m.accepted / m.hmac, unit: 'ratio' },
+    { name: 'TOTP verify (wrong code) / raw HMAC-SHA1', value: m.rejected / m.hmac, unit: 'ratio', note: '3 HMACs is the floor: ratio 3' },
+    { name: 'totpCode (otplib) / raw HMAC-SHA1', value: m.otplib / m.hmac, unit: 'ratio' },
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL round trips of one MFA verify.
+
+const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
+const PG_USERS = 5
+
+const postgresTrips = async (): Promise<ReadonlyArray<BenchLine>> => {
+  const url = process.env['DATABASE_URL']
+  if (url === undefined || url === '')
+    return [{ name: 'postgres round trips per MFA verify', value: 0, unit: 'skipped', note: 'DATABASE_URL is not set: these figures need a real server' }]
+  const pool = new pg.Pool({ connectionString: url, max: 4 })
+  pool.on('error', () => undefined)
+  const schema = `authn_bench_${randomBytes(6).toString('hex')}`
+  try {
+    await migrate(pool, { schema })
+    const counted = countQueries(pool)
+    const stores = createPostgresStores(counted, { schema })
+    const secrets = createSecretBox(ephemeralKeyring())
+    const factorPlugins = [registered(createTotpFactor('GOOGLE'))]
+    const hasher = createTrivialHasher()
+    const users = Array.from({ length: PG_USERS }, (_, i) => ({ login: `mfa${i}@example.com`, secret: encodeSecret(randomBytes(20)) }))
+    const seed: OrgSeed = {
+      users: users.map((u) => ({
+        login: u.login,
+        firstName: 'Mae',
+        lastName: 'Factor',
+        password: PASSWORD,
+        factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', secret: u.secret }],
+      })),
+      policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 10 } } },
+    }
+    const seeded = await seedOrg(seed, { users: stores.users, factors: stores.factors, hasher, registry: createFactorRegistry(factorPlugins, secrets), random: cryptoRandom }, systemClock.now())()
+    if (seeded._tag === 'Left') throw new Error(`seed failed: ${JSON.stringify(seeded.left)}`)
+    const authn = createAuthn({
+      transactions: stores.transactions,
+      users: stores.users,
+      steps: stores.steps,
+      factors: stores.factors,
+      secrets,
+      factorPlugins,
+      policies: createStaticPolicySource(seeded.right.policies),
+      hasher,
+      clock: systemClock,
+      random: cryptoRandom,
+      audit: createMemoryAuditSink(),
+    })
+    const primaryTrips: number[] = []
+    const verifyTrips: number[] = []
+    for (const u of users) {
+      counted.reset()
+      const first = await authn.authenticate({ username: u.login, password: PASSWORD }, CALL)()
+      primaryTrips.push(counted.count())
+      const body = first._tag === 'Right' ? (first.right.body as { status?: string; stateToken?: string; _embedded?: { factors?: ReadonlyArray<{ id?: string }> } }) : null
+      const factorId = body?._embedded?.factors?.[0]?.id
+      if (body?.status !== 'MFA_REQUIRED' || factorId === undefined) throw new Error(`primary authentication: ${JSON.stringify(first)}`)
+      const key = secretBytes(u.secret)
+      if (key === null) throw new Error('bench setup: key')
+      const passCode = await totpCode(key, Math.floor(Date.now() / 1000), TOTP_DEFAULTS)
+      counted.reset()
+      const done = await authn.verifyFactor({ stateToken: body.stateToken, factorId, passCode }, CALL)()
+      verifyTrips.push(counted.count())
+      if (done._tag === 'Left' || (done.right.body as { status?: string }).status !== 'SUCCESS') throw new Error(`verify: ${JSON.stringify(done)}`)
+    }
+    const spread = (xs: ReadonlyArray<number>) => `${PG_USERS} users: ${xs.join(', ')}`
+    return [
+      { name: 'postgres round trips per MFA verify (→ SUCCESS)', value: median(verifyTrips), unit: 'queries', note: `goal ≤ 2; ${spread(verifyTrips)}` },
+      { name: 'postgres round trips per primary authentication (→ MFA_REQUIRED)', value: median(primaryTrips), unit: 'queries', note: spread(primaryTrips) },
+    ]
+  } finally {
+    await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined)
+    await pool.end()
+  }
+}
+
+export async function run(): Promise<ReadonlyArray<BenchLine>> {
+  // `BENCH_HTTP_MFA_ONLY=flows`: the flows alone, no echo rounds, no micro-benchmark (for a profile of the server).
+  if (process.env['BENCH_HTTP_MFA_ONLY'] === 'flows') return httpFlows(false)
+  return [...(await httpFlows(true)), ...(await totpVerify()), ...(await postgresTrips())]
+}
