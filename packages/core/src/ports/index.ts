@@ -24,3 +24,4 @@ export type { Enrollment, EnrollRequest, Factor, FactorContext, FactorKey, Facto
 export { factorKey, registered } from './factor.js'
 export type { FactorStore } from './factor-store.js'
 export type { SecretBox, SecretError } from './secret-box.js'
+export type { DeliveryError, MessageSender, OutboundMessage } from './message-sender.js'
