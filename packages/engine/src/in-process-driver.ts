@@ -60,7 +60,8 @@ export const createInProcessSystem = async (o: {
   readonly call: Call
 }) => {
   const startTime = o.clock.now()
-  const secrets = o.secrets ?? createSecretBox(ephemeralKeyring())
+  // From the system's random source: the same seed gives the same sealed values (determinism checks).
+  const secrets = o.secrets ?? createSecretBox(ephemeralKeyring(o.random), o.random)
   const factorPlugins = o.factorPlugins ?? []
   const registry = createFactorRegistry(factorPlugins, secrets)
   const org = await seedOrg(o.seed, { users: o.users, factors: o.factors, hasher: o.hasher, registry, random: o.random }, startTime)()

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
-import type { SecretBox, SecretError } from '@authn-machine/core'
+import type { Random, SecretBox, SecretError } from '@authn-machine/core'
 
 /**
  * The default SecretBox: AES-256-GCM under a keyring (moved here from the PostgreSQL adapter: the
@@ -60,8 +60,11 @@ export const parseKeyring = (text: string): SecretKeyring => {
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url')
 
-/** A SecretBox over `ring`. Throws only on an invalid keyring. */
-export const createSecretBox = (ring: SecretKeyring): SecretBox => {
+/** The system's randomness (node:crypto). */
+const systemRandom: Random = { bytes: (n) => new Uint8Array(randomBytes(n)) }
+
+/** A SecretBox over `ring`; IVs come from `random` (default node:crypto). Throws only on an invalid keyring. */
+export const createSecretBox = (ring: SecretKeyring, random: Random = systemRandom): SecretBox => {
   const { keys, currentKeyId } = checkKeyring(ring)
   const byId = new Map(keys.map((k) => [k.id, k.key] as const))
   const current = byId.get(currentKeyId) as Uint8Array
@@ -75,7 +78,7 @@ export const createSecretBox = (ring: SecretKeyring): SecretBox => {
 
   return {
     encryptSecret: (plain, aad) => {
-      const iv = randomBytes(12)
+      const iv = Buffer.from(random.bytes(12))
       const cipher = createCipheriv('aes-256-gcm', current, iv)
       if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'))
       const body = Buffer.concat([cipher.update(typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain), cipher.final()])
@@ -100,4 +103,4 @@ export const createSecretBox = (ring: SecretKeyring): SecretBox => {
 }
 
 /** A keyring of one random key, for stores that keep nothing across restarts (memory). */
-export const ephemeralKeyring = (): SecretKeyring => ({ keys: [{ id: 'ephemeral', key: randomBytes(32) }], currentKeyId: 'ephemeral' })
+export const ephemeralKeyring = (random: Random = systemRandom): SecretKeyring => ({ keys: [{ id: 'ephemeral', key: random.bytes(32) }], currentKeyId: 'ephemeral' })
