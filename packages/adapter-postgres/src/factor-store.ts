@@ -33,7 +33,7 @@ export const decodeFactors = (row: unknown): E.Either<StoreError, ReadonlyArray<
 const CreateRow = t.type({ inserted: t.boolean, id_taken: t.boolean, user_exists: t.boolean })
 
 /**
- * A FactorStore on PostgreSQL (migration 4's `factors` table, one row per factor, in insertion
+ * A FactorStore on PostgreSQL (migration 3's `factors` table, one row per factor, in insertion
  * order). Both methods are one statement. Changes made by steps go through the StepStore's commit.
  */
 export const createPostgresFactorStore = (db: PgQueryable, opts: PostgresStoreOptions = {}): FactorStore => {

@@ -22,216 +22,8 @@ export interface Migration {
  * refusal writes only the lease's removal. A unique violation that only a race between the
  * checks and the inserts can cause, or a missing policy snapshot (foreign key), raises: the whole
  * statement, and so the whole write, is rolled back.
- */
-const STEP_COMMIT_V3 = (t: Tables): string => `
-      create function ${t.schema}.authn_step_commit(w jsonb) returns jsonb language plpgsql volatile as $commit$
-      declare
-        v_now       constant numeric := (w->>'now')::numeric;
-        v_tx        constant jsonb   := nullif(w->'transaction', 'null'::jsonb);
-        v_outcome   constant jsonb   := nullif(w->'outcome', 'null'::jsonb);
-        v_issue     constant jsonb   := nullif(w->'issue', 'null'::jsonb);
-        v_lease     constant text    := w->>'leaseId';
-        v_user      ${t.users}%rowtype;
-        v_current   record;
-        v_change    jsonb;
-        v_refusal   text;
-        v_status    text;
-        v_failed    integer;
-        v_locked_at bigint;
-        v_was_locked boolean;
-        v_locks     boolean := false;
-        v_max       numeric;
-        v_unlock_ms numeric;
-        v_cred      jsonb;
-        v_history   jsonb;
-        v_keep      numeric;
-        v_act_hash  text;
-        v_claim     text;
-        v_epoch     integer;
-        v_leases    jsonb;
-      begin
-        select * into v_user from ${t.users} where id = w->>'userId' for update;
-        if not found then
-          return jsonb_build_object('error', 'NotFound');
-        end if;
-
-        -- The transaction's compare-and-set, answered as TransactionStore.create / save answer it.
-        if v_tx is not null then
-          if v_tx->>'kind' = 'create' then
-            if exists (select 1 from ${t.transactions} where id = v_tx->>'id' or state_token_hash = v_tx->>'stateTokenHash') then
-              return jsonb_build_object('error', 'Conflict', 'what', 'transaction');
-            end if;
-            if (v_tx->>'version')::numeric <> 1 then
-              return jsonb_build_object('error', 'VersionConflict', 'actual', null);
-            end if;
-          else
-            select version, state_token_hash into v_current from ${t.transactions} where id = v_tx->>'id' for update;
-            if not found then
-              return jsonb_build_object('error', 'NotFound');
-            end if;
-            if v_current.version <> (v_tx->>'expected')::numeric or (v_tx->>'version')::numeric <> (v_tx->>'expected')::numeric + 1 then
-              return jsonb_build_object('error', 'VersionConflict', 'actual', v_current.version);
-            end if;
-            if v_current.state_token_hash <> v_tx->>'stateTokenHash' then
-              return jsonb_build_object('error', 'Conflict', 'what', 'stateTokenHash');
-            end if;
-          end if;
-        end if;
-        if v_issue is not null and exists (select 1 from ${t.tokens} where hash = v_issue->>'hash') then
-          return jsonb_build_object('error', 'Conflict', 'what', 'token');
-        end if;
-
-        -- Refusals, in order: a moved epoch, a success on a locked account, a held activation claim.
-        v_status := v_user.status;
-        v_failed := v_user.failed_attempts;
-        v_locked_at := v_user.locked_at;
-        if jsonb_typeof(w->'expectedEpoch') = 'number' and v_user.credential_epoch <> (w->>'expectedEpoch')::numeric then
-          v_refusal := 'epoch';
-        end if;
-        if v_refusal is null and v_outcome is not null and v_outcome->>'type' in ('success', 'failure') then
-          -- settleAttempt: lockedNow is isLockedAt (core/src/policy/lockout.ts).
-          v_max := (v_outcome->>'maxAttempts')::numeric;
-          v_unlock_ms := (v_outcome->>'autoUnlockMinutes')::numeric * 60000;
-          v_was_locked := v_user.locked_at is not null and (v_unlock_ms = 0 or v_now < v_user.locked_at + v_unlock_ms);
-          if v_outcome->>'type' = 'success' then
-            if v_was_locked then
-              v_refusal := 'locked';
-            else
-              v_failed := 0;
-              v_locked_at := null;
-              if v_status = 'LOCKED_OUT' then v_status := 'ACTIVE'; end if;
-            end if;
-          elsif not v_was_locked then
-            -- nextLockoutState: an expired lock starts over at one.
-            v_failed := (case when v_user.locked_at is not null then 0 else v_user.failed_attempts end) + 1;
-            v_locked_at := case when v_max > 0 and v_failed >= v_max then v_now::bigint end;
-            v_locks := v_locked_at is not null;
-          end if;
-        end if;
-        if v_refusal is null and (w->>'claimActivation')::boolean and v_user.activation_claim is not null and exists (
-            select 1 from ${t.transactions} h
-            where h.id = v_user.activation_claim
-              and h.state not in ('SUCCESS', 'LOCKED_OUT', 'CANCELLED', 'FAILED')
-              and v_now < h.expires_at
-              and h.credential_epoch = v_user.credential_epoch) then
-          v_refusal := 'activationClaimed';
-        end if;
-
-        -- The lease goes in every case from here on (refused or applied).
-        v_leases := v_user.attempt_leases;
-        if v_lease is not null and v_leases @> jsonb_build_array(jsonb_build_object('id', v_lease)) then
-          select coalesce(jsonb_agg(l order by i), '[]'::jsonb) into v_leases
-          from jsonb_array_elements(v_user.attempt_leases) with ordinality as a(l, i)
-          where l->>'id' is distinct from v_lease;
-        end if;
-        if v_refusal is not null then
-          if v_leases is distinct from v_user.attempt_leases then
-            update ${t.users} set attempt_leases = v_leases where id = v_user.id;
-          end if;
-          return jsonb_build_object('refused', v_refusal, 'user', jsonb_build_object(
-            'status', v_user.status, 'failedAttempts', v_user.failed_attempts,
-            'lockedAt', v_user.locked_at, 'credentialEpoch', v_user.credential_epoch));
-        end if;
-
-        -- applyUserChange, change by change.
-        v_cred := v_user.credentials;
-        v_act_hash := v_user.activation_token_hash;
-        v_claim := v_user.activation_claim;
-        -- The claim before the changes: an activation completed in the same write clears it again.
-        if (w->>'claimActivation')::boolean and v_tx is not null then
-          v_claim := v_tx->>'id';
-        end if;
-        for v_change in select value from jsonb_array_elements(coalesce(w->'userChanges', '[]'::jsonb)) loop
-          case v_change->>'type'
-            when 'setPassword' then
-              if v_status = 'PASSWORD_EXPIRED' then v_status := 'ACTIVE'; end if;
-              v_keep := greatest(0, (v_change->>'historyCount')::numeric - 1);
-              v_history := case when jsonb_typeof(v_cred->'passwordHash') = 'string'
-                                then jsonb_build_array(v_cred->'passwordHash') || coalesce(v_cred->'passwordHistory', '[]'::jsonb)
-                                else coalesce(v_cred->'passwordHistory', '[]'::jsonb) end;
-              v_cred := v_cred || jsonb_build_object(
-                'passwordHash', v_change->'passwordHash',
-                'passwordChangedAt', v_change->'changedAt',
-                'passwordHistory', (select coalesce(jsonb_agg(h order by i), '[]'::jsonb)
-                                    from jsonb_array_elements(v_history) with ordinality as x(h, i) where i <= v_keep));
-            when 'activate' then
-              if v_status in ('STAGED', 'PROVISIONED') then v_status := 'ACTIVE'; end if;
-              v_act_hash := null;
-              v_claim := null;
-            when 'lock' then
-              v_locked_at := (v_change->>'at')::bigint;
-            when 'unlock' then
-              v_failed := 0;
-              v_locked_at := null;
-              if v_status = 'LOCKED_OUT' then v_status := 'ACTIVE'; end if;
-            when 'suspend' then
-              if v_status in ('ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY') then v_status := 'SUSPENDED'; end if;
-            when 'unsuspend' then
-              if v_status = 'SUSPENDED' then v_status := 'ACTIVE'; end if;
-            when 'deactivate' then
-              v_status := 'DEPROVISIONED';
-              v_act_hash := null;
-              v_claim := null;
-            when 'expirePassword' then
-              if v_status = 'ACTIVE' then v_status := 'PASSWORD_EXPIRED'; end if;
-            else
-              raise exception 'authn_step_commit: unknown user change %', v_change->>'type';
-          end case;
-        end loop;
-        -- 'moveEpoch' and 'revokeSessionTokens' arrive already combined with the changes' rules
-        -- (changeMovesEpoch, changeRevokesSessions); a failure that locks adds both.
-        v_epoch := v_user.credential_epoch + case when (w->>'moveEpoch')::boolean or v_locks then 1 else 0 end;
-        if (w->>'revokeSessionTokens')::boolean or v_locks then
-          update ${t.tokens} set consumed_at = v_now::bigint
-          where user_id = v_user.id and kind = 'session' and consumed_at is null;
-        end if;
-
-        if v_tx is not null then
-          insert into ${t.policies} (hash, policy)
-          select decode(p->>'hash', 'hex'), (p->>'policy')::jsonb from jsonb_array_elements(coalesce(w->'policies', '[]'::jsonb)) as p
-          on conflict do nothing;
-          if v_tx->>'kind' = 'create' then
-            insert into ${t.transactions} (id, state_token_hash, schema_version, kind, version, state, context, created_at, expires_at, policy_hash, credential_epoch)
-            values (v_tx->>'id', v_tx->>'stateTokenHash', (v_tx->>'schemaVersion')::integer, v_tx->>'txKind', (v_tx->>'version')::integer,
-                    v_tx->>'state', v_tx->'context', (v_tx->>'createdAt')::bigint, (v_tx->>'expiresAt')::bigint,
-                    decode(v_tx->>'policyHash', 'hex'), (v_tx->>'credentialEpoch')::integer);
-            insert into ${t.log} (transaction_id, version, event, start, start_policy_hash)
-            values (v_tx->>'id', (v_tx->>'version')::integer, v_tx->'event', nullif(v_tx->'start', 'null'::jsonb), decode(v_tx->>'startPolicyHash', 'hex'));
-          else
-            update ${t.transactions}
-            set version = (v_tx->>'version')::integer, state = v_tx->>'state', context = v_tx->'context',
-                expires_at = (v_tx->>'expiresAt')::bigint, schema_version = (v_tx->>'schemaVersion')::integer,
-                kind = v_tx->>'txKind', created_at = (v_tx->>'createdAt')::bigint,
-                policy_hash = decode(v_tx->>'policyHash', 'hex'), credential_epoch = (v_tx->>'credentialEpoch')::integer
-            where id = v_tx->>'id';
-            insert into ${t.log} (transaction_id, version, event) values (v_tx->>'id', (v_tx->>'version')::integer, v_tx->'event');
-          end if;
-        end if;
-        -- After the revocation above, so the token issued here survives it.
-        if v_issue is not null then
-          insert into ${t.tokens} (hash, schema_version, kind, user_id, transaction_id, expires_at)
-          values (v_issue->>'hash', (v_issue->>'schemaVersion')::integer, v_issue->>'kind', v_issue->>'userId',
-                  v_issue->>'transactionId', (v_issue->>'expiresAt')::bigint);
-        end if;
-
-        -- Only when something changed: most steps (a get-state, a refused password) leave the user as is.
-        if (v_status, v_cred, v_failed, v_locked_at, v_act_hash, v_claim, v_epoch, v_leases) is distinct from
-           (v_user.status, v_user.credentials, v_user.failed_attempts, v_user.locked_at, v_user.activation_token_hash,
-            v_user.activation_claim, v_user.credential_epoch, v_user.attempt_leases) then
-          update ${t.users}
-          set status = v_status, credentials = v_cred, failed_attempts = v_failed, locked_at = v_locked_at,
-              activation_token_hash = v_act_hash, activation_claim = v_claim, credential_epoch = v_epoch, attempt_leases = v_leases
-          where id = v_user.id;
-        end if;
-        return jsonb_build_object('applied', true, 'user', jsonb_build_object(
-          'status', v_status, 'failedAttempts', v_failed, 'lockedAt', v_locked_at, 'credentialEpoch', v_epoch));
-      end
-      $commit$;`
-
-/**
- * Migration 4's `authn_step_commit(w jsonb) returns jsonb`: migration 3's function (read its
- * comment: the row lock, the fresh snapshot per statement, nothing written before the last check)
- * with the write's factor changes and remembered device. New, in adapter-memory's order:
+ *
+ * Factor changes and the remembered device, in adapter-memory's order:
  * - after the token check, the factor changes are checked before anything is written: an `enroll`
  *   whose id exists or whose record is another user's is `Conflict` ('factor'); an `activate` or
  *   `use` of a factor that is not this user's (or does not exist) is `NotFound`;
@@ -244,9 +36,8 @@ const STEP_COMMIT_V3 = (t: Tables): string => `
  *   the row (a row an earlier change of the same write deleted stays deleted);
  * - `rememberDevice`: the user's `remembered_devices` without the entries of the same hash or with
  *   `until <= now`, then the new entry.
- * Part of a released migration: never edit it, replace the function in a later one.
  */
-const STEP_COMMIT_V4 = (t: Tables): string => `
+const STEP_COMMIT = (t: Tables): string => `
       create or replace function ${t.schema}.authn_step_commit(w jsonb) returns jsonb language plpgsql volatile as $commit$
       declare
         v_now       constant numeric := (w->>'now')::numeric;
@@ -626,7 +417,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
   },
   {
     version: 3,
-    name: 'credential state: epochs, activation claims, attempt leases, atomic step commits',
+    name: 'credential state and factor rows: epochs, activation claims, attempt leases, factors, remembered devices, atomic step commits',
     // docs/adr/0008-credential-state.md. A user's live attempt leases are a small jsonb array on
     // the user row (oldest first, `{ id, until }`): taking one is the same row update that finds
     // the user, and the row lock that update takes is the one every commit of that user takes, so
@@ -635,6 +426,13 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
     // lookup). The partial index finds a user's redeemable session tokens without a scan when a
     // step revokes them. `authn_step_commit` applies a whole `StepWrite` (src/step-store.ts) in ONE
     // statement; it changes only by a later migration (`create or replace function`).
+    // A user's factors leave `users.factors` (one jsonb array per user) for `factors`, one row each:
+    // a step changes one factor (enroll, activate, a one-time counter used) without rewriting the
+    // user's others, and a counter is compared and set on its own row. Existing entries become
+    // rows, in their array order, ACTIVE unless the entry said otherwise, with no secret and no
+    // counter, created "now" (the entries had no creation time). `sequence` keeps insertion order
+    // ("oldest first"). Every verification of a one-time code updates its row: leave room for HOT
+    // updates, as for users.
     sql: (t) => `
       alter table ${t.users}
         add column credential_epoch integer not null default 0,
@@ -646,20 +444,6 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       alter table ${t.transactions} add column credential_epoch integer not null default 0;
       create index tokens_user_id_live_sessions_idx on ${t.tokens} (user_id)
         where kind = 'session' and consumed_at is null;
-      ${STEP_COMMIT_V3(t)}
-    `,
-  },
-  {
-    version: 4,
-    name: 'factors in their own rows, remembered devices',
-    // A user's factors leave `users.factors` (one jsonb array per user) for `factors`, one row each:
-    // a step changes one factor (enroll, activate, a one-time counter used) without rewriting the
-    // user's others, and a counter is compared and set on its own row. Existing entries become
-    // rows, in their array order, ACTIVE unless the entry said otherwise, with no secret and no
-    // counter, created "now" (the entries had no creation time). `sequence` keeps insertion order
-    // ("oldest first"). Every verification of a one-time code updates its row: leave room for HOT
-    // updates, as for users. `authn_step_commit` is replaced (STEP_COMMIT_V4).
-    sql: (t) => `
       create table ${t.factors} (
         sequence       bigint  generated always as identity,
         id             text    primary key,
@@ -683,7 +467,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       alter table ${t.users}
         drop column factors,
         add column remembered_devices jsonb not null default '[]'::jsonb;
-      ${STEP_COMMIT_V4(t)}
+      ${STEP_COMMIT(t)}
     `,
   },
 ]

@@ -40,7 +40,7 @@ const CredentialRow = t.type({
   credentialEpoch: t.number,
 })
 
-/** What `authn_step_commit` answers (migration 4). */
+/** What `authn_step_commit` answers (migration 3). */
 const CommitAnswer = t.union([
   t.type({ error: t.literal('NotFound') }),
   t.type({ error: t.literal('Conflict'), what: t.string }),
@@ -163,7 +163,7 @@ const toOutcome = (row: unknown): E.Either<StoreError, StepOutcome> =>
 
 /**
  * The StepStore on PostgreSQL, over the tables of the TransactionStore, UserStore and FactorStore
- * of the same schema (migrations 3 and 4). Every method is ONE statement: `reserveAttempt` is an
+ * of the same schema (migration 3). Every method is ONE statement: `reserveAttempt` is an
  * `UPDATE … RETURNING` of the user found by login key (drop lapsed leases, append the new one,
  * return the user, the user's factors and the number of live leases before it); `load` the
  * TransactionStore's load with the user's factors, and with a lease the same update of the

@@ -15,9 +15,9 @@ export interface PostgresStoresOptions {
 export interface PostgresStores {
   readonly transactions: TransactionStore
   readonly users: UserStore
-  /** The users' factors, one row each (migration 4). */
+  /** The users' factors, one row each (migration 3). */
   readonly factors: FactorStore
-  /** The atomic unit of work over the three (`authn_step_commit`, replaced by migration 4). */
+  /** The atomic unit of work over the three (`authn_step_commit`). */
   readonly steps: StepStore
 }
 

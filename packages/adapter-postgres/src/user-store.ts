@@ -16,7 +16,7 @@ export const loginKey = (login: string): string => login.normalize('NFC').toLowe
 
 /**
  * The columns of a `UserRecord` (the attempt leases are the StepStore's, not part of the record;
- * the factors have their own table since migration 4: see src/factor-store.ts).
+ * the factors have their own table since migration 3: see src/factor-store.ts).
  */
 export const USER_COLUMNS = `id, schema_version, status, profile, credentials, failed_attempts,
   locked_at::float8 as locked_at, activation_token_hash, activation_claim, credential_epoch, remembered_devices`

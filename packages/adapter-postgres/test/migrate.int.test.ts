@@ -96,11 +96,11 @@ describe(`migrations (${BACKEND})`, () => {
       expect(idx.rows).toEqual([{ indexname: 'tokens_expires_at_idx' }, { indexname: 'tokens_pkey' }, { indexname: 'tokens_user_id_live_sessions_idx' }])
     }))
 
-  it('migration 4 moves users.factors into factor rows (in order, ACTIVE unless said otherwise) and adds remembered devices', () =>
+  it('migration 3 moves users.factors into factor rows (in order, ACTIVE unless said otherwise) and adds remembered devices', () =>
     dropping(async (schema) => {
       const db = await testDatabase()
       const S = `"${schema}"`
-      expect(await migrate(db, { schema, to: 3 })).toEqual({ schema, version: 3 })
+      expect(await migrate(db, { schema, to: 2 })).toEqual({ schema, version: 2 })
       const a = makeUser({ login: 'a.factors@example.com', passwordHash: '$trivial$a' })
       const b = makeUser({ login: 'b.factors@example.com', passwordHash: '$trivial$b' })
       const c = makeUser({ login: 'c.factors@example.com', passwordHash: '$trivial$c' })
@@ -117,8 +117,8 @@ describe(`migrations (${BACKEND})`, () => {
       for (const user of [a, b, c]) {
         const u = UserRecord.encode(user)
         await db.query(
-          `insert into ${S}.users (id, login_key, schema_version, status, profile, credentials, failed_attempts, locked_at, activation_token_hash, factors, credential_epoch)
-           values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, 3)`,
+          `insert into ${S}.users (id, login_key, schema_version, status, profile, credentials, failed_attempts, locked_at, activation_token_hash, factors)
+           values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb)`,
           [u.id, loginKey(u.profile.login), u.schemaVersion, u.status, JSON.stringify(u.profile), JSON.stringify(u.credentials), u.failedAttempts, u.lockedAt, u.activationTokenHash, JSON.stringify(old[u.id])],
         )
       }
@@ -143,7 +143,7 @@ describe(`migrations (${BACKEND})`, () => {
       expect(await listed(b.id)).toEqual(rows(b.id, old[b.id] ?? []))
       expect(await listed(c.id)).toEqual([])
       for (const f of await listed(a.id)) expect(Math.abs(f.createdAt - before)).toBeLessThan(10 * 60_000)
-      for (const user of [a, b, c]) expect(expectRight(await run(stores.users.findById(user.id)))).toEqual({ ...user, credentialEpoch: 3, rememberedDevices: [] })
+      for (const user of [a, b, c]) expect(expectRight(await run(stores.users.findById(user.id)))).toEqual({ ...user, credentialEpoch: 0, rememberedDevices: [] })
       const columns = await db.query(`select column_name from information_schema.columns where table_schema = $1 and table_name = 'users' and column_name in ('factors', 'remembered_devices')`, [schema])
       expect(columns.rows).toEqual([{ column_name: 'remembered_devices' }])
       const idx = await db.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'factors' order by 1`, [schema])
@@ -155,7 +155,7 @@ describe(`migrations (${BACKEND})`, () => {
       const device = { hash: uniqueHash(), until: T0 + 60_000 }
       const w = {
         ...emptyStepWrite(a.id, T0),
-        expectedEpoch: 3,
+        expectedEpoch: 0,
         attempt: { leaseId: 'l1', outcome: { type: 'release' as const } },
         factorChanges: [
           { type: 'activate' as const, factorId: asFactorId('smsA2') },
