@@ -102,10 +102,12 @@ export const createMemoryStepStore = (
       if (E.isLeft(checked)) return checked
     }
     if (w.issue !== null && transactions.internal.hasToken(w.issue.hash)) return E.left(conflict('token'))
-    const enrolled = w.factorChanges.flatMap((c) => (c.type === 'enroll' ? [c.record.id] : []))
-    if (new Set(enrolled).size !== enrolled.length) return E.left(conflict('factor'))
+    // In the write's order, as PostgreSQL checks them; an id enrolled twice in one write conflicts too.
+    const enrolled = new Set<string>()
     for (const c of w.factorChanges) {
-      if (c.type === 'enroll' && (factors.internal.get(c.record.id) !== undefined || c.record.userId !== w.userId)) return E.left(conflict('factor'))
+      if (c.type === 'enroll' && (factors.internal.get(c.record.id) !== undefined || c.record.userId !== w.userId || enrolled.has(c.record.id)))
+        return E.left(conflict('factor'))
+      if (c.type === 'enroll') enrolled.add(c.record.id)
       if (c.type !== 'enroll' && factors.internal.get(c.factorId)?.userId !== w.userId) return E.left(notFound)
     }
     const refuse = (reason: StepRefusal): StepOutcome => {
