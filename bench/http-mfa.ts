@@ -19,13 +19,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { countQueries, createPostgresStores, migrate } from '@authn-machine/adapter-postgres'
+import { createPostgresStores } from '@authn-machine/adapter-postgres'
 import { registered, type OrgSeed } from '@authn-machine/core'
 import { createAuthn, createFactorRegistry, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, seedOrg, systemClock } from '@authn-machine/engine'
 import { TOTP_DEFAULTS, createTotpFactor, encodeSecret, secretBytes, timeStepOf, totpCode } from '@authn-machine/factor-totp'
@@ -33,6 +30,7 @@ import { startServer } from '@authn-machine/server'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import type { ClientCommand, ClientReply, ClientUser } from './http-mfa-client.js'
 import { median, percentile } from './stats.js'
+import { onBenchDatabase, startEcho } from './support.js'
 import type { BenchLine } from './types.js'
 
 const CONCURRENCY = 16
@@ -50,21 +48,6 @@ const TOTP_BATCH = 400
 
 // ---------------------------------------------------------------------------------------------
 // The load: server and echo here, client in a forked process.
-
-/** The baseline: parse the JSON body and send it back, nothing else. */
-const startEcho = async (): Promise<{ readonly server: Server; readonly url: string }> => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = JSON.stringify(JSON.parse(Buffer.concat(chunks).toString('utf8')))
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
-      res.end(body)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/echo` }
-}
 
 /** This process's flags minus profiling and inspection, so the client runs under tsx like us but unprofiled. */
 const clientExecArgv = (): string[] => {
@@ -157,7 +140,7 @@ const httpFlows = async (withEcho: boolean): Promise<ReadonlyArray<BenchLine>> =
   const echo = await startEcho()
   const client = startClient()
   try {
-    await client.ask({ type: 'init', authnUrl: `${authn.url}/api/v1/authn`, echoUrl: echo.url, password: PASSWORD, users, concurrency: CONCURRENCY }, 'ready')
+    await client.ask({ type: 'init', authnUrl: `${authn.url}/api/v1/authn`, echoUrl: echo.url.href, password: PASSWORD, users, concurrency: CONCURRENCY }, 'ready')
     await client.ask({ type: 'flows', count: WARM_UP_FLOWS }, 'flows')
     if (withEcho) await client.ask({ type: 'echo', count: 2 * WARM_UP_FLOWS }, 'echo')
     const flowRounds: Array<Extract<ClientReply, { type: 'flows' }>> = []
@@ -275,15 +258,7 @@ const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
 const PG_USERS = 5
 
 const postgresTrips = async (): Promise<ReadonlyArray<BenchLine>> => {
-  const url = process.env['DATABASE_URL']
-  if (url === undefined || url === '')
-    return [{ name: 'postgres round trips per MFA verify', value: 0, unit: 'skipped', note: 'DATABASE_URL is not set: these figures need a real server' }]
-  const pool = new pg.Pool({ connectionString: url, max: 4 })
-  pool.on('error', () => undefined)
-  const schema = `authn_bench_${randomBytes(6).toString('hex')}`
-  try {
-    await migrate(pool, { schema })
-    const counted = countQueries(pool)
+  const lines = await onBenchDatabase(4, async ({ schema, counted }) => {
     const stores = createPostgresStores(counted, { schema })
     const secrets = createSecretBox(ephemeralKeyring())
     const factorPlugins = [registered(createTotpFactor('GOOGLE'))]
@@ -336,10 +311,8 @@ const postgresTrips = async (): Promise<ReadonlyArray<BenchLine>> => {
       { name: 'postgres round trips per MFA verify (→ SUCCESS)', value: median(verifyTrips), unit: 'queries', note: `goal ≤ 2; ${spread(verifyTrips)}` },
       { name: 'postgres round trips per primary authentication (→ MFA_REQUIRED)', value: median(primaryTrips), unit: 'queries', note: spread(primaryTrips) },
     ]
-  } finally {
-    await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined)
-    await pool.end()
-  }
+  })
+  return lines ?? [{ name: 'postgres round trips per MFA verify', value: 0, unit: 'skipped', note: 'DATABASE_URL is not set: these figures need a real server' }]
 }
 
 export async function run(): Promise<ReadonlyArray<BenchLine>> {

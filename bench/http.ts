@@ -13,6 +13,7 @@ import { createAuthnHandler, createNodeListener } from '@authn-machine/http'
 import { startServer } from '@authn-machine/server'
 import { createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { interleaved, median, percentile } from './stats.js'
+import { startEcho } from './support.js'
 import type { BenchLine } from './types.js'
 
 const CONCURRENCY = 16
@@ -69,21 +70,6 @@ const createClient = () => {
     return { rps: total / ((performance.now() - started) / 1000), latencies }
   }
   return { run, close: () => agent.destroy() }
-}
-
-/** The baseline: parse the JSON body and send it back, nothing else. */
-const startEcho = async (): Promise<{ readonly server: Server; readonly url: URL }> => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = JSON.stringify(JSON.parse(Buffer.concat(chunks).toString('utf8')))
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
-      res.end(body)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/echo`) }
 }
 
 /**

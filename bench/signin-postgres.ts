@@ -6,12 +6,12 @@
  * must send). Also round trips per sign-in, counted. Bounded iteration counts; nothing asserted.
  */
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { countQueries, createPostgresStores, migrate } from '@authn-machine/adapter-postgres'
+import { createPostgresStores } from '@authn-machine/adapter-postgres'
 import { createAuthn, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, seedOrg, systemClock } from '@authn-machine/engine'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import { interleaved, throughput } from './stats.js'
+import { onBenchDatabase } from './support.js'
 import type { BenchLine } from './types.js'
 
 const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
@@ -20,15 +20,7 @@ const USERS = 64
 const PER_ROUND = 1_000
 
 export async function run(): Promise<ReadonlyArray<BenchLine>> {
-  const url = process.env['DATABASE_URL']
-  if (url === undefined || url === '')
-    return [{ name: 'engine sign-in on postgres', value: 0, unit: 'skipped', note: 'DATABASE_URL is not set: these figures need a real server' }]
-  const pool = new pg.Pool({ connectionString: url, max: 10 })
-  pool.on('error', () => undefined)
-  const schema = `authn_bench_${randomBytes(6).toString('hex')}`
-  try {
-    await migrate(pool, { schema })
-    const counted = countQueries(pool)
+  const lines = await onBenchDatabase(10, async ({ pool, schema, counted }) => {
     const stores = createPostgresStores(counted, { schema })
     const hasher = createTrivialHasher()
     const logins = Array.from({ length: USERS }, (_, i) => `bench${i}@example.com`)
@@ -81,8 +73,6 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
     }
     void n
     return lines
-  } finally {
-    await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined)
-    await pool.end()
-  }
+  })
+  return lines ?? [{ name: 'engine sign-in on postgres', value: 0, unit: 'skipped', note: 'DATABASE_URL is not set: these figures need a real server' }]
 }

@@ -1,38 +1,20 @@
 // The same bursts on PostgreSQL: a real server when DATABASE_URL is set (each server on a fresh,
 // migrated schema, dropped afterwards), else the embedded store (PGlite, a fresh data folder each).
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pg from 'pg'
+import { freshDataDirs, freshSchemas } from './fresh-storage.js'
 import { describeLockoutBursts } from './lockout-bursts.js'
 
 const url = process.env['DATABASE_URL']
 
 if (url !== undefined && url !== '') {
-  const schemas: string[] = []
+  const schemas = freshSchemas(url, 'bursts')
   describeLockoutBursts('postgres', {
-    fresh: () => {
-      const schema = `bursts_${process.pid}_${Date.now().toString(36)}_${schemas.length}`
-      schemas.push(schema)
-      return { args: ['--store', 'postgres', '--migrate', '--schema', schema], env: { DATABASE_URL: url } }
-    },
-    teardown: async () => {
-      const client = new pg.Client({ connectionString: url })
-      await client.connect()
-      for (const schema of schemas.splice(0)) await client.query(`drop schema if exists ${schema} cascade`)
-      await client.end()
-    },
+    fresh: () => ({ args: ['--store', 'postgres', '--migrate', '--schema', schemas.next()], env: { DATABASE_URL: url } }),
+    teardown: schemas.dropAll,
   })
 } else {
-  const dirs: string[] = []
+  const dirs = freshDataDirs('authn-bursts-pglite-')
   describeLockoutBursts('embedded PostgreSQL (DATABASE_URL not set)', {
-    fresh: () => {
-      const dir = mkdtempSync(join(tmpdir(), 'authn-bursts-pglite-'))
-      dirs.push(dir)
-      return { args: ['--store', 'embedded', '--data-dir', dir] }
-    },
-    teardown: async () => {
-      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-    },
+    fresh: () => ({ args: ['--store', 'embedded', '--data-dir', dirs.next()] }),
+    teardown: dirs.removeAll,
   })
 }

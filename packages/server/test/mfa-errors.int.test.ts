@@ -2,11 +2,8 @@
 // server on a fresh, migrated schema, dropped afterwards), else the embedded store (PGlite, a fresh
 // data folder each). Factor counters, remembered devices and lockout live in the database here.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
+import { freshDataDirs, freshSchemas } from './fresh-storage.js'
 import { describeMfaErrors } from './mfa-errors.js'
 
 const url = process.env['DATABASE_URL']
@@ -22,30 +19,15 @@ afterAll(() => {
 })
 
 if (url !== undefined && url !== '') {
-  const schemas: string[] = []
+  const schemas = freshSchemas(url, 'mfa')
   describeMfaErrors('postgres', {
-    fresh: () => {
-      const schema = `mfa_${process.pid}_${Date.now().toString(36)}_${schemas.length}`
-      schemas.push(schema)
-      return { store: { kind: 'postgres', databaseUrl: url, migrate: true, schema } }
-    },
-    teardown: async () => {
-      const client = new pg.Client({ connectionString: url })
-      await client.connect()
-      for (const schema of schemas.splice(0)) await client.query(`drop schema if exists ${schema} cascade`)
-      await client.end()
-    },
+    fresh: () => ({ store: { kind: 'postgres', databaseUrl: url, migrate: true, schema: schemas.next() } }),
+    teardown: schemas.dropAll,
   })
 } else {
-  const dirs: string[] = []
+  const dirs = freshDataDirs('authn-mfa-pglite-')
   describeMfaErrors('embedded PostgreSQL (DATABASE_URL not set)', {
-    fresh: () => {
-      const dir = mkdtempSync(join(tmpdir(), 'authn-mfa-pglite-'))
-      dirs.push(dir)
-      return { store: { kind: 'embedded', dataDir: dir } }
-    },
-    teardown: async () => {
-      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-    },
+    fresh: () => ({ store: { kind: 'embedded', dataDir: dirs.next() } }),
+    teardown: dirs.removeAll,
   })
 }

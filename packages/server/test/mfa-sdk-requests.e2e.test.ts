@@ -27,21 +27,11 @@ import {
   type Answer,
   type Json,
 } from './mfa-support.js'
-import { createServers } from './support.js'
+import { DOTNET_HEADERS, JAVA_HEADERS, createServers } from './support.js'
 
 const servers = createServers()
 afterEach(() => servers.closeAll())
 
-const JAVA_HEADERS = {
-  'user-agent': 'okta-auth-java/2.0.0 okta-sdk-java/8.2.2 java/11.0.19 Linux/5.15.0',
-  accept: 'application/json',
-  'content-type': 'application/json',
-}
-const DOTNET_HEADERS = {
-  'user-agent': 'okta-auth-dotnet/2.0.3 okta-sdk-abstractions-dotnet/2.0.0 runtime/.NET-6.0.16 os/Linux',
-  accept: 'application/json',
-  'content-type': 'application/json; charset=utf-8',
-}
 const PASSCODE_MISMATCH = "Your passcode doesn't match our records. Please try again."
 const TOY_TEXT = 'What is the toy/stuffed animal you liked the most as a kid?'
 

@@ -3,21 +3,11 @@
 // serialise unset fields as JSON null; Java sends minimal `{stateToken}` bodies, .NET always
 // sends `options` and `context`, and `rememberDevice`/`autoPush` in the body of verify calls.
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEMO, createServers, postJson } from './support.js'
+import { DEMO, DOTNET_HEADERS, JAVA_HEADERS, createServers, postJson } from './support.js'
 
 const servers = createServers()
 afterEach(() => servers.closeAll())
 
-const JAVA_HEADERS = {
-  'user-agent': 'okta-auth-java/2.0.0 okta-sdk-java/8.2.2 java/11.0.19 Linux/5.15.0',
-  accept: 'application/json',
-  'content-type': 'application/json',
-}
-const DOTNET_HEADERS = {
-  'user-agent': 'okta-auth-dotnet/2.0.3 okta-sdk-abstractions-dotnet/2.0.0 runtime/.NET-6.0.16 os/Linux',
-  accept: 'application/json',
-  'content-type': 'application/json; charset=utf-8',
-}
 const NOT_ALLOWED = 'This operation is not allowed in the current authentication state.'
 
 describe('Java SDK request shapes', () => {

@@ -91,3 +91,15 @@ export const postJson = async (
   const text = await r.text()
   return { status: r.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>, headers: r.headers }
 }
+
+/** The headers the Java and .NET authentication SDKs send (recorded from their clients). */
+export const JAVA_HEADERS = {
+  'user-agent': 'okta-auth-java/2.0.0 okta-sdk-java/8.2.2 java/11.0.19 Linux/5.15.0',
+  accept: 'application/json',
+  'content-type': 'application/json',
+}
+export const DOTNET_HEADERS = {
+  'user-agent': 'okta-auth-dotnet/2.0.3 okta-sdk-abstractions-dotnet/2.0.0 runtime/.NET-6.0.16 os/Linux',
+  accept: 'application/json',
+  'content-type': 'application/json; charset=utf-8',
+}

@@ -269,6 +269,23 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
     const r = await run(s.transactions.consumeToken(t.hash, t.kind, T0))
     return r._tag === 'Right' ? 'redeemed' : r.left._tag
   }
+  /**
+   * A refused write wrote nothing but the release of its lease: the user as before, no transaction
+   * and no log, the write's token not stored, an earlier session token still redeemable (when
+   * given), the lease gone and the one behind it first.
+   */
+  const expectNothingWritten = async (
+    s: StepStores,
+    o: { readonly user: UserRecord; readonly record: TransactionRecord; readonly issued: IssuedToken; readonly session?: IssuedToken; readonly lease: AttemptLease; readonly behind?: AttemptLease },
+  ): Promise<void> => {
+    expect(await stored(s, o.user)).toEqual(o.user)
+    expect(expectLeft(await run(s.transactions.load(o.record.stateTokenHash, T0)))._tag).toBe('NotFound')
+    expect(expectRight(await run(s.transactions.readLog(o.record.id)))).toEqual([])
+    expect(await consumed(s, o.issued)).toBe('NotFound')
+    if (o.session !== undefined) expect(await consumed(s, o.session)).toBe('redeemed')
+    expect(await ahead(s, o.user, o.lease)).toBeNull()
+    if (o.behind !== undefined) expect(await ahead(s, o.user, o.behind)).toBe(0)
+  }
   const issued = async (s: StepStores, u: UserRecord, kind: IssuedToken['kind'] = 'session'): Promise<IssuedToken> => {
     const t = token(u, kind)
     applied(await commit(s, step({ userId: u.id, issue: t })))
@@ -509,12 +526,7 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           expect(expectedAfter(u, w)).toBe('locked')
           const out = refused(await commit(s, w))
           expect(out).toEqual({ _tag: 'Refused', reason: 'locked', user: stateOf(u) })
-          expect(await stored(s, u)).toEqual(u)
-          expect(expectLeft(await run(s.transactions.load(r.stateTokenHash, T0)))._tag).toBe('NotFound')
-          expect(expectRight(await run(s.transactions.readLog(r.id)))).toEqual([])
-          expect(await consumed(s, t)).toBe('NotFound')
-          expect(await consumed(s, session)).toBe('redeemed')
-          expect([await ahead(s, u, l), await ahead(s, u, other)]).toEqual([null, 0])
+          await expectNothingWritten(s, { user: u, record: r, issued: t, session, lease: l, behind: other })
         }))
 
       it('a failure on a locked account counts nothing and moves nothing', () =>
@@ -836,13 +848,8 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
             ),
           )
           expect(out).toEqual({ _tag: 'Refused', reason: 'factorReplayed', user: stateOf(u) })
-          expect(await stored(s, u)).toEqual(u)
           expect(await listed(s, u)).toEqual([f, pending])
-          expect(expectLeft(await run(s.transactions.load(r.stateTokenHash, T0)))._tag).toBe('NotFound')
-          expect(expectRight(await run(s.transactions.readLog(r.id)))).toEqual([])
-          expect(await consumed(s, t)).toBe('NotFound')
-          expect(await consumed(s, session)).toBe('redeemed')
-          expect([await ahead(s, u, l), await ahead(s, u, other)]).toEqual([null, 0])
+          await expectNothingWritten(s, { user: u, record: r, issued: t, session, lease: l, behind: other })
         }))
 
       it('checks in order: the epoch, the lock and the activation claim come before a replayed counter', () =>
