@@ -117,6 +117,18 @@ const seedUsers = (): ReadonlyArray<ClientUser> =>
   Array.from({ length: USERS }, (_, i) => ({ login: `mfa${i}@example.com`, secret: encodeSecret(randomBytes(20)) }))
 
 /** The flows against the echo, in alternating rounds; with `withEcho` false, the flows alone (for a profile of the server). */
+/** An org of users with a TOTP factor each, MFA required, lockout after `maxAttempts` (0: never). */
+const totpOrg = (users: ReadonlyArray<{ login: string; secret: string }>, maxAttempts: number): OrgSeed => ({
+  users: users.map((u) => ({
+    login: u.login,
+    firstName: 'Mae',
+    lastName: 'Factor',
+    password: PASSWORD,
+    factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', secret: u.secret }],
+  })),
+  policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts } } },
+})
+
 const httpFlows = async (withEcho: boolean): Promise<ReadonlyArray<BenchLine>> => {
   const users = seedUsers()
   const seedStarted = performance.now()
@@ -125,16 +137,7 @@ const httpFlows = async (withEcho: boolean): Promise<ReadonlyArray<BenchLine>> =
     store: { kind: 'memory' },
     hasher: createTrivialHasher(),
     onError: () => undefined,
-    seed: {
-      users: users.map((u) => ({
-        login: u.login,
-        firstName: 'Mae',
-        lastName: 'Factor',
-        password: PASSWORD,
-        factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', secret: u.secret }],
-      })),
-      policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 0 } } },
-    } satisfies OrgSeed,
+    seed: totpOrg(users, 0),
   })
   const seedSeconds = (performance.now() - seedStarted) / 1000
   const echo = await startEcho()
@@ -264,16 +267,7 @@ const postgresTrips = async (): Promise<ReadonlyArray<BenchLine>> => {
     const factorPlugins = [registered(createTotpFactor('GOOGLE'))]
     const hasher = createTrivialHasher()
     const users = Array.from({ length: PG_USERS }, (_, i) => ({ login: `mfa${i}@example.com`, secret: encodeSecret(randomBytes(20)) }))
-    const seed: OrgSeed = {
-      users: users.map((u) => ({
-        login: u.login,
-        firstName: 'Mae',
-        lastName: 'Factor',
-        password: PASSWORD,
-        factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', secret: u.secret }],
-      })),
-      policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 10 } } },
-    }
+    const seed = totpOrg(users, 10)
     const seeded = await seedOrg(seed, { users: stores.users, factors: stores.factors, hasher, registry: createFactorRegistry(factorPlugins, secrets), random: cryptoRandom }, systemClock.now())()
     if (seeded._tag === 'Left') throw new Error(`seed failed: ${JSON.stringify(seeded.left)}`)
     const authn = createAuthn({

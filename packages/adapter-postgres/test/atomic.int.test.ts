@@ -102,7 +102,6 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expectRight(await run(users.create(user)))
     const lease = (n: number) => ({ id: `lease-${n}`, until: T0 + 30_000 })
     const lockout = { maxAttempts: 1, autoUnlockMinutes: 0, showLockoutFailures: false }
-    const none = { expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null, factorChanges: [], rememberDevice: null }
     const session = (transactionId: TransactionRecord['id']) => ({ schemaVersion: 1 as const, hash: uniqueHash(), kind: 'session' as const, userId: user.id, transactionId, expiresAt: T0 + 1000 })
 
     let ticket: unknown
@@ -117,16 +116,14 @@ describe(`one statement per operation (${BACKEND})`, () => {
     const r = { ...makeRecord(), context: { ...makeRecord().context, userId: user.id } }
     const token = session(r.id)
     let outcome: unknown
-    const won = { ...none, now: T0, userId: user.id, expectedEpoch: 0, attempt: { leaseId: 'lease-1', outcome: { type: 'success' as const, lockout } }, transaction: { kind: 'create' as const, record: r, event: read, start: START }, issue: token }
+    const won = { ...emptyStepWrite(user.id, T0), expectedEpoch: 0, attempt: { leaseId: 'lease-1', outcome: { type: 'success' as const, lockout } }, transaction: { kind: 'create' as const, record: r, event: read, start: START }, issue: token }
     expect(await trips(async () => (outcome = expectRight(await run(steps.commit(won)))))).toBe(1)
     expect(outcome).toEqual({ _tag: 'Applied', user: { status: 'ACTIVE', failedAttempts: 0, lockedAt: null, credentialEpoch: 0 } })
     expect(expectRight(await run(transactions.load(r.stateTokenHash, T0)))).toEqual(r)
 
     // A save, a failure that locks (revokes the session token, moves the epoch), a password change.
     const lost = {
-      ...none,
-      now: T0,
-      userId: user.id,
+      ...emptyStepWrite(user.id, T0),
       attempt: { leaseId: 'lease-2', outcome: { type: 'failure' as const, lockout } },
       transaction: { kind: 'save' as const, record: { ...bump(r), credentialEpoch: 1 }, expected: r.version, event: read },
       userChanges: [{ type: 'setPassword' as const, passwordHash: '$trivial$b', changedAt: T0, historyCount: 4 }],
@@ -201,20 +198,7 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expectRight(await run(transactions.create(r, read, START)))
     const stricter = { ...r.context.policy, password: { ...r.context.policy.password, lockout: { ...r.context.policy.password.lockout, maxAttempts: 2 } } }
     const next = { ...bump(r), context: { ...bump(r).context, policy: stricter } }
-    const w = {
-      now: T0,
-      userId: r.context.userId,
-      expectedEpoch: null,
-      attempt: null,
-      transaction: { kind: 'save' as const, record: next, expected: r.version, event: read },
-      claimActivation: false,
-      userChanges: [],
-      moveEpoch: false,
-      revokeSessionTokens: false,
-      issue: null,
-      factorChanges: [],
-      rememberDevice: null,
-    }
+    const w = { ...emptyStepWrite(r.context.userId, T0), transaction: { kind: 'save' as const, record: next, expected: r.version, event: read } }
     // The StepStore writes for users that exist.
     expectRight(await run(stores.users.create(makeUser({ id: r.context.userId, login: 'policy@example.com', passwordHash: null }))))
     expect(await trips(async () => expect(expectRight(await run(steps.commit(w)))._tag).toBe('Applied'))).toBe(2)

@@ -85,8 +85,8 @@ describe(`migrations (${BACKEND})`, () => {
       expect(expectRight(await run(stores.transactions.readLog(r.id)))).toEqual([{ transactionId: r.id, version: 1, event: read, start: START }])
       // The new columns work: a reservation, and a commit that moves the epoch and revokes the old token.
       expect(expectRight(await run(stores.steps.reserveAttempt('old.user@EXAMPLE.com', { id: 'l1', until: T0 + 1000 }, T0))).ahead).toBe(0)
-      const none = { now: T0, expectedEpoch: 0, transaction: null, claimActivation: false, userChanges: [], moveEpoch: true, revokeSessionTokens: true, issue: null, factorChanges: [], rememberDevice: null }
-      expect(expectRight(await run(stores.steps.commit({ ...none, userId: user.id, attempt: { leaseId: 'l1', outcome: { type: 'release' } } })))).toEqual({
+      const moves = { ...emptyStepWrite(user.id, T0), expectedEpoch: 0, moveEpoch: true, revokeSessionTokens: true }
+      expect(expectRight(await run(stores.steps.commit({ ...moves, attempt: { leaseId: 'l1', outcome: { type: 'release' } } })))).toEqual({
         _tag: 'Applied',
         user: { status: 'PASSWORD_EXPIRED', failedAttempts: 2, lockedAt: null, credentialEpoch: 1 },
       })

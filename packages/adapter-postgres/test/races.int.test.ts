@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { asTransactionId, type IssuedToken, type UserRecord } from '@authn-machine/core'
+import { asTransactionId, emptyStepWrite, type IssuedToken, type UserRecord } from '@authn-machine/core'
 import { expectLeft, expectRight, run, uniqueHash } from '@authn-machine/testkit'
 import { hashToken } from '@authn-machine/engine'
 import { CALL, PASSWORD, engineOn, field, summary, userWithPassword } from './engine.js'
@@ -9,21 +9,27 @@ import { REAL_SERVER, createPostgresTestStores, createTestPool, type PostgresTes
 
 const RACERS = 32
 
-// Every test here needs concurrent connections; PGlite is single-connection, so without
-// DATABASE_URL they are skipped (the conformance suites still run their races on PGlite, serialised).
-describe('races through the engine on a real server', () => {
-  let pool: pg.Pool
-  let stores: PostgresTestStores
+/** Stores on a pool of 16 connections of the real server for the enclosing describe (none on PGlite). */
+const onRacingPool = (use: (stores: PostgresTestStores) => void): void => {
+  let pool: pg.Pool | undefined
+  let stores: PostgresTestStores | undefined
   beforeAll(async () => {
     if (!REAL_SERVER) return
     pool = createTestPool({ max: 16 })
     stores = await createPostgresTestStores(pool)
+    use(stores)
   })
   afterAll(async () => {
-    if (!REAL_SERVER) return
-    await stores.dispose()
-    await pool.end()
+    await stores?.dispose()
+    await pool?.end()
   })
+}
+
+// Every test here needs concurrent connections; PGlite is single-connection, so without
+// DATABASE_URL they are skipped (the conformance suites still run their races on PGlite, serialised).
+describe('races through the engine on a real server', () => {
+  let stores: PostgresTestStores
+  onRacingPool((s) => (stores = s))
 
   const passwordExpiredTransaction = async (login: string, settings?: { conflictRetries: number }) => {
     const authn = engineOn(stores, settings === undefined ? {} : { settings })
@@ -81,21 +87,10 @@ describe('races through the engine on a real server', () => {
 // The StepStore's races, without the engine: reservations and commits of one user on many
 // connections at once. The conformance suite runs the same contract on PGlite, serialised.
 describe('step races on a real server', () => {
-  let pool: pg.Pool
   let stores: PostgresTestStores
-  beforeAll(async () => {
-    if (!REAL_SERVER) return
-    pool = createTestPool({ max: 16 })
-    stores = await createPostgresTestStores(pool)
-  })
-  afterAll(async () => {
-    if (!REAL_SERVER) return
-    await stores.dispose()
-    await pool.end()
-  })
+  onRacingPool((s) => (stores = s))
 
   const T0 = Date.UTC(2026, 0, 1)
-  const none = { now: T0, expectedEpoch: null, attempt: null, transaction: null, claimActivation: false, userChanges: [], moveEpoch: false, revokeSessionTokens: false, issue: null, factorChanges: [], rememberDevice: null }
   const sessionToken = (u: UserRecord): IssuedToken => ({
     schemaVersion: 1,
     hash: uniqueHash(),
@@ -115,7 +110,7 @@ describe('step races on a real server', () => {
         const lease = { id: `lease-${i}`, until: T0 + 30_000 }
         const ticket = expectRight(await run(stores.steps.reserveAttempt(user.profile.login, lease, T0)))
         expect(ticket.user.id).toBe(user.id)
-        return expectRight(await run(stores.steps.commit({ ...none, userId: user.id, attempt: { leaseId: lease.id, outcome: { type: 'failure', lockout } } })))
+        return expectRight(await run(stores.steps.commit({ ...emptyStepWrite(user.id, T0), attempt: { leaseId: lease.id, outcome: { type: 'failure', lockout } } })))
       }),
     )
     const states = outcomes.map((o) => (o._tag === 'Applied' ? o.user : null))
@@ -134,7 +129,7 @@ describe('step races on a real server', () => {
     const user = await userWithPassword('race.steps.session@example.com')
     expectRight(await run(stores.users.create(user)))
     const token = sessionToken(user)
-    expect(expectRight(await run(stores.steps.commit({ ...none, userId: user.id, issue: token })))._tag).toBe('Applied')
+    expect(expectRight(await run(stores.steps.commit({ ...emptyStepWrite(user.id, T0), issue: token })))._tag).toBe('Applied')
     const results = await Promise.all(Array.from({ length: RACERS }, () => run(stores.transactions.consumeToken(token.hash, 'session', T0))))
     expect(results.filter(E.isRight)).toHaveLength(1)
     for (const r of results) if (E.isLeft(r)) expect(r.left._tag).toBe('AlreadyConsumed')
@@ -145,9 +140,9 @@ describe('step races on a real server', () => {
     const user = await userWithPassword('race.steps.revoke@example.com')
     expectRight(await run(stores.users.create(user)))
     const token = sessionToken(user)
-    expectRight(await run(stores.steps.commit({ ...none, userId: user.id, issue: token })))
+    expectRight(await run(stores.steps.commit({ ...emptyStepWrite(user.id, T0), issue: token })))
     const redeem = () => run(stores.transactions.consumeToken(token.hash, 'session', T0))
-    const lock = () => run(stores.steps.commit({ ...none, userId: user.id, userChanges: [{ type: 'lock', at: T0 }] }))
+    const lock = () => run(stores.steps.commit({ ...emptyStepWrite(user.id, T0), userChanges: [{ type: 'lock', at: T0 }] }))
     const [locked, ...redeemed] = await Promise.all([lock(), ...Array.from({ length: RACERS }, redeem)])
     expect(expectRight(locked ?? E.left(null))._tag).toBe('Applied')
     expect(redeemed.filter(E.isRight).length).toBeLessThanOrEqual(1)

@@ -2,7 +2,7 @@
 // over real HTTP, with the default argon2id hasher. The server runs on a manual clock so that the
 // TOTP codes computed here (as an authenticator app would) are the ones it expects; the clock moves
 // one time step between uses of a factor, since each step's code is accepted once.
-import { AuthApiError, OktaAuth, type AuthnTransaction, type SigninWithCredentialsOptions } from '@okta/okta-auth-js/authn'
+import { OktaAuth, type AuthnTransaction, type SigninWithCredentialsOptions } from '@okta/okta-auth-js/authn'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../src/index.js'
 import {
@@ -21,7 +21,7 @@ import {
   type MfaServer,
   type SeedPolicies,
 } from './mfa-support.js'
-import { createMemoryStorageUtil, createServers, oktaClient } from './support.js'
+import { createMemoryStorageUtil, createServers, oktaClient, rejection } from './support.js'
 
 const servers = createServers()
 afterEach(() => servers.closeAll())
@@ -80,16 +80,6 @@ const activationOf = (tx: AuthnTransaction): OktaTotpActivation => {
   const activation = (tx.factor as { activation?: OktaTotpActivation } | undefined)?.activation
   if (activation === undefined) throw new Error(`${tx.status} has no factor activation`)
   return activation
-}
-
-const rejection = async (p: Promise<unknown>): Promise<AuthApiError> => {
-  try {
-    await p
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthApiError)
-    return e as AuthApiError
-  }
-  throw new Error('expected the call to fail')
 }
 
 const stateTokenOf = (tx: AuthnTransaction): string => {

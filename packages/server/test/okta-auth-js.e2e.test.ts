@@ -1,22 +1,11 @@
 // The unmodified okta-auth-js 8 (`@okta/okta-auth-js/authn`) against the reference server over real
 // HTTP on 127.0.0.1, with the default argon2id hasher and the committed demo org.
-import { AuthApiError, type AuthnTransaction, type OktaAuth, type SigninWithCredentialsOptions } from '@okta/okta-auth-js/authn'
+import { type AuthnTransaction, type OktaAuth, type SigninWithCredentialsOptions } from '@okta/okta-auth-js/authn'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEMO, createServers, oktaClient, postJson, seedWithLockoutShown } from './support.js'
+import { DEMO, createServers, oktaClient, postJson, rejection, seedWithLockoutShown } from './support.js'
 
 const servers = createServers()
 afterEach(() => servers.closeAll())
-
-/** The error a rejected okta-auth-js call ends with. */
-const rejection = async (p: Promise<unknown>): Promise<AuthApiError> => {
-  try {
-    await p
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthApiError)
-    return e as AuthApiError
-  }
-  throw new Error('expected the call to fail')
-}
 
 const call = (tx: AuthnTransaction, name: 'changePassword' | 'skip' | 'cancel' | 'resetPassword', args?: object) => {
   const fn = tx[name]

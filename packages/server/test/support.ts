@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { OktaAuth, type SimpleStorage, type StorageUtil } from '@okta/okta-auth-js/authn'
+import { AuthApiError, OktaAuth, type SimpleStorage, type StorageUtil } from '@okta/okta-auth-js/authn'
 import { DEMO_SEED_PATH, startServer, type RunningServer, type StartOptions } from '../src/index.js'
 
 /** The committed demo org, parsed afresh (tests may change their copy). */
@@ -102,4 +102,15 @@ export const DOTNET_HEADERS = {
   'user-agent': 'okta-auth-dotnet/2.0.3 okta-sdk-abstractions-dotnet/2.0.0 runtime/.NET-6.0.16 os/Linux',
   accept: 'application/json',
   'content-type': 'application/json; charset=utf-8',
+}
+
+/** The error a rejected okta-auth-js call ends with; anything else (or no failure) fails the test. */
+export const rejection = async (p: Promise<unknown>): Promise<AuthApiError> => {
+  try {
+    await p
+  } catch (e) {
+    if (e instanceof AuthApiError) return e
+    throw e
+  }
+  throw new Error('expected the call to fail')
 }

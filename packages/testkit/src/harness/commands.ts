@@ -91,6 +91,22 @@ const txAndUser = (model: Model, index: number): [ModelTransaction, ModelUser, s
   return [tx, u, state]
 }
 
+/**
+ * A command on one of the model's transactions (picked by `txIndex`) and its user: `step` runs
+ * with both found, and with the transaction's current status for the coverage count.
+ */
+abstract class TransactionCommand implements fc.AsyncCommand<Model, Real> {
+  abstract readonly txIndex: number
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const found = txAndUser(model, this.txIndex)
+    if (found === undefined) return
+    await this.step(model, real, ...found)
+  }
+  protected abstract step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void>
+  abstract toString(): string
+}
+
 /** A step was completed in `tx`: the evaluation order picks the next status (spec §10.1). */
 const advance = (model: Model, tx: ModelTransaction, _u: ModelUser): Prediction => {
   tx.status = model.route(tx)
@@ -279,18 +295,16 @@ const newPasswordFor = (model: Model, u: ModelUser, choice: NewPasswordChoice): 
   choice === 'fresh' ? model.freshPassword() : choice === 'weak' ? 'ab' : choice === 'current' ? (u.password ?? 'ab') : (u.history[0] ?? model.freshPassword())
 
 /** `POST /api/v1/authn/credentials/change_password` (spec §4.5). */
-export class ChangePassword implements fc.AsyncCommand<Model, Real> {
+export class ChangePassword extends TransactionCommand {
   constructor(
     readonly txIndex: number,
     readonly oldCorrect: boolean,
     readonly choice: NewPasswordChoice,
     readonly revokeSessions: boolean = false,
-  ) {}
-  check = (model: Readonly<Model>) => model.transactions.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const found = txAndUser(model, this.txIndex)
-    if (found === undefined) return
-    const [tx, u, state] = found
+  ) {
+    super()
+  }
+  protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     cover(real, state, 'changePassword')
     const oldPassword = this.oldCorrect ? (u.password ?? 'none') : 'Not-The-0ld-One'
     const newPassword = newPasswordFor(model, u, this.choice)
@@ -317,16 +331,14 @@ export class ChangePassword implements fc.AsyncCommand<Model, Real> {
 }
 
 /** `POST /api/v1/authn/credentials/reset_password` (spec §4.18, activation flow). */
-export class ResetPassword implements fc.AsyncCommand<Model, Real> {
+export class ResetPassword extends TransactionCommand {
   constructor(
     readonly txIndex: number,
     readonly choice: NewPasswordChoice,
-  ) {}
-  check = (model: Readonly<Model>) => model.transactions.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const found = txAndUser(model, this.txIndex)
-    if (found === undefined) return
-    const [tx, u, state] = found
+  ) {
+    super()
+  }
+  protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     cover(real, state, 'resetPassword')
     const newPassword = newPasswordFor(model, u, this.choice)
     let p: Prediction
@@ -404,17 +416,15 @@ const learnFactorIds = (u: ModelUser, r: WireResponse): void => {
 }
 
 /** `POST /api/v1/authn/factors/{factorId}/verify` in MFA_REQUIRED (spec §4.10). */
-export class VerifyFactor implements fc.AsyncCommand<Model, Real> {
+export class VerifyFactor extends TransactionCommand {
   constructor(
     readonly txIndex: number,
     readonly factorIndex: number,
     readonly choice: AnswerChoice,
-  ) {}
-  check = (model: Readonly<Model>) => model.transactions.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const found = txAndUser(model, this.txIndex)
-    if (found === undefined) return
-    const [tx, u, state] = found
+  ) {
+    super()
+  }
+  protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     const candidates = u.factors.filter((f) => f.status === 'ACTIVE' && answerable(f))
     const f = candidates[this.factorIndex % Math.max(1, candidates.length)]
     if (f === undefined && this.choice !== 'unknown factor') return
@@ -455,16 +465,14 @@ export class VerifyFactor implements fc.AsyncCommand<Model, Real> {
 const TOTP_ANSWER = 'A real answer 42'
 
 /** `POST /api/v1/authn/factors` in MFA_ENROLL (spec §4.6): a TOTP (then activated) or a question. */
-export class EnrollFactor implements fc.AsyncCommand<Model, Real> {
+export class EnrollFactor extends TransactionCommand {
   constructor(
     readonly txIndex: number,
     readonly keyIndex: number,
-  ) {}
-  check = (model: Readonly<Model>) => model.transactions.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const found = txAndUser(model, this.txIndex)
-    if (found === undefined) return
-    const [tx, u, state] = found
+  ) {
+    super()
+  }
+  protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     const keys = [...model.policy.requiredEnrollments, ...model.policy.optionalEnrollments, ...model.policy.notAllowedEnrollments].filter(
       (k) => k.startsWith('token:software:totp/') || k === 'question/OKTA',
     )
@@ -514,16 +522,14 @@ export class EnrollFactor implements fc.AsyncCommand<Model, Real> {
 }
 
 /** `POST /api/v1/authn/factors/{factorId}/lifecycle/activate` in MFA_ENROLL_ACTIVATE (spec §4.7). */
-export class ActivateFactor implements fc.AsyncCommand<Model, Real> {
+export class ActivateFactor extends TransactionCommand {
   constructor(
     readonly txIndex: number,
     readonly right: boolean,
-  ) {}
-  check = (model: Readonly<Model>) => model.transactions.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const found = txAndUser(model, this.txIndex)
-    if (found === undefined) return
-    const [tx, u, state] = found
+  ) {
+    super()
+  }
+  protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     const pending = tx.pending
     if (pending === null) return
     cover(real, state, `activateFactor(${this.right ? 'right' : 'wrong'})`)
