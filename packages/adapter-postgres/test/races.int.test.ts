@@ -1,29 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { asTransactionId, emptyStepWrite, type IssuedToken, type UserRecord } from '@authn-machine/core'
 import { expectLeft, expectRight, run, uniqueHash } from '@authn-machine/testkit'
 import { hashToken } from '@authn-machine/engine'
 import { CALL, PASSWORD, engineOn, field, summary, userWithPassword } from './engine.js'
-import { REAL_SERVER, createPostgresTestStores, createTestPool, type PostgresTestStores } from './support.js'
+import { REAL_SERVER, onRacingPool, type PostgresTestStores } from './support.js'
 
 const RACERS = 32
-
-/** Stores on a pool of 16 connections of the real server for the enclosing describe (none on PGlite). */
-const onRacingPool = (use: (stores: PostgresTestStores) => void): void => {
-  let pool: pg.Pool | undefined
-  let stores: PostgresTestStores | undefined
-  beforeAll(async () => {
-    if (!REAL_SERVER) return
-    pool = createTestPool({ max: 16 })
-    stores = await createPostgresTestStores(pool)
-    use(stores)
-  })
-  afterAll(async () => {
-    await stores?.dispose()
-    await pool?.end()
-  })
-}
 
 // Every test here needs concurrent connections; PGlite is single-connection, so without
 // DATABASE_URL they are skipped (the conformance suites still run their races on PGlite, serialised).

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
 import type { FactorStore, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import { createPostgresStores, migrate, type PgQueryable } from '../src/index.js'
 
@@ -74,3 +75,19 @@ export const createPostgresTestStores = async (db?: PgQueryable): Promise<Postgr
 
 /** Resolves after `ms` (for polling another session's progress; never used in assertions). */
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Stores on a pool of 16 connections of the real server for the enclosing describe (none on PGlite). */
+export const onRacingPool = (use: (stores: PostgresTestStores) => void): void => {
+  let pool: pg.Pool | undefined
+  let stores: PostgresTestStores | undefined
+  beforeAll(async () => {
+    if (!REAL_SERVER) return
+    pool = createTestPool({ max: 16 })
+    stores = await createPostgresTestStores(pool)
+    use(stores)
+  })
+  afterAll(async () => {
+    await stores?.dispose()
+    await pool?.end()
+  })
+}

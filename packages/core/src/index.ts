@@ -37,8 +37,11 @@ export {
   EnrollmentPolicy,
   EnrollableFactor,
   DEFAULT_POLICIES,
+  SentCodePolicy,
+  DEFAULT_SENT_CODE_POLICY,
 } from './model/policy.js'
 export { AuthnEvent, FactorOutcome, PasswordCandidateCodec } from './model/events.js'
+export { SentCode } from './model/sent-code.js'
 export type { AuthnEventType } from './model/events.js'
 // Errors
 export { ERROR_CATALOGUE, CAUSES, failure, errorSummary, httpStatusOf, renderError } from './errors/catalogue.js'
@@ -53,6 +56,7 @@ export {
   SessionTokenRequest,
   EnrollFactorRequest,
   FactorAnswerRequest,
+  FactorResendRequest,
   flagValue,
   describeDecodeErrors,
 } from './codecs/requests.js'

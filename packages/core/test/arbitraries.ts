@@ -25,6 +25,7 @@ import {
   type PasswordComplexity,
   type Policies,
   type Progress,
+  type SentCode,
   type SignOnPolicy,
   type TokenHash,
   type UserRecord,
@@ -256,6 +257,23 @@ export const arbProgress: fc.Arbitrary<Progress> = fc.record({
   enrollHandled: fc.boolean(),
 })
 
+const SENDING_TYPES = ['sms', 'call', 'email'] as const
+const THROTTLE_OF: Readonly<Record<string, number>> = { sms: 30_000, call: 30_000, email: 5_000 }
+const THROTTLE = { sms: { ms: 30_000, code: 'E0000109' }, call: { ms: 30_000, code: 'E0000133' }, email: { ms: 5_000, code: 'E0000118' } } as const
+
+/** A code sent for `factorId` at `sentAt` (as the engine issues them), possibly partly used. */
+export const arbSentCodeAt = (factorId: fc.Arbitrary<SentCode['factorId']>, sentAt: number, attemptsLeft: fc.Arbitrary<number> = fc.integer({ min: 0, max: 5 })): fc.Arbitrary<SentCode> =>
+  fc.record({ factorId, factorType: fc.constantFrom(...SENDING_TYPES), attemptsLeft, mac: fc.string({ unit: alnum, minLength: 8, maxLength: 8 }) }).map(({ factorId: id, factorType, attemptsLeft: left, mac }) => ({
+    factorId: id,
+    factorType,
+    codeMac: `m1.k.${mac}`,
+    sentAt,
+    expiresAt: sentAt + 5 * MINUTE,
+    attemptsLeft: left,
+    resendAfter: sentAt + THROTTLE[factorType].ms,
+    throttledCode: THROTTLE[factorType].code,
+  }))
+
 /** Any context the machine may hold, including progress and tokens that only later steps set. */
 export const arbContext: fc.Arbitrary<AuthnContext> = fc
   .tuple(
@@ -265,14 +283,20 @@ export const arbContext: fc.Arbitrary<AuthnContext> = fc
     fc.option(arbTokenHash, { freq: 3 }),
     fc.option(arbEnrolledFactor, { freq: 2 }),
     fc.option(arbFactorId, { freq: 2 }),
+    fc.option(fc.integer({ min: T0 - MINUTE, max: T0 + 3 * MINUTE }).chain((at) => arbSentCodeAt(arbFactorId, at)), { freq: 2 }),
   )
-  .map(([input, progress, recoveryType, sessionTokenHash, activating, challenge]) => {
+  .map(([input, progress, recoveryType, sessionTokenHash, activating, challenge, sent]) => {
     const c = initialContext(input)
+    // A code is sent for the factor waiting for its activation or for the challenge, when there is one.
+    const sentFor = sent === null ? null : { ...sent, factorId: activating?.id ?? challenge ?? sent.factorId }
     return {
       ...c,
       ...(progress === null ? {} : { progress }),
       activating,
       challenge,
+      sent: sentFor,
+      // Each type's throttle, as the codes sent so far left it (here: the last code's type only).
+      ...(sentFor === null ? {} : { resendAfter: { [sentFor.factorType]: sentFor.resendAfter } }),
       recoveryType,
       sessionTokenHash,
       sessionExpiresAt: sessionTokenHash === null ? null : T0 + c.sessionLifetimeMs,
@@ -340,8 +364,21 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
         .map((r) => ({ type, now, ...r }))
     case 'factor.enroll':
       return fc
-        .record({ factor: arbEnrolledFactor, id: arbFactorId, activation: fc.constantFrom('required' as const, 'none' as const), sessionTokenHash: arbTokenHash })
-        .map(({ id, ...r }) => ({ type, now, ...r, factor: { ...r.factor, id } }))
+        .record({
+          factor: arbEnrolledFactor,
+          id: arbFactorId,
+          activation: fc.constantFrom('required' as const, 'none' as const),
+          sessionTokenHash: arbTokenHash,
+          sent: fc.option(arbSentCodeAt(arbFactorId, now, fc.constant(5))),
+        })
+        .map(({ id, sent, ...r }) => ({
+          type,
+          now,
+          ...r,
+          factor: { ...r.factor, id },
+          // Only an enrollment that waits for its activation sends a code.
+          ...(sent === null || r.activation === 'none' ? {} : { sent: { ...sent, factorId: id } }),
+        }))
     case 'factor.activate':
       return fc
         .record({ factorId: arbFactorId, outcome: arbFactorOutcome, counter: fc.option(fc.nat({ max: 1e6 })), sessionTokenHash: arbTokenHash })
@@ -359,7 +396,9 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
         })
         .map((r) => ({ type, now, ...r }))
     case 'factor.challenge':
-      return arbFactorId.map((factorId) => ({ type, now, factorId }))
+      return fc
+        .record({ sent: arbSentCodeAt(arbFactorId, now, fc.constant(5)), resend: fc.boolean() })
+        .map(({ sent, resend }) => ({ type, now, factorId: sent.factorId, sent, resend }))
   }
 }
 
@@ -371,6 +410,13 @@ export const aimedAt = (c: AuthnContext, e: AuthnEvent, aim: boolean): AuthnEven
     const target = c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
     return target === undefined ? e : { ...e, factorId: target }
   }
+  // A code of the family sent last, so that resend throttles come up.
+  const family = c.sent === null || c.sent === undefined ? {} : { factorType: c.sent.factorType, resendAfter: e.now + (THROTTLE_OF[c.sent.factorType] ?? 0), throttledCode: c.sent.throttledCode }
+  if (e.type === 'factor.challenge') {
+    const target = c.activating?.id ?? c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
+    return target === undefined ? e : { ...e, factorId: target, sent: { ...e.sent, ...family, factorId: target } }
+  }
+  if (e.type === 'factor.enroll' && e.sent !== undefined) return { ...e, sent: { ...e.sent, ...family } }
   return e
 }
 

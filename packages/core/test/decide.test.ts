@@ -113,13 +113,16 @@ const handles = (s: AuthnSnapshot, type: string): boolean =>
 
 /**
  * Refusals that depend on the event's content, not its type (so `precheck`, which sees only the
- * type, lets them through): an answer for another factor than the one the state awaits, and a skip
+ * type, lets them through): an answer or a resend for another factor than the one the state awaits, and a skip
  * of an enrollment that is still REQUIRED.
  */
 const refusedByContent = (s: AuthnSnapshot, e: AuthnEvent): boolean => {
   const c = s.context
   if (e.type === 'factor.activate') return e.factorId !== c.activating?.id
   if (e.type === 'factor.verify') return c.challenge !== null && e.factorId !== c.challenge
+  // A resend of another factor's code than the one the state awaits (or of none).
+  if (e.type === 'factor.challenge')
+    return s.value === 'MFA_ENROLL_ACTIVATE' ? e.factorId !== c.activating?.id : e.resend && e.factorId !== c.challenge
   if (e.type === 'transaction.skip' && s.value === 'MFA_ENROLL') return requiredEnrollmentMissing(c)
   return false
 }
@@ -142,7 +145,8 @@ describe('strict state enforcement (spec §3, §10: anything else is 403 E000007
     const d = decide(s, event)
     expect(d.failure?.code).not.toBe('E0000079')
     expect(d.failure?.code).not.toBe('E0000011')
-    expect(d.changed).toBe(true)
+    // A send inside its family's resend throttle is refused with its 429 and writes nothing.
+    expect(d.changed).toBe(!['E0000109', 'E0000118', 'E0000133'].includes(d.failure?.code ?? ''))
   })
 
   test.prop([arbStep], { numRuns: 1000 })('precheck agrees with decide about E0000011 and E0000079', ({ state, context, event }: Step) => {
@@ -163,7 +167,8 @@ describe('sliding expiry (spec §3.1: every request extends the state token)', (
       const s = snapshotOf(state, context)
       fc.pre(live(s, event.now))
       const d = decide(s, event)
-      const accepted = d.failure === null || !['E0000011', 'E0000079', 'E0000004'].includes(d.failure.code)
+      // Refusals write nothing: an invalid token, a wrong state, a failed sign-in, a resend inside its throttle.
+      const accepted = d.failure === null || !['E0000011', 'E0000079', 'E0000004', 'E0000109', 'E0000118', 'E0000133'].includes(d.failure.code)
       if (accepted && d.snapshot.status === 'active') expect(d.snapshot.context.expiresAt).toBe(Math.min(event.now + context.lifetimeMs, context.absoluteExpiresAt))
       if (!accepted) expect(d.snapshot.context.expiresAt).toBe(context.expiresAt)
     },

@@ -11,6 +11,7 @@ import {
   type AuthnInput,
   type Decision,
   type MachineState,
+  type SentCode,
 } from '../src/index.js'
 import { DAY, T0, strongCandidate } from './arbitraries.js'
 import { inputWith } from './helpers.js'
@@ -18,6 +19,8 @@ import { inputWith } from './helpers.js'
 const now = T0 + 1000
 const pendingTotp = { id: asFactorId('ostpending1'), factorType: 'token:software:totp', provider: 'OKTA', status: 'PENDING_ACTIVATION', profile: { credentialId: 'dade' } } as const
 const sessionTokenHash = asTokenHash('S'.repeat(43))
+const sms = { id: asFactorId('mblsms1234'), factorType: 'sms', provider: 'OKTA', status: 'ACTIVE', profile: { phoneNumber: '+14155552671' } } as const
+const smsCode: SentCode = { factorId: sms.id, factorType: 'sms', codeMac: 'm1.k.mac', sentAt: now, expiresAt: now + 300_000, attemptsLeft: 5, resendAfter: now + 30_000, throttledCode: 'E0000109' }
 
 /** One event of each kind and outcome. */
 const EVENTS: ReadonlyArray<AuthnEvent> = [
@@ -32,12 +35,14 @@ const EVENTS: ReadonlyArray<AuthnEvent> = [
   { type: 'password.reset', now, candidate: strongCandidate, newPasswordHash: 'h', revokeSessions: false, sessionTokenHash },
   { type: 'password.reset', now, candidate: { ...strongCandidate, length: 1 }, newPasswordHash: null, revokeSessions: false, sessionTokenHash },
   { type: 'factor.enroll', now, factor: { ...pendingTotp }, activation: 'required', sessionTokenHash },
+  { type: 'factor.enroll', now, factor: { ...sms, status: 'PENDING_ACTIVATION' }, activation: 'required', sessionTokenHash, sent: smsCode },
   { type: 'factor.enroll', now, factor: { id: asFactorId('ufsq1234'), factorType: 'question', provider: 'OKTA', status: 'ACTIVE', profile: { question: 'favorite_toy' } }, activation: 'none', sessionTokenHash },
   { type: 'factor.activate', now, factorId: pendingTotp.id, outcome: 'accepted', counter: 1, sessionTokenHash },
   { type: 'factor.activate', now, factorId: pendingTotp.id, outcome: 'rejected', counter: null, sessionTokenHash },
   { type: 'factor.verify', now, factorId: asFactorId('ostf1234'), outcome: 'accepted', counter: 2, answerKind: 'passCode', lockedAfter: false, rememberDevice: false, sessionTokenHash },
   { type: 'factor.verify', now, factorId: asFactorId('ostf1234'), outcome: 'rejected', counter: null, answerKind: 'passCode', lockedAfter: false, rememberDevice: false, sessionTokenHash },
-  { type: 'factor.challenge', now, factorId: asFactorId('ostf1234') },
+  { type: 'factor.challenge', now, factorId: sms.id, sent: smsCode, resend: false },
+  { type: 'factor.challenge', now, factorId: sms.id, sent: smsCode, resend: true },
 ]
 
 const base: AuthnInput = inputWith({ options: { warnBeforePasswordExpired: true, multiOptionalFactorEnroll: false } })
@@ -49,7 +54,7 @@ const INPUTS: Readonly<Record<string, AuthnInput>> = {
   plain: base,
   lockedShown: { ...base, lockedOut: true, policy: { ...DEFAULT_POLICIES, password: { ...DEFAULT_POLICIES.password, lockout: { maxAttempts: 3, autoUnlockMinutes: 0, showLockoutFailures: true } } } },
   lockingShown: { ...base, user: { ...base.user, failedAttempts: 2 }, policy: { ...DEFAULT_POLICIES, password: { ...DEFAULT_POLICIES.password, lockout: { maxAttempts: 3, autoUnlockMinutes: 0, showLockoutFailures: true } } } },
-  mfa: { ...base, factors: [totp], policy: { ...DEFAULT_POLICIES, signOn: { ...DEFAULT_POLICIES.signOn, requireFactor: true } } },
+  mfa: { ...base, factors: [totp, sms], policy: { ...DEFAULT_POLICIES, signOn: { ...DEFAULT_POLICIES.signOn, requireFactor: true } } },
   enroll: { ...base, policy: { ...DEFAULT_POLICIES, enrollment: { factors: [{ factorType: 'sms', provider: 'OKTA', enroll: 'REQUIRED' }] } } },
   expired: { ...base, user: { ...base.user, status: 'PASSWORD_EXPIRED' } },
   warn: {

@@ -11,6 +11,7 @@ import {
   type PasswordCandidate,
   type PasswordPolicy,
   type Progress,
+  type SentCode,
 } from '../src/index.js'
 import { DAY, MINUTE } from './arbitraries.js'
 
@@ -146,6 +147,19 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
   }
 
   const activation: ReadonlyArray<AuthnEffect> = c.flow === 'ACTIVATION' ? [{ type: 'activateUser', params: { userId } }] : []
+
+  // Sent codes (docs/adr/0010-sent-codes.md): one family's codes at most every `resendAfter`;
+  // a wrong answer uses an attempt of the open code, an accepted one uses it up.
+  const sentByEvent = e.type === 'factor.challenge' ? e.sent : e.type === 'factor.enroll' ? (e.sent ?? null) : null
+  const last = c.sent ?? null
+  // Per factor type: a code of another type in between does not end a type's throttle.
+  const throttled = sentByEvent !== null && e.now < (c.resendAfter?.[sentByEvent.factorType] ?? -Infinity)
+  const sendEffect = (purpose: 'mfa-activation' | 'mfa-challenge'): ReadonlyArray<AuthnEffect> =>
+    sentByEvent === null ? [] : [{ type: 'sendCode', params: { userId, factorId: sentByEvent.factorId, purpose } }]
+  const withSent = (base: AuthnContext): AuthnContext =>
+    sentByEvent === null ? base : { ...base, sent: sentByEvent, resendAfter: { ...c.resendAfter, [sentByEvent.factorType]: sentByEvent.resendAfter } }
+  const answered = (left: (n: number) => number): SentCode | null =>
+    last !== null && (e.type === 'factor.activate' || e.type === 'factor.verify') && e.factorId === last.factorId ? { ...last, attemptsLeft: left(last.attemptsLeft) } : last
   const lockout = c.policy.password.lockout
 
   if (state === 'UNAUTHENTICATED') {
@@ -181,8 +195,9 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       return e.type === 'password.reset' ? newPassword(e, false, activation) : notAllowed
     case 'MFA_ENROLL': {
       if (e.type === 'factor.enroll') {
+        if (throttled && sentByEvent !== null) return same(fail(sentByEvent.throttledCode))
         const enroll: AuthnEffect = { type: 'enrollFactor', params: { userId, factorId: e.factor.id } }
-        if (e.activation === 'required') return to('MFA_ENROLL_ACTIVATE', { ...touched, activating: e.factor }, [enroll])
+        if (e.activation === 'required') return to('MFA_ENROLL_ACTIVATE', withSent({ ...touched, activating: e.factor }), [enroll, ...sendEffect('mfa-activation')])
         const factors = [...c.factors.filter((f) => f.id !== e.factor.id), { ...e.factor, status: 'ACTIVE' as const }]
         return route({ enrolledHere: true }, { ...touched, factors, activating: null }, [enroll])
       }
@@ -200,25 +215,34 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       if (e.type === 'factor.activate') {
         const pending = c.activating
         if (pending === null || e.factorId !== pending.id) return notAllowed
-        if (e.outcome !== 'accepted') return to(state, touched, [], factorFail(e))
+        if (e.outcome !== 'accepted') return to(state, { ...touched, sent: answered((n) => Math.max(0, n - 1)) }, [], factorFail(e))
         const factors = [...c.factors.filter((f) => f.id !== pending.id), { ...pending, status: 'ACTIVE' as const }]
         const effects: AuthnEffect[] = [{ type: 'activateFactor', params: { userId, factorId: e.factorId } }]
         if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
-        return route({ enrolledHere: true }, { ...touched, factors, activating: null }, effects)
+        return route({ enrolledHere: true }, { ...touched, sent: answered(() => 0), factors, activating: null }, effects)
+      }
+      if (e.type === 'factor.challenge') {
+        if (e.factorId !== c.activating?.id) return notAllowed
+        if (throttled) return same(fail(e.sent.throttledCode))
+        return to(state, withSent(touched), sendEffect('mfa-activation'))
       }
       return notAllowed
     case 'MFA_REQUIRED':
     case 'MFA_CHALLENGE':
       if (e.type === 'transaction.previous' && state === 'MFA_CHALLENGE') return to('MFA_REQUIRED', { ...touched, challenge: null })
-      if (e.type === 'factor.challenge') return to('MFA_CHALLENGE', { ...touched, challenge: e.factorId })
+      if (e.type === 'factor.challenge') {
+        if (e.resend && e.factorId !== c.challenge) return notAllowed
+        if (throttled) return same(fail(e.sent.throttledCode))
+        return to('MFA_CHALLENGE', withSent({ ...touched, challenge: e.factorId }), sendEffect('mfa-challenge'))
+      }
       if (e.type === 'factor.verify') {
         if (c.challenge !== null && e.factorId !== c.challenge) return notAllowed
-        if (e.outcome !== 'accepted') return to(state, touched, [], factorFail(e))
+        if (e.outcome !== 'accepted') return to(state, { ...touched, sent: answered((n) => Math.max(0, n - 1)) }, [], factorFail(e))
         const effects: AuthnEffect[] = [{ type: 'resetFailedAttempts', params: { userId } }]
         if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
         if (e.rememberDevice && c.deviceTokenHash !== null && c.policy.signOn.allowRememberDevice)
           effects.push({ type: 'rememberDevice', params: { userId, hash: c.deviceTokenHash, until: e.now + c.policy.signOn.rememberDeviceLifetimeInMinutes * MINUTE } })
-        return route({ mfaVerified: true }, { ...touched, challenge: null }, effects)
+        return route({ mfaVerified: true }, { ...touched, challenge: null, sent: answered(() => 0) }, effects)
       }
       return notAllowed
     default:

@@ -183,6 +183,24 @@ describe('renderTransaction (spec §3.2, §5.1, §6, Appendix A)', () => {
     expect(Object.keys(render('MFA_CHALLENGE', c, given)['_embedded'] as object)).toEqual(challenged ? ['user', 'factor', 'policy'] : ['user', 'policy'])
   })
 
+  test.prop([arbContext, arbBase])(
+    'resend (§4.8, §4.11, §6.9): an array naming the family, for sms, call and email only: lifecycle/resend while activating, verify/resend in a challenge',
+    (c, { given, base }) => {
+      const sends = (f: { readonly factorType: string } | undefined | null) => f !== undefined && f !== null && ['sms', 'call', 'email'].includes(f.factorType)
+      const activating = c.activating
+      const activateLinks = render('MFA_ENROLL_ACTIVATE', c, given)['_links'] as Record<string, unknown>
+      expect(activateLinks['resend']).toEqual(
+        sends(activating) && activating !== null ? [link(base, `/factors/${activating.id}/lifecycle/resend`, activating.factorType)] : undefined,
+      )
+      const challenged = c.factors.find((f) => f.id === c.challenge)
+      const challengeLinks = render('MFA_CHALLENGE', c, given)['_links'] as Record<string, unknown>
+      expect(challengeLinks['resend']).toEqual(sends(challenged) && challenged !== undefined ? [link(base, `/factors/${challenged.id}/verify/resend`, challenged.factorType)] : undefined)
+      // Never a code, a code's MAC or an unmasked destination in a response.
+      const json = JSON.stringify([render('MFA_ENROLL_ACTIVATE', c, given), render('MFA_CHALLENGE', c, given)])
+      if (c.sent !== null && c.sent !== undefined) expect(json).not.toContain(c.sent.codeMac)
+    },
+  )
+
   test.prop([arbContext, arbBase])('LOCKED_OUT: no stateToken, no expiresAt, only the unlock link', (c, { given, base }) => {
     expect(render('LOCKED_OUT', c, given)).toEqual({ status: 'LOCKED_OUT', _links: { next: link(base, '/recovery/unlock', 'unlock') } })
   })

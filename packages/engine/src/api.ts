@@ -12,6 +12,7 @@ import {
   type FactorStore,
   type SecretBox,
   type Factor,
+  type MessageSender,
   type TransactionId,
   type TransactionJson,
   type TransactionRecord,
@@ -41,6 +42,8 @@ export interface AuthnSettings {
    * attempts are being verified. Past it: 429 E0000047. Default 10 s.
    */
   readonly attemptWaitMs: number
+  /** The longest a message delivery may take before it counts as failed (400 E0000074). Default 15 s. */
+  readonly deliveryTimeoutMs: number
 }
 
 export const DEFAULT_SETTINGS: AuthnSettings = {
@@ -50,6 +53,7 @@ export const DEFAULT_SETTINGS: AuthnSettings = {
   conflictRetries: 2,
   attemptLeaseMs: 30_000,
   attemptWaitMs: 10_000,
+  deliveryTimeoutMs: 15_000,
 }
 
 export interface AuthnDeps {
@@ -63,6 +67,12 @@ export interface AuthnDeps {
   readonly secrets: SecretBox
   /** The factor families served, one plug-in per `factorType/provider` (`packages/factor-*`). */
   readonly factorPlugins?: ReadonlyArray<Factor>
+  /**
+   * Delivers the codes of the families that send one (SMS, call, email), after the step that made
+   * the code is saved (`packages/message-senders`: dev outbox, SMTP, Twilio, webhook). Without it,
+   * such a family answers 400 E0000074 when it would send.
+   */
+  readonly messages?: MessageSender
   readonly policies: PolicySource
   readonly hasher: Hasher
   readonly clock: Clock
@@ -104,8 +114,12 @@ export interface Authn {
   readonly enrollFactor: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn/factors/{factorId}/lifecycle/activate` (MFA_ENROLL_ACTIVATE). */
   readonly activateFactor: (body: unknown, call: Call) => Result
-  /** `POST /api/v1/authn/factors/{factorId}/verify` (MFA_REQUIRED, MFA_CHALLENGE). */
+  /** `POST /api/v1/authn/factors/{factorId}/verify` (MFA_REQUIRED, MFA_CHALLENGE); without `passCode`, a sending factor sends a code. */
   readonly verifyFactor: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/lifecycle/resend` (MFA_ENROLL_ACTIVATE): a new activation code (SMS, call, email). */
+  readonly resendActivation: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/verify/resend` (MFA_CHALLENGE): a new challenge code (SMS, call, email). */
+  readonly resendChallenge: (body: unknown, call: Call) => Result
   /** `GET /api/v1/users/{id}/factors/questions`: the security question catalogue (empty without the question factor). */
   readonly factorQuestions: () => ReadonlyArray<Readonly<Record<string, unknown>>>
   /** The PNG QR code of a pending TOTP enrollment, by the token in its `qrcode` link. */

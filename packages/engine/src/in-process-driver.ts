@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { OPERATIONS, type Clock, type Factor, type FactorStore, type Hasher, type Random, type SecretBox, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
-import { createAuthn, type Authn, type Call, type LifecycleOperation, type Reply, type Result } from './authn.js'
+import { OPERATIONS, type Clock, type Factor, type FactorStore, type Hasher, type MessageSender, type OutboundMessage, type Random, type SecretBox, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
+import { createAuthn, type Authn, type AuthnSettings, type Call, type LifecycleOperation, type Reply, type Result } from './authn.js'
 import { createMemoryAuditSink } from './defaults.js'
 import { createFactorRegistry } from './factors.js'
 import { seedOrg } from './seed.js'
@@ -40,6 +40,15 @@ export const createInProcessDriver = (authn: Authn, call: Call, advanceClock: (m
   }
 }
 
+/** A sender that keeps what it delivers and lists it, newest first (the dev outbox of `@authn-machine/message-senders`). */
+export interface ReadableOutbox extends MessageSender {
+  readonly messages: (filter?: { readonly to?: string }) => ReadonlyArray<OutboundMessage>
+}
+
+/** The harness's `readOutbox` over an outbox: its messages to `to` as the wire lists them (`createdAt` in ISO 8601). */
+const outboxReader = (outbox: ReadableOutbox) => (to: string) =>
+  Promise.resolve(outbox.messages({ to }).map((m) => ({ id: m.id, channel: m.channel, to: m.to, text: m.text, purpose: m.purpose, createdAt: new Date(m.createdAt).toISOString() })))
+
 /**
  * A seeded org behind the engine, as a harness `System`: loads `seed` into `users`, builds the
  * engine over the given stores with the seed's policies, and drives it in process. The clock must
@@ -54,6 +63,14 @@ export const createInProcessSystem = async (o: {
   /** Seals factor secrets. Default: a box with a random key (nothing outlives the process). */
   readonly secrets?: SecretBox
   readonly factorPlugins?: ReadonlyArray<Factor>
+  /** Delivers sent codes (SMS, call, email). */
+  readonly messages?: MessageSender
+  /**
+   * Delivers sent codes when `messages` is not given, and is read back by the driver's
+   * `readOutbox` (the harness then sends and checks codes): a dev outbox.
+   */
+  readonly outbox?: ReadableOutbox
+  readonly settings?: Partial<AuthnSettings>
   readonly hasher: Hasher
   readonly clock: Clock & { readonly advance: (ms: number) => void }
   readonly random: Random
@@ -67,6 +84,7 @@ export const createInProcessSystem = async (o: {
   const org = await seedOrg(o.seed, { users: o.users, factors: o.factors, hasher: o.hasher, registry, random: o.random }, startTime)()
   if (org._tag === 'Left') throw new Error(`seed: ${JSON.stringify(org.left)}`)
   const policies = org.right.policies
+  const messages = o.messages ?? o.outbox
   const authn = createAuthn({
     transactions: o.transactions,
     users: o.users,
@@ -74,15 +92,20 @@ export const createInProcessSystem = async (o: {
     factors: o.factors,
     secrets,
     factorPlugins,
+    ...(messages === undefined ? {} : { messages }),
+    ...(o.settings === undefined ? {} : { settings: o.settings }),
     policies: { forUser: () => TE.right(policies) },
     hasher: o.hasher,
     clock: o.clock,
     random: o.random,
     audit: createMemoryAuditSink(),
   })
-  const driver = createInProcessDriver(authn, o.call, (ms) => {
-    o.clock.advance(ms)
-    return true
-  })
+  const driver = {
+    ...createInProcessDriver(authn, o.call, (ms) => {
+      o.clock.advance(ms)
+      return true
+    }),
+    ...(o.outbox === undefined ? {} : { readOutbox: outboxReader(o.outbox) }),
+  }
   return { driver, startTime, authn }
 }

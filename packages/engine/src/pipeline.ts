@@ -29,12 +29,14 @@ import {
   type UserChange,
   type UserId,
   type UserRecord,
+  type OutboundMessage,
 } from '@authn-machine/core'
 import type { AuthnDeps, AuthnSettings, Call, Reply, Result, ErrorReply, AuthnReply } from './api.js'
 import { DEFAULT_SETTINGS } from './api.js'
 import { createFactorRegistry } from './factors.js'
 import { authnFlow, flowOf } from './flows.js'
 import { hashToken, tokens } from './defaults.js'
+import { createSentCodes } from './sent-codes.js'
 
 /** `audited`: the failure came from a decision that was already written to the audit sink. */
 export type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure; readonly audited?: true }
@@ -87,12 +89,15 @@ export interface StepFacts {
   readonly factorRecord?: FactorRecord
   /** The attempt that a rejected answer recorded before deciding (so the step only releases nothing). */
   readonly settled?: true
+  /** The message carrying the code the event sends: delivered once, after the step is saved, if the decision sends it. */
+  readonly outbound?: OutboundMessage
 }
 
 export const createPipeline = (deps: AuthnDeps) => {
   const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...deps.settings }
   const mint = tokens(deps.random)
   const registry = createFactorRegistry(deps.factorPlugins ?? [], deps.secrets)
+  const sentCodes = createSentCodes(deps, settings.deliveryTimeoutMs)
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
   // A hash to verify against when the user is unknown, so that both cases cost the same. Made at
@@ -362,7 +367,19 @@ export const createPipeline = (deps: AuthnDeps) => {
           // account answers as decided (E0000069). Otherwise the credentials moved: the transaction is dead.
           if (outcome.reason === 'factorReplayed') return E.left(failed(failure('E0000082')))
           if (d.failure?.code !== 'E0000069') return E.left(failed(failure('E0000011')))
-        } else await auditEffects(d.effects, record.id, now)
+        } else {
+          await auditEffects(d.effects, record.id, now)
+          // The code leaves only once the step that holds its MAC is saved, at most once (ADR 0002, 0010).
+          if (facts.outbound !== undefined && d.effects.some((e) => e.type === 'sendCode')) {
+            const delivered = await sentCodes.deliver(facts.outbound)
+            if (E.isLeft(delivered)) {
+              await audit(`delivery.failed.${facts.outbound.channel}.${delivered.left.reason}`, record.id, userId, now)()
+              await audit(`${op}.${delivered.left.failure.code}`, record.id, userId, now)()
+              return E.left({ _tag: 'Failed', failure: delivered.left.failure, audited: true })
+            }
+            await audit(`delivery.sent.${facts.outbound.channel}`, record.id, userId, now)()
+          }
+        }
       }
       await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
       // A pending enrollment's activation object (TOTP: shared secret, QR code link) is shown while it waits.
@@ -389,6 +406,7 @@ export const createPipeline = (deps: AuthnDeps) => {
   const getState = simpleStep('getState', 'transaction.read')
 
   return {
+    sentCodes,
     factorQrCode,
     registry,
     admit,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Random, SecretBox, SecretError } from '@authn-machine/core'
 
@@ -25,6 +25,7 @@ export type { SecretBox, SecretError }
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/
 const PREFIX = 'v1'
+const MAC_PREFIX = 'm1'
 
 /** Checks a keyring; throws on a configuration error (it runs at start-up). */
 export const checkKeyring = (ring: SecretKeyring): SecretKeyring => {
@@ -68,6 +69,9 @@ export const createSecretBox = (ring: SecretKeyring, random: Random = systemRand
   const { keys, currentKeyId } = checkKeyring(ring)
   const byId = new Map(keys.map((k) => [k.id, k.key] as const))
   const current = byId.get(currentKeyId) as Uint8Array
+  // MAC keys are derived (HKDF) from the encryption keys, so no key serves two algorithms.
+  const macKeys = new Map(keys.map((k) => [k.id, Buffer.from(hkdfSync('sha256', k.key, new Uint8Array(0), 'authn-machine/mac/v1', 32))] as const))
+  const macWith = (key: Buffer, data: string, purpose: string): Buffer => createHmac('sha256', key).update(purpose, 'utf8').update('\u0000').update(data, 'utf8').digest()
 
   const parse = (sealed: string) => {
     const parts = sealed.split('.')
@@ -97,6 +101,16 @@ export const createSecretBox = (ring: SecretKeyring, random: Random = systemRand
       } catch {
         return E.left({ _tag: 'DecryptionFailed' })
       }
+    },
+    mac: (data, purpose) => [MAC_PREFIX, currentKeyId, b64(macWith(macKeys.get(currentKeyId) as Buffer, data, purpose))].join('.'),
+    verifyMac: (data, purpose, tag) => {
+      const parts = tag.split('.')
+      if (parts.length !== 3 || parts[0] !== MAC_PREFIX) return false
+      const key = macKeys.get(parts[1] as string)
+      if (key === undefined) return false
+      const given = Buffer.from(parts[2] as string, 'base64url')
+      const expected = macWith(key, data, purpose)
+      return given.length === expected.length && timingSafeEqual(given, expected)
     },
     needsRotation: (sealed) => parse(sealed)?.keyId !== currentKeyId,
   }

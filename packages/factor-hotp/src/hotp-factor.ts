@@ -1,5 +1,5 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { failure, type AuthnFailure, type Factor, type FactorSubject, type SeededFactor, type Verification } from '@authn-machine/core'
+import { failure, type AuthnFailure, type VerifyingFactor, type FactorSubject, type SeededFactor, type Verification } from '@authn-machine/core'
 import { hotpCode, isWellFormedPassCode, sameCode, type HotpParameters, type OtpAlgorithm, type OtpDigits } from './codes.js'
 import { PassCodeAnswer, TokenEnrollRequest, TokenProfile } from './requests.js'
 import { SharedSecret, canonicalSecret, secretBytes } from './shared-secret.js'
@@ -75,7 +75,7 @@ export const matchCounter = async (key: Uint8Array, passCode: string, next: numb
  * reports the matched counter, which resynchronises the factor (counters at or before
  * `lastCounter` are never tried again, so a code is accepted once).
  */
-export function createHotpFactor(options: HotpOptions = {}): Factor<TokenProfile, SharedSecret, PassCodeAnswer> {
+export function createHotpFactor(options: HotpOptions = {}): VerifyingFactor<TokenProfile, SharedSecret, PassCodeAnswer> {
   const c = hotpConfig(options)
   return {
     factorType: 'token:hotp',

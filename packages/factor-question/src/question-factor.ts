@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { describeDecodeErrors, failure, type AuthnFailure, type Enrollment, type EnrollRequest, type Factor, type FactorContext, type HasherError } from '@authn-machine/core'
+import { describeDecodeErrors, failure, type AuthnFailure, type Enrollment, type EnrollRequest, type VerifyingFactor, type FactorContext, type HasherError } from '@authn-machine/core'
 import { UNKNOWN_QUESTION, answerProblems, normaliseAnswer } from './answers.js'
 import { QUESTIONS, QuestionKey, isQuestionKey, questionText } from './questions.js'
 
@@ -66,7 +66,7 @@ const enrollWith = (profile: Readonly<Record<string, unknown>>, ctx: FactorConte
  * answer is normalised (`normaliseAnswer`) and hashed with `ctx.hasher`; `verify` checks a
  * normalised answer with `hasher.verify` (no counter: a question has no one-time positions).
  */
-export function createQuestionFactor(): Factor<QuestionProfile, AnswerHash, QuestionAnswer> {
+export function createQuestionFactor(): VerifyingFactor<QuestionProfile, AnswerHash, QuestionAnswer> {
   return {
     factorType: 'question',
     provider: 'OKTA',

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { failure, type AuthnFailure, type Factor, type Verification } from '@authn-machine/core'
+import { failure, type AuthnFailure, type VerifyingFactor, type Verification } from '@authn-machine/core'
 import {
   GENERATED_SECRET_BYTES,
   PassCodeAnswer,
@@ -106,7 +106,7 @@ export const matchesUsedStep = async (key: Uint8Array, passCode: string, current
  * PENDING_ACTIVATION until a first code verifies; `verify` accepts the current step and `skew`
  * steps around it, reports the matched step as `counter`, and refuses steps ≤ `lastCounter`.
  */
-export function createTotpFactor(provider: TotpProvider, options: TotpOptions = {}): Factor<TokenProfile, SharedSecret, PassCodeAnswer> {
+export function createTotpFactor(provider: TotpProvider, options: TotpOptions = {}): VerifyingFactor<TokenProfile, SharedSecret, PassCodeAnswer> {
   const c = totpConfig(options)
   return {
     factorType: 'token:software:totp',

@@ -101,7 +101,7 @@ const OWNED_PREFIXES = ['/api/v1/authn', '/api/v1/sessions']
 /** A user's lifecycle paths answer as the binding too (the rest of `/api/v1/users` is the application's). */
 const OWNED_USER_PATH = /^\/api\/v1\/users\/[^/]+\/lifecycle(?:\/|$)/
 
-const QUERY_FLAGS = ['rememberDevice', 'autoPush'] as const
+const QUERY_FLAGS = ['rememberDevice', 'autoPush', 'updatePhone'] as const
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 

@@ -12,6 +12,10 @@ export interface BannerInput {
   /** Show plaintext passwords (the demo org) or placeholders (an operator's seed file). */
   readonly showSecrets: boolean
   readonly now: number
+  /** The start-up line saying where each channel's messages go (`describeMessageRoutes`). */
+  readonly messages?: string
+  /** Whether `GET /__dev/outbox` is served, and whether it needs the API token. */
+  readonly devOutbox?: { readonly needsToken: boolean }
 }
 
 const str = (o: unknown, k: string): string | undefined => {
@@ -62,6 +66,10 @@ export const formatBanner = (b: BannerInput): string => {
     `  listening on ${b.url}${b.publicUrl === b.url ? '' : `, links point at ${b.publicUrl}`}`,
     `  endpoints: POST ${b.url}/api/v1/authn[/...], POST ${b.url}/api/v1/sessions, GET ${b.url}/health`,
     `  admin (Authorization: SSWS <api token>): POST ${b.url}/api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}`,
+    ...(b.devOutbox === undefined
+      ? []
+      : [`  dev outbox${b.devOutbox.needsToken ? ' (Authorization: SSWS <api token>)' : ''}: GET ${b.url}/__dev/outbox?to=<email or +phone> (one-time codes: never in production)`]),
+    ...(b.messages === undefined ? [] : [`  ${b.messages}`]),
     '',
     'Users:',
     ...rows.map((r) => `  ${r.id.padEnd(w0)}  ${r.login.padEnd(w1)}  ${r.secret.padEnd(w2)}  ${r.what}`),

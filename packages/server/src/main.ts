@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
 import { formatBanner } from './banner.js'
+import { describeMessageRoutes } from './messages.js'
 import { parseCommandLine, USAGE } from './options.js'
 import { DEMO_SEED_PATH, readSeedFile } from './seed-file.js'
 import { startServer } from './server.js'
@@ -35,6 +36,8 @@ const main = async (): Promise<void> => {
       ...(o.schema === null ? {} : { schema: o.schema }),
     },
     conformance: o.conformance,
+    devOutbox: o.devOutbox,
+    messages: o.messages,
     bodyLimit: o.bodyLimit,
   })
   process.stdout.write(
@@ -47,6 +50,8 @@ const main = async (): Promise<void> => {
       org: server.org,
       showSecrets: o.seedPath === null,
       now: Date.now(),
+      messages: describeMessageRoutes(o.messages),
+      ...(o.devOutbox ? { devOutbox: { needsToken: o.apiTokens.length > 0 } } : {}),
     }),
   )
 

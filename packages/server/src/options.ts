@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { DEFAULT_SMTP_FROM, messageRoutesFrom, type MessageRoutes } from './messages.js'
 import { DEFAULT_DATA_DIR, isStoreKind, STORE_KINDS, type StoreKind } from './stores.js'
 
 /** What the command line and the environment configure. */
@@ -21,6 +22,10 @@ export interface ServerOptions {
   readonly schema: string | null
   /** Serve `POST /__conformance/reset` (restores the seeded org) for the conformance harness. */
   readonly conformance: boolean
+  /** Serve `GET /__dev/outbox?to=…`: the dev outbox's messages, codes included. */
+  readonly devOutbox: boolean
+  /** Where each channel's messages go: a configured sender, else the dev outbox. */
+  readonly messages: MessageRoutes
   readonly bodyLimit: number
 }
 
@@ -57,13 +62,42 @@ Options (each also read from the environment variable shown; options win):
   --conformance            serve POST /__conformance/reset, which restores the seeded org, for
                            authn-conformance; needs an API token when tokens are configured
                            (AUTHN_CONFORMANCE=1). Never in production.
+  --dev-outbox             serve GET /__dev/outbox?to=RECIPIENT: the messages kept by the dev outbox,
+                           one-time codes included, newest first, as JSON; needs an API token when
+                           tokens are configured (AUTHN_DEV_OUTBOX=1). Never in production.
   --body-limit BYTES       largest request body (AUTHN_BODY_LIMIT)        default 65536
   -h, --help               show this text
+
+Messages (one-time codes by email, SMS and voice call). A channel with no sender below goes to the
+dev outbox, which delivers nothing: it keeps the last 200 messages in memory and prints each one,
+code included, to this server's output. One sender per channel.
+  --smtp-url URL           email over SMTP: smtp://user:password@host:port (STARTTLS when offered,
+                           default port 587) or smtps://user:password@host:port (TLS, default 465)
+                           (AUTHN_SMTP_URL; prefer it: a flag's value shows in ps)
+  --smtp-from ADDRESS      From of the emails (AUTHN_SMTP_FROM)
+                           default ${DEFAULT_SMTP_FROM}
+  --twilio-account-sid SID SMS and voice calls through Twilio's REST API (AUTHN_TWILIO_ACCOUNT_SID);
+                           its auth token is read from AUTHN_TWILIO_AUTH_TOKEN only
+  --twilio-from NUMBER     sending number, E.164, e.g. +15005550006 (AUTHN_TWILIO_FROM)
+  --twilio-base-url URL    another service speaking Twilio's API (AUTHN_TWILIO_BASE_URL)
+                           default Twilio's public API
+  --email-webhook-url URL  a channel's messages as signed JSON POSTs to URL (AUTHN_EMAIL_WEBHOOK_URL,
+  --sms-webhook-url URL    AUTHN_SMS_WEBHOOK_URL, AUTHN_CALL_WEBHOOK_URL); the HMAC-SHA256 key is read
+  --call-webhook-url URL   from AUTHN_WEBHOOK_SECRET only (header X-Authn-Signature: sha256=<hex>)
 
 Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health, and with an API token
 POST /api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}.
 Stops gracefully on SIGINT / SIGTERM.
 `
+
+/** Secrets are read from the environment only; a flag for one is refused (without repeating its value). */
+const SECRET_FLAGS = [
+  { flag: '--twilio-auth-token', variable: 'AUTHN_TWILIO_AUTH_TOKEN' },
+  { flag: '--webhook-secret', variable: 'AUTHN_WEBHOOK_SECRET' },
+] as const
+
+/** The text with the password of any `scheme://user:password@` replaced by `***`. */
+export const redactCredentials = (text: string): string => text.replace(/(\/\/[^/\s:@]*):[^\s/]*@/g, '$1:***@')
 
 const list = (s: string | undefined): ReadonlyArray<string> =>
   s === undefined ? [] : s.split(',').map((x) => x.trim()).filter((x) => x !== '')
@@ -89,6 +123,9 @@ const httpUrl = (s: string, name: string, originOnly: boolean): string | { error
 
 /** Pure: options from the arguments (after the script name) and the environment. */
 export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): ParsedCommandLine => {
+  const secretFlag = SECRET_FLAGS.find(({ flag }) => argv.some((a) => a === flag || a.startsWith(`${flag}=`)))
+  if (secretFlag !== undefined)
+    return { _tag: 'Invalid', message: `${secretFlag.flag} is not an option: set ${secretFlag.variable} in the environment (a flag's value shows in ps)` }
   let values
   try {
     values = parseArgs({
@@ -108,12 +145,22 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         migrate: { type: 'boolean' },
         schema: { type: 'string' },
         conformance: { type: 'boolean' },
+        'dev-outbox': { type: 'boolean' },
+        'smtp-url': { type: 'string' },
+        'smtp-from': { type: 'string' },
+        'twilio-account-sid': { type: 'string' },
+        'twilio-from': { type: 'string' },
+        'twilio-base-url': { type: 'string' },
+        'email-webhook-url': { type: 'string' },
+        'sms-webhook-url': { type: 'string' },
+        'call-webhook-url': { type: 'string' },
         'body-limit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
   } catch (e) {
-    return { _tag: 'Invalid', message: e instanceof Error ? e.message : String(e) }
+    // An unexpected argument is repeated in the message: it may be a URL with a password.
+    return { _tag: 'Invalid', message: redactCredentials(e instanceof Error ? e.message : String(e)) }
   }
   if (values.help === true) return { _tag: 'Help' }
 
@@ -145,6 +192,23 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   const schema = values.schema ?? env['AUTHN_SCHEMA']
   if (schema !== undefined && schema !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
     return { _tag: 'Invalid', message: `a schema name is lower-case letters, digits and _, got '${schema}'` }
+  const given = (value: string | undefined, variable: string): string | undefined => {
+    const v = value ?? env[variable]
+    return v === '' ? undefined : v
+  }
+  const messages = messageRoutesFrom({
+    smtpUrl: given(values['smtp-url'], 'AUTHN_SMTP_URL'),
+    smtpFrom: given(values['smtp-from'], 'AUTHN_SMTP_FROM'),
+    twilioAccountSid: given(values['twilio-account-sid'], 'AUTHN_TWILIO_ACCOUNT_SID'),
+    twilioFrom: given(values['twilio-from'], 'AUTHN_TWILIO_FROM'),
+    twilioBaseUrl: given(values['twilio-base-url'], 'AUTHN_TWILIO_BASE_URL'),
+    twilioAuthToken: given(undefined, 'AUTHN_TWILIO_AUTH_TOKEN'),
+    emailWebhookUrl: given(values['email-webhook-url'], 'AUTHN_EMAIL_WEBHOOK_URL'),
+    smsWebhookUrl: given(values['sms-webhook-url'], 'AUTHN_SMS_WEBHOOK_URL'),
+    callWebhookUrl: given(values['call-webhook-url'], 'AUTHN_CALL_WEBHOOK_URL'),
+    webhookSecret: given(undefined, 'AUTHN_WEBHOOK_SECRET'),
+  })
+  if ('error' in messages) return { _tag: 'Invalid', message: messages.error }
 
   return {
     _tag: 'Run',
@@ -161,6 +225,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       migrate: values.migrate === true || env['AUTHN_MIGRATE'] === '1',
       schema: schema === undefined || schema === '' ? null : schema,
       conformance: values.conformance === true || env['AUTHN_CONFORMANCE'] === '1',
+      devOutbox: values['dev-outbox'] === true || env['AUTHN_DEV_OUTBOX'] === '1',
+      messages,
       bodyLimit,
     },
   }

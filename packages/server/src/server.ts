@@ -2,8 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { registered, type Clock, type Factor, type Hasher } from '@authn-machine/core'
+import { createCallFactor } from '@authn-machine/factor-call'
+import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
 import { createQuestionFactor } from '@authn-machine/factor-question'
+import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createTotpFactor } from '@authn-machine/factor-totp'
 import {
   createArgon2Hasher,
@@ -16,7 +19,9 @@ import {
   type LoadedOrg,
 } from '@authn-machine/engine'
 import { createAuthnHandler, createNodeListener, createTokenCheck, DEFAULT_BODY_LIMIT } from '@authn-machine/http'
+import { devOutboxJson, type DevOutbox } from '@authn-machine/message-senders'
 import { createRingAuditSink } from './audit.js'
+import { createServerMessaging, DEV_OUTBOX_ROUTES, type MessageRoutes } from './messages.js'
 import { resolveRelativeDates } from './seed-file.js'
 import { createStores, type StoreConfig } from './stores.js'
 
@@ -35,6 +40,15 @@ export interface StartOptions {
   readonly store?: StoreConfig
   /** Serve `POST /__conformance/reset`, which empties the stores and loads the seed again. */
   readonly conformance?: boolean
+  /** Where each channel's messages go. Default: every channel to the dev outbox. */
+  readonly messages?: MessageRoutes
+  /**
+   * Serve `GET /__dev/outbox?to=…`: the dev outbox's messages (codes included), newest first. When
+   * API tokens are configured it needs one. Without it the path is an unknown one (404).
+   */
+  readonly devOutbox?: boolean
+  /** Where the dev outbox prints its line per message. Default: stdout. */
+  readonly log?: (line: string) => void
   /** Default argon2id (OWASP parameters). */
   readonly hasher?: Hasher
   readonly clock?: Clock
@@ -53,6 +67,8 @@ export interface RunningServer {
   readonly publicUrl: string
   readonly port: number
   readonly org: LoadedOrg
+  /** The dev outbox: the messages of the channels routed to it, whether or not `GET /__dev/outbox` is served. */
+  readonly outbox: DevOutbox
   /** Stops accepting connections, lets in-flight requests finish, then closes the stores. */
   readonly close: () => Promise<void>
 }
@@ -69,10 +85,56 @@ export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
   registered(createTotpFactor('GOOGLE')),
   registered(createHotpFactor()),
   registered(createQuestionFactor()),
+  registered(createSmsFactor()),
+  registered(createCallFactor()),
+  registered(createEmailFactor()),
 ]
 
 /** The conformance harness's reset path (authn-conformance `--reset-path`). */
 export const CONFORMANCE_RESET = '/__conformance/reset'
+
+/** The dev outbox's path (`--dev-outbox`). */
+export const DEV_OUTBOX_PATH = '/__dev/outbox'
+
+const replyJson = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
+  res.end(text)
+}
+
+const METHOD_NOT_ALLOWED = { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' }
+const INVALID_TOKEN = { errorCode: 'E0000011', errorSummary: 'Invalid token provided' }
+
+const splitTarget = (url: string): { readonly path: string; readonly query: string } => {
+  const q = url.indexOf('?')
+  return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) }
+}
+
+/**
+ * The `to` query parameter, with `+` kept as a plus (not form-decoded to a space), so that
+ * `?to=+15551234567` works as typed; `%2B` works too. Empty or absent: undefined.
+ */
+const recipientOf = (query: string): string | undefined => {
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=')
+    if ((eq < 0 ? part : part.slice(0, eq)) !== 'to') continue
+    const raw = eq < 0 ? '' : part.slice(eq + 1)
+    let value: string
+    try {
+      value = decodeURIComponent(raw)
+    } catch {
+      value = raw
+    }
+    return value === '' ? undefined : value
+  }
+  return undefined
+}
 
 const isHealth = (req: IncomingMessage): boolean =>
   (req.method === 'GET' || req.method === 'HEAD') && (req.url === '/health' || req.url?.startsWith('/health?') === true)
@@ -98,6 +160,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const onError = options.onError ?? ((e: unknown) => console.error('[authn-machine] unexpected error:', e))
   const stores = await createStores(options.store ?? { kind: 'memory' })
   const registry = createFactorRegistry(FACTOR_PLUGINS, stores.secrets)
+  const messaging = createServerMessaging(options.messages ?? DEV_OUTBOX_ROUTES, options.log)
 
   // A persistent store reopened keeps its users (their password changes and lockouts survive).
   const loadSeed = () =>
@@ -121,6 +184,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     factors: stores.factors,
     secrets: stores.secrets,
     factorPlugins: FACTOR_PLUGINS,
+    messages: messaging.sender,
     policies: createStaticPolicySource(org.policies),
     hasher,
     clock,
@@ -144,15 +208,13 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
    * that each run of the harness starts from the seeded org. Requests are not expected meanwhile.
    */
   const checkToken = createTokenCheck(options.apiTokens ?? [])
+  /** With API tokens configured, the development endpoints need one. */
+  const isAllowed = (req: IncomingMessage): boolean =>
+    (options.apiTokens ?? []).length === 0 || checkToken(req.headers.authorization)._tag === 'Trusted'
   const answerReset = (req: IncomingMessage, res: ServerResponse): void => {
-    const reply = (status: number, body: unknown) => {
-      const text = JSON.stringify(body)
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
-      res.end(text)
-    }
-    if (req.method !== 'POST') return reply(405, { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' })
-    if ((options.apiTokens ?? []).length > 0 && checkToken(req.headers.authorization)._tag !== 'Trusted')
-      return reply(401, { errorCode: 'E0000011', errorSummary: 'Invalid token provided' })
+    const reply = (status: number, body: unknown) => replyJson(res, status, body)
+    if (req.method !== 'POST') return reply(405, METHOD_NOT_ALLOWED)
+    if (!isAllowed(req)) return reply(401, INVALID_TOKEN)
     req.resume()
     req.once('end', () => {
       stores
@@ -168,6 +230,14 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     })
   }
 
+  /** `GET /__dev/outbox?to=…` (`--dev-outbox`): the dev outbox's messages, newest first. */
+  const answerOutbox = (req: IncomingMessage, res: ServerResponse, query: string): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return replyJson(res, 405, METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' })
+    if (!isAllowed(req)) return replyJson(res, 401, INVALID_TOKEN)
+    const to = recipientOf(query)
+    replyJson(res, 200, devOutboxJson(messaging.outbox.messages(to === undefined ? {} : { to })))
+  }
+
   let closing = false
   const server: Server = createServer((req, res) => {
     // While draining, every answer closes its connection so keep-alive clients move on.
@@ -176,8 +246,10 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     res.once('finish', () => {
       if (closing) setImmediate(() => server.closeIdleConnections())
     })
+    const target = splitTarget(req.url ?? '/')
     if (isHealth(req)) answerHealth(req, res)
     else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
+    else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
     else authn(req, res)
   })
   server.keepAliveTimeout = 5_000
@@ -206,5 +278,5 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       server.closeIdleConnections()
     }))
 
-  return { url, publicUrl: options.publicBaseUrl?.replace(/\/+$/, '') ?? url, port: address.port, org, close }
+  return { url, publicUrl: options.publicBaseUrl?.replace(/\/+$/, '') ?? url, port: address.port, org, outbox: messaging.outbox, close }
 }

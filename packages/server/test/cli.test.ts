@@ -139,6 +139,43 @@ describe('the reference server process', () => {
   })
 })
 
+describe('the reference server process and its message senders', () => {
+  const password = 'smtp-pa55word-not-shown'
+  const twilioToken = 'twilio-token-not-shown-0123'
+  const webhookSecret = 'webhook-secret-not-shown-0123'
+
+  it('prints where each channel goes without credentials, and serves /__dev/outbox with the API token', async () => {
+    const token = 'dev-outbox-api-token-0123456789'
+    const server = launch(
+      ['--port', '0', '--store', 'memory', '--dev-outbox', '--api-token', token, '--twilio-account-sid', 'AC0123456789abcdef0123456789abcdef', '--twilio-from', '+15005550006'],
+      { AUTHN_SMTP_URL: `smtps://alice:${password}@mail.example.test:2465`, AUTHN_TWILIO_AUTH_TOKEN: twilioToken, AUTHN_WEBHOOK_SECRET: webhookSecret },
+    )
+    const url = await server.ready
+    const { stdout, stderr } = server.output()
+    expect(stdout).toContain(
+      'messages: email → smtps://mail.example.test:2465 (user alice, from authn-machine <no-reply@localhost>), sms → Twilio (account AC01…cdef, from +15005550006), call → Twilio',
+    )
+    expect(stdout).toContain(`dev outbox (Authorization: SSWS <api token>): GET ${url}/__dev/outbox?to=`)
+    for (const secret of [password, twilioToken, webhookSecret]) expect(`${stdout}${stderr}`).not.toContain(secret)
+    expect((await fetch(`${url}/__dev/outbox`)).status).toBe(401)
+    const listed = await fetch(`${url}/__dev/outbox?to=+15555550100`, { headers: { authorization: `SSWS ${token}` } })
+    expect(listed.status).toBe(200)
+    expect(await listed.json()).toEqual([])
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
+  })
+
+  it('refuses a bad sender setting with exit code 2, repeating no credential', async () => {
+    const server = launch(['--port', '0', '--store', 'memory', '--smtp-url', `smtp://alice:${password}@mail.example.test/x?y=1`])
+    expect((await server.exited).code).toBe(2)
+    expect(server.output().stderr).toContain('the SMTP URL must not have a path, query or fragment')
+    const flag = launch(['--port', '0', '--store', 'memory', '--twilio-auth-token', twilioToken])
+    expect((await flag.exited).code).toBe(2)
+    expect(flag.output().stderr).toContain('set AUTHN_TWILIO_AUTH_TOKEN in the environment')
+    for (const s of [server, flag]) expect(s.output().stderr).not.toMatch(new RegExp(`${password}|${twilioToken}`))
+  })
+})
+
 describe('the reference server on a PostgreSQL server', () => {
   const url = process.env['DATABASE_URL']
   // Needs a real PostgreSQL server; CI sets DATABASE_URL (the embedded default is tested above).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseCommandLine } from '../src/index.js'
+import { DEV_OUTBOX_ROUTES, parseCommandLine } from '../src/index.js'
 
 describe('parseCommandLine', () => {
   it('defaults to 127.0.0.1:8080, the embedded store in .data/authn, demo seed, no tokens, no origins', () => {
@@ -18,6 +18,8 @@ describe('parseCommandLine', () => {
         migrate: false,
         schema: null,
         conformance: false,
+        devOutbox: false,
+        messages: DEV_OUTBOX_ROUTES,
         bodyLimit: 65536,
       },
     })
@@ -63,6 +65,8 @@ describe('parseCommandLine', () => {
         migrate: false,
         schema: null,
         conformance: false,
+        devOutbox: false,
+        messages: DEV_OUTBOX_ROUTES,
         bodyLimit: 1024,
       },
     })

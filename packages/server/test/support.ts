@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { OutboundMessage } from '@authn-machine/core'
 import { AuthApiError, OktaAuth, type SimpleStorage, type StorageUtil } from '@okta/okta-auth-js/authn'
 import { DEMO_SEED_PATH, startServer, type RunningServer, type StartOptions } from '../src/index.js'
 
@@ -113,4 +114,19 @@ export const rejection = async (p: Promise<unknown>): Promise<AuthApiError> => {
     throw e
   }
   throw new Error('expected the call to fail')
+}
+
+let messageSeq = 0
+/** A fresh message to `to` through `channel`: a unique id, a six-digit code in its text, a later `createdAt` each time. */
+export const outboundMessage = (channel: OutboundMessage['channel'], to: string): OutboundMessage => {
+  messageSeq += 1
+  return {
+    id: `msg-${messageSeq}`,
+    channel,
+    to,
+    subject: 'Your verification code',
+    text: `Your verification code is ${String(200000 + messageSeq)}.`,
+    purpose: 'mfa-challenge',
+    createdAt: (Date.UTC(2026, 0, 2, 3, 4, 5) + messageSeq) as OutboundMessage['createdAt'],
+  }
 }

@@ -5,6 +5,8 @@ import {
   PasswordAge,
   PasswordComplexity,
   SignOnPolicy,
+  SentCodePolicy,
+  DEFAULT_SENT_CODE_POLICY,
   type Policies,
 } from '../model/policy.js'
 import { FactorProvider, FactorType } from '../model/status.js'
@@ -77,6 +79,8 @@ export const SeedPolicies = t.partial(
     signOn: t.partial(SignOnPolicy.props),
     enrollment: EnrollmentPolicy,
     recovery: SeedRecoveryPolicy,
+    /** Codes sent by SMS, voice call and email: `{ lifetimeMinutes, maxAttempts }`. */
+    sentCode: t.partial(SentCodePolicy.props),
   },
   'SeedPolicies',
 )
@@ -97,4 +101,7 @@ export const policiesFromSeed = (seed: SeedPolicies | undefined, defaults: Polic
   },
   signOn: { ...defaults.signOn, ...seed?.signOn },
   enrollment: seed?.enrollment ?? defaults.enrollment,
+  ...(seed?.sentCode === undefined && defaults.sentCode === undefined
+    ? {}
+    : { sentCode: { ...DEFAULT_SENT_CODE_POLICY, ...defaults.sentCode, ...seed?.sentCode } }),
 })

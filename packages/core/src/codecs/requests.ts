@@ -56,11 +56,21 @@ const FactorIdString = t.refinement(bounded(64, 'string (max 64)'), (s) => s.len
 export const EnrollFactorRequest = t.intersection(
   [
     t.type({ stateToken: StateTokenString, factorType: bounded(64, 'string (max 64)'), provider: bounded(64, 'string (max 64)') }),
-    t.partial({ profile: t.UnknownRecord, passCode: bounded(256, 'string (max 256)'), nextPassCode: bounded(256, 'string (max 256)') }),
+    t.partial({
+      profile: t.UnknownRecord,
+      passCode: bounded(256, 'string (max 256)'),
+      nextPassCode: bounded(256, 'string (max 256)'),
+      /** Replace the user's unverified phone with this one (a query parameter; okta-auth-js sends `profile.updatePhone` there). */
+      updatePhone: Flag,
+    }),
   ],
   'factorEnrollRequest',
 )
 export type EnrollFactorRequest = t.TypeOf<typeof EnrollFactorRequest>
+
+/** A resend of a sent code (spec §4.8, §4.11): the factor in the path; SDKs' extra fields are ignored. */
+export const FactorResendRequest = t.type({ stateToken: StateTokenString, factorId: FactorIdString }, 'factorResendRequest')
+export type FactorResendRequest = t.TypeOf<typeof FactorResendRequest>
 
 /** Activation and verification of a factor (spec §4.7, §4.10): the answer fields are the family's. */
 export const FactorAnswerRequest = t.intersection(

@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   E0000047: { status: 429, summary: 'API call exceeded rate limit due to too many requests.' },
   E0000068: { status: 403, summary: 'Invalid Passcode/Answer' },
   E0000069: { status: 403, summary: 'User Locked' },
+  E0000074: { status: 400, summary: 'Factor Service Error' },
   E0000082: { status: 403, summary: 'Each code can only be used once. Please wait for a new code and try again.' },
   E0000079: { status: 403, summary: 'This operation is not allowed in the current authentication state.' },
   E0000080: {
@@ -25,6 +26,9 @@ export const ERROR_CATALOGUE = {
   E0000085: { status: 403, summary: 'You do not have permission to access your account at this time.' },
   E0000087: { status: 403, summary: 'The recovery question answer did not match our records.' },
   E0000095: { status: 403, summary: 'Recovery not allowed for unknown user.' },
+  E0000109: { status: 429, summary: 'An SMS message was recently sent. Please wait 30 seconds before trying again.' },
+  E0000118: { status: 429, summary: 'An email was recently sent. Please wait 5 seconds before trying again.' },
+  E0000133: { status: 429, summary: 'A phone call was recently made. Please wait 30 seconds before trying again.' },
   E0000413: { status: 413, summary: 'The request body is too large.' },
 } as const satisfies Record<string, { readonly status: number; readonly summary: string }>
 

@@ -2,6 +2,7 @@ import * as t from 'io-ts'
 import { FactorId, TokenHash, UserId } from '../model/ids.js'
 import { Policies } from '../model/policy.js'
 import { RecoveryType } from '../model/status.js'
+import { SentCode } from '../model/sent-code.js'
 import { EnrolledFactor, type UserRecord } from '../model/user.js'
 import type { EpochMs } from '../model/ids.js'
 
@@ -45,7 +46,7 @@ export const Progress = t.type(
 export type Progress = t.TypeOf<typeof Progress>
 
 /** The authentication machine's context, stored as is inside the transaction record. */
-export const AuthnContext = t.type(
+const AuthnContextRequired = t.type(
   {
     userId: UserId,
     user: UserSummary,
@@ -81,6 +82,25 @@ export const AuthnContext = t.type(
     sessionTokenHash: nullable(TokenHash),
     sessionExpiresAt: nullable(t.number),
   },
+  'AuthnContext',
+)
+
+/**
+ * The stored context. `sent` and `resendAfter` are optional in storage (absent: nothing sent), so
+ * transactions saved before sent codes existed still load during a rolling upgrade.
+ */
+export const AuthnContext = t.intersection(
+  [
+    AuthnContextRequired,
+    t.partial({
+      sent: nullable(SentCode),
+      /**
+       * Per factor type (`sms`, `call`, `email`): no new code before this instant (that type's
+       * resend throttle), whatever was sent for other types in between.
+       */
+      resendAfter: t.record(t.string, t.number),
+    }),
+  ],
   'AuthnContext',
 )
 export type AuthnContext = t.TypeOf<typeof AuthnContext>
@@ -127,6 +147,7 @@ export const initialContext = (input: AuthnInput): AuthnContext => ({
   factors: input.factors,
   activating: null,
   challenge: null,
+  sent: null,
   deviceRemembered: input.deviceRemembered,
   deviceTokenHash: input.deviceTokenHash,
   progress: { mfaVerified: false, passwordChanged: false, warnHandled: false, enrolledHere: false, enrollHandled: false },

@@ -2,6 +2,7 @@ import { assign, enqueueActions, setup } from 'xstate'
 import { CAUSES, failure, type AuthnFailure } from '../errors/catalogue.js'
 import type { FactorId, TokenHash, UserId } from '../model/ids.js'
 import type { EnrolledFactor } from '../model/user.js'
+import type { SentCode } from '../model/sent-code.js'
 import type { AuthnEvent } from '../model/events.js'
 import { EVALUATION_ORDER, nextStep, type NextStep } from '../policy/evaluation.js'
 import {
@@ -41,6 +42,8 @@ export interface AuthnEffects {
   readonly useFactor: { readonly userId: UserId; readonly factorId: FactorId; readonly counter: number }
   /** The trusted caller's device is remembered for the policy's lifetime. */
   readonly rememberDevice: { readonly userId: UserId; readonly hash: TokenHash; readonly until: number }
+  /** The code of this step's event is delivered, once the step is saved (the shell holds the message). */
+  readonly sendCode: { readonly userId: UserId; readonly factorId: FactorId; readonly purpose: 'mfa-activation' | 'mfa-challenge' }
 }
 export type AuthnEffect = { [K in keyof AuthnEffects]: { readonly type: K; readonly params: AuthnEffects[K] } }[keyof AuthnEffects]
 export const EFFECT_TYPES: ReadonlyArray<keyof AuthnEffects> = [
@@ -53,6 +56,7 @@ export const EFFECT_TYPES: ReadonlyArray<keyof AuthnEffects> = [
   'activateFactor',
   'useFactor',
   'rememberDevice',
+  'sendCode',
 ]
 
 const EMPTY_INPUT_CONTEXT = undefined as unknown as AuthnContext
@@ -77,6 +81,17 @@ const factorFailure = (event: FactorEvent): AuthnFailure => {
 }
 type TokenEvent = Extract<AuthnEvent, { sessionTokenHash: TokenHash }>
 
+/** The code an event sends: a challenge's, or an enrollment's that sends one. */
+const sentBy = (event: AuthnEvent): SentCode | null =>
+  event.type === 'factor.challenge' ? event.sent : event.type === 'factor.enroll' ? (event.sent ?? null) : null
+
+/** The last code sent, with `attemptsLeft` changed when it is the answered factor's. */
+const spendSent = (c: AuthnContext, event: AuthnEvent, attemptsLeft: (left: number) => number): SentCode | null => {
+  const sent = c.sent ?? null
+  if (sent === null || !((event.type === 'factor.activate' || event.type === 'factor.verify') && event.factorId === sent.factorId)) return sent
+  return { ...sent, attemptsLeft: attemptsLeft(sent.attemptsLeft) }
+}
+
 const withUpdate = (c: AuthnContext, u: Update): Progress => ({ ...c.progress, ...u })
 
 /**
@@ -97,6 +112,15 @@ export const authnMachine = setup({
       (event.type === 'factor.activate' && event.factorId !== context.activating?.id) ||
       (event.type === 'factor.verify' && context.challenge !== null && event.factorId !== context.challenge),
     enrollmentRequiredLeft: ({ context }) => requiredEnrollmentMissing(context),
+    /** A code of the same factor type was sent in this transaction too recently (that type's resend throttle). */
+    sendThrottled: ({ context, event }) => {
+      const sent = sentBy(event)
+      return sent !== null && event.now < (context.resendAfter?.[sent.factorType] ?? Number.NEGATIVE_INFINITY)
+    },
+    /** A resend of a challenge that is not the one in progress (MFA_REQUIRED has none; MFA_CHALLENGE has its own). */
+    resendOfNoChallenge: ({ context, event }) => event.type === 'factor.challenge' && event.resend && event.factorId !== context.challenge,
+    /** A resend of an activation code for another factor than the one waiting. */
+    resendOfOtherActivation: ({ context, event }) => event.type === 'factor.challenge' && event.factorId !== context.activating?.id,
     isLockedOutShown: ({ context }) => context.lockedOut && context.policy.password.lockout.showLockoutFailures,
     isLockedOut: ({ context }) => context.lockedOut,
     isSignOnDenied: ({ context }) => context.policy.signOn.access === 'DENY',
@@ -126,6 +150,21 @@ export const authnMachine = setup({
     clearActivating: assign({ activating: null }),
     setChallenge: assign({ challenge: ({ event }) => (event.type === 'factor.challenge' ? event.factorId : null) }),
     clearChallenge: assign({ challenge: null }),
+    /** The code the event sends becomes the open one, and is delivered once the step is saved. */
+    sendEventCode: enqueueActions(({ context, event, enqueue }, params: { readonly purpose: AuthnEffects['sendCode']['purpose'] }) => {
+      const sent = sentBy(event)
+      if (sent === null) return
+      enqueue.assign({ sent, resendAfter: { ...context.resendAfter, [sent.factorType]: sent.resendAfter } })
+      enqueue({ type: 'sendCode', params: { userId: context.userId, factorId: sent.factorId, purpose: params.purpose } } as never)
+    }),
+    /** A wrong answer to a sent code uses one of its attempts. */
+    spendSentAttempt: assign({ sent: ({ context, event }) => spendSent(context, event, (left) => Math.max(0, left - 1)) }),
+    /** An accepted sent code is used up (single use); the record stays for the resend throttle. */
+    useSentCode: assign({ sent: ({ context, event }) => spendSent(context, event, () => 0) }),
+    failThrottled: enqueueActions(({ event, enqueue }) => {
+      const sent = sentBy(event)
+      enqueue({ type: 'fail', params: failure(sent?.throttledCode ?? 'E0000047') } as never)
+    }),
     failFactor: enqueueActions(({ event, enqueue }) => {
       enqueue({ type: 'fail', params: factorFailure(event as FactorEvent) } as never)
     }),
@@ -167,6 +206,7 @@ export const authnMachine = setup({
     activateFactor: (_, _params: AuthnEffects['activateFactor']) => {},
     useFactor: (_, _params: AuthnEffects['useFactor']) => {},
     rememberDevice: (_, _params: AuthnEffects['rememberDevice']) => {},
+    sendCode: (_, _params: AuthnEffects['sendCode']) => {},
   },
 }).createMachine({
   id: 'authn',
@@ -229,7 +269,8 @@ export const authnMachine = setup({
       on: {
         ...live(),
         'factor.enroll': [
-          { guard: 'needsActivation', target: 'MFA_ENROLL_ACTIVATE', actions: ['touch', 'setActivating', 'enrollEventFactor'] },
+          { guard: 'sendThrottled', actions: 'failThrottled' },
+          { guard: 'needsActivation', target: 'MFA_ENROLL_ACTIVATE', actions: ['touch', 'setActivating', 'enrollEventFactor', { type: 'sendEventCode', params: { purpose: 'mfa-activation' } }] },
           ...route({ enrolledHere: true }, ['applyFactors', 'enrollEventFactor']),
         ],
         // Skip is offered only when nothing required is left (spec §3.2 MFA_ENROLL).
@@ -244,8 +285,14 @@ export const authnMachine = setup({
         ...live(),
         'factor.activate': [
           { guard: 'otherFactor', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
-          { guard: 'factorNotAccepted', actions: ['touch', 'failFactor'] },
-          ...route({ enrolledHere: true }, ['applyFactors', 'factorAccepted']),
+          { guard: 'factorNotAccepted', actions: ['touch', 'failFactor', 'spendSentAttempt'] },
+          ...route({ enrolledHere: true }, ['useSentCode', 'applyFactors', 'factorAccepted']),
+        ],
+        // A resend of the activation code (SMS, call, email: spec §4.8).
+        'factor.challenge': [
+          { guard: 'resendOfOtherActivation', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+          { guard: 'sendThrottled', actions: 'failThrottled' },
+          { actions: ['touch', { type: 'sendEventCode', params: { purpose: 'mfa-activation' } }] },
         ],
         'transaction.previous': { target: 'MFA_ENROLL', actions: ['touch', 'clearActivating'] },
       },
@@ -254,7 +301,11 @@ export const authnMachine = setup({
       on: {
         ...live(),
         'factor.verify': verifyTransitions(),
-        'factor.challenge': { target: 'MFA_CHALLENGE', actions: ['touch', 'setChallenge'] },
+        'factor.challenge': [
+          { guard: 'resendOfNoChallenge', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+          { guard: 'sendThrottled', actions: 'failThrottled' },
+          { target: 'MFA_CHALLENGE', actions: ['touch', 'setChallenge', { type: 'sendEventCode', params: { purpose: 'mfa-challenge' } }] },
+        ],
       },
     },
     MFA_CHALLENGE: {
@@ -262,7 +313,11 @@ export const authnMachine = setup({
         ...live(),
         'factor.verify': verifyTransitions(),
         // A new challenge (a resend, or another factor's) replaces the one in progress.
-        'factor.challenge': { actions: ['touch', 'setChallenge'] },
+        'factor.challenge': [
+          { guard: 'resendOfNoChallenge', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+          { guard: 'sendThrottled', actions: 'failThrottled' },
+          { actions: ['touch', 'setChallenge', { type: 'sendEventCode', params: { purpose: 'mfa-challenge' } }] },
+        ],
         'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge'] },
       },
     },
@@ -294,8 +349,8 @@ function resetFailures() {
 function verifyTransitions() {
   return [
     { guard: 'otherFactor' as const, actions: { type: 'fail' as const, params: failure('E0000079', [CAUSES.notAllowedInState]) } },
-    { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const] },
-    ...route({ mfaVerified: true }, ['clearChallenge', resetFailures(), 'factorAccepted']),
+    { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const, 'spendSentAttempt' as const] },
+    ...route({ mfaVerified: true }, ['clearChallenge', 'useSentCode', resetFailures(), 'factorAccepted']),
   ]
 }
 
@@ -365,6 +420,7 @@ type RouteAction =
   | 'enrollEventFactor'
   | 'factorAccepted'
   | 'clearChallenge'
+  | 'useSentCode'
 
 /**
  * Whether the evaluation order can pick `step` once `update` is applied: a password changed here

@@ -1,6 +1,7 @@
 import * as t from 'io-ts'
 import { FactorId, TokenHash } from './ids.js'
 import { EnrolledFactor } from './user.js'
+import { SentCode } from './sent-code.js'
 
 const Now = t.type({ now: t.number })
 
@@ -63,7 +64,11 @@ export const AuthnEvent = t.union(
      * A factor was enrolled (its profile as clients see it). `activation: required`: it waits in
      * MFA_ENROLL_ACTIVATE for a first verification; `none`: it is ACTIVE at once (a question).
      */
-    ev('factor.enroll', { factor: EnrolledFactor, activation: t.keyof({ required: null, none: null }), sessionTokenHash: TokenHash }),
+    t.intersection([
+      ev('factor.enroll', { factor: EnrolledFactor, activation: t.keyof({ required: null, none: null }), sessionTokenHash: TokenHash }),
+      /** The code sent for the activation of a family that sends codes (SMS, call, email). */
+      t.partial({ sent: SentCode }),
+    ]),
     /** A verification of the factor being activated: accepted, rejected or a replayed code. */
     ev('factor.activate', { factorId: FactorId, outcome: FactorOutcome, counter: t.union([t.number, t.null]), sessionTokenHash: TokenHash }),
     /**
@@ -80,8 +85,12 @@ export const AuthnEvent = t.union(
       rememberDevice: t.boolean,
       sessionTokenHash: TokenHash,
     }),
-    /** A challenge was sent for a factor that sends something (SMS, call, email, push). */
-    ev('factor.challenge', { factorId: FactorId }),
+    /**
+     * A code was made for a factor that sends one (SMS, call, email): a verification without a
+     * code (MFA_REQUIRED, MFA_CHALLENGE), or a resend (`resend: true`, MFA_CHALLENGE and
+     * MFA_ENROLL_ACTIVATE). Delivered only once the step that accepted it is saved.
+     */
+    ev('factor.challenge', { factorId: FactorId, sent: SentCode, resend: t.boolean }),
   ],
   'AuthnEvent',
 )

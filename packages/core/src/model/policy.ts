@@ -73,9 +73,24 @@ export type EnrollableFactor = t.TypeOf<typeof EnrollableFactor>
 export const EnrollmentPolicy = t.type({ factors: t.readonlyArray(EnrollableFactor) }, 'EnrollmentPolicy')
 export type EnrollmentPolicy = t.TypeOf<typeof EnrollmentPolicy>
 
+const PositiveInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0, 'PositiveInt')
+
+/** One-time codes sent by SMS, voice call or email (docs/adr/0010-sent-codes.md). */
+export const SentCodePolicy = t.type(
+  {
+    /** Minutes a sent code is accepted. Default 5. */
+    lifetimeMinutes: PositiveInt,
+    /** Wrong answers one sent code allows before it is used up (each also counts toward lockout). Default 5. */
+    maxAttempts: PositiveInt,
+  },
+  'SentCodePolicy',
+)
+export type SentCodePolicy = t.TypeOf<typeof SentCodePolicy>
+export const DEFAULT_SENT_CODE_POLICY: SentCodePolicy = { lifetimeMinutes: 5, maxAttempts: 5 }
+
 /** Every policy that shapes one transaction, as evaluated for a user and request context. */
-export const Policies = t.type(
-  { password: PasswordPolicy, signOn: SignOnPolicy, enrollment: EnrollmentPolicy },
+export const Policies = t.intersection(
+  [t.type({ password: PasswordPolicy, signOn: SignOnPolicy, enrollment: EnrollmentPolicy }), t.partial({ sentCode: SentCodePolicy })],
   'Policies',
 )
 export type Policies = t.TypeOf<typeof Policies>

@@ -1,6 +1,7 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import type { AuthnFailure } from '../errors/catalogue.js'
+import type { SentCode } from '../model/sent-code.js'
 import type { EpochMs } from '../model/ids.js'
 import type { FactorProvider, FactorType } from '../model/status.js'
 import type { Hasher, Random } from './services.js'
@@ -57,18 +58,17 @@ export interface SeededFactor {
 }
 
 /**
- * A factor family's plug-in (`packages/factor-*`). The engine verifies BEFORE deciding and passes
- * the outcome to the machine inside the event; the machine never calls a factor. Every codec
- * refuses what it does not accept (the engine answers 400 E0000001 with the codec's causes).
+ * What every factor family's plug-in (`packages/factor-*`) has. Every codec refuses what it does
+ * not accept (the engine answers 400 E0000001 with the codec's causes).
  */
-export interface Factor<P = unknown, S = unknown, A = unknown> {
+export interface FactorBase<P, S, A> {
   readonly factorType: FactorType
   readonly provider: FactorProvider
   /** Okta's id prefix for this family (`ost` Okta Verify TOTP, `uft` Google TOTP, `ufs` question, …). */
   readonly idPrefix: string
   /** The profile as stored (and as the seed gives it). */
   readonly profileCodec: t.Type<P, unknown, unknown>
-  /** The secret as stored, once unsealed (TOTP's shared secret, the answer's hash). */
+  /** The secret as stored, once unsealed (TOTP's shared secret, the answer's hash; `null` for a family that sends codes). */
   readonly secretCodec: t.Type<S, unknown, unknown>
   /** The `profile` of an enroll request (`POST /api/v1/authn/factors`), and the rest of its body. */
   readonly enrollRequestCodec: t.Type<EnrollRequest, unknown, unknown>
@@ -78,9 +78,7 @@ export interface Factor<P = unknown, S = unknown, A = unknown> {
   readonly enroll: (request: EnrollRequest, subject: FactorSubject, ctx: FactorContext) => TaskEither<AuthnFailure, Enrollment<P, S>>
   /** An enrollment from an org seed (known secret), ACTIVE at once; a refusal names what is wrong. */
   readonly seed: (seeded: SeededFactor, subject: FactorSubject, ctx: FactorContext) => TaskEither<AuthnFailure, Enrollment<P, S>>
-  /** Checks an answer against the secret; `lastCounter` is the last one-time position used, if any. */
-  readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext) => TaskEither<AuthnFailure, Verification<S>>
-  /** The profile as clients see it (masked where Okta masks). */
+  /** The profile as clients see it (the renderer masks `phoneNumber` and `email` as Okta does). */
   readonly profileView: (profile: P) => Readonly<Record<string, unknown>>
   /**
    * `factor._embedded.activation` while PENDING_ACTIVATION (TOTP: shared secret, QR code link), or
@@ -92,6 +90,62 @@ export interface Factor<P = unknown, S = unknown, A = unknown> {
   /** The QR code of a pending enrollment as a PNG, when the family has one (TOTP). */
   readonly qrCode?: (profile: P, secret: S, issuer: string) => Promise<Uint8Array>
 }
+
+/**
+ * A family whose answer is checked against its stored secret (TOTP, HOTP, a security question).
+ * The engine verifies BEFORE deciding and passes the outcome to the machine inside the event; the
+ * machine never calls a factor.
+ */
+export interface VerifyingFactor<P, S, A> extends FactorBase<P, S, A> {
+  /** Checks an answer against the secret; `lastCounter` is the last one-time position used, if any. */
+  readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext) => TaskEither<AuthnFailure, Verification<S>>
+  readonly delivery?: undefined
+}
+
+/** The channel a sent code travels by. */
+export type DeliveryChannel = 'sms' | 'call' | 'email'
+
+/** What a sent code is for (the message's wording). */
+export type CodePurpose = 'mfa-activation' | 'mfa-challenge'
+
+/** The message that carries one code: recipient and wording (the engine adds id, channel, time). */
+export interface CodeMessage {
+  /** E.164 phone number (`sms`, `call`) or email address (`email`). */
+  readonly to: string
+  /** The email subject; ignored by SMS and voice. */
+  readonly subject: string
+  readonly text: string
+}
+
+/**
+ * How a family that SENDS a one-time code (SMS, voice call, email) sends it. The engine owns the
+ * code itself, the same for every such family (docs/adr/0010-sent-codes.md): random digits, only
+ * their keyed MAC kept in the transaction, a lifetime and a number of attempts from the policy,
+ * single use, and the family's resend throttle.
+ */
+export interface Delivery<P> {
+  readonly channel: DeliveryChannel
+  /** Digits in a code (Okta: 6 for SMS and email, 5 for a voice call). */
+  readonly codeLength: number
+  /** No new code for this family in a transaction until this long after the last one (SMS and call 30 s, email 5 s). */
+  readonly resendAfterMs: number
+  /** The 429 a send inside the throttle answers (E0000109 SMS, E0000133 call, E0000118 email). */
+  readonly throttledCode: SentCode['throttledCode']
+  /** The message that carries `code` to the enrolled destination. */
+  readonly message: (profile: P, code: string, purpose: CodePurpose) => CodeMessage
+}
+
+/**
+ * A family that sends a one-time code (SMS, call, email): no stored secret (`S` is `null`), an
+ * answer `{ passCode }` checked by the engine against the code it sent in this transaction.
+ */
+export interface SendingFactor<P, S, A> extends FactorBase<P, S, A> {
+  readonly delivery: Delivery<P>
+  readonly verify?: undefined
+}
+
+/** A factor family's plug-in: one that verifies against a stored secret, or one that sends codes. */
+export type Factor<P = unknown, S = unknown, A = unknown> = VerifyingFactor<P, S, A> | SendingFactor<P, S, A>
 
 /** An enroll request's body beyond `stateToken`, `factorType` and `provider`. */
 export interface EnrollRequest {

@@ -20,7 +20,23 @@ export type {
 export { emptyStepWrite } from './step-store.js'
 export type { PolicySource, RequestContext } from './policy-source.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'
-export type { Enrollment, EnrollRequest, Factor, FactorContext, FactorKey, FactorSubject, SeededFactor, Verification } from './factor.js'
+export type {
+  CodeMessage,
+  CodePurpose,
+  Delivery,
+  DeliveryChannel,
+  Enrollment,
+  EnrollRequest,
+  Factor,
+  FactorBase,
+  FactorContext,
+  FactorKey,
+  FactorSubject,
+  SeededFactor,
+  SendingFactor,
+  Verification,
+  VerifyingFactor,
+} from './factor.js'
 export { factorKey, registered } from './factor.js'
 export type { FactorStore } from './factor-store.js'
 export type { SecretBox, SecretError } from './secret-box.js'

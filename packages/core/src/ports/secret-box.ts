@@ -15,6 +15,13 @@ export interface SecretBox {
   readonly encryptSecret: (plain: Uint8Array | string, aad?: string) => string
   /** The plaintext, or why not: malformed, a key id not in the ring, or a failed authentication. */
   readonly decryptSecret: (sealed: string, aad?: string) => E.Either<SecretError, Uint8Array>
+  /**
+   * A keyed MAC of `data` for `purpose` (a sent code bound to its transaction): what is stored in
+   * place of a short secret that a plain hash would not protect (a 6-digit code). Names its key.
+   */
+  readonly mac: (data: string, purpose: string) => string
+  /** Whether `tag` is `mac(data, purpose)` under the key it names (compared in constant time). */
+  readonly verifyMac: (data: string, purpose: string, tag: string) => boolean
   /** Whether `sealed` was made with a key other than the current one. */
   readonly needsRotation: (sealed: string) => boolean
 }

@@ -109,6 +109,13 @@ const renderFactor = (f: EnrolledFactor, embedded: Readonly<Record<string, unkno
   ...(embedded === null ? {} : { _embedded: embedded }),
 })
 
+/** Families that send a code, by factor type: the name of their `resend` link (spec §6.9). */
+const SENDING_TYPES: ReadonlyArray<string> = ['sms', 'call', 'email']
+
+/** `resend: [{ name, href }]` for a factor that sends codes (an array in MFA states, spec §6.9), or nothing. */
+const resendLink = (base: string, f: EnrolledFactor, path: string): Record<string, unknown> =>
+  SENDING_TYPES.includes(f.factorType) ? { resend: [post(base, `/factors/${encodeURIComponent(f.id)}${path}`, f.factorType)] } : {}
+
 const renderEnrollCatalog = (base: string, c: AuthnContext) =>
   c.policy.enrollment.factors
     .filter((e) => e.enroll !== 'NOT_ALLOWED')
@@ -203,6 +210,7 @@ export const renderTransaction = (
           ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate`, 'activate') }),
           prev: post(base, '/previous'),
           cancel,
+          ...(f === null ? {} : resendLink(base, f, '/lifecycle/resend')),
         },
       )
     }
@@ -215,6 +223,7 @@ export const renderTransaction = (
           ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, 'verify') }),
           prev: post(base, '/previous'),
           cancel,
+          ...(f === null ? {} : resendLink(base, f, '/verify/resend')),
         },
       )
     }

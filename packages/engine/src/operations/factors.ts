@@ -1,12 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type * as t from 'io-ts'
+import * as t from 'io-ts'
 import {
   EnrollFactorRequest,
   FactorAnswerRequest,
+  FactorResendRequest,
   FactorProvider,
   FactorType,
+  CAUSES,
   asFactorId,
   describeDecodeErrors,
   emptyStepWrite,
@@ -17,13 +19,32 @@ import {
   type Factor,
   type FactorOutcome,
   type FactorRecord,
+  type TransactionRecord,
   type Verification,
+  type VerifyingFactor,
 } from '@authn-machine/core'
 import type { Authn, Call, Result } from '../api.js'
 import { hashToken } from '../defaults.js'
 import { failed, fromStore, type Loaded, type Pipeline, type StepError, type StepFacts } from '../pipeline.js'
+import type { AnySendingFactor } from '../sent-codes.js'
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/** The answer to a sent code: a `passCode` string (the family's codec may ask for more). */
+const PassCodeAnswer = t.type({ passCode: t.string }, 'factorVerifyRequest')
+
+/** Whether a verification body carries a `passCode` at all (absent: a family that sends codes sends one). */
+const hasPassCode = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as Record<string, unknown>)['passCode'] !== undefined
+
+/**
+ * Whether enrolling `next` replaces a pending phone of the user with another number (Okta asks
+ * for `updatePhone=true` then, spec §4.6).
+ */
+const phoneReplaced = (factors: ReadonlyArray<FactorRecord>, next: FactorRecord): boolean =>
+  typeof next.profile['phoneNumber'] === 'string' &&
+  factors.some(
+    (f) => f.status === 'PENDING_ACTIVATION' && f.factorType === next.factorType && f.provider === next.provider && typeof f.profile['phoneNumber'] === 'string' && f.profile['phoneNumber'] !== next.profile['phoneNumber'],
+  )
 
 /** The answer a missing or foreign factor id gets: the same for another user's and an unknown one. */
 const notFound = (factorId: string): StepError => failed(failure('E0000007', [], `${factorId} (UserFactor)`))
@@ -37,8 +58,8 @@ const outcomeOf = (v: Verification<unknown>): { readonly outcome: FactorOutcome;
  * verification reserves an attempt with the load, and a wrong answer is recorded (toward lockout)
  * before deciding, as a wrong password is (docs/adr/0008, 0009).
  */
-export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'activateFactor' | 'verifyFactor'> => {
-  const { deps, registry, mint, admit, decodeBody, finish, step } = p
+export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'activateFactor' | 'verifyFactor' | 'resendActivation' | 'resendChallenge'> => {
+  const { deps, registry, mint, admit, decodeBody, finish, step, sentCodes } = p
 
   const factorContext = (now: number) => ({ random: deps.random, hasher: deps.hasher, now })
 
@@ -61,13 +82,49 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
   }
 
   /** Checks an answer with the factor's plug-in (the secret opened from its sealed form). */
-  const check = (plugin: Factor, f: FactorRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
+  const checkSecret = (plugin: VerifyingFactor<unknown, unknown, unknown>, f: FactorRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
     pipe(
       TE.fromEither(decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
       TE.bindTo('answer'),
       TE.bind('secret', () => TE.fromEither(pipe(registry.open(plugin, f), E.mapLeft(failed)))),
       TE.chain(({ answer, secret }) => pipe(plugin.verify(secret, answer, f.lastCounter, factorContext(now)), TE.mapLeft(failed))),
     )
+
+  /** Checks a `passCode` against the code this transaction sent for the factor (docs/adr/0010-sent-codes.md). */
+  const checkSent = (plugin: AnySendingFactor, f: FactorRecord, record: TransactionRecord, body: unknown, now: number): E.Either<StepError, Verification<unknown>> =>
+    pipe(
+      decodeWith(PassCodeAnswer, body, 'factorVerifyRequest'),
+      E.chain(() => decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
+      E.map(() => {
+        const passCode = (body as { readonly passCode: string }).passCode
+        return sentCodes.check(record.context.sent, record.id, f.id, passCode, now) === 'accepted'
+          ? { _tag: 'Accepted' as const, counter: null }
+          : { _tag: 'Rejected' as const }
+      }),
+    )
+
+  /** Checks an answer: against the stored secret, or against the code that was sent. */
+  const check = (plugin: Factor, f: FactorRecord, record: TransactionRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
+    plugin.delivery === undefined ? checkSecret(plugin, f, body, now) : TE.fromEither(checkSent(plugin, f, record, body, now))
+
+  /** A new code for `f` in this transaction, as the facts of a `factor.challenge` event. */
+  const challengeOf = (plugin: AnySendingFactor, f: FactorRecord, record: TransactionRecord, now: number, resend: boolean): E.Either<StepError, StepFacts> =>
+    pipe(
+      decodeWith(plugin.profileCodec, f.profile, 'factorVerifyRequest'),
+      E.chain((profile) =>
+        pipe(
+          sentCodes.issue(plugin, profile, { transactionId: record.id, factorId: f.id, factorType: f.factorType }, record.context.policy, now, record.context.activating === null ? 'mfa-challenge' : 'mfa-activation'),
+          E.mapLeft(failed),
+        ),
+      ),
+      E.map(({ sent, message }): StepFacts => ({ event: { type: 'factor.challenge', now, factorId: f.id, sent, resend }, outbound: message })),
+    )
+
+  /** The family of a factor that sends codes, or E0000079: nothing to (re)send for this one (no `resend` link is published). */
+  const sendingPlugin = (f: FactorRecord): E.Either<StepError, AnySendingFactor> => {
+    const plugin = registry.plugin(f)
+    return plugin === null || plugin.delivery === undefined ? E.left(failed(failure('E0000079', [CAUSES.notAllowedInState]))) : E.right(plugin)
+  }
 
   // ---------------------------------------------------------------------------------------------
 
@@ -78,7 +135,7 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
         TE.fromEither(decodeBody(EnrollFactorRequest, 'factorEnrollRequest')(body)),
         TE.chain((req) => {
           const sessionToken = mint.sessionToken()
-          const buildEvent = ({ record, now }: Loaded): TE.TaskEither<StepError, StepFacts> => {
+          const buildEvent = ({ record, now, factors }: Loaded): TE.TaskEither<StepError, StepFacts> => {
             const c = record.context
             const causes = [
               ...(FactorType.is(req.factorType) ? [] : [`factorType: '${req.factorType}' is not a factor type.`]),
@@ -97,9 +154,15 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             const request = { profile: req.profile ?? {}, ...(req.passCode === undefined ? {} : { passCode: req.passCode }), ...(req.nextPassCode === undefined ? {} : { nextPassCode: req.nextPassCode }) }
             return pipe(
               TE.fromEither(decodeWith(factor.enrollRequestCodec, request, 'factorEnrollRequest')),
-              TE.chain((r) => pipe(factor.enroll(r, { login: c.user.login, email: null }, factorContext(now)), TE.mapLeft(failed))),
-              TE.map((enrollment): StepFacts => {
+              TE.bindTo('request'),
+              // The user's primary email is what an email factor enrolls when the request names none.
+              TE.bind('user', () => pipe(deps.users.findById(c.userId), TE.mapLeft(fromStore))),
+              TE.bind('enrollment', ({ request: r, user }) =>
+                pipe(factor.enroll(r, { login: c.user.login, email: user.profile.email ?? null }, factorContext(now)), TE.mapLeft(failed)),
+              ),
+              TE.chainEitherK(({ enrollment }): E.Either<StepError, StepFacts> => {
                 const id = asFactorId(newFactorId(factor.idPrefix))
+                const profile = factor.profileCodec.encode(enrollment.profile) as Record<string, unknown>
                 const factorRecord: FactorRecord = {
                   schemaVersion: 1,
                   id,
@@ -107,11 +170,16 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
                   factorType,
                   provider,
                   status: enrollment.activation === 'required' ? 'PENDING_ACTIVATION' : 'ACTIVE',
-                  profile: factor.profileCodec.encode(enrollment.profile) as Record<string, unknown>,
+                  profile,
                   secret: registry.seal(factor, enrollment.secret, c.userId, id),
                   lastCounter: null,
                   createdAt: now,
                 }
+                const replaced = phoneReplaced(factors, factorRecord)
+                // okta-auth-js moves `profile.updatePhone` to the query; other clients leave it in the profile.
+                const updatePhone = flagValue(req.updatePhone) || req.profile?.['updatePhone'] === true || req.profile?.['updatePhone'] === 'true'
+                if (replaced && !updatePhone)
+                  return E.left(failed(failure('E0000001', ['There is an existing phone number that is not verified yet. Enroll with updatePhone=true to replace it.'], 'factorEnrollRequest')))
                 const event: AuthnEvent = {
                   type: 'factor.enroll',
                   now,
@@ -119,7 +187,13 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
                   activation: enrollment.activation,
                   sessionTokenHash: hashToken(sessionToken),
                 }
-                return { event, factorRecord }
+                if (factor.delivery === undefined || enrollment.activation === 'none') return E.right({ event, factorRecord })
+                // A family that sends codes sends the activation code with the enrollment (spec §4.6).
+                return pipe(
+                  sentCodes.issue(factor, enrollment.profile, { transactionId: record.id, factorId: id, factorType }, c.policy, now, 'mfa-activation'),
+                  E.mapLeft(failed),
+                  E.map(({ sent, message }): StepFacts => ({ event: { ...event, sent }, factorRecord, outbound: message })),
+                )
               }),
             )
           }
@@ -144,7 +218,7 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return TE.left(plugin.left)
             return pipe(
-              check(plugin.right, f, body, now),
+              check(plugin.right, f, record, body, now),
               TE.map((v): AuthnEvent => ({ type: 'factor.activate', now, factorId: f.id, ...outcomeOf(v), sessionTokenHash: hashToken(sessionToken) })),
             )
           }
@@ -164,8 +238,12 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             const c = record.context
             const f = factors.find((x) => x.id === req.factorId && x.status === 'ACTIVE')
             if (f === undefined) return E.left(notFound(req.factorId))
+            // Another factor than the one challenged: refused before anything is counted (the machine says the same).
+            if (c.challenge !== null && f.id !== c.challenge && hasPassCode(body)) return E.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return plugin
+            // Without a passCode, a family that sends codes sends one (spec §4.10): a challenge, not an attempt.
+            if (plugin.right.delivery !== undefined && !hasPassCode(body)) return challengeOf(plugin.right, f, record, now, false)
             if (lease === null) return E.left(failed(failure('E0000009', ['The verification attempt could not be reserved.'])))
             const lockout = c.policy.password.lockout
             // At most as many verifications in flight as failures left before the lock.
@@ -174,7 +252,7 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             if (admission.right === 'busy')
               return E.left(failed(failure('E0000047', ['Too many verifications for this account are in progress. Retry later.'])))
             if (admission.right !== 'admitted') return E.left(failed(failure('E0000069')))
-            const checked = await check(plugin.right, f, body, now)()
+            const checked = await check(plugin.right, f, record, body, now)()
             if (E.isLeft(checked)) return checked
             const { outcome, counter } = outcomeOf(checked.right)
             const event = (lockedAfter: boolean): AuthnEvent => ({
@@ -199,5 +277,26 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
       ),
     )
 
-  return { enrollFactor, activateFactor, verifyFactor }
+  /** A new code for the factor of this state: `wanted` picks it among the user's factors (or answers 404 E0000007). */
+  const resend =
+    (op: 'resendActivation' | 'resendChallenge') =>
+    (body: unknown, call: Call): Result =>
+      finish(
+        op,
+        pipe(
+          TE.fromEither(decodeBody(FactorResendRequest, 'factorResendRequest')(body)),
+          TE.chain((req) => {
+            const buildEvent = ({ record, now, factors }: Loaded): TE.TaskEither<StepError, StepFacts> => {
+              // `lifecycle/resend` belongs to MFA_ENROLL_ACTIVATE, `verify/resend` to MFA_CHALLENGE (spec §4.8, §4.11).
+              if (record.state !== (op === 'resendActivation' ? 'MFA_ENROLL_ACTIVATE' : 'MFA_CHALLENGE')) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+              const f = factors.find((x) => x.id === req.factorId && x.status === (op === 'resendActivation' ? 'PENDING_ACTIVATION' : 'ACTIVE'))
+              if (f === undefined) return TE.left(notFound(req.factorId))
+              return TE.fromEither(pipe(sendingPlugin(f), E.chain((plugin) => challengeOf(plugin, f, record, now, true))))
+            }
+            return step(op, req.stateToken, 'factor.challenge', call, buildEvent, null)
+          }),
+        ),
+      )
+
+  return { enrollFactor, activateFactor, verifyFactor, resendActivation: resend('resendActivation'), resendChallenge: resend('resendChallenge') }
 }
