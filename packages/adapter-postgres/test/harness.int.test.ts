@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { OrgSeed } from '@authn-machine/core'
+import { registered, type OrgSeed } from '@authn-machine/core'
 import { createInProcessSystem, type Call } from '@authn-machine/engine'
+import { createCallFactor } from '@authn-machine/factor-call'
+import { createEmailFactor } from '@authn-machine/factor-email'
+import { createSmsFactor } from '@authn-machine/factor-sms'
+import { createDevOutbox } from '@authn-machine/message-senders'
 import { checkDeterminism, formatReport, harnessSeeds, runConformance, type System } from '@authn-machine/testkit'
 import { PUBLIC_CONTEXT, createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { resetStores } from '../src/index.js'
@@ -26,7 +30,10 @@ afterAll(async () => {
   await closeTestDatabase()
 })
 
-/** Empties the file's schema, seeds the org and builds the engine on it. */
+/** Every family the harness drives: the verifying ones and those that send codes (SMS, call, email). */
+const HARNESS_PLUGINS = [...FACTOR_PLUGINS, registered(createSmsFactor()), registered(createCallFactor()), registered(createEmailFactor())]
+
+/** Empties the file's schema, seeds the org and builds the engine on it; codes go to a dev outbox the driver reads. */
 const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> => {
   await resetStores(stores.db, { schema: stores.schema })
   return createInProcessSystem({
@@ -35,7 +42,8 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
     users: stores.users,
     steps: stores.steps,
     factors: stores.factors,
-    factorPlugins: FACTOR_PLUGINS,
+    factorPlugins: HARNESS_PLUGINS,
+    outbox: createDevOutbox({ log: () => undefined }),
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),

@@ -1,8 +1,12 @@
 import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { registered, type OrgSeed } from '@authn-machine/core'
+import { createCallFactor } from '@authn-machine/factor-call'
+import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
 import { createQuestionFactor } from '@authn-machine/factor-question'
+import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createTotpFactor } from '@authn-machine/factor-totp'
+import { createDevOutbox } from '@authn-machine/message-senders'
 import type { System } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import { createInProcessSystem, type Call } from '../src/index.js'
@@ -13,12 +17,19 @@ export const CALL: Call = { baseUrl: 'https://authn.example.test', context: PUBL
 /** The factor families under test. */
 export const FACTOR_PLUGINS = [registered(createTotpFactor('OKTA')), registered(createTotpFactor('GOOGLE')), registered(createHotpFactor()), registered(createQuestionFactor())]
 
-/** The engine over the memory adapter, seeded, with a manual clock: a `System` for the harness. */
+/** The families that send codes (SMS, voice call, email). */
+export const SENDING_PLUGINS = [registered(createSmsFactor()), registered(createCallFactor()), registered(createEmailFactor())]
+
+/**
+ * The engine over the memory adapter, seeded, with a manual clock and every factor family: a
+ * `System` for the harness. Codes go to a dev outbox that the driver reads back.
+ */
 export const makeEngineSystem = (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> =>
   createInProcessSystem({
     seed,
     ...createMemoryStores(),
-    factorPlugins: FACTOR_PLUGINS,
+    factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS],
+    outbox: createDevOutbox({ log: () => undefined }),
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { Driver, LifecycleOp, WireResponse } from './driver.js'
 import { createGuardrails, generate, ScureBase32Plugin } from 'otplib'
-import { err, type Model, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
+import { err, sendingFamily, type Model, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
 /** One request and its answer, kept so a failure can show the shrunk sequence on the wire. */
 export interface Exchange {
@@ -29,25 +29,33 @@ export class ConformanceError extends Error {
   }
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
-const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
+export const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+export const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
 
-const cover = (real: Real, state: string, operation: string) =>
+export const cover = (real: Real, state: string, operation: string) =>
   real.coverage.set(`${state} × ${operation}`, (real.coverage.get(`${state} × ${operation}`) ?? 0) + 1)
 
-type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle'>
+type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle' | 'readOutbox'>
 
-const send = async (real: Real, operation: Operation, request: unknown): Promise<WireResponse> => {
+export const send = async (real: Real, operation: Operation, request: unknown): Promise<WireResponse> => {
   const response = await real.driver[operation](request)
   real.exchanges.push({ operation, request, response })
   if (response.status >= 500) throw new ConformanceError('never a 5xx for client input', `${operation} answered ${response.status}`)
   return response
 }
 
+/** The phone numbers and email addresses of the model's factors that `text` shows unmasked. */
+const unmasked = (model: Model, text: string): ReadonlyArray<string> => {
+  const folded = text.toLowerCase()
+  return model.destinations().filter((d) => folded.includes(d.toLowerCase()) || (d.startsWith('+') && text.includes(d.slice(1))))
+}
+
 /** Compares an answer with the model's prediction; throws a ConformanceError on any difference. */
-const expectAnswer = (model: Model, real: Real, what: string, p: Prediction, r: WireResponse): void => {
+export const expectAnswer = (model: Model, real: Real, what: string, p: Prediction, r: WireResponse): void => {
   const body = isObject(r.body) ? r.body : {}
   const got = JSON.stringify({ status: r.status, body: r.body })
+  const shown = unmasked(model, got)
+  if (shown.length > 0) throw new ConformanceError('responses mask phone numbers and email addresses', `${what}: ${shown.join(', ')} in ${got}`)
   if (p.kind === 'error') {
     if (r.status !== p.status || body['errorCode'] !== p.errorCode)
       throw new ConformanceError('answers match the spec', `${what}: expected ${p.status} ${p.errorCode}, got ${got}`)
@@ -73,12 +81,18 @@ const stateOf = (model: Model, index: number): [ReturnType<typeof pick>, string]
   const tx = pick(model, index)
   return [tx, tx === undefined ? 'NONE' : model.live(tx) ? tx.status : 'DEAD']
 }
-/** A command's transaction: `LATEST` (the one most recently opened), else any by index. */
-const LATEST = -1
-const pick = (model: Model, index: number) =>
-  model.transactions.length === 0
-    ? undefined
-    : model.transactions[index === LATEST ? model.transactions.length - 1 : index % model.transactions.length]
+/**
+ * A command's transaction: `LATEST` (the one most recently opened), `LATEST_MFA` (the newest live
+ * one in an MFA state, else the newest live one, else the latest), else any by index.
+ */
+export const LATEST = -1
+export const LATEST_MFA = -2
+const MFA_STATES: ReadonlyArray<ModelStatus> = ['MFA_ENROLL', 'MFA_ENROLL_ACTIVATE', 'MFA_REQUIRED', 'MFA_CHALLENGE']
+const pick = (model: Model, index: number) => {
+  const newest = [...model.transactions].reverse()
+  if (index === LATEST_MFA) return newest.find((t) => model.live(t) && MFA_STATES.includes(t.status)) ?? newest.find((t) => model.live(t)) ?? newest[0]
+  return index === LATEST ? newest[0] : model.transactions[index % model.transactions.length]
+}
 
 const staleToken = '00thisStateTokenWasNeverIssuedByAnyone0000'
 
@@ -95,7 +109,7 @@ const txAndUser = (model: Model, index: number): [ModelTransaction, ModelUser, s
  * A command on one of the model's transactions (picked by `txIndex`) and its user: `step` runs
  * with both found, and with the transaction's current status for the coverage count.
  */
-abstract class TransactionCommand implements fc.AsyncCommand<Model, Real> {
+export abstract class TransactionCommand implements fc.AsyncCommand<Model, Real> {
   abstract readonly txIndex: number
   check = (model: Readonly<Model>) => model.transactions.length > 0
   async run(model: Model, real: Real): Promise<void> {
@@ -108,7 +122,7 @@ abstract class TransactionCommand implements fc.AsyncCommand<Model, Real> {
 }
 
 /** A step was completed in `tx`: the evaluation order picks the next status (spec §10.1). */
-const advance = (model: Model, tx: ModelTransaction, _u: ModelUser): Prediction => {
+export const advance = (model: Model, tx: ModelTransaction, _u: ModelUser): Prediction => {
   tx.status = model.route(tx)
   if (tx.status === 'SUCCESS') tx.dead = true
   return {
@@ -130,7 +144,7 @@ const acceptNewPassword = (model: Model, tx: ModelTransaction, u: ModelUser, pas
 }
 
 /** Keeps the session token of an answer that the model predicted to be SUCCESS. */
-const keepSession = (model: Model, u: ModelUser, p: Prediction, r: WireResponse): void => {
+export const keepSession = (model: Model, u: ModelUser, p: Prediction, r: WireResponse): void => {
   if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(u, isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
 }
 
@@ -280,6 +294,12 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
       tx.status = 'MFA_ENROLL'
       model.touch(tx)
       p = { kind: 'transaction', status: 'MFA_ENROLL', expiresAt: tx.expiresAt }
+    } else if (this.operation === 'previous' && tx.status === 'MFA_CHALLENGE') {
+      // Back to the list of factors; the code sent stays open (and its throttle holds).
+      tx.challenge = null
+      tx.status = 'MFA_REQUIRED'
+      model.touch(tx)
+      p = { kind: 'transaction', status: 'MFA_REQUIRED', expiresAt: tx.expiresAt }
     } else p = err(403, 'E0000079')
     const r = await send(real, this.operation === 'getState' ? 'authenticate' : this.operation, { stateToken: tx.stateToken })
     expectAnswer(model, real, this.toString(), p, r)
@@ -389,7 +409,7 @@ const totpAt = (secret: string, ms: number): Promise<string> =>
   generate({ strategy: 'hotp', secret: base32.decode(secret), counter: Math.floor(ms / STEP_MS), digits: 6, algorithm: 'sha1', guardrails: createGuardrails({ MIN_SECRET_BYTES: 10 }) })
 
 /** The time codes are made for: the model's clock, or (over HTTP, where the model does not move the clock) the real one. */
-const codeTime = (model: Model, real: Real): number => (real.controlsClock ? model.now : Date.now())
+export const codeTime = (model: Model, real: Real): number => (real.controlsClock ? model.now : Date.now())
 
 /** An answer to a factor: the right one, a wrong one, or one for a factor id nobody has. */
 type AnswerChoice = 'right' | 'wrong' | 'unknown factor'
@@ -434,9 +454,12 @@ export class VerifyFactor extends TransactionCommand {
     const fields = f === undefined || this.choice === 'unknown factor' ? { passCode: '123456' } : await answerFor(at, f, this.choice)
     let p: Prediction
     if (!model.live(tx)) p = err(401, 'E0000011')
-    else if (tx.status !== 'MFA_REQUIRED') p = err(403, 'E0000079')
+    else if (tx.status !== 'MFA_REQUIRED' && tx.status !== 'MFA_CHALLENGE') p = err(403, 'E0000079')
     else if (f === undefined || this.choice === 'unknown factor') p = err(404, 'E0000007')
-    else if (this.choice === 'wrong') {
+    else if (tx.status === 'MFA_CHALLENGE') {
+      // Only the challenged factor is answered here (a sending one); another factor's answer is refused uncounted.
+      p = err(403, 'E0000079')
+    } else if (this.choice === 'wrong') {
       // Recorded toward lockout first; the failure that locks answers E0000069 and ends the transaction.
       const locks = model.recordFailure(u)
       if (!locks) model.touch(tx)
@@ -490,7 +513,7 @@ export class EnrollFactor extends TransactionCommand {
     else if (key === 'question/OKTA') {
       // ACTIVE at once; its id is not in the answer: it is learnt from the next MFA_REQUIRED list.
       model.touch(tx)
-      const row: ModelFactor = { id: '', key, secret: null, answer: TOTP_ANSWER, status: 'ACTIVE', lastStep: null }
+      const row: ModelFactor = { id: '', key, secret: null, answer: TOTP_ANSWER, destination: null, status: 'ACTIVE', lastStep: null }
       tx.factors = [...tx.factors, row]
       tx.enrolledHere = true
       p = advance(model, tx, u)
@@ -508,7 +531,7 @@ export class EnrollFactor extends TransactionCommand {
         const id = str(factor['id'])
         const secret = str(activation['sharedSecret'])
         if (id === undefined || secret === undefined) throw new ConformanceError('MFA_ENROLL_ACTIVATE shows the factor and its activation', JSON.stringify(r.body))
-        const row: ModelFactor = { id, key, secret, answer: null, status: 'PENDING_ACTIVATION', lastStep: null }
+        const row: ModelFactor = { id, key, secret, answer: null, destination: null, status: 'PENDING_ACTIVATION', lastStep: null }
         u.factors = [...u.factors.filter((f) => !(f.key === key && f.status === 'PENDING_ACTIVATION')), row]
         tx.pending = row
       }
@@ -531,7 +554,8 @@ export class ActivateFactor extends TransactionCommand {
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     const pending = tx.pending
-    if (pending === null) return
+    // A factor that sends codes is activated with the code sent (AnswerSentCode).
+    if (pending === null || sendingFamily(pending.key) !== undefined) return
     cover(real, state, `activateFactor(${this.right ? 'right' : 'wrong'})`)
     const at = codeTime(model, real)
     const passCode = this.right && pending.secret !== null ? await totpAt(pending.secret, at) : 'nope!!'
@@ -659,6 +683,15 @@ const predictLifecycle = (model: Model, u: ModelUser, op: LifecycleOp): Predicti
   }
 }
 
+/** A prediction as `status errorCode` or `200 STATUS`, to compare the answers of concurrent requests as a multiset. */
+export const predictionKey = (p: Prediction): string => (p.kind === 'error' ? `${p.status} ${p.errorCode}` : p.kind === 'transaction' ? `200 ${p.status}` : p.kind)
+
+/** An answer in the form of {@link predictionKey}. */
+export const answerKey = (r: WireResponse): string => {
+  const body = isObject(r.body) ? r.body : {}
+  return r.status === 200 ? `200 ${String(body['status'])}` : `${r.status} ${String(body['errorCode'])}`
+}
+
 /**
  * A burst of wrong passwords for one user, sent concurrently. Whatever the interleaving, the
  * failures are counted one by one: with `r` attempts left before the lock, `r - 1` are answered
@@ -681,13 +714,8 @@ export class WrongGuessBurst implements fc.AsyncCommand<Model, Real> {
     const req = { username: u.login, password: 'Wrong-Burst-Pa55' }
     const answers = await Promise.all(predictions.map(() => real.driver.authenticate(req)))
     for (const r of answers) real.exchanges.push({ operation: 'authenticate', request: req, response: r })
-    const key = (p: Prediction) => (p.kind === 'error' ? `${p.status} ${p.errorCode}` : p.kind === 'transaction' ? `200 ${p.status}` : p.kind)
-    const keyOf = (r: WireResponse) => {
-      const body = isObject(r.body) ? r.body : {}
-      return r.status === 200 ? `200 ${String(body['status'])}` : `${r.status} ${String(body['errorCode'])}`
-    }
-    const expected = predictions.map(key).sort()
-    const got = answers.map(keyOf).sort()
+    const expected = predictions.map(predictionKey).sort()
+    const got = answers.map(answerKey).sort()
     if (JSON.stringify(expected) !== JSON.stringify(got))
       throw new ConformanceError('concurrent failures are counted one by one', `${this.toString()}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
   }

@@ -8,6 +8,19 @@ export interface WireResponse {
   readonly body: unknown
 }
 
+/** A message a sending factor delivered (SMS, voice call, email), as a dev outbox lists it. */
+export interface OutboxMessage {
+  readonly id?: string
+  readonly channel: string
+  /** E.164 phone number or email address. */
+  readonly to: string
+  readonly text: string
+  /** `mfa-activation`, `mfa-challenge`, … */
+  readonly purpose: string
+  /** ISO 8601. */
+  readonly createdAt: string
+}
+
 /** The operations the harness drives, by their names in the operation table (core `OPERATIONS`). */
 export const DRIVER_OPERATIONS = [
   'authenticate',
@@ -20,6 +33,8 @@ export const DRIVER_OPERATIONS = [
   'enrollFactor',
   'activateFactor',
   'verifyFactor',
+  'resendActivation',
+  'resendChallenge',
 ] as const satisfies ReadonlyArray<OperationName>
 export type DriverOperation = (typeof DRIVER_OPERATIONS)[number]
 
@@ -42,4 +57,10 @@ export type Driver = { readonly [K in DriverOperation]: (body: unknown) => Promi
    * time-dependent commands.
    */
   readonly advanceClock: (ms: number) => boolean
+  /**
+   * The messages delivered to `to` (a phone number or email address), newest first, from the
+   * implementation's development outbox; `null` when it serves none. Optional: without an outbox
+   * the harness generates no commands that send codes (SMS, voice call, email).
+   */
+  readonly readOutbox?: (to: string) => Promise<ReadonlyArray<OutboxMessage> | null>
 }

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import type { OrgSeed } from '@authn-machine/core'
 import { commandArbitraries, type Exchange, type Real } from './commands.js'
 import type { Driver } from './driver.js'
-import { Model } from './model.js'
+import { Model, sendingFamily } from './model.js'
+import { sentCodeArbitraries } from './sent-code-commands.js'
 
 /** A fresh system under test: a driver over a newly seeded org, and how to dispose of it. */
 export interface System {
@@ -42,12 +43,44 @@ export interface HarnessReport {
   readonly exchanges: ReadonlyArray<Exchange>
 }
 
+/** Whether the driver reads an outbox: only then are codes sent (SMS, call, email) and read back. */
+const hasOutbox = async (driver: Driver): Promise<boolean> => driver.readOutbox !== undefined && (await driver.readOutbox('outbox.probe@example.invalid')) !== null
+
+/** Whether a factor (seeded, or in the enrollment policy) sends codes. */
+const sends = (f: { readonly factorType: string; readonly provider: string }): boolean => sendingFamily(`${f.factorType}/${f.provider}`) !== undefined
+
+/** Whether an org has factors that send codes, seeded or enrollable. */
+const sendsCodes = (seed: OrgSeed): boolean => seed.users.some((u) => (u.factors ?? []).some(sends)) || (seed.policies?.enrollment?.factors ?? []).some(sends)
+
+/**
+ * The indices of the seed's users whose sign-in leads to a code: those with a factor that sends
+ * codes, and those who can sign in without any factor when the org requires one that sends codes.
+ */
+const senders = (seed: OrgSeed): ReadonlyArray<number> => {
+  const mustEnroll = (seed.policies?.enrollment?.factors ?? []).some((f) => f.enroll === 'REQUIRED' && sends(f))
+  return seed.users.flatMap((u, i) => {
+    const factors = u.factors ?? []
+    const signsIn = u.password !== undefined && u.status !== 'LOCKED_OUT' && u.status !== 'STAGED'
+    return factors.some(sends) || (mustEnroll && signsIn && factors.length === 0) ? [i] : []
+  })
+}
+
+/** The commands of a run: those of {@link commandArbitraries}, and the sent-code ones with an outbox and an org that sends codes. */
+const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean, more: Parameters<typeof commandArbitraries>[2]) => [
+  ...commandArbitraries(o.seed.users.length, controlsClock, more),
+  ...(outbox && sendsCodes(o.seed) ? sentCodeArbitraries(senders(o.seed), controlsClock, more?.concurrent !== false) : []),
+]
+
 /**
  * Runs `runs` random command sequences against fresh systems and checks, after every command,
  * that the answer is the model's and that the invariants hold: no SUCCESS without a verified
  * password; lockout after exactly `maxAttempts` failures and never SUCCESS while locked; an expired
  * or finished transaction accepts nothing; a session token is redeemed once; bad input gets an
- * Okta 400; never a 5xx.
+ * Okta 400; never a 5xx. With an outbox (`Driver.readOutbox`), also for codes sent by SMS, call
+ * and email: a code is accepted at most once, only in its transaction, before it expires and
+ * until a resend replaces it; no SUCCESS through a sending factor without the code it sent; a
+ * throttled or refused send adds nothing to the outbox; every code goes to the enrolled
+ * destination, and no response shows a phone number or email address unmasked.
  */
 export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> => {
   const coverage = new Map<string, number>()
@@ -57,6 +90,7 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
   const probe = await o.makeSystem()
   const controlsClock = probe.driver.advanceClock(0)
   const lifecycle = probe.driver.lifecycle !== undefined
+  const outbox = await hasOutbox(probe.driver)
   await probe.dispose?.()
   const options = {
     stateTokenLifetimeMs: o.stateTokenLifetimeMs ?? 5 * 60_000,
@@ -64,7 +98,7 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
     sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
   }
   const property = fc.asyncProperty(
-    fc.commands(commandArbitraries(o.seed.users.length, controlsClock, { lifecycle }), { maxCommands: o.maxCommands ?? 30, size: 'max' }),
+    fc.commands(arbitraries(o, controlsClock, outbox, { lifecycle }), { maxCommands: o.maxCommands ?? 30, size: 'max' }),
     async (cmds) => {
       const system = await o.makeSystem()
       const exchanges: Exchange[] = []
@@ -131,6 +165,9 @@ export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok
     stateTokenMaxLifetimeMs: o.stateTokenMaxLifetimeMs ?? 60 * 60_000,
     sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
   }
+  const probe = await o.makeSystem()
+  const outbox = await hasOutbox(probe.driver)
+  await probe.dispose?.()
   const runOnce = async (cmds: Iterable<fc.AsyncCommand<Model, Real>>) => {
     const system = await o.makeSystem()
     const exchanges: Exchange[] = []
@@ -142,7 +179,7 @@ export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok
     return exchanges
   }
   // Lifecycle operations are sequential and reproducible; concurrent bursts are not byte for byte.
-  const property = fc.asyncProperty(fc.commands(commandArbitraries(o.seed.users.length, true, { lifecycle: true, concurrent: false }), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
+  const property = fc.asyncProperty(fc.commands(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false }), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
     const a = await runOnce(cmds)
     const b = await runOnce(cmds)
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`responses differ:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`)

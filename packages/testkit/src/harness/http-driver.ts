@@ -1,5 +1,5 @@
 import { OPERATIONS, type OperationName } from '@authn-machine/core'
-import { DRIVER_OPERATIONS, type Driver, type DriverOperation, type LifecycleOp, type WireResponse } from './driver.js'
+import { DRIVER_OPERATIONS, type Driver, type DriverOperation, type LifecycleOp, type OutboxMessage, type WireResponse } from './driver.js'
 
 export interface HttpDriverOptions {
   /** The implementation's base URL, e.g. `http://127.0.0.1:8080`. */
@@ -38,12 +38,34 @@ const fill = (template: string, body: unknown): string =>
     return encodeURIComponent(typeof value === 'string' ? value : '')
   })
 
+const isMessage = (x: unknown): x is OutboxMessage =>
+  typeof x === 'object' &&
+  x !== null &&
+  ['channel', 'to', 'text', 'purpose', 'createdAt'].every((k) => typeof (x as Record<string, unknown>)[k] === 'string')
+
+/**
+ * `GET /__dev/outbox?to=…` (the reference server's `--dev-outbox`), with the driver's headers (its
+ * API token): the messages to `to`, newest first; `null` on a 404 (no outbox served).
+ */
+export const readDevOutbox = async (o: HttpDriverOptions, to: string): Promise<ReadonlyArray<OutboxMessage> | null> => {
+  const res = await fetch(new URL(`/__dev/outbox?to=${encodeURIComponent(to)}`, o.baseUrl), {
+    headers: { accept: 'application/json', ...o.headers },
+    signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+  })
+  if (res.status === 404) return null
+  const body = (await res.json().catch(() => null)) as unknown
+  if (res.status !== 200 || !Array.isArray(body) || !body.every(isMessage))
+    throw new Error(`GET /__dev/outbox answered ${res.status} ${JSON.stringify(body)}: expected a JSON array of messages`)
+  return body
+}
+
 /** A Driver that speaks HTTP to any implementation of `/api/v1/authn`. It does not control time. */
 export const createHttpDriver = (o: HttpDriverOptions): Driver => ({
   ...(Object.fromEntries(DRIVER_OPERATIONS.map((name) => [name, (b: unknown) => postJson(o, fill(PATHS[name], b), b)])) as {
     readonly [K in DriverOperation]: (body: unknown) => Promise<WireResponse>
   }),
   advanceClock: () => false,
+  readOutbox: (to: string) => readDevOutbox(o, to),
   // Lifecycle operations need an administrator: only with an `authorization` header.
   ...(o.headers?.['authorization'] === undefined
     ? {}

@@ -1,6 +1,6 @@
 /**
  * The reference model: a deliberately plain, independent restatement of the spec (Okta's classic
- * authn API, spec §3, §4.1, §4.4, §4.5, §4.18–4.21, §9, §10) over an org seed. It never calls the
+ * authn API, spec §3, §4.1, §4.4–4.11, §4.18–4.21, §9, §10) over an org seed. It never calls the
  * xstate machine or the engine; it predicts what any conforming implementation must answer.
  */
 import type { OrgSeed } from '@authn-machine/core'
@@ -29,7 +29,30 @@ export interface ModelPolicies {
   readonly requiredEnrollments: ReadonlyArray<string>
   readonly optionalEnrollments: ReadonlyArray<string>
   readonly notAllowedEnrollments: ReadonlyArray<string>
+  /** How long a sent code is accepted, and the wrong answers it allows (`policies.sentCode`). */
+  readonly sentCodeLifetimeMs: number
+  readonly sentCodeMaxAttempts: number
 }
+
+/** A family that sends a one-time code (spec §4.6–4.11; docs/adr/0010-sent-codes.md). */
+export interface SendingFamily {
+  readonly channel: 'sms' | 'call' | 'email'
+  readonly codeLength: number
+  /** No new code of the family in a transaction before this long after the last one. */
+  readonly resendAfterMs: number
+  /** The 429 of a send inside that interval. */
+  readonly throttledCode: string
+}
+
+/** The families that send codes, by `factorType/provider`. */
+const SENDING_FAMILIES: Readonly<Record<string, SendingFamily>> = {
+  'sms/OKTA': { channel: 'sms', codeLength: 6, resendAfterMs: 30_000, throttledCode: 'E0000109' },
+  'call/OKTA': { channel: 'call', codeLength: 5, resendAfterMs: 30_000, throttledCode: 'E0000133' },
+  'email/OKTA': { channel: 'email', codeLength: 6, resendAfterMs: 5_000, throttledCode: 'E0000118' },
+}
+
+/** The sending family of a factor key, if it sends codes. */
+export const sendingFamily = (key: string): SendingFamily | undefined => SENDING_FAMILIES[key]
 
 /** A factor of a user as the model knows it: its secret (TOTP) or answer (question) in clear. */
 export interface ModelFactor {
@@ -39,6 +62,8 @@ export interface ModelFactor {
   readonly key: string
   readonly secret: string | null
   readonly answer: string | null
+  /** Where a sending factor's codes go: its phone number (E.164) or email address. */
+  readonly destination: string | null
   status: 'ACTIVE' | 'PENDING_ACTIVATION'
   /** The last TOTP time step accepted. */
   lastStep: number | null
@@ -48,6 +73,8 @@ export interface ModelUser {
   readonly login: string
   readonly firstName: string
   readonly lastName: string
+  /** The primary email (an email factor's address by default): the seed's `email`, else the login. */
+  readonly email: string
   status: 'ACTIVE' | 'PASSWORD_EXPIRED' | 'STAGED' | 'SUSPENDED' | 'DEPROVISIONED'
   /** Plaintext of the current password, or null. */
   password: string | null
@@ -68,7 +95,28 @@ export interface ModelUser {
   epoch: number
 }
 
-export type ModelStatus = 'PASSWORD_WARN' | 'PASSWORD_EXPIRED' | 'PASSWORD_RESET' | 'MFA_ENROLL' | 'MFA_ENROLL_ACTIVATE' | 'MFA_REQUIRED' | 'SUCCESS'
+export type ModelStatus =
+  | 'PASSWORD_WARN'
+  | 'PASSWORD_EXPIRED'
+  | 'PASSWORD_RESET'
+  | 'MFA_ENROLL'
+  | 'MFA_ENROLL_ACTIVATE'
+  | 'MFA_REQUIRED'
+  | 'MFA_CHALLENGE'
+  | 'SUCCESS'
+
+/** A code sent in a transaction: its value as read from the outbox, and what limits it. */
+export interface ModelSentCode {
+  readonly factorId: string
+  /** `factorType/provider` of the factor it was sent for. */
+  readonly key: string
+  readonly code: string
+  readonly sentAt: number
+  readonly expiresAt: number
+  attemptsLeft: number
+  /** Accepted once already (the invariant "a code is accepted at most once"). */
+  accepted: boolean
+}
 
 export interface ModelTransaction {
   readonly stateToken: string
@@ -94,6 +142,10 @@ export interface ModelTransaction {
   enrollHandled: boolean
   /** The enrollment waiting in MFA_ENROLL_ACTIVATE. */
   pending: ModelFactor | null
+  /** The factor challenged in MFA_CHALLENGE. */
+  challenge: string | null
+  /** Every code sent in this transaction, oldest first; the last is the open one (one at a time). */
+  readonly codes: ModelSentCode[]
 }
 
 export interface ModelSession {
@@ -154,11 +206,14 @@ export class Model {
       requiredEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'REQUIRED').map((f) => `${f.factorType}/${f.provider}`),
       optionalEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'OPTIONAL').map((f) => `${f.factorType}/${f.provider}`),
       notAllowedEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'NOT_ALLOWED').map((f) => `${f.factorType}/${f.provider}`),
+      sentCodeLifetimeMs: (p?.sentCode?.lifetimeMinutes ?? 5) * MINUTE,
+      sentCodeMaxAttempts: p?.sentCode?.maxAttempts ?? 5,
     }
     this.users = seed.users.map((u) => ({
       login: u.login,
       firstName: u.firstName,
       lastName: u.lastName,
+      email: u.email ?? u.login,
       status: u.status === 'LOCKED_OUT' || u.status === undefined ? 'ACTIVE' : u.status,
       password: u.password ?? null,
       history: [],
@@ -174,6 +229,7 @@ export class Model {
         key: `${f.factorType}/${f.provider}`,
         secret: f.secret ?? null,
         answer: f.answer ?? null,
+        destination: f.phoneNumber ?? (f.factorType === 'email' ? (f.email ?? u.email ?? u.login) : null),
         status: f.status ?? 'ACTIVE',
         lastStep: null,
       })),
@@ -328,9 +384,58 @@ export class Model {
       enrolledHere: false,
       enrollHandled: false,
       pending: null,
+      challenge: null,
+      codes: [],
     }
     this.transactions.push(tx)
     return tx
+  }
+
+  // ------------------------------------------------------------------ codes sent (spec §4.6–4.11)
+
+  /** The open code of `tx`: the last one sent (a new one replaces it). */
+  openCode(tx: ModelTransaction): ModelSentCode | undefined {
+    return tx.codes[tx.codes.length - 1]
+  }
+
+  /**
+   * Until when a new code for a factor of `key` is refused: the throttle of the transaction's last
+   * code of the same factor type (ADR 0010), whatever was sent for other types in between.
+   */
+  throttleEnds(tx: ModelTransaction, key: string): number | null {
+    const typeOf = (k: string) => k.split('/')[0]
+    const last = [...tx.codes].reverse().find((c) => typeOf(c.key) === typeOf(key))
+    const family = sendingFamily(last?.key ?? '')
+    return last === undefined || family === undefined ? null : last.sentAt + family.resendAfterMs
+  }
+
+  /**
+   * The open code of `tx` when `passCode` is it, for `factorId`, with attempts left (not used up,
+   * not accepted before). It is accepted while it has not expired.
+   */
+  matchingCode(tx: ModelTransaction, factorId: string, passCode: string): ModelSentCode | undefined {
+    const open = this.openCode(tx)
+    return open !== undefined && open.factorId === factorId && open.code === passCode && open.attemptsLeft > 0 ? open : undefined
+  }
+
+  /** Records a code sent at `at` for `f` (its value read from the outbox): it becomes the open one. */
+  recordCode(tx: ModelTransaction, f: ModelFactor, code: string, at: number): void {
+    tx.codes.push({
+      factorId: f.id,
+      key: f.key,
+      code,
+      sentAt: at,
+      expiresAt: at + this.policy.sentCodeLifetimeMs,
+      attemptsLeft: this.policy.sentCodeMaxAttempts,
+      accepted: false,
+    })
+  }
+
+  /** Phone numbers and email addresses that no response may show unmasked (a login is shown as such). */
+  destinations(): ReadonlyArray<string> {
+    const logins = new Set(this.users.map((u) => u.login.toLowerCase()))
+    const all = this.users.flatMap((u) => u.factors.flatMap((f) => (f.destination === null ? [] : [f.destination])))
+    return [...new Set(all)].filter((d) => !logins.has(d.toLowerCase()))
   }
 
   issueSession(u: ModelUser, token: string): void {

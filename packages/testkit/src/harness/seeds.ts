@@ -20,9 +20,14 @@ const users = (now: number, maxAgeDays: number, warnDays: number) => [
   { login: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', status: 'STAGED' as const, password: 'Cobol-Rules-59', activationToken: 'activate-grace-0123456789' },
 ]
 
+/** A primary email other than the login: an email factor's address, which no response may show unmasked. */
+const withEmail = <U extends { readonly login: string }>(u: U) => ({ ...u, email: u.login.replace('@example.com', '@mail.example.net') })
+
 /**
  * Orgs the harness runs against, with dates relative to `now`: lockout shown and hidden, history
- * and minimum-age rules on and off. The same JSON (written to a file) seeds the reference server.
+ * and minimum-age rules on and off, factors that send codes (SMS, voice call, email) seeded and
+ * enrolled, with a short code lifetime and few attempts in one org. The same JSON (written to a
+ * file) seeds the reference server.
  */
 export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string; readonly seed: OrgSeed }> => [
   {
@@ -51,14 +56,24 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
     },
   },
   {
-    name: 'MFA: seeded TOTP and question, question required, TOTP optional',
+    name: 'MFA: seeded TOTP, question, SMS and email, question required, TOTP and email optional',
     seed: {
       users: users(now, 90, 10).map((u) =>
         u.login === 'alice@example.com'
           ? { ...u, factors: [{ id: 'uftalice00000000001', factorType: 'token:software:totp' as const, provider: 'GOOGLE' as const, secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' }] }
           : u.login === 'bob.warned@example.com'
-            ? { ...u, factors: [{ id: 'ufsbob0000000000001', factorType: 'question' as const, provider: 'OKTA' as const, question: 'first_award', answer: 'Spelling bee' }] }
-            : u,
+            ? withEmail({
+                ...u,
+                factors: [
+                  { id: 'ufsbob0000000000001', factorType: 'question' as const, provider: 'OKTA' as const, question: 'first_award', answer: 'Spelling bee' },
+                  // To the primary email: a code, or the question, whichever the client picks.
+                  { id: 'emfbob0000000000002', factorType: 'email' as const, provider: 'OKTA' as const },
+                ],
+              })
+            : u.login === 'carol@example.com'
+              ? // An expired password behind an SMS: the code first, then the new password.
+                withEmail({ ...u, factors: [{ id: 'mblcarol00000000001', factorType: 'sms' as const, provider: 'OKTA' as const, phoneNumber: '+16505550199' }] })
+              : withEmail(u),
       ),
       policies: {
         password: { age: { maxAgeDays: 90, expireWarnDays: 10, minAgeMinutes: 0, historyCount: 1 }, lockout: { maxAttempts: 4, autoUnlockMinutes: 0, showLockoutFailures: false } },
@@ -68,21 +83,47 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
             { factorType: 'question', provider: 'OKTA', enroll: 'REQUIRED' },
             { factorType: 'token:software:totp', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'token:software:totp', provider: 'GOOGLE', enroll: 'NOT_ALLOWED' },
+            { factorType: 'email', provider: 'OKTA', enroll: 'OPTIONAL' },
+            { factorType: 'call', provider: 'OKTA', enroll: 'NOT_ALLOWED' },
           ],
         },
       },
     },
   },
   {
-    name: 'MFA required by sign-on policy',
+    name: 'MFA required by sign-on policy: SMS required, call and email optional, codes short-lived',
     seed: {
-      users: users(now, 90, 10).map((u) =>
-        u.login === 'alice@example.com' ? { ...u, factors: [{ factorType: 'sms' as const, provider: 'OKTA' as const, phoneNumber: '+14155551337' }] } : u,
+      users: [
+        ...users(now, 90, 10),
+        // No factor yet: straight to the SMS enrollment.
+        { login: 'heidi@example.com', firstName: 'Heidi', lastName: 'Lamarr', password: 'Frequency-Hop42', passwordChanged: iso(now - DAY) },
+      ].map((u) =>
+        withEmail(
+          u.login === 'alice@example.com'
+            ? { ...u, factors: [{ id: 'mblalice00000000001', factorType: 'sms' as const, provider: 'OKTA' as const, phoneNumber: '+14155551337' }] }
+            : u.login === 'bob.warned@example.com'
+              ? {
+                  ...u,
+                  factors: [
+                    { id: 'clfbob0000000000001', factorType: 'call' as const, provider: 'OKTA' as const, phoneNumber: '+13125550101' },
+                    { id: 'emfbob0000000000001', factorType: 'email' as const, provider: 'OKTA' as const },
+                  ],
+                }
+              : u,
+        ),
       ),
       policies: {
-        password: { age: { maxAgeDays: 90, expireWarnDays: 10, minAgeMinutes: 0, historyCount: 1 } },
+        password: { age: { maxAgeDays: 90, expireWarnDays: 10, minAgeMinutes: 0, historyCount: 1 }, lockout: { maxAttempts: 6, autoUnlockMinutes: 0, showLockoutFailures: false } },
         signOn: { requireFactor: true },
-        enrollment: { factors: [{ factorType: 'sms', provider: 'OKTA', enroll: 'REQUIRED' }] },
+        enrollment: {
+          factors: [
+            { factorType: 'sms', provider: 'OKTA', enroll: 'REQUIRED' },
+            { factorType: 'call', provider: 'OKTA', enroll: 'OPTIONAL' },
+            { factorType: 'email', provider: 'OKTA', enroll: 'OPTIONAL' },
+          ],
+        },
+        // A code lives one minute and allows two wrong answers: expiry and exhaustion come up often.
+        sentCode: { lifetimeMinutes: 1, maxAttempts: 2 },
       },
     },
   },
