@@ -104,7 +104,8 @@ describe('the reference server process', () => {
     ]
     for (const { name, seed, store } of cases) {
       writeFileSync(seedFile, JSON.stringify(seed))
-      const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--api-token', token])
+      // With the dev outbox, the harness also sends and checks SMS, call and email codes.
+      const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox', '--api-token', token])
       const url = await server.ready
       const harness = spawn(
         process.execPath,
