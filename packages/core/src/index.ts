@@ -39,6 +39,8 @@ export {
   DEFAULT_POLICIES,
   SentCodePolicy,
   DEFAULT_SENT_CODE_POLICY,
+  RecoveryPolicy,
+  DEFAULT_RECOVERY_POLICY,
 } from './model/policy.js'
 export { AuthnEvent, FactorOutcome, PasswordCandidateCodec } from './model/events.js'
 export { SentCode } from './model/sent-code.js'
@@ -86,6 +88,15 @@ export { decide, decideStart, precheck, startAuthn, restoreAuthn, replayAuthn } 
 export type { AuthnSnapshot, Decision } from './machines/decide.js'
 // View
 export { renderTransaction, maskEmail, maskPhone } from './view/render.js'
+export { renderRecovery, renderEmailChallenge, renderRecoveryTokenIssued } from './view/render-recovery.js'
+export { recoveryMachine, RECOVERY_EFFECT_TYPES } from './machines/recovery-machine.js'
+export type { RecoveryMachine, RecoveryEffect, RecoveryEffects } from './machines/recovery-machine.js'
+export { RecoveryContext, RecoveryKind, RecoveryChannel, initialRecoveryContext, recoveryPolicyOf } from './machines/recovery-context.js'
+export type { RecoveryInput } from './machines/recovery-context.js'
+export { decideRecovery, decideRecoveryStart, precheckRecovery, restoreRecovery, startRecovery, replayRecovery } from './machines/recovery-decide.js'
+export type { RecoverySnapshot, RecoveryDecision } from './machines/recovery-decide.js'
+export { RecoveryEvent } from './model/recovery-events.js'
+export type { RecoveryEventType } from './model/recovery-events.js'
 export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'
 // The operation table
 export { OPERATIONS, LIFECYCLE_PATH_SEGMENTS, operationSpec } from './operations.js'

@@ -7,6 +7,8 @@ import {
   SignOnPolicy,
   SentCodePolicy,
   DEFAULT_SENT_CODE_POLICY,
+  RecoveryPolicy,
+  DEFAULT_RECOVERY_POLICY,
   type Policies,
 } from '../model/policy.js'
 import { FactorProvider, FactorType } from '../model/status.js'
@@ -62,9 +64,11 @@ export type SeedUser = t.TypeOf<typeof SeedUser>
 export const SeedRecoveryPolicy = t.partial(
   {
     channels: t.partial({ email: t.boolean, sms: t.boolean, call: t.boolean }),
-    recoveryTokenLifetimeMinutes: t.number,
+    recoveryTokenLifetimeMinutes: RecoveryPolicy.props.recoveryTokenLifetimeMinutes,
     selfServiceUnlock: t.boolean,
     selfServicePasswordReset: t.boolean,
+    questionRequired: t.boolean,
+    maxAnswerAttempts: RecoveryPolicy.props.maxAnswerAttempts,
   },
   'SeedRecoveryPolicy',
 )
@@ -101,6 +105,16 @@ export const policiesFromSeed = (seed: SeedPolicies | undefined, defaults: Polic
   },
   signOn: { ...defaults.signOn, ...seed?.signOn },
   enrollment: seed?.enrollment ?? defaults.enrollment,
+  ...(seed?.recovery === undefined && defaults.recovery === undefined
+    ? {}
+    : {
+        recovery: {
+          ...DEFAULT_RECOVERY_POLICY,
+          ...defaults.recovery,
+          ...seed?.recovery,
+          channels: { ...DEFAULT_RECOVERY_POLICY.channels, ...defaults.recovery?.channels, ...seed?.recovery?.channels },
+        },
+      }),
   ...(seed?.sentCode === undefined && defaults.sentCode === undefined
     ? {}
     : { sentCode: { ...DEFAULT_SENT_CODE_POLICY, ...defaults.sentCode, ...seed?.sentCode } }),

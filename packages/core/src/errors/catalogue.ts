@@ -76,4 +76,6 @@ export const CAUSES = {
   oldPasswordIncorrect: 'oldPassword: The credentials provided were incorrect.',
   passcodeMismatch: "Your passcode doesn't match our records. Please try again.",
   answerMismatch: "Your answer doesn't match our records. Please try again.",
+  /** A wrong recovery code (spec §4.14). */
+  tokenMismatch: "Your token doesn't match our records. Please try again.",
 } as const

@@ -88,9 +88,40 @@ export const SentCodePolicy = t.type(
 export type SentCodePolicy = t.TypeOf<typeof SentCodePolicy>
 export const DEFAULT_SENT_CODE_POLICY: SentCodePolicy = { lifetimeMinutes: 5, maxAttempts: 5 }
 
+/** Self-service recovery (spec §4.12–4.18): which channels prove the user, and what follows. */
+export const RecoveryPolicy = t.type(
+  {
+    /** The channels a recovery may start by (`factorType` EMAIL, SMS, CALL). */
+    channels: t.type({ email: t.boolean, sms: t.boolean, call: t.boolean }),
+    /** Minutes a recovery token (the email link, or a trusted caller's) works. Default 60. */
+    recoveryTokenLifetimeMinutes: PositiveInt,
+    /** Forgot password is offered. Default on. */
+    selfServicePasswordReset: t.boolean,
+    /** Unlock account is offered. Default off (Okta's default). */
+    selfServiceUnlock: t.boolean,
+    /** After the channel, the user's recovery question must be answered (when the user has one). Default on. */
+    questionRequired: t.boolean,
+    /** Wrong answers to the recovery question that end the transaction. Default 5. */
+    maxAnswerAttempts: PositiveInt,
+  },
+  'RecoveryPolicy',
+)
+export type RecoveryPolicy = t.TypeOf<typeof RecoveryPolicy>
+export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = {
+  channels: { email: true, sms: false, call: false },
+  recoveryTokenLifetimeMinutes: 60,
+  selfServicePasswordReset: true,
+  selfServiceUnlock: false,
+  questionRequired: true,
+  maxAnswerAttempts: 5,
+}
+
 /** Every policy that shapes one transaction, as evaluated for a user and request context. */
 export const Policies = t.intersection(
-  [t.type({ password: PasswordPolicy, signOn: SignOnPolicy, enrollment: EnrollmentPolicy }), t.partial({ sentCode: SentCodePolicy })],
+  [
+    t.type({ password: PasswordPolicy, signOn: SignOnPolicy, enrollment: EnrollmentPolicy }),
+    t.partial({ sentCode: SentCodePolicy, recovery: RecoveryPolicy }),
+  ],
   'Policies',
 )
 export type Policies = t.TypeOf<typeof Policies>

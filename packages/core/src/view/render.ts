@@ -26,9 +26,9 @@ export interface ResponseSecrets {
 }
 
 // eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
-const iso = (ms: number): string => new Date(ms).toISOString()
+export const iso = (ms: number): string => new Date(ms).toISOString()
 
-const post = (base: string, path: string, name?: string): HalLink =>
+export const post = (base: string, path: string, name?: string): HalLink =>
   name === undefined
     ? { href: `${base}/api/v1/authn${path}`, hints: { allow: ['POST'] } }
     : { name, href: `${base}/api/v1/authn${path}`, hints: { allow: ['POST'] } }
@@ -50,8 +50,9 @@ export const maskEmail = (email: string): string => {
   return `${local[0] ?? ''}...${local.length > 1 ? local[local.length - 1] ?? '' : ''}${email.slice(at)}`
 }
 
-const renderUser = (c: AuthnContext) => ({
-  id: c.userId,
+/** `_embedded.user` (spec §6.1). */
+export const renderUser = (c: Pick<AuthnContext, 'user'> & { readonly userId: string | null }) => ({
+  id: c.userId ?? '',
   ...(c.user.passwordChangedAt === null ? {} : { passwordChanged: iso(c.user.passwordChangedAt) }),
   profile: {
     login: c.user.login,
@@ -62,7 +63,8 @@ const renderUser = (c: AuthnContext) => ({
   },
 })
 
-const renderPasswordPolicy = (c: AuthnContext, now: number, withExpiration: boolean) => {
+/** The password policy object (spec §6.5). */
+export const renderPasswordPolicy = (c: Pick<AuthnContext, 'policy' | 'user'>, now: number, withExpiration: boolean) => {
   const p = c.policy.password
   const expiresAt = passwordExpiresAt(p, c.user.passwordChangedAt)
   return {
