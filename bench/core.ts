@@ -9,8 +9,8 @@ import { transition } from 'xstate'
 import {
   DEFAULT_POLICIES,
   asTokenHash,
-  asUserId,
   authnMachine,
+  blankUser,
   decide,
   decideStart,
   evaluationFacts,
@@ -31,17 +31,9 @@ const T0 = 1_700_000_000_000
 /** A user inside the warn window who asked to be warned: primary authentication lands in PASSWORD_WARN. */
 const INPUT: AuthnInput = {
   user: {
-    schemaVersion: 1,
-    id: asUserId('00ub0oNGTSWTBKOLGLNR'),
-    status: 'ACTIVE',
+    ...blankUser('00ub0oNGTSWTBKOLGLNR'),
     profile: { login: 'dade.murphy@example.com', firstName: 'Dade', lastName: 'Murphy' },
     credentials: { passwordHash: 'plain:x', passwordChangedAt: T0 - 25 * DAY, passwordHistory: [], recoveryQuestion: null },
-    failedAttempts: 0,
-    lockedAt: null,
-    activationTokenHash: null,
-    activationClaim: null,
-    credentialEpoch: 0,
-    rememberedDevices: [],
   },
   factors: [],
   deviceRemembered: false,

@@ -2,10 +2,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   applyUserChange,
+  blankUser,
   changeMovesEpoch,
   changeRevokesSessions,
   isLeaseLive,
   conflict,
+  decoyOf,
   notFound,
   settleAttempt,
   type CredentialState,
@@ -45,19 +47,25 @@ export const createMemoryStepStore = (
   factors: MemoryFactorInternals,
 ): StepStore => {
   const { leases } = users.internal
+  /**
+   * The decoys of unknown logins (`decoyOf`), and their leases: written as users and their leases
+   * are (docs/adr/0011-indistinguishable-users.md), read by nothing else.
+   */
+  const decoys = new Map<string, UserRecord>()
+  const decoyLeases: typeof leases = new Map()
 
-  /** The user's live leases at `now` (lapsed ones dropped). */
-  const liveLeases = (userId: string, now: number) => {
-    const live = (leases.get(userId) ?? []).filter((l) => isLeaseLive(l.until, now))
-    if (live.length === 0) leases.delete(userId)
-    else leases.set(userId, live)
+  /** The user's (or decoy's) live leases at `now` (lapsed ones dropped). */
+  const liveLeases = (userId: string, now: number, held = leases) => {
+    const live = (held.get(userId) ?? []).filter((l) => isLeaseLive(l.until, now))
+    if (live.length === 0) held.delete(userId)
+    else held.set(userId, live)
     return live
   }
-  const dropLease = (userId: string, leaseId: string | null) => {
+  const dropLease = (userId: string, leaseId: string | null, held = leases) => {
     if (leaseId === null) return
-    const rest = (leases.get(userId) ?? []).filter((l) => l.id !== leaseId)
-    if (rest.length === 0) leases.delete(userId)
-    else leases.set(userId, rest)
+    const rest = (held.get(userId) ?? []).filter((l) => l.id !== leaseId)
+    if (rest.length === 0) held.delete(userId)
+    else held.set(userId, rest)
   }
 
   /** Whether another live transaction of the user's current epoch holds the activation token. */
@@ -154,7 +162,11 @@ export const createMemoryStepStore = (
     reserveAttempt: (login, lease, now) =>
       TE.fromIOEither(() => {
         const id = users.internal.idByLogin(login)
-        if (id === undefined) return E.left(notFound)
+        if (id === undefined) {
+          const decoy = decoyOf(login)
+          decoyLeases.set(decoy, [...liveLeases(decoy, now, decoyLeases), { id: lease.id, until: lease.until }])
+          return E.left(notFound)
+        }
         const user = users.internal.read(id)
         if (E.isLeft(user)) return user
         const live = liveLeases(id, now)
@@ -187,6 +199,13 @@ export const createMemoryStepStore = (
           credentialEpoch: user.right.credentialEpoch,
           ahead: at < 0 ? null : at,
         })
+      }),
+    settleUnknown: (login, leaseId, lockout, now) =>
+      TE.fromIO(() => {
+        const decoy = decoyOf(login)
+        const settled = settleAttempt(decoys.get(decoy) ?? blankUser(decoy), { type: 'failure', lockout }, now)
+        dropLease(decoy, leaseId, decoyLeases)
+        if (settled !== 'locked') decoys.set(decoy, settled.user)
       }),
     commit: (w) => TE.fromIOEither(() => commit(w)),
   }

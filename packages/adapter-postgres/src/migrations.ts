@@ -12,7 +12,8 @@ export interface Migration {
  * Migration 3's `authn_step_commit(w jsonb) returns jsonb`: `StepStore.commit` in ONE statement
  * (the layout of `w` and of the answer: src/step-store.ts). It follows adapter-memory's commit
  * check for check and the pure rules of core/src/policy/credential.ts. Part of a released
- * migration: never edit it, replace the function in a later one.
+ * migration: never edit it, replace the function in a later one. Migration 4 makes the same
+ * function over the decoys (`t.users` the decoy table) as `authn_decoy_commit`: replace both.
  *
  * Concurrency: the first statement locks the user row (`for update`); every commit and every
  * reservation of that user waits there. The function is VOLATILE, so under READ COMMITTED each
@@ -37,8 +38,8 @@ export interface Migration {
  * - `rememberDevice`: the user's `remembered_devices` without the entries of the same hash or with
  *   `until <= now`, then the new entry.
  */
-const STEP_COMMIT = (t: Tables): string => `
-      create or replace function ${t.schema}.authn_step_commit(w jsonb) returns jsonb language plpgsql volatile as $commit$
+const STEP_COMMIT = (t: Tables, name = 'authn_step_commit'): string => `
+      create or replace function ${t.schema}.${name}(w jsonb) returns jsonb language plpgsql volatile as $commit$
       declare
         v_now       constant numeric := (w->>'now')::numeric;
         v_tx        constant jsonb   := nullif(w->'transaction', 'null'::jsonb);
@@ -468,6 +469,27 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
         drop column factors,
         add column remembered_devices jsonb not null default '[]'::jsonb;
       ${STEP_COMMIT(t)}
+    `,
+  },
+  {
+    version: 4,
+    name: 'attempt decoys: an unknown login costs what a known one costs',
+    // docs/adr/0011-indistinguishable-users.md. A wrong password for a known user writes twice (the
+    // lease on its row, then the settled failure: two commits, each waiting for the WAL flush); an
+    // unknown login wrote nothing and was measurably faster. Now it is written to a decoy instead:
+    // one of 256 user-shaped rows (`decoyOf` in core: `decoy:0` … `decoy:255`, by the login, so a
+    // login always meets the same row lock, as a user's attempts do, and unknown logins do not all
+    // queue on one row), in a table of the users' layout that no lookup by login or id reads. The
+    // lease is taken by the same row update as a user's, and settled by `authn_decoy_commit`: the
+    // function `authn_step_commit` itself, over the decoys. A later migration that replaces
+    // `authn_step_commit` or adds a column to `users` does the same for the decoys.
+    sql: (t) => `
+      create table ${t.decoys} (like ${t.users} including all) with (fillfactor = 70);
+      insert into ${t.decoys} (id, login_key, schema_version, status, profile, credentials, failed_attempts)
+        select 'decoy:' || n, 'decoy:' || n, 1, 'ACTIVE', jsonb_build_object('login', '', 'firstName', '', 'lastName', ''),
+               '{"passwordHash": null, "passwordChangedAt": null, "passwordHistory": [], "recoveryQuestion": null}'::jsonb, 0
+        from generate_series(0, 255) as n;
+      ${STEP_COMMIT({ ...t, users: t.decoys }, 'authn_decoy_commit')}
     `,
   },
 ]

@@ -23,6 +23,7 @@ export const tables = (schema: string) => {
     tokens: `${s}.tokens`,
     users: `${s}.users`,
     factors: `${s}.factors`,
+    decoys: `${s}.user_decoys`,
     migrations: `${s}.schema_migrations`,
   }
 }

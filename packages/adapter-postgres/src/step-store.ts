@@ -8,11 +8,15 @@ import {
   LogEntry,
   TransactionRecord,
   UserStatus,
+  asUserId,
   asVersion,
   changeMovesEpoch,
   changeRevokesSessions,
   conflict,
+  decoyOf,
+  emptyStepWrite,
   notFound,
+  unavailable,
   versionConflict,
   type AttemptStatus,
   type AttemptTicket,
@@ -40,7 +44,7 @@ const CredentialRow = t.type({
   credentialEpoch: t.number,
 })
 
-/** What `authn_step_commit` answers (migration 3). */
+/** What `authn_step_commit` (and `authn_decoy_commit`) answers (migrations 3 and 4). */
 const CommitAnswer = t.union([
   t.type({ error: t.literal('NotFound') }),
   t.type({ error: t.literal('Conflict'), what: t.string }),
@@ -165,11 +169,13 @@ const toOutcome = (row: unknown): E.Either<StoreError, StepOutcome> =>
  * The StepStore on PostgreSQL, over the tables of the TransactionStore, UserStore and FactorStore
  * of the same schema (migration 3). Every method is ONE statement: `reserveAttempt` is an
  * `UPDATE … RETURNING` of the user found by login key (drop lapsed leases, append the new one,
- * return the user, the user's factors and the number of live leases before it); `load` the
- * TransactionStore's load with the user's factors, and with a lease the same update of the
- * transaction's user, as CTEs; `attemptStatus` a `SELECT`; `commit` a call of the plpgsql function
- * `authn_step_commit`, which locks the user row first (see migrations.ts). The row lock serialises
- * the reservations and commits of one user; one statement is atomic by construction.
+ * return the user, the user's factors and the number of live leases before it), or of the login's
+ * decoy when no user has the login (migration 4); `load` the TransactionStore's load with the
+ * user's factors, and with a lease the same update of the transaction's user, as CTEs;
+ * `attemptStatus` a `SELECT`; `commit` a call of the plpgsql function `authn_step_commit`, which
+ * locks the user row first (see migrations.ts), and `settleUnknown` the same function over the
+ * decoys. The row lock serialises the reservations and commits of one user; one statement is
+ * atomic by construction.
  *
  * The factors a reservation or a load answers are read in the statement's snapshot: when the
  * statement had to wait for a concurrent commit's row lock, the user row is the committed one
@@ -188,13 +194,19 @@ export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOpti
   const withLease = (now: string, id: string, until: string) =>
     `(select coalesce(jsonb_agg(l order by i), '[]'::jsonb) from ${liveLeases(now)})
         || jsonb_build_array(jsonb_build_object('id', ${id}::text, 'until', ${until}::numeric))`
+  /** Takes the lease ($2 now, $3 id, $4 until) on the row of `table` that `where` finds; answers the row. */
+  const reserveOn = (table: string, where: string) =>
+    `update ${table} as u set attempt_leases = ${withLease('$2::numeric', '$3', '$4')} where ${where}
+        returning ${USER_COLUMNS}, jsonb_array_length(attempt_leases) - 1 as ahead, ${factorsOf(s, 'u.id')} as factors`
 
   const sql = {
     // An UPDATE's SET is computed from the row version it locked (READ COMMITTED re-reads a row
     // that changed while it waited): concurrent reservations queue on the row lock, none is lost.
-    reserve: `update ${s.users} as u set attempt_leases = ${withLease('$2::numeric', '$3', '$4')}
-      where u.login_key = $1
-      returning ${USER_COLUMNS}, jsonb_array_length(attempt_leases) - 1 as ahead, ${factorsOf(s, 'u.id')} as factors`,
+    // An unknown login takes its lease, the same way, on its decoy ($5, migration 4) instead: the
+    // same statement, the same row update and the same row to decode (answered NotFound).
+    reserve: `with found as (${reserveOn(s.users, 'u.login_key = $1')}),
+      decoy as (${reserveOn(s.decoys, 'u.id = $5 and not exists (select 1 from found)')})
+      select *, false as decoy from found union all select *, true from decoy`,
     load: `with tx as (${liveTransactionQuery(s)})
       select tx.*, ${factorsOf(s, "tx.context->>'userId'")} as factors from tx`,
     // The lease is taken on the transaction's user only while its epoch is still the transaction's:
@@ -214,22 +226,49 @@ export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOpti
          where live.id = $2 order by live.n limit 1) as ahead
       from ${s.users} where id = $1`,
     commit: `select ${s.schema}.authn_step_commit($1::jsonb) as outcome`,
+    // The same function over the decoys (migration 4).
+    settleUnknown: `select ${s.schema}.authn_decoy_commit($1::jsonb) as outcome`,
   }
+
+  /** A `StepWrite` through `statement` (`authn_step_commit`, or `authn_decoy_commit` on a decoy). */
+  const commitWith =
+    (statement: string) =>
+    (w: StepWrite): TE.TaskEither<StoreError, StepOutcome> =>
+      encoding(() => {
+        const body = writeJson(w)
+        return pipe(
+          query(statement, [json(body.first)]),
+          // A save's policy snapshot is missing (a policy seen first by a plain save elsewhere, or
+          // deleted): the foreign key failed and rolled the whole call back; send it along.
+          TE.orElse((e) => (isForeignKeyViolation(e) ? query(statement, [json(body.withPolicies)]) : TE.left(e))),
+          TE.mapLeft(raceConflict),
+          TE.chainEitherK((rows) => (rows[0] === undefined ? E.left(notFound) : toOutcome(rows[0]))),
+        )
+      })
 
   return {
     reserveAttempt: (login, lease, now) =>
       pipe(
-        query(sql.reserve, [loginKey(login), now, lease.id, lease.until]),
+        query(sql.reserve, [loginKey(login), now, lease.id, lease.until, decoyOf(login)]),
         TE.chainEitherK((rows): E.Either<StoreError, AttemptTicket> => {
           const row = rows[0]
           if (row === undefined) return E.left(notFound)
-          return pipe(
+          const ticket = pipe(
             E.Do,
             E.apS('user', decodeUser(row)),
             E.apS('factors', decodeFactors(row)),
             E.apS('ahead', pipe(decodeStored(TicketRow)(row), E.map((r) => r.ahead))),
           )
+          return (row as { decoy?: unknown }).decoy === false ? ticket : E.left(notFound)
         }),
+      ),
+
+    settleUnknown: (login, leaseId, lockout, now) =>
+      pipe(
+        commitWith(sql.settleUnknown)({ ...emptyStepWrite(asUserId(decoyOf(login)), now), attempt: { leaseId, outcome: { type: 'failure', lockout } } }),
+        // A missing decoy is a schema that was not migrated (the rows are made by migration 4).
+        TE.chainEitherK((o) => (o._tag === 'Applied' ? E.right(undefined) : E.left(unavailable(`decoy ${decoyOf(login)}: ${o.reason}`)))),
+        TE.orElse((e) => (e._tag === 'NotFound' ? TE.left(unavailable(`decoy ${decoyOf(login)} is missing`)) : TE.left(e))),
       ),
 
     load: (hash, now, lease) =>
@@ -268,17 +307,6 @@ export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOpti
         ),
       ),
 
-    commit: (w) =>
-      encoding(() => {
-        const body = writeJson(w)
-        return pipe(
-          query(sql.commit, [json(body.first)]),
-          // A save's policy snapshot is missing (a policy seen first by a plain save elsewhere, or
-          // deleted): the foreign key failed and rolled the whole call back; send it along.
-          TE.orElse((e) => (isForeignKeyViolation(e) ? query(sql.commit, [json(body.withPolicies)]) : TE.left(e))),
-          TE.mapLeft(raceConflict),
-          TE.chainEitherK((rows) => (rows[0] === undefined ? E.left(notFound) : toOutcome(rows[0]))),
-        )
-      }),
+    commit: commitWith(sql.commit),
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
-import { asVersion, emptyStepWrite, type AuthnEvent, type StepWrite, type TransactionRecord } from '@authn-machine/core'
+import { DECOY_COUNT, asVersion, decoyOf, emptyStepWrite, type AuthnEvent, type StepWrite, type TransactionRecord } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
 import { makeFactor, makeUser } from '@authn-machine/testkit/fixtures'
 import {
@@ -41,7 +41,7 @@ describe(`one statement per operation (${BACKEND})`, () => {
     return db.count()
   }
 
-  it('through the engine: a sign-in to SUCCESS and a wrong password take 2 round trips each, an unknown user 1', async () => {
+  it('through the engine: a sign-in to SUCCESS, a wrong password and an unknown user take 2 round trips each', async () => {
     const authn = engineOn({ ...base, db, transactions: stores.transactions, users: stores.users, factors: stores.factors, steps: stores.steps })
     const user = await userWithPassword('trips@example.com')
     expectRight(await run(stores.users.create(user)))
@@ -49,8 +49,16 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'trips@example.com', password: PASSWORD }, CALL)())).toBe('200'))).toBe(2)
     // reserveAttempt, then commit of the failure.
     expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'trips@example.com', password: 'wrong' }, CALL)())).toBe('401 E0000004'))).toBe(2)
-    // An unknown user: the same first round trip, nothing written.
-    expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'nobody@example.com', password: 'wrong' }, CALL)())).toBe('401 E0000004'))).toBe(1)
+    // An unknown user: the same two, on its decoy (ADR 0011): the lease taken, then the failure counted and the lease given back.
+    expect(await trips(async () => expect(summary(await authn.authenticate({ username: 'nobody@example.com', password: 'wrong' }, CALL)())).toBe('401 E0000004'))).toBe(2)
+    const decoy = await base.db.query(`select failed_attempts, attempt_leases from "${base.schema}".user_decoys where id = $1`, [decoyOf('nobody@example.com')])
+    expect(decoy.rows).toEqual([{ failed_attempts: 1, attempt_leases: [] }])
+  })
+
+  it('migration 4 made one decoy for every decoyOf answer', async () => {
+    const { rows } = await base.db.query(`select id from "${base.schema}".user_decoys order by id`)
+    expect(rows.map((r) => (r as { id: string }).id)).toEqual(Array.from({ length: DECOY_COUNT }, (_, n) => `decoy:${n}`).sort())
+    expect(decoyOf('Someone@Example.com')).toBe(decoyOf('someone@example.com'))
   })
 
   it('create, load, save (won and lost), readLog: one round trip each', async () => {

@@ -1,7 +1,7 @@
 import { afterAll } from 'vitest'
 import { createInProcessSystem, type Call } from '@authn-machine/engine'
-import { describeCredentialState } from '@authn-machine/testkit'
-import { PUBLIC_CONTEXT, createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
+import { CREDENTIAL_PASSWORD, describeCredentialState } from '@authn-machine/testkit'
+import { PUBLIC_CONTEXT, createCountingHasher, createManualClock, createSeededRandom } from '@authn-machine/testkit/fixtures'
 import { BACKEND, closeTestDatabase, createPostgresTestStores } from './support.js'
 
 // The credential-state suite (ASVS V6.3.1, V7.4.2) through the engine on PostgreSQL: on the real
@@ -15,16 +15,8 @@ afterAll(closeTestDatabase)
 describeCredentialState(`engine + postgres adapter (${BACKEND})`, {
   make: async (seed) => {
     const stores = await createPostgresTestStores()
-    const trivial = createTrivialHasher()
-    let verifies = 0
-    const hasher = {
-      hash: trivial.hash,
-      verify: (h: string, p: string) => () => {
-        verifies += 1
-        return trivial.verify(h, p)()
-      },
-    }
+    const hasher = createCountingHasher()
     const { driver } = await createInProcessSystem({ seed, ...stores, hasher, clock: createManualClock(T0), random: createSeededRandom(1), call: CALL })
-    return { driver, verifies: () => verifies, dispose: stores.dispose }
+    return { driver, verifies: () => hasher.verifiesOf(CREDENTIAL_PASSWORD), dispose: stores.dispose }
   },
 })

@@ -77,7 +77,7 @@ export {
 export type { PasswordCandidate } from './policy/password-rules.js'
 export { isLockedAt, failureLocks, nextLockoutState, effectiveLockout } from './policy/lockout.js'
 export type { LockoutCounters } from './policy/lockout.js'
-export { applyUserChange, changeMovesEpoch, changeRevokesSessions, isLeaseLive, lockedNow, settleAttempt } from './policy/credential.js'
+export { applyUserChange, blankUser, changeMovesEpoch, changeRevokesSessions, decoyOf, DECOY_COUNT, isLeaseLive, lockedNow, settleAttempt } from './policy/credential.js'
 // Machines
 export { authnMachine, EFFECT_TYPES } from './machines/authn-machine.js'
 export type { AuthnMachine, AuthnEffect, AuthnEffects } from './machines/authn-machine.js'

@@ -2,8 +2,8 @@ import { transition } from 'xstate'
 import {
   DEFAULT_POLICIES,
   EFFECT_TYPES,
-  asUserId,
   authnMachine,
+  blankUser,
   decide,
   decideStart,
   restoreAuthn,
@@ -21,17 +21,9 @@ import { DAY, MINUTE, T0 } from './arbitraries.js'
  */
 export const inputWith = (o: Partial<AuthnInput> = {}): AuthnInput => ({
   user: {
-    schemaVersion: 1,
-    id: asUserId('00ub0oNGTSWTBKOLGLNR'),
-    status: 'ACTIVE',
+    ...blankUser('00ub0oNGTSWTBKOLGLNR'),
     profile: { login: 'dade.murphy@example.com', firstName: 'Dade', lastName: 'Murphy' },
     credentials: { passwordHash: 'plain:x', passwordChangedAt: T0 - DAY, passwordHistory: [], recoveryQuestion: null },
-    failedAttempts: 0,
-    lockedAt: null,
-    activationTokenHash: null,
-    activationClaim: null,
-    credentialEpoch: 0,
-    rememberedDevices: [],
   },
   flow: 'PASSWORD',
   policy: DEFAULT_POLICIES,

@@ -113,30 +113,35 @@ describe('engine', () => {
     }
   })
 
-  it('unknown user, wrong password and hidden lockout give the same answer; a locked account verifies no hash', async () => {
-    let verifies = 0
+  it("unknown user, wrong password and hidden lockout give the same answer and cost one verification; a locked account's hash is not verified", async () => {
+    const verified: string[] = []
     const trivial = createTrivialHasher()
     const { authn } = await build({
       hasher: {
         hash: trivial.hash,
         verify: (h, p) => {
-          verifies += 1
+          verified.push(h)
           return trivial.verify(h, p)
         },
       },
     })
     const shape = async (b: unknown) => {
-      const before = verifies
+      const before = verified.length
       const e = expectLeft(await authn.authenticate(b, CALL)())
-      return { status: e.status, code: e.body.errorCode, summary: e.body.errorSummary, causes: e.body.errorCauses, verifies: verifies - before }
+      return { status: e.status, code: e.body.errorCode, summary: e.body.errorSummary, causes: e.body.errorCauses, verifies: verified.length - before }
     }
     const unknown = await shape({ username: 'nobody@example.com', password: 'Whatever1' })
+    const dummy = verified.at(-1)
     const wrong = await shape({ username: 'alice@example.com', password: 'Whatever1' })
     const locked = await shape({ username: 'erin@example.com', password: 'Hinkley-Water1' })
     expect(unknown).toEqual(wrong)
     expect(wrong).toEqual({ status: 401, code: 'E0000004', summary: 'Authentication failed', causes: [], verifies: 1 })
-    // Answered as locked before any verification (ASVS V6.3.1: no guess is verified past a lock).
-    expect(locked).toEqual({ ...wrong, verifies: 0 })
+    // Answered as locked without checking the guess against the account's hash (ASVS V6.3.1: no
+    // guess is verified past a lock): the dummy hash an unknown login is verified against is, so
+    // that the hidden lock costs what a wrong password costs (ADR 0011).
+    expect(locked).toEqual(wrong)
+    expect(verified.at(-1)).toBe(dummy)
+    expect(verified.at(-2)).not.toBe(dummy)
   })
 
   it('audits every outcome and effect', async () => {

@@ -5,7 +5,11 @@ import type { Driver, WireResponse } from './harness/driver.js'
 /** A system under test for the credential-state suite: a seeded org behind a driver. */
 export interface CredentialSystem {
   readonly driver: Driver & { readonly lifecycle: NonNullable<Driver['lifecycle']> }
-  /** How many password verifications the system has run so far (its hasher, counted). */
+  /**
+   * How many guesses the system has checked so far against the stored hash of
+   * {@link CREDENTIAL_PASSWORD} (`createCountingHasher().verifiesOf`): not against the dummy hash
+   * that an unknown login or a locked account is verified against (ADR 0011).
+   */
   readonly verifies: () => number
   readonly dispose?: () => Promise<void>
 }
@@ -20,7 +24,9 @@ export interface CredentialSuiteOptions {
 const NOW = Date.UTC(2026, 0, 1)
 const DAY = 86_400_000
 const iso = (ms: number) => new Date(ms).toISOString()
-const PASSWORD = 'Right-Passw0rd-1'
+/** The password of the suite's users. */
+export const CREDENTIAL_PASSWORD = 'Right-Passw0rd-1'
+const PASSWORD = CREDENTIAL_PASSWORD
 
 /** One org: an active user, one inside the password-warn window, a staged user with a token. */
 const seed = (lockout: { maxAttempts: number; showLockoutFailures: boolean }): OrgSeed => ({
@@ -87,7 +93,7 @@ export function describeCredentialState(name: string, o: CredentialSuiteOptions)
         const answers = await Promise.all(Array.from({ length: burst }, () => signIn(s.driver, 'active@example.com', 'Wrong-Passw0rd-1')))
         expect(s.verifies() - before).toBeLessThanOrEqual(10)
         expect(counts(answers)).toEqual({ '401 E0000004': burst })
-        // Locked: the right password does not get in, and is not even verified.
+        // Locked: the right password does not get in, and is not even checked against the account's hash.
         const v = s.verifies()
         expect(answer(await signIn(s.driver, 'active@example.com', PASSWORD))).toBe('401 E0000004')
         expect(s.verifies()).toBe(v)

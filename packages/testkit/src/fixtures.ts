@@ -13,11 +13,32 @@ import {
   type UserRecord,
 } from '@authn-machine/core'
 
+const trivialHash = (plain: string) => `$trivial$${createHash('sha256').update(plain).digest('base64url')}`
+
 /** A fast, deterministic stand-in for argon2id in tests and benchmarks. Not for production. */
 export const createTrivialHasher = (): Hasher => ({
-  hash: (plain) => TE.right(`$trivial$${createHash('sha256').update(plain).digest('base64url')}`),
-  verify: (hash, plain) => TE.right(hash === `$trivial$${createHash('sha256').update(plain).digest('base64url')}`),
+  hash: (plain) => TE.right(trivialHash(plain)),
+  verify: (hash, plain) => TE.right(hash === trivialHash(plain)),
 })
+
+/**
+ * The trivial hasher, counting its verifications by hash. `verifiesOf(password)`: how many guesses
+ * were checked against the hash of `password` (the trivial hash is unsalted: the stored hash of
+ * every user whose password it is), so not against the engine's dummy hash, which an unknown
+ * login or a locked account is verified against (docs/adr/0011-indistinguishable-users.md).
+ */
+export const createCountingHasher = (): Hasher & { readonly verifiesOf: (password: string) => number } => {
+  const trivial = createTrivialHasher()
+  const counts = new Map<string, number>()
+  return {
+    hash: trivial.hash,
+    verify: (hash, plain) => () => {
+      counts.set(hash, (counts.get(hash) ?? 0) + 1)
+      return trivial.verify(hash, plain)()
+    },
+    verifiesOf: (password) => counts.get(trivialHash(password)) ?? 0,
+  }
+}
 
 /** A clock that moves only when told to. */
 export interface ManualClock extends Clock {

@@ -8,6 +8,7 @@ import {
   asVersion,
   changeMovesEpoch,
   changeRevokesSessions,
+  decoyOf,
   isLeaseLive,
   nextLockoutState,
   settleAttempt,
@@ -353,6 +354,50 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           expect([await ahead(s, u, short, T0 + 1000), await ahead(s, u, long, T0 + 1000)]).toEqual([null, 0])
           expect(expectRight(await run(s.steps.reserveAttempt(u.profile.login, lease(T0 + 1000), T0 + 1000))).ahead).toBe(1)
           expect(applied(await commit(s, step({ userId: u.id, now: T0 + 2000, attempt: settle(short.id, failure(lockout(5))) }))).failedAttempts).toBe(1)
+        }))
+
+      it("settleUnknown after an unknown login's reservation is Right and changes no user, transaction or lease", () =>
+        withStores(async (s) => {
+          const u = await created(s, { ...fresh(), failedAttempts: 1 })
+          const r = await begun(s, u)
+          const held = await reserve(s, u)
+          const login = fresh().profile.login
+          for (let i = 0; i < 4; i++) {
+            const l = lease(T0)
+            expect(expectLeft(await run(s.steps.reserveAttempt(login, l, T0)))._tag).toBe('NotFound')
+            // More failures than the lockout allows: the decoy counts them as a user would, silently.
+            expectRight(await run(s.steps.settleUnknown(login.toUpperCase(), l.id, lockout(2), T0)))
+          }
+          expect(expectLeft(await run(s.users.findByLogin(login)))._tag).toBe('NotFound')
+          expect(expectLeft(await run(s.steps.reserveAttempt(login, lease(T0), T0)))._tag).toBe('NotFound')
+          expect(await stored(s, u)).toEqual(u)
+          expect(expectRight(await load(s, r, null)).record).toEqual(r)
+          expect(await ahead(s, u, held)).toBe(0)
+        }))
+
+      it('settleUnknown of a lease never taken is Right; a decoy is no user: decoyOf finds none, by id or by login', () =>
+        withStores(async (s) => {
+          const login = fresh().profile.login
+          expectRight(await run(s.steps.settleUnknown(login, 'lease-never-taken', lockout(5), T0)))
+          const decoy = decoyOf(login)
+          expect(expectLeft(await run(s.users.findById(asUserId(decoy))))._tag).toBe('NotFound')
+          expect(expectLeft(await run(s.users.findByLogin(decoy)))._tag).toBe('NotFound')
+          expect(expectLeft(await run(s.steps.attemptStatus(asUserId(decoy), 'lease-never-taken', T0)))._tag).toBe('NotFound')
+          expect(expectLeft(await run(s.steps.reserveAttempt(decoy, lease(T0), T0)))._tag).toBe('NotFound')
+        }))
+
+      it(`${racers} concurrent sign-ins of one unknown login: every reservation NotFound, every settleUnknown Right`, () =>
+        withStores(async (s) => {
+          const login = fresh().profile.login
+          const outcomes = await Promise.all(
+            Array.from({ length: racers }, async () => {
+              const l = lease(T0)
+              const reserved = await run(s.steps.reserveAttempt(login, l, T0))
+              const settled = await run(s.steps.settleUnknown(login, l.id, lockout(3), T0))
+              return `${reserved._tag === 'Left' ? reserved.left._tag : 'found'} ${settled._tag}`
+            }),
+          )
+          expect(new Set(outcomes)).toEqual(new Set(['NotFound Right']))
         }))
 
       it('attemptStatus of an unknown user is NotFound; of an unknown lease, ahead is null', () =>

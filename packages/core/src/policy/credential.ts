@@ -1,4 +1,4 @@
-import type { EpochMs } from '../model/ids.js'
+import { asUserId, type EpochMs } from '../model/ids.js'
 import type { LockoutPolicy } from '../model/policy.js'
 import type { UserRecord } from '../model/user.js'
 import type { AttemptOutcome, UserChange } from '../ports/step-store.js'
@@ -9,6 +9,39 @@ import { isLockedAt, nextLockoutState } from './lockout.js'
  * adapter-postgres states the same in SQL, and the StepStore conformance suite checks both
  * against these functions.
  */
+
+/** How many decoys the unknown logins share (docs/adr/0011-indistinguishable-users.md). */
+export const DECOY_COUNT = 256
+
+/**
+ * The id of the decoy that an unknown login's attempts are written to instead of a user's row
+ * (`StepStore.reserveAttempt`, `settleUnknown`): `decoy:0` to `decoy:255`, by FNV-1a of the login
+ * key (NFC, lower case), so that a login, in any case, always meets the same decoy, as a user's
+ * attempts always meet the same row.
+ */
+export const decoyOf = (login: string): string => {
+  let h = 0x811c9dc5
+  for (const c of login.normalize('NFC').toLowerCase()) h = Math.imul(h ^ (c.codePointAt(0) ?? 0), 0x01000193)
+  return `decoy:${(h >>> 0) % DECOY_COUNT}`
+}
+
+/**
+ * An active user with no password, no factors and nothing counted: what the engine decides an
+ * unknown login as, and what a decoy starts from (docs/adr/0011-indistinguishable-users.md).
+ */
+export const blankUser = (id: string, login = ''): UserRecord => ({
+  schemaVersion: 1,
+  id: asUserId(id),
+  status: 'ACTIVE',
+  profile: { login, firstName: '', lastName: '' },
+  credentials: { passwordHash: null, passwordChangedAt: null, passwordHistory: [], recoveryQuestion: null },
+  failedAttempts: 0,
+  lockedAt: null,
+  activationTokenHash: null,
+  activationClaim: null,
+  credentialEpoch: 0,
+  rememberedDevices: [],
+})
 
 /** A lease is live at `now` while `now < until`. */
 export const isLeaseLive = (until: EpochMs, now: EpochMs): boolean => now < until

@@ -158,10 +158,19 @@ export type StepOutcome =
 export interface StepStore {
   /**
    * Finds the user by login (case-insensitive, as `UserStore.findByLogin`) and, in the same atomic
-   * operation, takes `lease` on it after dropping lapsed leases. `NotFound` for an unknown login
-   * (nothing is reserved).
+   * operation, takes `lease` on it after dropping lapsed leases. `NotFound` for an unknown login:
+   * nothing is reserved on any user, but the lease is taken, in the same way, on the login's decoy
+   * (`decoyOf(login)`: a user-shaped record that no other method reads or answers), so that an
+   * unknown login costs the store what a known one costs (docs/adr/0011-indistinguishable-users.md).
    */
   readonly reserveAttempt: (login: string, lease: AttemptLease, now: EpochMs) => TaskEither<StoreError, AttemptTicket>
+  /**
+   * For a login `reserveAttempt` answered `NotFound`: settles the lease `leaseId` on the login's
+   * decoy as `commit` settles a failed attempt on a user (`settleAttempt` under `lockout`, the lease
+   * given back), so that an unknown login costs what a known one's wrong password costs. Changes no
+   * user and no transaction. Never `NotFound`; a lease the decoy does not hold is simply not there.
+   */
+  readonly settleUnknown: (login: string, leaseId: string, lockout: LockoutPolicy, now: EpochMs) => TaskEither<StoreError, void>
   /**
    * The transaction whose state token hashes to `hash`, as `TransactionStore.load` answers it
    * (NotFound when unknown, expired or dead by a moved credential epoch), with its user's factors;

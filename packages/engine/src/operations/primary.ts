@@ -5,6 +5,8 @@ import {
   PrimaryAuthRequest,
   asTransactionId,
   asVersion,
+  blankUser,
+  decoyOf,
   emptyStepWrite,
   lockedNow,
   decideStart,
@@ -128,6 +130,13 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
     }
   }
 
+  /** Verifies `password` against the dummy hash: what a verification costs, for a user who has none to check. */
+  const verifyDummy = (password: string): TE.TaskEither<StepError, boolean> =>
+    pipe(
+      dummyHash(),
+      TE.chain((h) => pipe(deps.hasher.verify(h, password), TE.mapLeft(() => hasherFailed()))),
+    )
+
   const byPassword =
     (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
     async () => {
@@ -138,13 +147,21 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       const reserved = await deps.steps.reserveAttempt(req.username, { id: leaseId, until: reservedAt + settings.attemptLeaseMs }, reservedAt)()
       if (E.isLeft(reserved) && reserved.left._tag !== 'NotFound') return E.left(fromStore(reserved.left))
       if (E.isLeft(reserved)) {
-        // Unknown user: the same verification as a known one, so both cost the same.
-        const against = await dummyHash()()
-        if (E.isLeft(against)) return against
-        const verified = await deps.hasher.verify(against.right, req.password)()
-        if (E.isLeft(verified)) return E.left(hasherFailed())
-        await audit('authenticate.unknownUser', null, null, reservedAt)()
-        return authFailed
+        // Unknown user: decided as a known user with no password, whose attempt was reserved on the
+        // login's decoy. The same policy lookup, verification, writes (the decoy's lease, then its
+        // settled failure) and decision as a known user's wrong password, so both cost the same and
+        // get the same answer (docs/adr/0011-indistinguishable-users.md).
+        const decoy = blankUser(decoyOf(req.username), req.username)
+        const policy = await deps.policies.forUser(decoy, call.context)()
+        if (E.isLeft(policy)) return E.left(fromStore(policy.left))
+        const spent = await verifyDummy(req.password)()
+        if (E.isLeft(spent)) return E.left(spent.left)
+        const now = deps.clock.now()
+        const settled = await deps.steps.settleUnknown(req.username, leaseId, policy.right.password.lockout, now)()
+        if (E.isLeft(settled)) return E.left(fromStore(settled.left))
+        const d = decideStart(inputFor(decoy, [], policy.right, req, 'PASSWORD', call, now), { type: 'primary.rejected', now, lockedAfter: false })
+        await audit('authenticate.unknownUser', null, null, now)()
+        return E.left(failed(d.failure ?? failure('E0000004')))
       }
       const { user, ahead, factors } = reserved.right
       const giveBack = async (e: E.Either<StepError, AuthnReply>) => {
@@ -162,7 +179,10 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       }
       if (admission.right !== 'admitted') {
         // Locked before verifying: answered as locked (a user who may not sign in at all: as a
-        // failure), and no hash is verified.
+        // failure), and the user's hash is not verified; a dummy one is, so that a locked account
+        // costs what an unknown login costs when the lockout is hidden (ADR 0011).
+        const spent = await verifyDummy(req.password)()
+        if (E.isLeft(spent)) return giveBack(E.left(spent.left))
         const now = deps.clock.now()
         if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return giveBack(authFailed)
         const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now, admission.right.locked)
