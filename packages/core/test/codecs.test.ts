@@ -197,6 +197,25 @@ const tooLong = (max: number) => fc.string({ minLength: max + 1, maxLength: max 
 const notAString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }))
 
 describe('request codecs', () => {
+  test.prop([fc.array(fc.constantFrom('a', 'Z', '9', '!', 'é', '😀', '𝄞', '\u{10FFFF}'), { minLength: 1, maxLength: 256 }).map((cs) => cs.join(''))])(
+    'passwords count code points: any Unicode up to 256 characters is accepted (an emoji is one character)',
+    (password) => {
+      expect(E.isRight(PrimaryAuthRequest.decode({ username: 'u', password }))).toBe(true)
+      expect(E.isRight(ChangePasswordRequest.decode({ stateToken: '00st', oldPassword: password, newPassword: password }))).toBe(true)
+      expect(E.isRight(ResetPasswordRequest.decode({ stateToken: '00st', newPassword: password }))).toBe(true)
+    },
+  )
+
+  test.prop([fc.oneof(fc.constant('😀'.repeat(257)), fc.constant('a'.repeat(257)), fc.constantFrom('ab\uD83D', '\uDE00x', 'a\u0000b'), notAString)])(
+    'a password over 256 characters, with NUL or an unpaired surrogate is refused with a cause that says so',
+    (password) => {
+      const r = PrimaryAuthRequest.decode({ username: 'u', password })
+      expect(E.isLeft(r)).toBe(true)
+      if (E.isLeft(r) && typeof password === 'string')
+        expect(describeDecodeErrors(r.left)).toEqual(['password: Expected a password of at most 256 characters, without NUL or unpaired surrogates'])
+    },
+  )
+
   test.prop([noSurrogates, noSurrogates, fc.string({ maxLength: 2048 }).filter((s) => !/[\uD800-\uDFFF]/.test(s) && !s.includes('\u0000'))])(
     'PrimaryAuthRequest accepts strings up to their limits (BMP only, no NUL)',
     (username, password, relayState) => {
@@ -204,8 +223,8 @@ describe('request codecs', () => {
     },
   )
 
-  test.prop([fc.constantFrom('username', 'password', 'token', 'stateToken', 'audience'), fc.oneof(notAString, fourByte, tooLong(256))])(
-    'PrimaryAuthRequest refuses wrong types, oversize strings and 4-byte characters',
+  test.prop([fc.constantFrom('username', 'token', 'stateToken', 'audience'), fc.oneof(notAString, fourByte, tooLong(256))])(
+    'PrimaryAuthRequest refuses wrong types, oversize strings and 4-byte characters (except in passwords)',
     (field, value) => {
       const r = PrimaryAuthRequest.decode({ username: 'u', password: 'p', [field]: value })
       expect(E.isLeft(r)).toBe(true)
@@ -227,9 +246,9 @@ describe('request codecs', () => {
     expect(E.isLeft(o) && describeDecodeErrors(o.left)).toEqual(['options.warnBeforePasswordExpired: Expected boolean'])
   })
 
-  test.prop([fc.constantFrom('stateToken', 'oldPassword', 'newPassword'), fc.oneof(notAString, fourByte, tooLong(256))])(
-    'ChangePasswordRequest refuses wrong types, oversize strings and 4-byte characters',
-    (field, value) => {
+  test.prop([fc.constantFrom('stateToken', 'oldPassword', 'newPassword').chain((field) => fc.tuple(fc.constant(field), field === 'stateToken' ? fc.oneof(notAString, fourByte, tooLong(256)) : fc.oneof(notAString, tooLong(256))))])(
+    'ChangePasswordRequest refuses wrong types and oversize strings (and 4-byte characters in the state token)',
+    ([field, value]) => {
       const r = ChangePasswordRequest.decode({ stateToken: 's', oldPassword: 'o', newPassword: 'n', [field]: value })
       expect(E.isLeft(r)).toBe(true)
       if (E.isLeft(r)) expect(describeDecodeErrors(r.left).every((c) => c.startsWith(`${field}: `))).toBe(true)

@@ -9,10 +9,20 @@ const bounded = (max: number, name: string) =>
 
 const StateTokenString = t.refinement(bounded(256, 'StateToken'), (s) => s.length > 0, 'StateToken')
 
+/** Whether `s` is well-formed UTF-16: every surrogate in a pair (a lone one cannot be encoded or hashed). */
+const isWellFormed = (s: string): boolean => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
+
+/**
+ * A password: at most `max` characters counted as code points, so an emoji counts as one and is
+ * accepted (users may pick any Unicode); no NUL, no lone surrogate. The name is the cause shown.
+ */
+const passwordString = (max: number) =>
+  t.refinement(t.string, (s) => [...s].length <= max && isWellFormed(s) && !s.includes('\u0000'), `a password of at most ${max} characters, without NUL or unpaired surrogates`)
+
 export const PrimaryAuthRequest = t.partial(
   {
     username: bounded(256, 'string (max 256)'),
-    password: bounded(256, 'string (max 256)'),
+    password: passwordString(256),
     token: bounded(256, 'string (max 256)'),
     stateToken: bounded(256, 'string (max 256)'),
     audience: bounded(256, 'string (max 256)'),
@@ -31,8 +41,8 @@ export const ChangePasswordRequest = t.intersection(
   [
     t.type({
       stateToken: StateTokenString,
-      oldPassword: bounded(256, 'string (max 256)'),
-      newPassword: bounded(256, 'string (max 256)'),
+      oldPassword: passwordString(256),
+      newPassword: passwordString(256),
     }),
     t.partial({ revokeSessions: t.boolean }),
   ],
@@ -41,7 +51,7 @@ export const ChangePasswordRequest = t.intersection(
 export type ChangePasswordRequest = t.TypeOf<typeof ChangePasswordRequest>
 
 export const ResetPasswordRequest = t.intersection(
-  [t.type({ stateToken: StateTokenString, newPassword: bounded(256, 'string (max 256)') }), t.partial({ revokeSessions: t.boolean })],
+  [t.type({ stateToken: StateTokenString, newPassword: passwordString(256) }), t.partial({ revokeSessions: t.boolean })],
   'resetPasswordRequest',
 )
 export type ResetPasswordRequest = t.TypeOf<typeof ResetPasswordRequest>
