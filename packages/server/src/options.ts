@@ -43,9 +43,6 @@ Options (each also read from the environment variable shown; options win):
   --port PORT              port, 0 = any free port (AUTHN_PORT)           default 8080
   --public-url URL         origin for links in responses (AUTHN_PUBLIC_URL)
                            default: http://<Host header of each request>
-  --api-token TOKEN        admin API token for trusted callers, "Authorization: SSWS TOKEN",
-                           needed for the user lifecycle operations;
-                           repeatable (AUTHN_API_TOKENS, comma-separated)
   --trusted-origin ORIGIN  browser origin allowed cross-origin (CORS), e.g. https://app.example.com;
                            repeatable (AUTHN_TRUSTED_ORIGINS, comma-separated)
   --seed FILE              org to load, JSON as in docs/seed-format.md (AUTHN_SEED)
@@ -56,7 +53,8 @@ Options (each also read from the environment variable shown; options win):
                              postgres  a PostgreSQL server at --database-url
                              memory    throwaway, in this process
   --data-dir DIR           folder of the embedded store (AUTHN_DATA_DIR)  default ${DEFAULT_DATA_DIR}
-  --database-url URL       PostgreSQL connection string (DATABASE_URL)
+  --database-url URL       PostgreSQL connection string (DATABASE_URL); one with a password
+                           only in DATABASE_URL (a flag's value shows in ps)
   --migrate                apply the PostgreSQL migrations on start (AUTHN_MIGRATE=1)
   --schema NAME            PostgreSQL schema of the tables (AUTHN_SCHEMA)   default authn
   --conformance            serve POST /__conformance/reset, which restores the seeded org, for
@@ -73,7 +71,7 @@ dev outbox, which delivers nothing: it keeps the last 200 messages in memory and
 code included, to this server's output. One sender per channel.
   --smtp-url URL           email over SMTP: smtp://user:password@host:port (STARTTLS when offered,
                            default port 587) or smtps://user:password@host:port (TLS, default 465)
-                           (AUTHN_SMTP_URL; prefer it: a flag's value shows in ps)
+                           (AUTHN_SMTP_URL); one with a password only in AUTHN_SMTP_URL
   --smtp-from ADDRESS      From of the emails (AUTHN_SMTP_FROM)
                            default ${DEFAULT_SMTP_FROM}
   --twilio-account-sid SID SMS and voice calls through Twilio's REST API (AUTHN_TWILIO_ACCOUNT_SID);
@@ -85,6 +83,13 @@ code included, to this server's output. One sender per channel.
   --sms-webhook-url URL    AUTHN_SMS_WEBHOOK_URL, AUTHN_CALL_WEBHOOK_URL); the HMAC-SHA256 key is read
   --call-webhook-url URL   from AUTHN_WEBHOOK_SECRET only (header X-Authn-Signature: sha256=<hex>)
 
+Secrets come from the environment only, never from flags (which show in ps):
+  AUTHN_API_TOKENS         admin API tokens for trusted callers ("Authorization: SSWS TOKEN"),
+                           comma-separated, each at least 16 characters; needed for the user
+                           lifecycle operations
+  AUTHN_SECRET_KEYS        keys sealing factor secrets: id:base64key[,id:base64key…], first current
+  AUTHN_TWILIO_AUTH_TOKEN, AUTHN_WEBHOOK_SECRET   as above
+
 Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health, and with an API token
 POST /api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}.
 Stops gracefully on SIGINT / SIGTERM.
@@ -92,9 +97,19 @@ Stops gracefully on SIGINT / SIGTERM.
 
 /** Secrets are read from the environment only; a flag for one is refused (without repeating its value). */
 const SECRET_FLAGS = [
+  { flag: '--api-token', variable: 'AUTHN_API_TOKENS' },
   { flag: '--twilio-auth-token', variable: 'AUTHN_TWILIO_AUTH_TOKEN' },
   { flag: '--webhook-secret', variable: 'AUTHN_WEBHOOK_SECRET' },
 ] as const
+
+/** Whether a URL carries a password (`scheme://user:password@host`). */
+const hasPassword = (s: string): boolean => {
+  try {
+    return new URL(s).password !== ''
+  } catch {
+    return /\/\/[^/\s:@]*:[^\s/@]+@/.test(s)
+  }
+}
 
 /** The text with the password of any `scheme://user:password@` replaced by `***`. */
 export const redactCredentials = (text: string): string => text.replace(/(\/\/[^/\s:@]*):[^\s/]*@/g, '$1:***@')
@@ -136,7 +151,6 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         host: { type: 'string' },
         port: { type: 'string' },
         'public-url': { type: 'string' },
-        'api-token': { type: 'string', multiple: true },
         'trusted-origin': { type: 'string', multiple: true },
         seed: { type: 'string' },
         store: { type: 'string' },
@@ -169,6 +183,11 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   if (typeof port === 'string') return { _tag: 'Invalid', message: port }
   const bodyLimit = integer(values['body-limit'] ?? env['AUTHN_BODY_LIMIT'] ?? '65536', 'body limit', 256, 16 * 1024 * 1024)
   if (typeof bodyLimit === 'string') return { _tag: 'Invalid', message: bodyLimit }
+  // A URL flag is seen by anyone who can list processes: its password belongs in the environment.
+  for (const [flag, variable] of [['database-url', 'DATABASE_URL'], ['smtp-url', 'AUTHN_SMTP_URL']] as const) {
+    const v = values[flag]
+    if (v !== undefined && hasPassword(v)) return { _tag: 'Invalid', message: `--${flag} has a password: set ${variable} in the environment instead (a flag's value shows in ps)` }
+  }
   const rawUrl = values['database-url'] ?? env['DATABASE_URL']
   const databaseUrl = rawUrl === undefined || rawUrl === '' ? null : rawUrl
   const store = values.store ?? env['AUTHN_STORE'] ?? (databaseUrl === null ? 'embedded' : 'postgres')
@@ -185,7 +204,7 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     if (typeof u !== 'string') return { _tag: 'Invalid', message: u.error }
     origins.push(u)
   }
-  const apiTokens = values['api-token'] ?? list(env['AUTHN_API_TOKENS'])
+  const apiTokens = list(env['AUTHN_API_TOKENS'])
   if (apiTokens.some((t) => t.length < 16 || /\s/.test(t)))
     return { _tag: 'Invalid', message: 'an API token must have at least 16 characters and no spaces' }
   const seed = values.seed ?? env['AUTHN_SEED']

@@ -105,12 +105,12 @@ describe('the reference server process', () => {
     for (const { name, seed, store } of cases) {
       writeFileSync(seedFile, JSON.stringify(seed))
       // With the dev outbox, the harness also sends and checks SMS, call and email codes.
-      const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox', '--api-token', token])
+      const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: token })
       const url = await server.ready
       const harness = spawn(
         process.execPath,
-        ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', '30', '--api-token', token],
-        { cwd: PACKAGE_DIR, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+        ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', '30'],
+        { cwd: PACKAGE_DIR, env: { ...process.env, AUTHN_API_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
       )
       processes.track(harness)
       let out = ''
@@ -126,7 +126,7 @@ describe('the reference server process', () => {
 
   it('refuses the conformance reset without the API token, and serves none without --conformance', async () => {
     const token = 'conformance-api-token-0123456789'
-    const server = launch(['--port', '0', '--store', 'memory', '--conformance', '--api-token', token])
+    const server = launch(['--port', '0', '--store', 'memory', '--conformance'], { AUTHN_API_TOKENS: token })
     const url = await server.ready
     expect((await fetch(`${url}/__conformance/reset`, { method: 'POST' })).status).toBe(401)
     expect((await fetch(`${url}/__conformance/reset`, { method: 'POST', headers: { authorization: `SSWS ${token}` } })).status).toBe(200)
@@ -148,8 +148,8 @@ describe('the reference server process and its message senders', () => {
   it('prints where each channel goes without credentials, and serves /__dev/outbox with the API token', async () => {
     const token = 'dev-outbox-api-token-0123456789'
     const server = launch(
-      ['--port', '0', '--store', 'memory', '--dev-outbox', '--api-token', token, '--twilio-account-sid', 'AC0123456789abcdef0123456789abcdef', '--twilio-from', '+15005550006'],
-      { AUTHN_SMTP_URL: `smtps://alice:${password}@mail.example.test:2465`, AUTHN_TWILIO_AUTH_TOKEN: twilioToken, AUTHN_WEBHOOK_SECRET: webhookSecret },
+      ['--port', '0', '--store', 'memory', '--dev-outbox', '--twilio-account-sid', 'AC0123456789abcdef0123456789abcdef', '--twilio-from', '+15005550006'],
+      { AUTHN_API_TOKENS: token, AUTHN_SMTP_URL: `smtps://alice:${password}@mail.example.test:2465`, AUTHN_TWILIO_AUTH_TOKEN: twilioToken, AUTHN_WEBHOOK_SECRET: webhookSecret },
     )
     const url = await server.ready
     const { stdout, stderr } = server.output()
@@ -167,13 +167,17 @@ describe('the reference server process and its message senders', () => {
   })
 
   it('refuses a bad sender setting with exit code 2, repeating no credential', async () => {
-    const server = launch(['--port', '0', '--store', 'memory', '--smtp-url', `smtp://alice:${password}@mail.example.test/x?y=1`])
+    const server = launch(['--port', '0', '--store', 'memory'], { AUTHN_SMTP_URL: `smtp://alice:${password}@mail.example.test/x?y=1` })
     expect((await server.exited).code).toBe(2)
     expect(server.output().stderr).toContain('the SMTP URL must not have a path, query or fragment')
+    // On the command line, a URL with a password is refused before anything else.
+    const onArgv = launch(['--port', '0', '--store', 'memory', '--smtp-url', `smtp://alice:${password}@mail.example.test`])
+    expect((await onArgv.exited).code).toBe(2)
+    expect(onArgv.output().stderr).toContain('--smtp-url has a password: set AUTHN_SMTP_URL in the environment instead')
     const flag = launch(['--port', '0', '--store', 'memory', '--twilio-auth-token', twilioToken])
     expect((await flag.exited).code).toBe(2)
     expect(flag.output().stderr).toContain('set AUTHN_TWILIO_AUTH_TOKEN in the environment')
-    for (const s of [server, flag]) expect(s.output().stderr).not.toMatch(new RegExp(`${password}|${twilioToken}`))
+    for (const s of [server, onArgv, flag]) expect(s.output().stderr).not.toMatch(new RegExp(`${password}|${twilioToken}`))
   })
 })
 

@@ -63,7 +63,7 @@ export const describeLockoutBursts = (name: string, store: StoreUnderTest): void
       const seedFile = join(dir, `seed-${++servers}.json`)
       writeFileSync(seedFile, JSON.stringify(seed))
       const { args, env } = store.fresh()
-      return processes.launch(['--port', '0', '--host', '127.0.0.1', '--seed', seedFile, '--api-token', API_TOKEN, ...args], env).ready
+      return processes.launch(['--port', '0', '--host', '127.0.0.1', '--seed', seedFile, ...args], { AUTHN_API_TOKENS: API_TOKEN, ...env }).ready
     }
 
     const signIn = (base: string, password: string) => postJson(`${base}/api/v1/authn`, { username: DEMO.lockable.username, password })

@@ -44,11 +44,10 @@ describe('parseCommandLine', () => {
     const r = parseCommandLine(
       [
         '--host', '0.0.0.0', '--port', '9090', '--public-url', 'https://login.example.com/',
-        '--api-token', 'aaaaaaaaaaaaaaaaaaaa', '--api-token', 'bbbbbbbbbbbbbbbbbbbb',
         '--trusted-origin', 'https://app.example.com', '--trusted-origin', 'http://localhost:3000/',
         '--seed', 'org.json', '--store', 'memory', '--body-limit', '1024',
       ],
-      {},
+      { AUTHN_API_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb' },
     )
     expect(r).toEqual({
       _tag: 'Run',
@@ -109,9 +108,27 @@ describe('parseCommandLine', () => {
     expect(invalid(['--public-url', 'ftp://x.example'])).toContain('http(s)')
     expect(invalid(['--public-url', 'https://x.example/?a=1'])).toContain('query')
     expect(invalid(['--trusted-origin', 'not a url'])).toContain('URL')
-    expect(invalid(['--api-token', 'short'])).toContain('16')
+    expect(parseCommandLine([], { AUTHN_API_TOKENS: 'short' })).toEqual({ _tag: 'Invalid', message: 'an API token must have at least 16 characters and no spaces' })
     expect(invalid(['--bogus'])).toContain('bogus')
     expect(invalid(['extra'])).not.toBe('')
+  })
+
+  it('takes no secret from a flag (a flag shows in ps): API tokens, and URLs with a password, come from the environment', () => {
+    for (const argv of [['--api-token', 'aaaaaaaaaaaaaaaaaaaa'], ['--api-token=aaaaaaaaaaaaaaaaaaaa']]) {
+      const r = parseCommandLine(argv, {})
+      expect(r).toEqual({ _tag: 'Invalid', message: "--api-token is not an option: set AUTHN_API_TOKENS in the environment (a flag's value shows in ps)" })
+    }
+    for (const [flag, variable] of [['--database-url', 'DATABASE_URL'], ['--smtp-url', 'AUTHN_SMTP_URL']] as const) {
+      const r = parseCommandLine([flag, 'postgres://app:s3cret-pa55@db.example:5432/authn'.replace('postgres:', flag === '--smtp-url' ? 'smtp:' : 'postgres:').replace('/authn', flag === '--smtp-url' ? '' : '/authn')], {})
+      expect(r._tag).toBe('Invalid')
+      if (r._tag === 'Invalid') {
+        expect(r.message).toBe(`${flag} has a password: set ${variable} in the environment instead (a flag's value shows in ps)`)
+        expect(r.message).not.toContain('s3cret')
+      }
+    }
+    // Without a password a URL flag is fine; with one, the environment is.
+    expect(parseCommandLine(['--database-url', 'postgres://app@db.example/authn'], {})._tag).toBe('Run')
+    expect(parseCommandLine([], { DATABASE_URL: 'postgres://app:s3cret@db.example/authn', AUTHN_API_TOKENS: 'aaaaaaaaaaaaaaaaaaaa' })._tag).toBe('Run')
   })
 
   it('answers help', () => {

@@ -81,7 +81,10 @@ describe('email codes over SMTP (server and SMTP server as processes)', () => {
         policies: { signOn: { requireFactor: true }, enrollment: { factors: [{ factorType: 'email', provider: 'OKTA', enroll: 'REQUIRED' }] } },
       }),
     )
-    const server = processes.launch(['--store', 'memory', '--port', '0', '--seed', seedPath, '--smtp-url', `smtp://${SMTP_USER}:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${smtp.port}`, '--smtp-from', FROM])
+    // The SMTP password comes from the environment (a flag's value shows in ps).
+    const server = processes.launch(['--store', 'memory', '--port', '0', '--seed', seedPath, '--smtp-from', FROM], {
+      AUTHN_SMTP_URL: `smtp://${SMTP_USER}:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${smtp.port}`,
+    })
     const url = await server.ready
 
     const signIn = await postJson(`${url}/api/v1/authn`, { username: 'ada', password: PASSWORD })

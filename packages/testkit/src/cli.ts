@@ -3,7 +3,8 @@
  * authn-conformance: runs the model-based harness over HTTP against any implementation.
  *
  *   authn-conformance --base-url http://127.0.0.1:8080 --seed org.json --runs 200 [--reset-path /__conformance/reset]
- *                     [--api-token TOKEN] [--max-commands 30] [--fc-seed N]
+ *                     [--max-commands 30] [--fc-seed N]
+ * The implementation's API token, if it needs one, is read from AUTHN_API_TOKEN (a flag's value shows in ps).
  *
  * Each run starts from the seeded org: before each run the harness POSTs to `--reset-path`
  * (with `Authorization: SSWS <api token>` when given), which must restore the org of `--seed`.
@@ -18,9 +19,13 @@ import { OrgSeed } from '@authn-machine/core'
 import { formatReport, runConformance } from './harness/harness.js'
 import { createHttpDriver, postJson } from './harness/http-driver.js'
 
-const usage = 'usage: authn-conformance --base-url URL --seed FILE [--runs N] [--reset-path PATH] [--api-token T] [--max-commands N] [--fc-seed N]'
+const usage = 'usage: authn-conformance --base-url URL --seed FILE [--runs N] [--reset-path PATH] [--max-commands N] [--fc-seed N]\n(the API token, if needed: AUTHN_API_TOKEN in the environment)'
 
 const main = async (): Promise<number> => {
+  if (process.argv.some((a) => a === '--api-token' || a.startsWith('--api-token='))) {
+    console.error(`--api-token is not an option: set AUTHN_API_TOKEN in the environment (a flag's value shows in ps)\n${usage}`)
+    return 2
+  }
   let args
   try {
     args = parseArgs({
@@ -29,7 +34,6 @@ const main = async (): Promise<number> => {
         seed: { type: 'string' },
         runs: { type: 'string', default: '100' },
         'reset-path': { type: 'string', default: '/__conformance/reset' },
-        'api-token': { type: 'string' },
         'max-commands': { type: 'string', default: '30' },
         'fc-seed': { type: 'string' },
         help: { type: 'boolean' },
@@ -62,7 +66,8 @@ const main = async (): Promise<number> => {
     return 2
   }
   const seed = decoded.right
-  const headers = args['api-token'] === undefined ? undefined : { authorization: `SSWS ${args['api-token']}` }
+  const token = process.env['AUTHN_API_TOKEN']
+  const headers = token === undefined || token === '' ? undefined : { authorization: `SSWS ${token}` }
   const base = { baseUrl: args['base-url'], ...(headers === undefined ? {} : { headers }) }
   const resetPath = args['reset-path']
   const started = Date.now()
