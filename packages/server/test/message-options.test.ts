@@ -41,7 +41,9 @@ describe('message senders from options', () => {
 
   it('--smtp-url / AUTHN_SMTP_URL send email over SMTP, from --smtp-from / AUTHN_SMTP_FROM or the default', () => {
     const url = `smtp://alice:${PASSWORD}@mail.example.com:587`
-    expect(run(['--smtp-url', url]).messages).toEqual({ ...DEV_OUTBOX_ROUTES, email: { kind: 'smtp', url, from: DEFAULT_SMTP_FROM } })
+    // A URL with a password comes from the environment (a flag's value shows in ps); one without may be a flag.
+    expect(run([], { AUTHN_SMTP_URL: url }).messages).toEqual({ ...DEV_OUTBOX_ROUTES, email: { kind: 'smtp', url, from: DEFAULT_SMTP_FROM } })
+    expect(refusal(['--smtp-url', url])).toBe("--smtp-url has a password: set AUTHN_SMTP_URL in the environment instead (a flag's value shows in ps)")
     expect(run([], { AUTHN_SMTP_URL: 'smtps://mail.example.com', AUTHN_SMTP_FROM: 'Example <no-reply@example.com>' }).messages.email).toEqual({
       kind: 'smtp',
       url: 'smtps://mail.example.com',
@@ -88,10 +90,10 @@ describe('message senders from options', () => {
 
   it('refuses a malformed SMTP setting without repeating the URL', () => {
     expect(refusal(['--smtp-url', `mail.example.com:${PASSWORD}`])).toContain('smtp://')
-    expect(refusal(['--smtp-url', `https://alice:${PASSWORD}@mail.example.com`])).toContain('smtp://')
-    expect(refusal(['--smtp-url', `smtp://alice:${PASSWORD}@`])).toContain('SMTP URL')
+    expect(refusal([], { AUTHN_SMTP_URL: `https://alice:${PASSWORD}@mail.example.com` })).toContain('smtp://')
+    expect(refusal([], { AUTHN_SMTP_URL: `smtp://alice:${PASSWORD}@` })).toContain('SMTP URL')
     expect(refusal([], { AUTHN_SMTP_URL: `smtp://alice:${PASSWORD}@mail.example.com/?pool=true` })).toContain('query')
-    expect(refusal(['--smtp-url', `smtp://al%zzice:${PASSWORD}@mail.example.com`])).toContain('%-escape')
+    expect(refusal([], { AUTHN_SMTP_URL: `smtp://al%zzice:${PASSWORD}@mail.example.com` })).toContain('%-escape')
     expect(refusal(['--smtp-url', 'smtp://mail.example.com', '--smtp-from', 'nobody'])).toContain('email address')
     expect(refusal(['--smtp-from', 'a@b.example'])).toContain('--smtp-url')
   })
