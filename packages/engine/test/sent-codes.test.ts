@@ -246,15 +246,20 @@ describe('codes sent by SMS, call and email (docs/adr/0010-sent-codes.md)', () =
 
   it('each type keeps its own throttle (SMS, email, SMS at once: the second SMS is 429); another factor than the challenged one is E0000079 and not counted', async () => {
     const { driver, outbox } = await system(
-      org({ signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 2 } } }, [...SEEDED_SMS, { factorType: 'email', provider: 'OKTA', id: 'emfseeded0000000001' }]),
+      org({ signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 2 } } }, [
+        ...SEEDED_SMS,
+        { factorType: 'email', provider: 'OKTA', id: 'emfseeded0000000001' },
+        { factorType: 'question', provider: 'OKTA', id: 'ufsseeded0000000001', question: 'favorite_toy', answer: 'a red ball' },
+      ]),
     )
     const { stateToken } = await signIn(driver)
     expect(body(await driver.verifyFactor({ stateToken, factorId: 'mblseeded0000000001' }))['status']).toBe('MFA_CHALLENGE')
     expect(body(await driver.verifyFactor({ stateToken, factorId: 'emfseeded0000000001' }))['status']).toBe('MFA_CHALLENGE')
     expect(errorOf(await driver.verifyFactor({ stateToken, factorId: 'mblseeded0000000001' }))).toEqual([429, 'E0000109'])
     expect(outbox.messages()).toHaveLength(2)
-    // The email code is the one challenged now: answers for the SMS factor are refused and cost nothing.
+    // The email code is the one challenged now: answers for other factors (a code, a question's answer) are refused and cost nothing.
     for (let i = 0; i < 3; i++) expect(errorOf(await driver.verifyFactor({ stateToken, factorId: 'mblseeded0000000001', passCode: '000000' }))).toEqual([403, 'E0000079'])
+    for (let i = 0; i < 3; i++) expect(errorOf(await driver.verifyFactor({ stateToken, factorId: 'ufsseeded0000000001', answer: 'not the answer' }))).toEqual([403, 'E0000079'])
     expect(body(await driver.verifyFactor({ stateToken, factorId: 'emfseeded0000000001', passCode: (outbox.messages()[0]?.text ?? '').replace(/\D/g, '') }))['status']).toBe('SUCCESS')
   })
 

@@ -238,12 +238,12 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             const c = record.context
             const f = factors.find((x) => x.id === req.factorId && x.status === 'ACTIVE')
             if (f === undefined) return E.left(notFound(req.factorId))
-            // Another factor than the one challenged: refused before anything is counted (the machine says the same).
-            if (c.challenge !== null && f.id !== c.challenge && hasPassCode(body)) return E.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return plugin
             // Without a passCode, a family that sends codes sends one (spec §4.10): a challenge, not an attempt.
             if (plugin.right.delivery !== undefined && !hasPassCode(body)) return challengeOf(plugin.right, f, record, now, false)
+            // An answer for another factor than the one challenged: refused before anything is counted (the machine says the same).
+            if (c.challenge !== null && f.id !== c.challenge) return E.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
             if (lease === null) return E.left(failed(failure('E0000009', ['The verification attempt could not be reserved.'])))
             const lockout = c.policy.password.lockout
             // At most as many verifications in flight as failures left before the lock.
