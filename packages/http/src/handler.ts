@@ -24,6 +24,7 @@ import {
   type OperationName,
   type RouteSpec,
 } from './routes.js'
+import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js'
 import { createTokenCheck } from './trust.js'
 import { BODY_TOO_LARGE, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
 
@@ -50,6 +51,8 @@ export interface AuthnHttpOptions {
   readonly trustedOrigins?: ReadonlyArray<string>
   /** Largest request body in bytes (413 above). Default {@link DEFAULT_BODY_LIMIT}. */
   readonly bodyLimit?: number
+  /** Deepest nesting of objects and arrays in a body (400 `E0000003` above). Default {@link DEFAULT_MAX_JSON_DEPTH}. */
+  readonly maxJsonDepth?: number
   /** Lifetime of a session created from a session token. Default {@link DEFAULT_SESSION_LIFETIME_MS}. */
   readonly sessionLifetimeMs?: number
   /** Okta's id of the identity provider that sessions name (`idp.id`). */
@@ -166,6 +169,7 @@ const flag = (v: string): boolean | string => {
 export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler => {
   const engine = options.engine
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH
   const sessionLifetimeMs = options.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS
   const clock = options.clock ?? systemClock
   const random = options.random ?? cryptoRandom
@@ -291,8 +295,11 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     if (method !== 'POST') return fail(failure('E0000022'), { ...headers, allow: 'POST' })
 
     const raw = req.body
-    if (raw === BODY_TOO_LARGE || (raw !== null && byteLength(raw) > bodyLimit))
-      return fail(failure('E0000413', [`The request body must not be larger than ${bodyLimit} bytes.`]), { ...headers, connection: 'close' })
+    if (raw === BODY_TOO_LARGE || (raw !== null && byteLength(raw) > bodyLimit)) {
+      // Okta has no code of its own for 413: its generic "not well-formed" body, with the 413 status (ADR 0013).
+      const tooLarge = failure('E0000003', [`The request body must not be larger than ${bodyLimit} bytes.`])
+      return respond(413, renderError(tooLarge, mint.errorId()), { ...headers, connection: 'close' })
+    }
 
     const auth = checkToken(header('authorization'))
     if (auth._tag === 'InvalidToken') return fail(failure('E0000011'), headers)
@@ -304,8 +311,9 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       if (match.route.body === 'required') return fail(failure('E0000003', ['The request body is empty.']), headers)
       parsed = {}
     } else {
+      // A missing type is refused too: a cross-origin page could otherwise post without a preflight.
       const contentType = header('content-type')
-      if (contentType !== undefined && !isJsonMediaType(contentType))
+      if (contentType === undefined || !isJsonMediaType(contentType))
         return fail(failure('E0000012', ['Send the request body as application/json.']), headers)
 
       let text: string
@@ -314,6 +322,9 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       } catch {
         return fail(failure('E0000003', ['The request body is not valid UTF-8.']), headers)
       }
+      // Counted without recursion before anything that recurses (JSON.parse, null removal, the codecs) sees the body.
+      if (jsonDepth(text, maxJsonDepth) > maxJsonDepth)
+        return fail(failure('E0000003', [`The request body must not nest objects and arrays more than ${maxJsonDepth} deep.`]), headers)
       try {
         parsed = JSON.parse(text)
       } catch {

@@ -1,18 +1,23 @@
 import type { IncomingMessage } from 'node:http'
 import { BODY_TOO_LARGE, type BodyTooLarge } from './types.js'
 
-/** Bytes past the limit that are still read (and dropped) so the client gets to see the 413. */
-const DRAIN_LIMIT = 1024 * 1024
+/**
+ * How many bytes of an oversize body are still read (and dropped) so that the client has finished
+ * sending when the 413 arrives and can read it: 4× the limit or 1 MiB, whichever is larger.
+ */
+export const bodyReadCap = (limit: number): number => Math.max(4 * limit, 1024 * 1024)
 
 /**
- * Reads a request body of at most `limit` bytes. A declared `Content-Length` above the limit is
- * refused before reading; a longer stream is read on (and dropped) up to about 1 MiB more, so the
- * client is done sending when the 413 arrives, and beyond that reading stops.
+ * Reads a request body of at most `limit` bytes. A body over the limit but within
+ * {@link bodyReadCap} is read to its end and dropped, so the client sees the 413; one declared
+ * (`Content-Length`) or streamed beyond the cap is not read further: the 413 goes out with
+ * `Connection: close` while the client may still be writing.
  */
 export const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | BodyTooLarge | null> =>
   new Promise((resolve, reject) => {
+    const cap = bodyReadCap(limit)
     const declared = Number(req.headers['content-length'] ?? Number.NaN)
-    if (Number.isFinite(declared) && declared > limit + DRAIN_LIMIT) {
+    if (Number.isFinite(declared) && declared > cap) {
       // Not read at all: the 413 goes out with `Connection: close`.
       resolve(BODY_TOO_LARGE)
       return
@@ -28,7 +33,7 @@ export const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | 
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size <= limit) chunks.push(chunk)
-      else if (size > limit + DRAIN_LIMIT) {
+      else if (size > cap) {
         req.pause()
         settle(BODY_TOO_LARGE)
       }

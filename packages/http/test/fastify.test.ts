@@ -31,7 +31,7 @@ describe('authnFastifyPlugin (inject)', () => {
     expect(expired.json()).toMatchObject({ _links: { cancel: { href: 'http://login.example.test/api/v1/authn/cancel' } } })
   })
 
-  it('keeps the raw body: malformed JSON and non-JSON types are Okta errors, not Fastify’s', async () => {
+  it('keeps the raw body: malformed or too deep JSON and missing or non-JSON types are Okta errors, not Fastify’s', async () => {
     const fastify = await app()
     const malformed = await fastify.inject({ method: 'POST', url: '/api/v1/authn', headers: { 'content-type': 'application/json' }, payload: '{"a":' })
     expect(malformed.statusCode).toBe(400)
@@ -45,14 +45,18 @@ describe('authnFastifyPlugin (inject)', () => {
     expect(form.statusCode).toBe(415)
     expect(form.json()).toMatchObject({ errorCode: 'E0000012' })
     const noType = await fastify.inject({ method: 'POST', url: '/api/v1/authn', payload: Buffer.from(JSON.stringify(DADE)) })
-    expect(noType.statusCode).toBe(200)
+    expect(noType.statusCode).toBe(415)
+    expect(noType.json()).toMatchObject({ errorCode: 'E0000012' })
+    const deep = await fastify.inject({ method: 'POST', url: '/api/v1/authn', headers: { 'content-type': 'application/json' }, payload: `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}` })
+    expect(deep.statusCode).toBe(400)
+    expect(deep.json()).toMatchObject({ errorCode: 'E0000003' })
   })
 
   it('answers 413 in Okta’s format above the body limit', async () => {
     const fastify = await app({ bodyLimit: 100 })
     const r = await fastify.inject({ method: 'POST', url: '/api/v1/authn', headers: { 'content-type': 'application/json' }, payload: { ...DADE, relayState: 'x'.repeat(200) } })
     expect(r.statusCode).toBe(413)
-    expect(r.json()).toMatchObject({ errorCode: 'E0000413' })
+    expect(r.json()).toMatchObject({ errorCode: 'E0000003' })
   })
 
   it('answers 404, 405 and CORS preflights for paths under its prefixes', async () => {

@@ -252,22 +252,32 @@ describe('HTTP-level refusals', () => {
     expectOktaError(await handler(post('/api/v1/authn', DADE, { 'content-type': 'application/json; charset=latin1' })), 415, 'E0000012')
     expect((await handler(post('/api/v1/authn', DADE, { 'content-type': 'application/json; charset=UTF-8' }))).status).toBe(200)
     expect((await handler(post('/api/v1/authn', DADE, { 'content-type': 'application/vnd.okta+json' }))).status).toBe(200)
-    const noType = post('/api/v1/authn', DADE)
-    const { 'content-type': _dropped, ...headers } = noType.headers
-    expect((await handler({ ...noType, headers })).status).toBe(200)
+    expect((await handler(post('/api/v1/authn', DADE, { 'content-type': 'APPLICATION/JSON;Charset="utf-8"' }))).status).toBe(200)
   })
 
-  it('a body over the limit is 413 (default 64 KiB, configurable), also when the glue stopped reading', async () => {
+  it('a body without Content-Type is 415 E0000012 (no cross-origin post without a preflight)', async () => {
+    const { handler } = await setupHandler()
+    const noType = post('/api/v1/authn', DADE)
+    const { 'content-type': _dropped, ...headers } = noType.headers
+    const r = expectOktaError(await handler({ ...noType, headers }), 415, 'E0000012')
+    expect(r['errorSummary']).toBe('Unsupported media type')
+    // An empty body without a type is still the empty-body 400, not a 415.
+    expectOktaError(await handler({ ...noType, headers, body: null }), 400, 'E0000003')
+  })
+
+  it('a body over the limit is 413 with Okta’s E0000003 (default 64 KiB, configurable), also when the glue stopped reading', async () => {
     const { handler } = await setupHandler()
     expect(handler.bodyLimit).toBe(65536)
     const big = JSON.stringify({ ...DADE, relayState: 'x'.repeat(70_000) })
     const r = await handler(post('/api/v1/authn', big))
-    expectOktaError(r, 413, 'E0000413')
+    const body = expectOktaError(r, 413, 'E0000003')
+    expect(body['errorSummary']).toBe('The request body was not well-formed.')
+    expect(body['errorCauses']).toEqual([{ errorSummary: 'The request body must not be larger than 65536 bytes.' }])
     expect(r.headers['connection']).toBe('close')
-    expectOktaError(await handler({ ...post('/api/v1/authn', ''), body: BODY_TOO_LARGE }), 413, 'E0000413')
+    expectOktaError(await handler({ ...post('/api/v1/authn', ''), body: BODY_TOO_LARGE }), 413, 'E0000003')
     const small = await setupHandler({ bodyLimit: 63 })
-    expectOktaError(await small.handler(post('/api/v1/authn', DADE)), 413, 'E0000413')
-    expectOktaError(await small.handler(post('/api/v1/authn', new TextEncoder().encode(JSON.stringify(DADE)))), 413, 'E0000413')
+    expectOktaError(await small.handler(post('/api/v1/authn', DADE)), 413, 'E0000003')
+    expectOktaError(await small.handler(post('/api/v1/authn', new TextEncoder().encode(JSON.stringify(DADE)))), 413, 'E0000003')
   })
 
   it('malformed JSON, invalid UTF-8 and an empty body are 400 E0000003; a non-object is the engine’s E0000003', async () => {

@@ -55,7 +55,7 @@ describe('createNodeListener over a real socket', () => {
     const big = JSON.stringify({ ...DADE, relayState: 'x'.repeat(5000) })
     const declared = await fetch(`${base}/api/v1/authn`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big })
     expect(declared.status).toBe(413)
-    expect(((await declared.json()) as { errorCode: string }).errorCode).toBe('E0000413')
+    expect(((await declared.json()) as { errorCode: string }).errorCode).toBe('E0000003')
     const huge = await fetch(`${base}/api/v1/authn`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(3_000_000) })
     expect(huge.status).toBe(413)
     const streamed = await new Promise<number>((resolve, reject) => {

@@ -56,6 +56,14 @@ export interface StartOptions {
   readonly settings?: Partial<AuthnSettings>
   /** How long `close()` waits for in-flight requests before cutting connections. Default 10 s. */
   readonly shutdownGraceMs?: number
+  /** Time for a client to send a request's headers, then 408 and close. Default {@link DEFAULT_LIMITS}. */
+  readonly headersTimeoutMs?: number
+  /** Time for a client to send a whole request (headers and body), then 408 and close. Default {@link DEFAULT_LIMITS}. */
+  readonly requestTimeoutMs?: number
+  /** How long an idle keep-alive connection is kept. Default {@link DEFAULT_LIMITS}. */
+  readonly keepAliveTimeoutMs?: number
+  /** Open connections at most; further ones are closed on arrival. Default {@link DEFAULT_LIMITS}. */
+  readonly maxConnections?: number
   /** Told about unexpected exceptions. Default: written to stderr. */
   readonly onError?: (error: unknown) => void
 }
@@ -78,6 +86,14 @@ export class SeedError extends Error {
 }
 
 const HEALTH_BODY = JSON.stringify({ status: 'ok' })
+
+/** The reference server's connection limits, instead of Node's (about 5 min for a body, no cap on connections). */
+export const DEFAULT_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_024,
+} as const
 
 /** The factor families the reference server serves. */
 export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
@@ -238,21 +254,33 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     replyJson(res, 200, devOutboxJson(messaging.outbox.messages(to === undefined ? {} : { to })))
   }
 
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs
+  // Node requires the header timeout not to exceed the request timeout (0 would disable it).
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, headersTimeout)
   let closing = false
-  const server: Server = createServer((req, res) => {
-    // While draining, every answer closes its connection so keep-alive clients move on.
-    if (closing) res.setHeader('connection', 'close')
-    // A request that was in flight when draining began leaves an idle keep-alive connection behind.
-    res.once('finish', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections())
-    })
-    const target = splitTarget(req.url ?? '/')
-    if (isHealth(req)) answerHealth(req, res)
-    else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
-    else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
-    else authn(req, res)
-  })
-  server.keepAliveTimeout = 5_000
+  const server: Server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+      // Node checks both timeouts on this interval (default 30 s); keep it well under them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      // While draining, every answer closes its connection so keep-alive clients move on.
+      if (closing) res.setHeader('connection', 'close')
+      // A request that was in flight when draining began leaves an idle keep-alive connection behind.
+      res.once('finish', () => {
+        if (closing) setImmediate(() => server.closeIdleConnections())
+      })
+      const target = splitTarget(req.url ?? '/')
+      if (isHealth(req)) answerHealth(req, res)
+      else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
+      else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
+      else authn(req, res)
+    },
+  )
+  server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

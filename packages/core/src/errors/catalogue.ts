@@ -29,7 +29,6 @@ export const ERROR_CATALOGUE = {
   E0000109: { status: 429, summary: 'An SMS message was recently sent. Please wait 30 seconds before trying again.' },
   E0000118: { status: 429, summary: 'An email was recently sent. Please wait 5 seconds before trying again.' },
   E0000133: { status: 429, summary: 'A phone call was recently made. Please wait 30 seconds before trying again.' },
-  E0000413: { status: 413, summary: 'The request body is too large.' },
 } as const satisfies Record<string, { readonly status: number; readonly summary: string }>
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE
