@@ -25,7 +25,7 @@ import {
   type RouteSpec,
 } from './routes.js'
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js'
-import { createTokenCheck } from './trust.js'
+import { createClientAddress, createHostCheck, createTokenCheck } from './trust.js'
 import { BODY_TOO_LARGE, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
 
 const QR_PATH = /^\/api\/v1\/authn\/factors\/[^/]+\/qr\/([^/]+)$/
@@ -42,9 +42,17 @@ export interface AuthnHttpOptions {
   readonly engine: AuthnOperations
   /**
    * Origin for every `_links` href, e.g. `https://login.example.com`. When absent, links point at
-   * `http(s)://<Host header>` of each request.
+   * `http(s)://<Host header>` of each request, for a loopback host or one of `allowedHosts` only;
+   * any other Host is refused (400 `E0000001`), so that no request can put another origin in `_links`.
    */
   readonly publicBaseUrl?: string
+  /** Host headers links may follow without a public base URL: `name` (any port) or `name:port`. */
+  readonly allowedHosts?: ReadonlyArray<string>
+  /**
+   * Gateways whose `X-Forwarded-For` is read (addresses or CIDR blocks), for trusted callers only;
+   * the header is read from the right, skipping gateways. Default none: the connection's address.
+   */
+  readonly trustedProxies?: ReadonlyArray<string>
   /** Admin API tokens: `Authorization: SSWS <token>` with one of these makes a trusted caller. */
   readonly apiTokens?: ReadonlyArray<string>
   /** Browser origins allowed to call cross-origin, with credentials. */
@@ -178,6 +186,8 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
   const cors = createCors(options.trustedOrigins ?? [])
   const checkToken = createTokenCheck(options.apiTokens ?? [])
   const publicBaseUrl = options.publicBaseUrl?.replace(/\/+$/, '')
+  const hostAllowed = createHostCheck(options.allowedHosts ?? [])
+  const clientAddress = createClientAddress(options.trustedProxies ?? [])
   const idpId = options.idpId ?? '00oauthnmachine0000'
   const onError = options.onError ?? (() => undefined)
 
@@ -213,16 +223,16 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
 
   const baseUrlOf = (host: string | undefined, secure: boolean): string | null => {
     if (publicBaseUrl !== undefined) return publicBaseUrl
-    if (host === undefined || !HOST.test(host)) return null
+    if (host === undefined || !HOST.test(host) || !hostAllowed(host)) return null
     return `${secure ? 'https' : 'http'}://${host}`
   }
 
   const contextOf = (req: HttpRequest, header: (n: string) => string | undefined, trusted: boolean, body: unknown): HttpRequestContext => {
-    const forwarded = trusted ? header('x-forwarded-for')?.split(',')[0]?.trim() : undefined
+    const forwarded = trusted ? header('x-forwarded-for') : undefined
     const deviceToken = trusted && isPlainObject(body) && isPlainObject(body['context']) ? body['context']['deviceToken'] : undefined
     const fingerprint = trusted ? header('x-device-fingerprint') : undefined
     return {
-      ip: forwarded !== undefined && forwarded !== '' ? forwarded : req.remoteAddress,
+      ip: clientAddress(req.remoteAddress, forwarded),
       userAgent: header('user-agent') ?? null,
       deviceToken: typeof deviceToken === 'string' && deviceToken.length > 0 && deviceToken.length <= 32 ? deviceToken : null,
       trusted,
@@ -336,7 +346,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
 
     const baseUrl = baseUrlOf(header('host'), req.secure === true)
     if (baseUrl === null)
-      return fail(failure('E0000001', ['Host: The header must be a host name with an optional port.'], 'Host'), headers)
+      return fail(failure('E0000001', ['Host: The header must be this server\'s host name (a loopback name, or one configured as allowed) with an optional port.'], 'Host'), headers)
 
     let body = parsed
     if (isPlainObject(parsed)) {

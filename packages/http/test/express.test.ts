@@ -3,9 +3,8 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createExpressMiddleware } from '../src/index.js'
-import { PASSWORD, setupHandler } from './helpers.js'
+import { DADE, setupHandler } from './helpers.js'
 
-const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 const servers: Server[] = []
 
 afterEach(async () => {

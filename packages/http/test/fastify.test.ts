@@ -1,9 +1,8 @@
 import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { authnFastifyPlugin } from '../src/index.js'
-import { PASSWORD, setupHandler } from './helpers.js'
+import { DADE, PASSWORD, setupHandler } from './helpers.js'
 
-const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 
 const app = async (options: Parameters<typeof setupHandler>[0] = {}) => {
   const { handler } = await setupHandler(options)

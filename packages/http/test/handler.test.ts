@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { BODY_TOO_LARGE, createAuthnHandler, type AuthnOperations, type HttpRequestContext, type HttpResponse, type Operation } from '../src/index.js'
-import { PASSWORD, json, post, rightReply, setupEngine, setupHandler, spyOn } from './helpers.js'
+import { DADE, PASSWORD, json, post, rightReply, setupEngine, setupHandler, spyOn } from './helpers.js'
 
-const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 const KATE = { username: 'kate.libby@example.com', password: PASSWORD }
 const NOT_ALLOWED = 'This operation is not allowed in the current authentication state.'
 
@@ -180,13 +179,13 @@ describe('state-token routes in a state that does not accept them (and routes th
       return rightReply({ status: 'MFA_CHALLENGE' })
     }
     const engine: AuthnOperations = { ...authn, verifyFactor: verifyFactor as AuthnOperations['verifyFactor'] }
-    const handler = createAuthnHandler({ engine })
+    const handler = createAuthnHandler({ engine, allowedHosts: ['login.example.test'] })
     const r = await handler(
       post('/api/v1/authn/factors/opf123/verify?rememberDevice=true&autoPush=FALSE', { stateToken: 's', factorId: 'other', passCode: '1' }),
     )
     expect(json(r)).toEqual({ status: 'MFA_CHALLENGE' })
     expect(seen[0]?.body).toEqual({ stateToken: 's', factorId: 'opf123', passCode: '1', rememberDevice: true, autoPush: false })
-    const recovery = createAuthnHandler({ engine: { ...authn, verifyRecoveryFactor: verifyFactor } })
+    const recovery = createAuthnHandler({ engine: { ...authn, verifyRecoveryFactor: verifyFactor }, allowedHosts: ['login.example.test'] })
     await recovery(post('/api/v1/authn/recovery/factors/CALL/verify', { stateToken: 's', passCode: '1' }))
     expect(seen[1]?.body).toEqual({ stateToken: 's', passCode: '1', factorType: 'call' })
   })
@@ -196,7 +195,7 @@ describe('null members (Java and .NET SDKs send unset fields as null)', () => {
   it('are dropped before the engine sees the body', async () => {
     const { authn } = await setupEngine()
     const spy = spyOn(authn)
-    const handler = createAuthnHandler({ engine: spy.engine })
+    const handler = createAuthnHandler({ engine: spy.engine, allowedHosts: ['login.example.test'] })
     const r = await handler(
       post('/api/v1/authn', { ...DADE, relayState: null, audience: null, stateToken: null, options: { warnBeforePasswordExpired: null }, context: { deviceToken: null } }),
     )
@@ -207,7 +206,7 @@ describe('null members (Java and .NET SDKs send unset fields as null)', () => {
   it('keep a __proto__ member a plain member', async () => {
     const { authn } = await setupEngine()
     const spy = spyOn(authn)
-    const handler = createAuthnHandler({ engine: spy.engine })
+    const handler = createAuthnHandler({ engine: spy.engine, allowedHosts: ['login.example.test'] })
     await handler(post('/api/v1/authn', '{"__proto__":{"stateToken":"x"},"username":"a","password":"b","relayState":null}'))
     const body = spy.calls[0]?.body as Record<string, unknown>
     expect(Object.getPrototypeOf(body)).toBe(Object.prototype)
@@ -219,7 +218,7 @@ describe('rememberDevice and autoPush', () => {
   it('are taken from the body (.NET) and from the query (okta-auth-js), the query winning', async () => {
     const { authn } = await setupEngine()
     const spy = spyOn(authn)
-    const handler = createAuthnHandler({ engine: spy.engine })
+    const handler = createAuthnHandler({ engine: spy.engine, allowedHosts: ['login.example.test'] })
     await handler(post('/api/v1/authn', { ...DADE, rememberDevice: true }))
     await handler(post('/api/v1/authn?autoPush=true&rememberDevice=false', { ...DADE, rememberDevice: true }))
     expect(spy.calls[0]?.body).toMatchObject({ rememberDevice: true })
@@ -305,6 +304,7 @@ describe('HTTP-level refusals', () => {
     const { authn } = await setupEngine()
     const errors: unknown[] = []
     const handler = createAuthnHandler({
+      allowedHosts: ['login.example.test'],
       engine: {
         ...authn,
         authenticate: () => {
@@ -318,7 +318,7 @@ describe('HTTP-level refusals', () => {
     expect(body['errorCauses']).toEqual([])
     expect(String(r.body)).not.toContain('secret internal detail')
     expect(errors).toHaveLength(1)
-    const rejecting = createAuthnHandler({ engine: { ...authn, authenticate: () => () => Promise.reject(new Error('boom')) } })
+    const rejecting = createAuthnHandler({ engine: { ...authn, authenticate: () => () => Promise.reject(new Error('boom')) }, allowedHosts: ['login.example.test'] })
     expectOktaError(await rejecting(post('/api/v1/authn', DADE)), 500, 'E0000009')
   })
 })
@@ -373,7 +373,8 @@ describe('trusted callers (Authorization: SSWS)', () => {
   const setupSpy = async () => {
     const { authn } = await setupEngine()
     const spy = spyOn(authn)
-    const handler = createAuthnHandler({ engine: spy.engine, apiTokens: ['another-token', TOKEN] })
+    // Requests come through a gateway at 10.0.0.7 (the helpers' connection address) in 10.0.0.0/8.
+    const handler = createAuthnHandler({ engine: spy.engine, apiTokens: ['another-token', TOKEN], allowedHosts: ['login.example.test'], trustedProxies: ['10.0.0.0/8'] })
     const contextOf = (i: number) => spy.calls[i]?.call.context as HttpRequestContext
     return { handler, contextOf }
   }
@@ -450,6 +451,7 @@ describe('robustness', () => {
   it('uses TaskEither engines that answer errors as given', async () => {
     const { authn } = await setupEngine()
     const handler = createAuthnHandler({
+      allowedHosts: ['login.example.test'],
       engine: { ...authn, skip: () => TE.left({ status: 429, body: { errorCode: 'E0000047', errorSummary: 's', errorLink: 'E0000047', errorId: 'oae', errorCauses: [] } }) },
     })
     const r = await handler(post('/api/v1/authn/skip', { stateToken: 'x' }))

@@ -12,6 +12,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { createAuthnHandler, type AuthnHttpOptions, type HttpRequest, type HttpResponse } from '../src/index.js'
 
 export const PASSWORD = 'Tr0ub4dor&3x'
+/** A seeded user's sign-in body (the right password). */
+export const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 const hasher = createTrivialHasher()
 const hashOf = async (plain: string): Promise<string> => {
   const r = await hasher.hash(plain)()
@@ -55,7 +57,8 @@ export const setupEngine = async (policies: Policies = policiesWith({ maxAttempt
 /** A handler over a fresh engine; `options` may replace anything but the engine. */
 export const setupHandler = async (options: Partial<AuthnHttpOptions> = {}) => {
   const env = await setupEngine()
-  const handler = createAuthnHandler({ engine: env.authn, ...options })
+  // The tests' requests name this host (helpers' `post`): allowed as the org's own.
+  const handler = createAuthnHandler({ engine: env.authn, allowedHosts: ['login.example.test'], ...options })
   return { ...env, handler }
 }
 

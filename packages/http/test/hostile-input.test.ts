@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { fc, test } from '@fast-check/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUTHN_ROUTES, bodyReadCap, createNodeListener, DEFAULT_MAX_JSON_DEPTH, jsonDepth, type HttpResponse } from '../src/index.js'
-import { PASSWORD, json, post, setupHandler } from './helpers.js'
+import { DADE, PASSWORD, json, post, setupHandler } from './helpers.js'
 
-const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 
 /** A concrete path for each route template (`{factorId}` → `f1`, `{a:b|c}` → `b`). */
 const concretePath = (template: string) => template.replace(/\{\w+:([\w]+)[^}]*\}/g, '$1').replace(/\{\w+\}/g, 'x1')

@@ -2,11 +2,10 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { asUserId } from '@authn-machine/core'
 import type { HttpRequest, HttpResponse } from '../src/index.js'
-import { PASSWORD, json, post, setupHandler } from './helpers.js'
+import { DADE, PASSWORD, json, post, setupHandler } from './helpers.js'
 
 const TOKEN = '00LifecycleApiToken-abcdefghijklmn'
 const TRUSTED = { authorization: `SSWS ${TOKEN}` }
-const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 const KATE = { username: 'kate.libby@example.com', password: PASSWORD }
 const SEGMENTS = ['unlock', 'suspend', 'unsuspend', 'deactivate', 'expire_password'] as const
 

@@ -2,9 +2,8 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createNodeListener } from '../src/index.js'
-import { PASSWORD, setupHandler } from './helpers.js'
+import { DADE, PASSWORD, setupHandler } from './helpers.js'
 
-const DADE = { username: 'dade.murphy@example.com', password: PASSWORD }
 const servers: Server[] = []
 
 const listen = async (options: Parameters<typeof setupHandler>[0] = {}) => {

@@ -27,6 +27,8 @@ const main = async (): Promise<void> => {
     ...(o.publicBaseUrl === null ? {} : { publicBaseUrl: o.publicBaseUrl }),
     apiTokens: o.apiTokens,
     trustedOrigins: o.trustedOrigins,
+    allowedHosts: o.allowedHosts,
+    trustedProxies: o.trustedProxies,
     seed,
     store: {
       kind: o.store,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SMTP_FROM, messageRoutesFrom, type MessageRoutes } from './messages.js'
 import { DEFAULT_DATA_DIR, isStoreKind, STORE_KINDS, type StoreKind } from './stores.js'
@@ -9,6 +10,10 @@ export interface ServerOptions {
   readonly publicBaseUrl: string | null
   readonly apiTokens: ReadonlyArray<string>
   readonly trustedOrigins: ReadonlyArray<string>
+  /** Host headers links may follow without a public URL (besides loopback names). */
+  readonly allowedHosts: ReadonlyArray<string>
+  /** Gateways whose X-Forwarded-For is read for trusted callers (addresses or CIDR blocks). */
+  readonly trustedProxies: ReadonlyArray<string>
   /** Seed file; null means the demo org committed with the package. */
   readonly seedPath: string | null
   readonly store: StoreKind
@@ -45,6 +50,11 @@ Options (each also read from the environment variable shown; options win):
                            default: http://<Host header of each request>
   --trusted-origin ORIGIN  browser origin allowed cross-origin (CORS), e.g. https://app.example.com;
                            repeatable (AUTHN_TRUSTED_ORIGINS, comma-separated)
+  --allowed-host HOST      without --public-url, a Host header links may follow (name, or name:port),
+                           besides loopback names; repeatable (AUTHN_ALLOWED_HOSTS, comma-separated).
+                           Listening beyond loopback needs --public-url or an allowed host
+  --trusted-proxy ADDRESS  a gateway (IP address or CIDR block) whose X-Forwarded-For is read for
+                           trusted callers, from the right; repeatable (AUTHN_TRUSTED_PROXIES)
   --seed FILE              org to load, JSON as in docs/seed-format.md (AUTHN_SEED)
                            default: the demo org, packages/server/seeds/demo.json
   --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)
@@ -102,6 +112,9 @@ const SECRET_FLAGS = [
   { flag: '--webhook-secret', variable: 'AUTHN_WEBHOOK_SECRET' },
 ] as const
 
+/** Interfaces that only this machine can reach: links may follow their Host headers. */
+const LOOPBACK_LISTEN: ReadonlyArray<string> = ['127.0.0.1', 'localhost', '::1']
+
 /** Whether a URL carries a password (`scheme://user:password@host`). */
 const hasPassword = (s: string): boolean => {
   try {
@@ -152,6 +165,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         port: { type: 'string' },
         'public-url': { type: 'string' },
         'trusted-origin': { type: 'string', multiple: true },
+        'allowed-host': { type: 'string', multiple: true },
+        'trusted-proxy': { type: 'string', multiple: true },
         seed: { type: 'string' },
         store: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -204,6 +219,19 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     if (typeof u !== 'string') return { _tag: 'Invalid', message: u.error }
     origins.push(u)
   }
+  const allowedHosts = values['allowed-host'] ?? list(env['AUTHN_ALLOWED_HOSTS'])
+  const badHost = allowedHosts.find((h) => !/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(h))
+  if (badHost !== undefined) return { _tag: 'Invalid', message: `an allowed host is a host name with an optional port, got '${badHost}'` }
+  const trustedProxies = values['trusted-proxy'] ?? list(env['AUTHN_TRUSTED_PROXIES'])
+  const badProxy = trustedProxies.find((p) => {
+    const [address = '', bits, extra] = p.split('/')
+    const family = isIP(address)
+    return family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32)))
+  })
+  if (badProxy !== undefined) return { _tag: 'Invalid', message: `a trusted proxy is an IP address or a CIDR block, got '${badProxy}'` }
+  // Beyond loopback, a request's Host header could name any origin: links need a configured one.
+  if (!LOOPBACK_LISTEN.includes(host) && publicBaseUrl === null && allowedHosts.length === 0)
+    return { _tag: 'Invalid', message: `listening on ${host} needs --public-url (or --allowed-host): links must not follow any Host header a client sends` }
   const apiTokens = list(env['AUTHN_API_TOKENS'])
   if (apiTokens.some((t) => t.length < 16 || /\s/.test(t)))
     return { _tag: 'Invalid', message: 'an API token must have at least 16 characters and no spaces' }
@@ -237,6 +265,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       publicBaseUrl,
       apiTokens,
       trustedOrigins: origins,
+      allowedHosts,
+      trustedProxies,
       seedPath: seed === undefined || seed === '' ? null : seed,
       store,
       dataDir: values['data-dir'] ?? env['AUTHN_DATA_DIR'] ?? DEFAULT_DATA_DIR,

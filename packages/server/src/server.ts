@@ -34,6 +34,10 @@ export interface StartOptions {
   readonly publicBaseUrl?: string
   readonly apiTokens?: ReadonlyArray<string>
   readonly trustedOrigins?: ReadonlyArray<string>
+  /** Host headers links may follow without a public URL, besides loopback names (see the binding). */
+  readonly allowedHosts?: ReadonlyArray<string>
+  /** Gateways whose X-Forwarded-For is read for trusted callers (addresses or CIDR blocks). */
+  readonly trustedProxies?: ReadonlyArray<string>
   /** The org as parsed JSON (docs/seed-format.md); relative `passwordChanged` dates are resolved. */
   readonly seed: unknown
   /** Default `{ kind: 'memory' }` (the command line defaults to `embedded`). */
@@ -213,6 +217,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     ...(options.publicBaseUrl === undefined ? {} : { publicBaseUrl: options.publicBaseUrl }),
     apiTokens: options.apiTokens ?? [],
     trustedOrigins: options.trustedOrigins ?? [],
+    allowedHosts: options.allowedHosts ?? [],
+    trustedProxies: options.trustedProxies ?? [],
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     clock,
     onError,

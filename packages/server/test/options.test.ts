@@ -11,6 +11,8 @@ describe('parseCommandLine', () => {
         publicBaseUrl: null,
         apiTokens: [],
         trustedOrigins: [],
+        allowedHosts: [],
+        trustedProxies: [],
         seedPath: null,
         store: 'embedded',
         dataDir: '.data/authn',
@@ -57,6 +59,8 @@ describe('parseCommandLine', () => {
         publicBaseUrl: 'https://login.example.com',
         apiTokens: ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
         trustedOrigins: ['https://app.example.com', 'http://localhost:3000'],
+        allowedHosts: [],
+        trustedProxies: [],
         seedPath: 'org.json',
         store: 'memory',
         dataDir: '.data/authn',
@@ -129,6 +133,25 @@ describe('parseCommandLine', () => {
     // Without a password a URL flag is fine; with one, the environment is.
     expect(parseCommandLine(['--database-url', 'postgres://app@db.example/authn'], {})._tag).toBe('Run')
     expect(parseCommandLine([], { DATABASE_URL: 'postgres://app:s3cret@db.example/authn', AUTHN_API_TOKENS: 'aaaaaaaaaaaaaaaaaaaa' })._tag).toBe('Run')
+  })
+
+  it('links follow a Host header only on loopback or when allowed: listening beyond loopback needs --public-url or --allowed-host', () => {
+    expect(parseCommandLine(['--host', '0.0.0.0'], {})).toEqual({
+      _tag: 'Invalid',
+      message: 'listening on 0.0.0.0 needs --public-url (or --allowed-host): links must not follow any Host header a client sends',
+    })
+    const r = parseCommandLine(['--host', '0.0.0.0', '--allowed-host', 'login.example.com', '--trusted-proxy', '10.0.0.0/8', '--trusted-proxy', '2001:db8::1'], {})
+    expect(r._tag === 'Run' && [r.options.allowedHosts, r.options.trustedProxies]).toEqual([['login.example.com'], ['10.0.0.0/8', '2001:db8::1']])
+    const fromEnv = parseCommandLine([], { AUTHN_ALLOWED_HOSTS: 'a.example.com, b.example.com:8443', AUTHN_TRUSTED_PROXIES: '192.0.2.1' })
+    expect(fromEnv._tag === 'Run' && [fromEnv.options.allowedHosts, fromEnv.options.trustedProxies]).toEqual([['a.example.com', 'b.example.com:8443'], ['192.0.2.1']])
+    for (const [argv, text] of [
+      [['--allowed-host', 'evil.example/<x>'], 'an allowed host'],
+      [['--trusted-proxy', 'gateway.example'], 'a trusted proxy'],
+      [['--trusted-proxy', '10.0.0.0/33'], 'a trusted proxy'],
+    ] as const) {
+      const bad = parseCommandLine([...argv], {})
+      expect(bad._tag === 'Invalid' && bad.message.startsWith(text)).toBe(true)
+    }
   })
 
   it('answers help', () => {
