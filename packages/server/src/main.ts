@@ -41,6 +41,9 @@ const main = async (): Promise<void> => {
     devOutbox: o.devOutbox,
     messages: o.messages,
     bodyLimit: o.bodyLimit,
+    headersTimeoutMs: o.headersTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs,
+    maxConnections: o.maxConnections,
   })
   process.stdout.write(
     formatBanner({

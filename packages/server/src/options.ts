@@ -32,6 +32,10 @@ export interface ServerOptions {
   /** Where each channel's messages go: a configured sender, else the dev outbox. */
   readonly messages: MessageRoutes
   readonly bodyLimit: number
+  /** Seconds for a client to send its headers, then the whole request; open connections at most. */
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly maxConnections: number
 }
 
 export type ParsedCommandLine =
@@ -74,6 +78,9 @@ Options (each also read from the environment variable shown; options win):
                            one-time codes included, newest first, as JSON; needs an API token when
                            tokens are configured (AUTHN_DEV_OUTBOX=1). Never in production.
   --body-limit BYTES       largest request body (AUTHN_BODY_LIMIT)        default 65536
+  --headers-timeout SEC    time for a client to send its headers, then 408 (AUTHN_HEADERS_TIMEOUT) default 10
+  --request-timeout SEC    time for a whole request, then 408 (AUTHN_REQUEST_TIMEOUT)   default 30
+  --max-connections N      open connections at most (AUTHN_MAX_CONNECTIONS)           default 1024
   -h, --help               show this text
 
 Messages (one-time codes by email, SMS and voice call). A channel with no sender below goes to the
@@ -184,6 +191,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'sms-webhook-url': { type: 'string' },
         'call-webhook-url': { type: 'string' },
         'body-limit': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -198,6 +208,12 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   if (typeof port === 'string') return { _tag: 'Invalid', message: port }
   const bodyLimit = integer(values['body-limit'] ?? env['AUTHN_BODY_LIMIT'] ?? '65536', 'body limit', 256, 16 * 1024 * 1024)
   if (typeof bodyLimit === 'string') return { _tag: 'Invalid', message: bodyLimit }
+  const headersTimeout = integer(values['headers-timeout'] ?? env['AUTHN_HEADERS_TIMEOUT'] ?? '10', 'headers timeout', 1, 600)
+  if (typeof headersTimeout === 'string') return { _tag: 'Invalid', message: headersTimeout }
+  const requestTimeout = integer(values['request-timeout'] ?? env['AUTHN_REQUEST_TIMEOUT'] ?? '30', 'request timeout', 1, 3600)
+  if (typeof requestTimeout === 'string') return { _tag: 'Invalid', message: requestTimeout }
+  const maxConnections = integer(values['max-connections'] ?? env['AUTHN_MAX_CONNECTIONS'] ?? '1024', 'max connections', 1, 1_000_000)
+  if (typeof maxConnections === 'string') return { _tag: 'Invalid', message: maxConnections }
   // A URL flag is seen by anyone who can list processes: its password belongs in the environment.
   for (const [flag, variable] of [['database-url', 'DATABASE_URL'], ['smtp-url', 'AUTHN_SMTP_URL']] as const) {
     const v = values[flag]
@@ -277,6 +293,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       devOutbox: values['dev-outbox'] === true || env['AUTHN_DEV_OUTBOX'] === '1',
       messages,
       bodyLimit,
+      headersTimeoutMs: headersTimeout * 1000,
+      requestTimeoutMs: requestTimeout * 1000,
+      maxConnections,
     },
   }
 }

@@ -13,6 +13,9 @@ describe('parseCommandLine', () => {
         trustedOrigins: [],
         allowedHosts: [],
         trustedProxies: [],
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        maxConnections: 1024,
         seedPath: null,
         store: 'embedded',
         dataDir: '.data/authn',
@@ -61,6 +64,9 @@ describe('parseCommandLine', () => {
         trustedOrigins: ['https://app.example.com', 'http://localhost:3000'],
         allowedHosts: [],
         trustedProxies: [],
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        maxConnections: 1024,
         seedPath: 'org.json',
         store: 'memory',
         dataDir: '.data/authn',
@@ -152,6 +158,14 @@ describe('parseCommandLine', () => {
       const bad = parseCommandLine([...argv], {})
       expect(bad._tag === 'Invalid' && bad.message.startsWith(text)).toBe(true)
     }
+  })
+
+  it('reads the connection limits: --headers-timeout and --request-timeout in seconds, --max-connections', () => {
+    const r = parseCommandLine(['--headers-timeout', '5', '--request-timeout', '20', '--max-connections', '64'], {})
+    expect(r._tag === 'Run' && [r.options.headersTimeoutMs, r.options.requestTimeoutMs, r.options.maxConnections]).toEqual([5000, 20_000, 64])
+    const env = parseCommandLine([], { AUTHN_HEADERS_TIMEOUT: '7', AUTHN_REQUEST_TIMEOUT: '9', AUTHN_MAX_CONNECTIONS: '3' })
+    expect(env._tag === 'Run' && [env.options.headersTimeoutMs, env.options.requestTimeoutMs, env.options.maxConnections]).toEqual([7000, 9000, 3])
+    for (const argv of [['--headers-timeout', '0'], ['--request-timeout', 'soon'], ['--max-connections', '-1']]) expect(parseCommandLine(argv, {})._tag).toBe('Invalid')
   })
 
   it('answers help', () => {
