@@ -282,7 +282,14 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
   const getResource = async (path: string, headers: Readonly<Record<string, string>>): Promise<HttpResponse | null> => {
     const qr = QR_PATH.exec(path)
     if (qr !== null) {
-      const r = await engine.factorQrCode(decodeURIComponent(qr[1] ?? ''))()
+      let token: string
+      try {
+        token = decodeURIComponent(qr[1] ?? '')
+      } catch {
+        // A malformed percent-escape names no QR code: not found, like an expired one.
+        return fail(failure('E0000007', [], 'qrcode'), headers)
+      }
+      const r = await engine.factorQrCode(token)()
       if (E.isLeft(r)) return reply(r.left, headers)
       return { status: 200, headers: { ...headers, 'content-type': r.right.contentType, 'cache-control': 'no-store' }, body: r.right.body }
     }

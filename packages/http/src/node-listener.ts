@@ -26,6 +26,12 @@ export const writeHttpResponse = (res: ServerResponse, response: HttpResponse): 
   }
 }
 
+/** Whether `error` is the client closing the connection mid-request (`aborted`, `ECONNRESET`). */
+const isClientAbort = (error: unknown, req: IncomingMessage): boolean => {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (error instanceof Error && error.message === 'aborted')
+}
+
 /**
  * The handler as a `node:http` request listener: `http.createServer(createNodeListener(handler))`.
  * Every request goes to the handler (unknown paths get Okta's 404); wrap it to serve other paths.
@@ -37,8 +43,9 @@ export const createNodeListener =
       .then(handler)
       .then((response) => writeHttpResponse(res, response))
       .catch((error: unknown) => {
-        // Only a broken connection gets here (the handler itself never throws).
-        onError(error)
+        // Only a broken connection gets here (the handler itself never throws). A client that hung
+        // up before its body was read is the client's doing, not an error of this server.
+        if (!isClientAbort(error, req)) onError(error)
         if (!res.headersSent) {
           res.statusCode = 400
           res.setHeader('connection', 'close')
