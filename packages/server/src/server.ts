@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { registered, type Clock, type Factor, type Hasher } from '@authn-machine/core'
 import { createCallFactor } from '@authn-machine/factor-call'
@@ -126,6 +128,28 @@ const replyJson = (res: ServerResponse, status: number, body: unknown, headers: 
     ...headers,
   })
   res.end(text)
+}
+
+/**
+ * The raw HTTP/1.1 answer to a request Node's parser refused (`clientError`): 431 for oversize
+ * headers, 408 for a request that took too long, 400 for anything else, each with an Okta error
+ * body (E0000003 and a cause) and `Connection: close`.
+ */
+export const clientErrorResponse = (code: string | undefined): string => {
+  const [status, reason, cause] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request did not arrive in time.']
+        : [400, 'Bad Request', 'The request is not valid HTTP/1.1.']
+  const body = JSON.stringify({
+    errorCode: 'E0000003',
+    errorSummary: 'The request body was not well-formed.',
+    errorLink: 'E0000003',
+    errorId: `oae${randomBytes(16).toString('base64url')}`,
+    errorCauses: [{ errorSummary: cause }],
+  })
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
 }
 
 const METHOD_NOT_ALLOWED = { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' }
@@ -287,6 +311,14 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     },
   )
   server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections
+  // What Node's HTTP parser refuses before any handler sees it is answered as Okta errors too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    socket.end(clientErrorResponse(error.code))
+  })
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -118,8 +118,8 @@ describe('fuzzed requests over HTTP', () => {
       const what = `${method} ${path} ${JSON.stringify(headers)} ${body.slice(0, 200)}`
       expect(r.status, what).toBeLessThan(500)
       expect(text, what).not.toMatch(LEAK)
-      // Node's parser itself answers a method it does not know (FOO) with a bare 400, before the server sees it.
-      if (r.status >= 300 && method !== 'HEAD' && method !== 'FOO' && path.startsWith('/api/')) {
+      // A method Node's parser does not know (FOO) is answered before routing: an Okta error too, on any path.
+      if (r.status >= 300 && method !== 'HEAD' && (method === 'FOO' || path.startsWith('/api/'))) {
         expect(String(r.headers.get('content-type')), `${r.status} ${what}`).toMatch(/^application\/json\b/)
         expect(unlikeOktaError(text), `${text} ${what}`).toEqual([])
       }
@@ -183,6 +183,20 @@ describe('fuzzed requests over HTTP', () => {
       if (Number(m[1]) >= 400) expect(unlikeOktaError(text), text).toEqual([])
     }
     expect(got).not.toMatch(LEAK)
+    expect(errors).toEqual([])
+  })
+
+  it.each([
+    ['garbage request line', 'HELLO\r\n\r\n', 400],
+    ['unknown method', 'FOO /api/v1/authn HTTP/1.1\r\nHost: localhost\r\n\r\n', 400],
+    ['huge header', `GET /api/v1/authn HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`, 431],
+  ] as const)('what the HTTP parser refuses (%s) is answered %i as an Okta error, and the connection closed', async (_name, raw, status) => {
+    const got = await rawExchange(raw)
+    const m = /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n([^]*?)\r\n\r\n([^]*)$/.exec(got)
+    expect(m?.[1]).toBe(String(status))
+    expect(m?.[2]).toMatch(/content-type: application\/json/i)
+    expect(m?.[2]).toMatch(/connection: close/i)
+    expect(unlikeOktaError(m?.[3] ?? '')).toEqual([])
     expect(errors).toEqual([])
   })
 
