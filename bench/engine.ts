@@ -1,9 +1,10 @@
 import { verify as argonVerify, hash as argonHash } from '@node-rs/argon2'
-import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
+import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { DEFAULT_POLICIES, type Hasher } from '@authn-machine/core'
-import { ARGON2ID_OWASP, createArgon2Hasher, createAuthn, cryptoRandom, createMemoryAuditSink, createSecretBox, ephemeralKeyring, systemClock, seedOrg } from '@authn-machine/engine'
+import { ARGON2ID_OWASP, createArgon2Hasher, systemClock, seedOrg } from '@authn-machine/engine'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import { interleaved, throughput } from './stats.js'
+import { benchEngine } from './support.js'
 import type { BenchLine } from './types.js'
 
 const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
@@ -18,18 +19,7 @@ const engineWith = async (hasher: Hasher) => {
     DEFAULT_POLICIES,
   )()
   if (seeded._tag === 'Left') throw new Error('seed failed')
-  return createAuthn({
-    transactions,
-    users,
-    steps,
-    factors,
-    secrets: createSecretBox(ephemeralKeyring()),
-    policies: createStaticPolicySource(seeded.right.policies),
-    hasher,
-    clock: systemClock,
-    random: cryptoRandom,
-    audit: createMemoryAuditSink(),
-  })
+  return benchEngine({ transactions, users, steps, factors }, seeded.right.policies, hasher)
 }
 
 const signIn = (authn: Awaited<ReturnType<typeof engineWith>>) => async () => {

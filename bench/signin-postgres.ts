@@ -6,12 +6,11 @@
  * must send). Also round trips per sign-in, counted. Bounded iteration counts; nothing asserted.
  */
 import { randomBytes } from 'node:crypto'
-import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { createPostgresStores } from '@authn-machine/adapter-postgres'
-import { createAuthn, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, seedOrg, systemClock } from '@authn-machine/engine'
+import { seedOrg, systemClock } from '@authn-machine/engine'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
 import { interleaved, throughput } from './stats.js'
-import { onBenchDatabase } from './support.js'
+import { benchEngine, onBenchDatabase } from './support.js'
 import type { BenchLine } from './types.js'
 
 const CALL = { baseUrl: 'https://authn.example.test', context: PUBLIC_CONTEXT }
@@ -30,18 +29,7 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
       systemClock.now(),
     )()
     if (seeded._tag === 'Left') throw new Error('seed failed')
-    const authn = createAuthn({
-      transactions: stores.transactions,
-      users: stores.users,
-      steps: stores.steps,
-      factors: stores.factors,
-      secrets: createSecretBox(ephemeralKeyring()),
-      policies: createStaticPolicySource(seeded.right.policies),
-      hasher,
-      clock: systemClock,
-      random: cryptoRandom,
-      audit: createMemoryAuditSink(),
-    })
+    const authn = benchEngine(stores, seeded.right.policies, hasher)
     let n = 0
     const signIn = async (i: number) => {
       const r = await authn.authenticate({ username: logins[i % USERS], password: PASSWORD }, CALL)()

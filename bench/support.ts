@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
+import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { countQueries, migrate, type CountingQueryable } from '@authn-machine/adapter-postgres'
+import type { Hasher, Policies } from '@authn-machine/core'
+import { createAuthn, createMemoryAuditSink, createSecretBox, cryptoRandom, ephemeralKeyring, systemClock, type AuthnDeps } from '@authn-machine/engine'
 
 /** The baseline: parse the JSON body and send it back, nothing else. */
 export const startEcho = async (): Promise<{ readonly server: Server; readonly url: URL }> => {
@@ -44,3 +47,18 @@ export const onBenchDatabase = async <A>(max: number, f: (db: BenchDatabase) => 
     await pool.end()
   }
 }
+
+/** The engine the benchmarks measure: the given stores, policies and hasher; the system clock and randomness, a throwaway key. */
+export const benchEngine = (stores: Pick<AuthnDeps, 'transactions' | 'users' | 'steps' | 'factors'>, policies: Policies, hasher: Hasher) =>
+  createAuthn({
+    transactions: stores.transactions,
+    users: stores.users,
+    steps: stores.steps,
+    factors: stores.factors,
+    secrets: createSecretBox(ephemeralKeyring()),
+    policies: createStaticPolicySource(policies),
+    hasher,
+    clock: systemClock,
+    random: cryptoRandom,
+    audit: createMemoryAuditSink(),
+  })

@@ -45,6 +45,20 @@ export const Progress = t.type(
 )
 export type Progress = t.TypeOf<typeof Progress>
 
+/** What every flow's context keeps of its relay state, state token and session token (`lifetimesOf`). */
+export const LifetimeProps = {
+  relayState: nullable(t.string),
+  /** Sliding lifetime of the state token, and its current expiry. */
+  lifetimeMs: t.number,
+  expiresAt: t.number,
+  /** The cap on sliding: the state token never lives past this (epoch ms). */
+  absoluteExpiresAt: t.number,
+  /** Lifetime of a session token, and the hash and expiry of the one issued on SUCCESS. */
+  sessionLifetimeMs: t.number,
+  sessionTokenHash: nullable(TokenHash),
+  sessionExpiresAt: nullable(t.number),
+}
+
 /** The authentication machine's context, stored as is inside the transaction record. */
 const AuthnContextRequired = t.type(
   {
@@ -71,16 +85,7 @@ const AuthnContextRequired = t.type(
     deviceTokenHash: nullable(TokenHash),
     progress: Progress,
     recoveryType: nullable(RecoveryType),
-    relayState: nullable(t.string),
-    /** Sliding lifetime of the state token, and its current expiry. */
-    lifetimeMs: t.number,
-    expiresAt: t.number,
-    /** The cap on sliding: the state token never lives past this (epoch ms). */
-    absoluteExpiresAt: t.number,
-    /** Lifetime of a session token, and the hash and expiry of the one issued on SUCCESS. */
-    sessionLifetimeMs: t.number,
-    sessionTokenHash: nullable(TokenHash),
-    sessionExpiresAt: nullable(t.number),
+    ...LifetimeProps,
   },
   'AuthnContext',
 )
@@ -127,16 +132,36 @@ export interface AuthnInput {
   readonly deviceTokenHash: TokenHash | null
 }
 
+/** What `_embedded.user` shows of a user, copied when a transaction starts. */
+export const userSummaryOf = (user: UserRecord): UserSummary => ({
+  login: user.profile.login,
+  firstName: user.profile.firstName,
+  lastName: user.profile.lastName,
+  locale: user.profile.locale ?? null,
+  timeZone: user.profile.timeZone ?? null,
+  passwordChangedAt: user.credentials.passwordChangedAt,
+})
+
+/** The times every transaction starts with (any flow): a sliding state token under a cap, no session token yet. */
+export const lifetimesOf = (input: {
+  readonly relayState: string | null
+  readonly now: EpochMs
+  readonly lifetimeMs: number
+  readonly maxLifetimeMs: number
+  readonly sessionLifetimeMs: number
+}) => ({
+  relayState: input.relayState,
+  lifetimeMs: input.lifetimeMs,
+  expiresAt: Math.min(input.now + input.lifetimeMs, input.now + input.maxLifetimeMs),
+  absoluteExpiresAt: input.now + input.maxLifetimeMs,
+  sessionLifetimeMs: input.sessionLifetimeMs,
+  sessionTokenHash: null,
+  sessionExpiresAt: null,
+})
+
 export const initialContext = (input: AuthnInput): AuthnContext => ({
   userId: input.user.id,
-  user: {
-    login: input.user.profile.login,
-    firstName: input.user.profile.firstName,
-    lastName: input.user.profile.lastName,
-    locale: input.user.profile.locale ?? null,
-    timeZone: input.user.profile.timeZone ?? null,
-    passwordChangedAt: input.user.credentials.passwordChangedAt,
-  },
+  user: userSummaryOf(input.user),
   flow: input.flow,
   policy: input.policy,
   options: input.options,
@@ -152,11 +177,5 @@ export const initialContext = (input: AuthnInput): AuthnContext => ({
   deviceTokenHash: input.deviceTokenHash,
   progress: { mfaVerified: false, passwordChanged: false, warnHandled: false, enrolledHere: false, enrollHandled: false },
   recoveryType: null,
-  relayState: input.relayState,
-  lifetimeMs: input.lifetimeMs,
-  expiresAt: Math.min(input.now + input.lifetimeMs, input.now + input.maxLifetimeMs),
-  absoluteExpiresAt: input.now + input.maxLifetimeMs,
-  sessionLifetimeMs: input.sessionLifetimeMs,
-  sessionTokenHash: null,
-  sessionExpiresAt: null,
+  ...lifetimesOf(input),
 })

@@ -301,11 +301,7 @@ export const authnMachine = setup({
       on: {
         ...live(),
         'factor.verify': verifyTransitions(),
-        'factor.challenge': [
-          { guard: 'resendOfNoChallenge', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
-          { guard: 'sendThrottled', actions: 'failThrottled' },
-          { target: 'MFA_CHALLENGE', actions: ['touch', 'setChallenge', { type: 'sendEventCode', params: { purpose: 'mfa-challenge' } }] },
-        ],
+        'factor.challenge': challengeTransitions('MFA_CHALLENGE'),
       },
     },
     MFA_CHALLENGE: {
@@ -313,11 +309,7 @@ export const authnMachine = setup({
         ...live(),
         'factor.verify': verifyTransitions(),
         // A new challenge (a resend, or another factor's) replaces the one in progress.
-        'factor.challenge': [
-          { guard: 'resendOfNoChallenge', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
-          { guard: 'sendThrottled', actions: 'failThrottled' },
-          { actions: ['touch', 'setChallenge', { type: 'sendEventCode', params: { purpose: 'mfa-challenge' } }] },
-        ],
+        'factor.challenge': challengeTransitions(),
         'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge'] },
       },
     },
@@ -351,6 +343,22 @@ function verifyTransitions() {
     { guard: 'otherFactor' as const, actions: { type: 'fail' as const, params: failure('E0000079', [CAUSES.notAllowedInState]) } },
     { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const, 'spendSentAttempt' as const] },
     ...route({ mfaVerified: true }, ['clearChallenge', 'useSentCode', resetFailures(), 'factorAccepted']),
+  ]
+}
+
+/**
+ * A code sent for an enrolled factor (spec §4.10, §4.11): a resend needs the challenge it renews,
+ * the family's throttle holds, then the code becomes the open one. From MFA_REQUIRED it leads to
+ * MFA_CHALLENGE; in MFA_CHALLENGE it replaces the challenge in progress.
+ */
+function challengeTransitions(target?: 'MFA_CHALLENGE') {
+  return [
+    { guard: 'resendOfNoChallenge' as const, actions: { type: 'fail' as const, params: failure('E0000079', [CAUSES.notAllowedInState]) } },
+    { guard: 'sendThrottled' as const, actions: 'failThrottled' as const },
+    {
+      ...(target === undefined ? {} : { target }),
+      actions: ['touch' as const, 'setChallenge' as const, { type: 'sendEventCode' as const, params: { purpose: 'mfa-challenge' as const } }],
+    },
   ]
 }
 

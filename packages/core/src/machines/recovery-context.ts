@@ -1,9 +1,9 @@
 import * as t from 'io-ts'
-import { TokenHash, UserId, type EpochMs } from '../model/ids.js'
+import { UserId, type EpochMs } from '../model/ids.js'
 import { DEFAULT_RECOVERY_POLICY, Policies, type RecoveryPolicy } from '../model/policy.js'
 import { SentCode } from '../model/sent-code.js'
 import type { UserRecord } from '../model/user.js'
-import { UserSummary } from './authn-context.js'
+import { LifetimeProps, UserSummary, lifetimesOf, userSummaryOf } from './authn-context.js'
 
 const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null])
 
@@ -38,13 +38,7 @@ export const RecoveryContext = t.type(
     /** The last code sent (its MAC only), and each channel's resend throttle (docs/adr/0010-sent-codes.md). */
     sent: nullable(SentCode),
     resendAfter: t.record(t.string, t.number),
-    relayState: nullable(t.string),
-    lifetimeMs: t.number,
-    expiresAt: t.number,
-    absoluteExpiresAt: t.number,
-    sessionLifetimeMs: t.number,
-    sessionTokenHash: nullable(TokenHash),
-    sessionExpiresAt: nullable(t.number),
+    ...LifetimeProps,
   },
   'RecoveryContext',
 )
@@ -74,14 +68,7 @@ export const initialRecoveryContext = (input: RecoveryInput): RecoveryContext =>
   user:
     input.user === null
       ? { login: '', firstName: '', lastName: '', locale: null, timeZone: null, passwordChangedAt: null }
-      : {
-          login: input.user.profile.login,
-          firstName: input.user.profile.firstName,
-          lastName: input.user.profile.lastName,
-          locale: input.user.profile.locale ?? null,
-          timeZone: input.user.profile.timeZone ?? null,
-          passwordChangedAt: input.user.credentials.passwordChangedAt,
-        },
+      : userSummaryOf(input.user),
   recoveryType: input.recoveryType,
   factorType: input.factorType,
   policy: input.policy,
@@ -90,11 +77,5 @@ export const initialRecoveryContext = (input: RecoveryInput): RecoveryContext =>
   wrongAnswers: 0,
   sent: null,
   resendAfter: {},
-  relayState: input.relayState,
-  lifetimeMs: input.lifetimeMs,
-  expiresAt: Math.min(input.now + input.lifetimeMs, input.now + input.maxLifetimeMs),
-  absoluteExpiresAt: input.now + input.maxLifetimeMs,
-  sessionLifetimeMs: input.sessionLifetimeMs,
-  sessionTokenHash: null,
-  sessionExpiresAt: null,
+  ...lifetimesOf(input),
 })
