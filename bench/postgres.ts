@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import pg from 'pg'
-import { asVersion, type AuthnEvent, type TransactionRecord, type TransactionStore } from '@authn-machine/core'
+import { asVersion, type AuthnEvent, type AuthnRecord, type TransactionStore } from '@authn-machine/core'
 import { conformanceStartContext, makeRecord } from '@authn-machine/testkit'
 import { countQueries, createPostgresTransactionStore, migrate } from '@authn-machine/adapter-postgres'
 import { median } from './stats.js'
@@ -72,7 +72,7 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
     type Lane = (typeof lanes)[number]
     type Contender = (lane: Lane) => Promise<void>
 
-    const slide = (r: TransactionRecord): TransactionRecord => ({
+    const slide = (r: AuthnRecord): AuthnRecord => ({
       ...r,
       version: asVersion(r.version + 1),
       expiresAt: r.expiresAt + 1,
@@ -81,7 +81,7 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
     const adapter =
       (s: TransactionStore, key: 'named' | 'unnamed'): Contender =>
       async (lane) => {
-        lane[key] = await must(s.save(slide(lane[key]), lane[key].version, event))
+        lane[key] = (await must(s.save(slide(lane[key]), lane[key].version, event))) as AuthnRecord
       }
     const RAW = `update ${table} set version = $3, state = $4, expires_at = $5::bigint, schema_version = $6, kind = $7, created_at = $8::bigint
       where id = $1 and version = $2 returning version`
@@ -125,7 +125,7 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
     const counting = countQueries(pool)
     const counted = createPostgresTransactionStore(counting, { schema })
     const COUNTED = 100
-    for (let i = 0; i < COUNTED; i++) lane0.named = await must(counted.save(slide(lane0.named), lane0.named.version, event))
+    for (let i = 0; i < COUNTED; i++) lane0.named = (await must(counted.save(slide(lane0.named), lane0.named.version, event))) as AuthnRecord
     const tripsPerStep = counting.count() / COUNTED
 
     // Size of a typical transaction (testkit's makeRecord): freshly created, then after one save.

@@ -6,6 +6,7 @@ import {
   changeMovesEpoch,
   changeRevokesSessions,
   isLeaseLive,
+  isTransactionOnly,
   conflict,
   decoyOf,
   notFound,
@@ -179,6 +180,8 @@ export const createMemoryStepStore = (
       const record = loaded.right
       const userId = record.context.userId
       let attempt: LoadedStep['attempt'] = null
+      // A transaction without a user (a decoy recovery) has nothing to reserve on: as a missing user.
+      if (userId === null) return lease === null ? E.right({ record, factors: [], attempt }) : E.left(notFound)
       if (lease !== null) {
         const user = users.internal.read(userId)
         if (E.isLeft(user)) return user
@@ -208,6 +211,17 @@ export const createMemoryStepStore = (
         if (settled !== 'locked') decoys.set(decoy, settled.user)
       }),
     commit: (w) => TE.fromIOEither(() => commit(w)),
+    commitDecoy: (key, w) =>
+      TE.fromIOEither(() => {
+        if (!isTransactionOnly(w)) return E.left(conflict('decoy'))
+        const decoy = decoys.get(decoyOf(key)) ?? blankUser(decoyOf(key))
+        if (w.transaction !== null) {
+          const checked = transactions.internal.check(w.transaction)
+          if (E.isLeft(checked)) return checked
+          transactions.internal.apply(w.transaction)
+        }
+        return E.right({ _tag: 'Applied', user: stateOf(decoy) })
+      }),
   }
 }
 

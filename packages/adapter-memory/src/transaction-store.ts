@@ -156,7 +156,7 @@ export const createMemoryTransactionStore = (opts: MemoryTransactionOptions = {}
         return pipe(
           read(id),
           E.chain((r) => {
-            const epoch = epochOf(r.context.userId)
+            const epoch = r.context.userId === null ? null : epochOf(r.context.userId)
             return now >= r.expiresAt || (epoch !== null && epoch !== r.credentialEpoch) ? E.left(notFound) : E.right(r)
           }),
         )
@@ -173,7 +173,8 @@ export const createMemoryTransactionStore = (opts: MemoryTransactionOptions = {}
     consumeToken: (hash: TokenHash, kind, now) =>
       TE.fromIOEither(() => {
         const slot = issued.get(hash)
-        if (slot === undefined || slot.token.kind !== kind || now >= slot.token.expiresAt) return E.left(notFound)
+        const kinds: ReadonlyArray<IssuedToken['kind']> = typeof kind === 'string' ? [kind] : kind
+        if (slot === undefined || !kinds.includes(slot.token.kind) || now >= slot.token.expiresAt) return E.left(notFound)
         if (slot.consumed) return E.left(alreadyConsumed)
         slot.consumed = true
         return E.right(slot.token)

@@ -15,6 +15,7 @@ import {
   conflict,
   decoyOf,
   emptyStepWrite,
+  isTransactionOnly,
   notFound,
   unavailable,
   versionConflict,
@@ -308,5 +309,15 @@ export const createPostgresStepStore = (db: PgQueryable, opts: PostgresStoreOpti
       ),
 
     commit: commitWith(sql.commit),
+
+    // The transaction part only, through the same function over the decoys: the decoy row's lock
+    // stands for a user's, and the transaction is checked and written as `commit` writes it.
+    commitDecoy: (key, w) =>
+      isTransactionOnly(w)
+        ? pipe(
+            commitWith(sql.settleUnknown)({ ...w, userId: asUserId(decoyOf(key)), expectedEpoch: null }),
+            TE.orElse((e) => (e._tag === 'NotFound' && w.transaction?.kind === 'create' ? TE.left(unavailable(`decoy ${decoyOf(key)} is missing`)) : TE.left(e))),
+          )
+        : TE.left(conflict('decoy')),
   }
 }

@@ -180,7 +180,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
     // lock, re-check, and fall through to the second branch, which explains why.
     consumeToken: `with c as (
         update ${t.tokens} set consumed_at = $3::bigint
-        where hash = $1 and kind = $2 and consumed_at is null and expires_at > $3::bigint
+        where hash = $1 and kind = any($2::text[]) and consumed_at is null and expires_at > $3::bigint
         returning ${TOKEN_COLUMNS})
       select true as won, c.* from c
       union all
@@ -271,16 +271,18 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
         TE.chain((rows) => (rows.length === 1 ? TE.right(token) : TE.left(conflict('token')))),
       ),
 
-    consumeToken: (hash, kind, now) =>
-      pipe(
-        query(sql.consumeToken, [hash, kind, now]),
+    consumeToken: (hash, kind, now) => {
+      const kinds: ReadonlyArray<string> = typeof kind === 'string' ? [kind] : kind
+      return pipe(
+        query(sql.consumeToken, [hash, kinds, now]),
         TE.chainEitherK((rows): E.Either<StoreError, IssuedToken> => {
           const r = rows[0] as { won?: unknown; kind?: unknown; expires_at?: unknown } | undefined
           if (r === undefined) return E.left(notFound)
           if (r.won === true) return decodeToken(r)
-          if (r.kind !== kind || typeof r.expires_at !== 'number' || now >= r.expires_at) return E.left(notFound)
+          if (typeof r.kind !== 'string' || !kinds.includes(r.kind) || typeof r.expires_at !== 'number' || now >= r.expires_at) return E.left(notFound)
           return E.left(alreadyConsumed)
         }),
-      ),
+      )
+    },
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
-import { DECOY_COUNT, asVersion, decoyOf, emptyStepWrite, type AuthnEvent, type StepWrite, type TransactionRecord } from '@authn-machine/core'
+import { DECOY_COUNT, asVersion, decoyOf, emptyStepWrite, type AuthnEvent, type StepWrite, type AuthnRecord } from '@authn-machine/core'
 import { conformanceStartContext as START, expectLeft, expectRight, makeRecord, run, uniqueHash } from '@authn-machine/testkit'
 import { makeFactor, makeUser } from '@authn-machine/testkit/fixtures'
 import {
@@ -17,9 +17,9 @@ import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTest
 
 const T0 = Date.UTC(2026, 0, 1)
 const read: AuthnEvent = { type: 'transaction.read', now: T0 }
-const bump = (r: TransactionRecord): TransactionRecord => ({ ...r, version: asVersion(r.version + 1) })
+const bump = (r: AuthnRecord): AuthnRecord => ({ ...r, version: asVersion(r.version + 1) })
 /** A step write of `r`'s user that writes nothing else. */
-const write = (r: TransactionRecord): StepWrite => emptyStepWrite(r.context.userId, T0)
+const write = (r: AuthnRecord): StepWrite => emptyStepWrite(r.context.userId, T0)
 
 afterAll(closeTestDatabase)
 
@@ -110,7 +110,7 @@ describe(`one statement per operation (${BACKEND})`, () => {
     expectRight(await run(users.create(user)))
     const lease = (n: number) => ({ id: `lease-${n}`, until: T0 + 30_000 })
     const lockout = { maxAttempts: 1, autoUnlockMinutes: 0, showLockoutFailures: false }
-    const session = (transactionId: TransactionRecord['id']) => ({ schemaVersion: 1 as const, hash: uniqueHash(), kind: 'session' as const, userId: user.id, transactionId, expiresAt: T0 + 1000 })
+    const session = (transactionId: AuthnRecord['id']) => ({ schemaVersion: 1 as const, hash: uniqueHash(), kind: 'session' as const, userId: user.id, transactionId, expiresAt: T0 + 1000 })
 
     let ticket: unknown
     expect(await trips(async () => (ticket = expectRight(await run(steps.reserveAttempt('STEPS@example.com', lease(1), T0)))))).toBe(1)

@@ -49,7 +49,7 @@ export type { AuthnEventType } from './model/events.js'
 export { ERROR_CATALOGUE, CAUSES, failure, errorSummary, httpStatusOf, renderError } from './errors/catalogue.js'
 export type { AuthnFailure, ErrorCode, OktaErrorBody } from './errors/catalogue.js'
 // Codecs
-export { TransactionRecord, LogEntry, IssuedToken } from './codecs/transaction-record.js'
+export { TransactionRecord, AuthnRecord, RecoveryRecord, TransactionEvent, TransactionContext, LogEntry, IssuedToken } from './codecs/transaction-record.js'
 export {
   PrimaryAuthRequest,
   StateTokenRequest,
@@ -59,6 +59,10 @@ export {
   EnrollFactorRequest,
   FactorAnswerRequest,
   FactorResendRequest,
+  RecoveryStartRequest,
+  RecoveryVerifyRequest,
+  RecoveryTokenRequest,
+  RecoveryAnswerRequest,
   flagValue,
   describeDecodeErrors,
 } from './codecs/requests.js'

@@ -125,7 +125,24 @@ export interface Authn {
   /** The PNG QR code of a pending TOTP enrollment, by the token in its `qrcode` link. */
   readonly factorQrCode: (token: string) => TE.TaskEither<ErrorReply, { readonly contentType: string; readonly body: Uint8Array }>
   readonly changePassword: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/credentials/reset_password` (PASSWORD_RESET of a recovery, or of an activation). */
   readonly resetPassword: (body: unknown, call: Call) => Result
+  /**
+   * `POST /api/v1/authn/recovery/password` (spec §4.12): public callers name a `factorType` (EMAIL,
+   * SMS, CALL) and get the same answer whether or not the user exists; trusted callers may omit it
+   * and receive the `recoveryToken` (403 E0000095 for an unknown user).
+   */
+  readonly forgotPassword: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/recovery/unlock` (spec §4.13): as `forgotPassword`, to unlock a locked account. */
+  readonly unlockAccount: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/recovery/factors/{sms|call}/verify` (RECOVERY_CHALLENGE): `{stateToken, passCode}`, the channel as `factorType`. */
+  readonly verifyRecoveryFactor: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/recovery/factors/{sms|call}/resend` (RECOVERY_CHALLENGE): a new code. */
+  readonly resendRecoveryChallenge: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/recovery/token` (spec §4.16): redeems a recovery token once; opens a recovery transaction. */
+  readonly verifyRecoveryToken: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/recovery/answer` (RECOVERY): the recovery question's answer. */
+  readonly answerRecoveryQuestion: (body: unknown, call: Call) => Result
   readonly skip: (body: unknown, call: Call) => Result
   readonly previous: (body: unknown, call: Call) => Result
   /** Answers `{ relayState }`, as Okta does. */

@@ -3,6 +3,7 @@ import { factorOperations } from './operations/factors.js'
 import { lifecycleOperations } from './operations/lifecycle.js'
 import { passwordOperations } from './operations/password.js'
 import { primaryOperations } from './operations/primary.js'
+import { recoveryOperations } from './operations/recovery.js'
 import { transactionOperations } from './operations/transaction.js'
 import { createPipeline } from './pipeline.js'
 
@@ -21,6 +22,7 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     ...transactionOperations(p),
     ...lifecycleOperations(p),
     ...factorOperations(p),
+    ...recoveryOperations(p),
     factorQrCode: p.factorQrCode,
     factorQuestions: () => (deps.factorPlugins ?? []).find((f) => f.factorType === 'question')?.catalogue ?? [],
     getState: p.getState,

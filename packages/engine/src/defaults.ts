@@ -68,6 +68,8 @@ export const tokens = (random: Random) => ({
   sessionToken: () => `20111${b64url(random.bytes(33))}`,
   /** Internal transaction id, `txn` + 160 bits. */
   transactionId: () => `txn${b64url(random.bytes(20))}`,
+  /** A recovery token (an email link, a trusted caller's issuance): 32 URL-safe chars (192 bits). */
+  recoveryToken: () => b64url(random.bytes(24)),
   /** A reserved attempt's lease id (128 bits). */
   leaseId: () => b64url(random.bytes(16)),
   /** Okta's `errorId`: `oae` + 22 chars (128 bits). */

@@ -3,8 +3,11 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import {
+  CAUSES,
   StateTokenRequest,
+  asUserId,
   asVersion,
+  type RecoveryEvent,
   changeMovesEpoch,
   emptyStepWrite,
   effectiveLockout,
@@ -12,10 +15,10 @@ import {
   failure,
   httpStatusOf,
   renderError,
-  type AuthnEffect,
   type AuthnEvent,
   type AuthnFailure,
-  type Decision,
+  type AuthnRecord,
+  type RecoveryRecord,
   type EpochMs,
   type IssuedToken,
   type Policies,
@@ -25,6 +28,7 @@ import {
   type FactorRecord,
   type StoreError,
   type TransactionId,
+  type TransactionEvent,
   type TransactionRecord,
   type UserChange,
   type UserId,
@@ -34,7 +38,7 @@ import {
 import type { AuthnDeps, AuthnSettings, Call, Reply, Result, ErrorReply, AuthnReply } from './api.js'
 import { DEFAULT_SETTINGS } from './api.js'
 import { createFactorRegistry } from './factors.js'
-import { authnFlow, flowOf } from './flows.js'
+import { flowOf, type FlowEffect, type StepDecision } from './flows.js'
 import { hashToken, tokens } from './defaults.js'
 import { createSentCodes } from './sent-codes.js'
 
@@ -72,8 +76,8 @@ export const ACTIVE_SIGN_IN_STATUSES: ReadonlyArray<UserRecord['status']> = ['AC
  * one atomic commit (docs/adr/0008-credential-state.md) → render.
  */
 /** What a step's event is built from: the loaded transaction, its user's factors, the time. */
-export interface Loaded {
-  readonly record: TransactionRecord
+export interface Loaded<R extends TransactionRecord = AuthnRecord> {
+  readonly record: R
   readonly now: EpochMs
   readonly factors: ReadonlyArray<FactorRecord>
   /** The attempt reserved with the load (factor verifications), or null. */
@@ -84,13 +88,18 @@ export interface Loaded {
  * The facts a step gathered besides its event: a factor row to write if the decision enrolls it,
  * and what the write must do besides the decision's effects (an attempt to settle or release).
  */
-export interface StepFacts {
-  readonly event: AuthnEvent
+export interface StepFacts<V extends TransactionEvent = AuthnEvent> {
+  readonly event: V
   readonly factorRecord?: FactorRecord
   /** The attempt that a rejected answer recorded before deciding (so the step only releases nothing). */
   readonly settled?: true
   /** The message carrying the code the event sends: delivered once, after the step is saved, if the decision sends it. */
   readonly outbound?: OutboundMessage
+  /**
+   * Deliver `outbound` without waiting for it (recovery, spec §4.12: "sent asynchronously"): the
+   * answer must not take longer for a real user, whose code is sent, than for a decoy, whose is not.
+   */
+  readonly deliverInBackground?: true
 }
 
 export const createPipeline = (deps: AuthnDeps) => {
@@ -126,7 +135,7 @@ export const createPipeline = (deps: AuthnDeps) => {
   const hasherFailed = (): StepError => failed(failure('E0000009', ['Password hashing failed.']))
 
   /** The audit entries of a step's effects, once its write is committed. */
-  const auditEffects = async (effects: ReadonlyArray<AuthnEffect>, tx: TransactionId | null, now: EpochMs) => {
+  const auditEffects = async (effects: ReadonlyArray<FlowEffect>, tx: TransactionId | null, now: EpochMs) => {
     for (const effect of effects) await audit(`effect.${effect.type}`, tx, effect.params.userId, now)()
   }
 
@@ -139,7 +148,7 @@ export const createPipeline = (deps: AuthnDeps) => {
    * the guarded reset of the failure counter, credential changes, session revocation, the token.
    */
   const effectsWrite = (
-    effects: ReadonlyArray<AuthnEffect>,
+    effects: ReadonlyArray<FlowEffect>,
     policies: Policies,
     tx: TransactionId,
     leaseId: string | null,
@@ -164,6 +173,11 @@ export const createPipeline = (deps: AuthnDeps) => {
           break
         case 'activateUser':
           userChanges.push({ type: 'activate' })
+          break
+        case 'unlockUser':
+          // The guarded unlock of a recovery (docs/adr/0012-recovery.md): clears the lock and the
+          // counter and moves the credential epoch, in the step's write.
+          userChanges.push({ type: 'unlock' })
           break
         case 'revokeOtherSessions':
           revokeSessionTokens = true
@@ -225,7 +239,7 @@ export const createPipeline = (deps: AuthnDeps) => {
   const epochAfter = (epoch: number, changes: ReadonlyArray<UserChange>): number => epoch + (changes.some(changeMovesEpoch) ? 1 : 0)
 
   const respond = (
-    d: Decision,
+    d: StepDecision,
     stateToken: string | null,
     sessionToken: string | null,
     call: Call,
@@ -236,8 +250,33 @@ export const createPipeline = (deps: AuthnDeps) => {
       ? E.left({ _tag: 'Failed', failure: d.failure, audited: true })
       : E.right({
           status: 200,
-          body: authnFlow.render(d, { stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation }, call.baseUrl, now),
+          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation }, call.baseUrl, now),
         })
+
+  /**
+   * Delivers a step's message once its step is saved (ADR 0002, 0010): awaited, a failure is the
+   * answer (400 E0000074); or, for a recovery, in the background, a failure only audited.
+   */
+  const deliverAfterCommit = async (facts: { readonly outbound?: OutboundMessage; readonly deliverInBackground?: true }, op: string, tx: TransactionId | null, userId: UserId | null, now: EpochMs): Promise<E.Either<StepError, void>> => {
+    const message = facts.outbound
+    if (message === undefined) return E.right(undefined)
+    const delivery = sentCodes.deliver(message).then(async (delivered) => {
+      if (E.isLeft(delivered)) {
+        await audit(`delivery.failed.${message.channel}.${delivered.left.reason}`, tx, userId, now)()
+        return delivered
+      }
+      await audit(`delivery.sent.${message.channel}`, tx, userId, now)()
+      return delivered
+    })
+    if (facts.deliverInBackground === true) {
+      void delivery.catch(() => undefined)
+      return E.right(undefined)
+    }
+    const delivered = await delivery
+    if (E.isRight(delivered)) return delivered
+    await audit(`${op}.${delivered.left.failure.code}`, tx, userId, now)()
+    return E.left({ _tag: 'Failed', failure: delivered.left.failure, audited: true })
+  }
 
   /** How long a QR code link of a pending enrollment works. */
   const QR_LINK_LIFETIME_MS = 10 * 60_000
@@ -306,12 +345,19 @@ export const createPipeline = (deps: AuthnDeps) => {
   // Operations on an existing transaction: load → decide → compare-and-set save → effects → render.
 
 
-  const step = (
+  /**
+   * One step on an existing transaction of any flow: load by state-token hash → bind the flow →
+   * precheck → `accepts` the record (an operation of another flow: 403 E0000079) → gather facts →
+   * decide → one atomic commit → deliver → render. A transaction without a user (a decoy recovery)
+   * is committed under a decoy's lock (`StepStore.commitDecoy`).
+   */
+  const flowStep = <R extends TransactionRecord, V extends TransactionEvent>(
+    accepts: (record: TransactionRecord) => record is R,
     op: string,
     stateToken: string,
-    type: AuthnEvent['type'],
+    type: V['type'],
     call: Call,
-    buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent | StepFacts>,
+    buildEvent: (l: Loaded<R>) => TE.TaskEither<StepError, V | StepFacts<V>>,
     sessionToken: string | null,
     /** Reserve an attempt with the load (a factor verification), as a password is reserved. */
     reserve = false,
@@ -322,43 +368,43 @@ export const createPipeline = (deps: AuthnDeps) => {
       const loaded = await deps.steps.load(hashToken(stateToken), now, leaseId === null ? null : { id: leaseId, until: now + settings.attemptLeaseMs })()
       if (E.isLeft(loaded)) return E.left(fromStore(loaded.left))
       const { record, factors } = loaded.right
-      const userId = record.context.userId
+      const flow = flowOf(record)
+      const userId = flow.userId
       const lease = leaseId === null || loaded.right.attempt === null ? null : { id: leaseId, ...loaded.right.attempt }
       // Whatever happens from here, a reserved attempt is settled or given back.
       const giveBack = async (e: E.Either<StepError, AuthnReply>) => {
-        if (lease === null) return e
+        if (lease === null || userId === null) return e
         const released = await release(userId, lease.id)
         return E.isLeft(released) ? E.left(fromStore(released.left)) : e
       }
-      const flow = flowOf(record)
-      const snapshot = flow.restore(record)
-      const refused = flow.precheck(snapshot, type, now)
-      if (refused !== null) return giveBack(E.left(failed(refused)))
+      const refused = flow.precheck(type, now) ?? (accepts(record) ? null : failure('E0000079', [CAUSES.notAllowedInState]))
+      if (refused !== null || !accepts(record)) return giveBack(E.left(failed(refused ?? failure('E0000079'))))
       const built = await buildEvent({ record, now, factors, lease })()
       if (E.isLeft(built)) return giveBack(built)
-      const facts: StepFacts = 'event' in built.right ? built.right : { event: built.right }
+      const facts: StepFacts<V> = 'event' in built.right ? built.right : { event: built.right }
       const { event } = facts
-      const d = flow.decide(snapshot, event)
+      const decided = flow.decide(event)
+      if ('code' in decided) return giveBack(E.left(failed(decided)))
+      const d = decided
       if (!d.changed) {
         await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
         return giveBack(respond(d, stateToken, sessionToken, call, now))
       }
       {
         const parts = effectsWrite(d.effects, record.context.policy, record.id, facts.settled === true ? null : (lease?.id ?? null), facts.factorRecord ?? null)
-        const next: TransactionRecord = {
+        const next = {
           ...record,
           version: asVersion(record.version + 1),
           state: d.state,
-          context: d.snapshot.context,
-          expiresAt: d.snapshot.context.expiresAt,
+          context: d.context,
+          expiresAt: d.context.expiresAt,
           credentialEpoch: epochAfter(record.credentialEpoch, parts.userChanges),
-        }
-        const committed = await deps.steps.commit({
-          ...emptyStepWrite(userId, now),
-          ...parts,
-          expectedEpoch: record.credentialEpoch,
-          transaction: { kind: 'save', record: next, expected: record.version, event },
-        })()
+        } as TransactionRecord
+        const transaction = { kind: 'save' as const, record: next, expected: record.version, event }
+        const committed =
+          userId === null
+            ? await deps.steps.commitDecoy(record.id, { ...emptyStepWrite(asUserId(record.id), now), transaction })()
+            : await deps.steps.commit({ ...emptyStepWrite(userId, now), ...parts, expectedEpoch: record.credentialEpoch, transaction })()
         if (E.isLeft(committed))
           return facts.settled === true ? E.left(fromStore(committed.left)) : giveBack(E.left(committed.left._tag === 'VersionConflict' ? lost : fromStore(committed.left)))
         const outcome = committed.right
@@ -369,21 +415,17 @@ export const createPipeline = (deps: AuthnDeps) => {
           if (d.failure?.code !== 'E0000069') return E.left(failed(failure('E0000011')))
         } else {
           await auditEffects(d.effects, record.id, now)
-          // The code leaves only once the step that holds its MAC is saved, at most once (ADR 0002, 0010).
-          if (facts.outbound !== undefined && d.effects.some((e) => e.type === 'sendCode')) {
-            const delivered = await sentCodes.deliver(facts.outbound)
-            if (E.isLeft(delivered)) {
-              await audit(`delivery.failed.${facts.outbound.channel}.${delivered.left.reason}`, record.id, userId, now)()
-              await audit(`${op}.${delivered.left.failure.code}`, record.id, userId, now)()
-              return E.left({ _tag: 'Failed', failure: delivered.left.failure, audited: true })
-            }
-            await audit(`delivery.sent.${facts.outbound.channel}`, record.id, userId, now)()
+          // The code leaves only once the step that holds its MAC is saved, at most once (ADR 0002,
+          // 0010); a decoy's decision never sends.
+          if (d.effects.some((e) => e.type === 'sendCode')) {
+            const delivered = await deliverAfterCommit(facts, op, record.id, userId, now)
+            if (E.isLeft(delivered)) return delivered
           }
         }
       }
       await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
       // A pending enrollment's activation object (TOTP: shared secret, QR code link) is shown while it waits.
-      const pendingId = d.state === 'MFA_ENROLL_ACTIVATE' ? d.snapshot.context.activating?.id : undefined
+      const pendingId = d.state === 'MFA_ENROLL_ACTIVATE' && 'activating' in d.context ? d.context.activating?.id : undefined
       const pending = pendingId === undefined ? undefined : facts.factorRecord?.id === pendingId ? facts.factorRecord : factors.find((f) => f.id === pendingId)
       return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now))
     }
@@ -394,12 +436,47 @@ export const createPipeline = (deps: AuthnDeps) => {
     }
   }
 
+  const isAuthn = (r: TransactionRecord): r is AuthnRecord => r.kind === 'authn'
+  const isRecovery = (r: TransactionRecord): r is RecoveryRecord => r.kind === 'recovery'
+  const isAny = (_: TransactionRecord): _ is TransactionRecord => true
+
+  /** A step of the authentication flow (a recovery transaction answers 403 E0000079). */
+  const step = (
+    op: string,
+    stateToken: string,
+    type: AuthnEvent['type'],
+    call: Call,
+    buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent | StepFacts>,
+    sessionToken: string | null,
+    reserve = false,
+  ) => flowStep(isAuthn, op, stateToken, type, call, buildEvent, sessionToken, reserve)
+
+  /** A step of the recovery flow (an authentication transaction answers 403 E0000079). */
+  const recoveryStep = (
+    op: string,
+    stateToken: string,
+    type: RecoveryEvent['type'],
+    call: Call,
+    buildEvent: (l: Loaded<RecoveryRecord>) => TE.TaskEither<StepError, RecoveryEvent | StepFacts<RecoveryEvent>>,
+    sessionToken: string | null,
+  ) => flowStep(isRecovery, op, stateToken, type, call, buildEvent, sessionToken)
+
+  /** A step any flow takes (get state, cancel, reset password): the event is built for the loaded flow. */
+  const anyStep = (
+    op: string,
+    stateToken: string,
+    type: TransactionEvent['type'],
+    call: Call,
+    buildEvent: (l: Loaded<TransactionRecord>) => TE.TaskEither<StepError, TransactionEvent | StepFacts<TransactionEvent>>,
+    sessionToken: string | null,
+  ) => flowStep(isAny, op, stateToken, type, call, buildEvent, sessionToken)
+
   const simpleStep = (op: string, type: 'transaction.read' | 'transaction.previous') => (body: unknown, call: Call): Result =>
     finish(
       op,
       pipe(
         TE.fromEither(decodeBody(StateTokenRequest, 'stateTokenRequest')(body)),
-        TE.chain(({ stateToken }) => step(op, stateToken, type, call, ({ now }) => TE.right({ type, now }), null)),
+        TE.chain(({ stateToken }) => (type === 'transaction.read' ? anyStep : step)(op, stateToken, type, call, ({ now }) => TE.right({ type, now }), null)),
       ),
     )
 
@@ -425,6 +502,9 @@ export const createPipeline = (deps: AuthnDeps) => {
     respond,
     finish,
     step,
+    recoveryStep,
+    anyStep,
+    deliverAfterCommit,
     simpleStep,
     getState,
     deps,

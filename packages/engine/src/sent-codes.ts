@@ -58,6 +58,32 @@ export interface IssuedCode {
  * transaction; delivered once the step that made them is saved, bounded by a timeout.
  */
 export const createSentCodes = (deps: { readonly random: Random; readonly secrets: SecretBox; readonly messages?: MessageSender | undefined }, deliveryTimeoutMs: number) => {
+  /** A fresh code and its stored form (the MAC, its bounds): what every sent code is made of. */
+  const made = (
+    delivery: AnySendingFactor['delivery'],
+    target: { readonly transactionId: string; readonly factorId: string; readonly factorType: SentCode['factorType'] },
+    policies: Policies,
+    now: EpochMs,
+  ): { readonly code: string; readonly sent: SentCode } => {
+    const policy = policies.sentCode ?? DEFAULT_SENT_CODE_POLICY
+    const code = randomDigits(deps.random, delivery.codeLength)
+    return {
+      code,
+      sent: {
+        factorId: target.factorId as SentCode['factorId'],
+        factorType: target.factorType,
+        codeMac: deps.secrets.mac(bound(target.transactionId, target.factorId, code), PURPOSE),
+        sentAt: now,
+        expiresAt: now + policy.lifetimeMinutes * 60_000,
+        attemptsLeft: policy.maxAttempts,
+        resendAfter: now + delivery.resendAfterMs,
+        throttledCode: delivery.throttledCode,
+      },
+    }
+  }
+
+  const noSender = (): AuthnFailure => failure('E0000074', ['No message sender is configured for this server.'])
+
   /** A new code for `factorId` in transaction `transactionId`, and the message that carries it. */
   const issue = (
     plugin: AnySendingFactor,
@@ -67,10 +93,9 @@ export const createSentCodes = (deps: { readonly random: Random; readonly secret
     now: EpochMs,
     purpose: CodePurpose,
   ): E.Either<AuthnFailure, IssuedCode> => {
-    if (deps.messages === undefined) return E.left(failure('E0000074', ['No message sender is configured for this server.']))
+    if (deps.messages === undefined) return E.left(noSender())
     const d = plugin.delivery
-    const policy = policies.sentCode ?? DEFAULT_SENT_CODE_POLICY
-    const code = randomDigits(deps.random, d.codeLength)
+    const { code, sent } = made(d, target, policies, now)
     let carried: ReturnType<typeof d.message>
     try {
       carried = d.message(profile, code, purpose)
@@ -78,16 +103,7 @@ export const createSentCodes = (deps: { readonly random: Random; readonly secret
       return E.left(failure('E0000009', ['The message could not be written.']))
     }
     return E.right({
-      sent: {
-        factorId: target.factorId as SentCode['factorId'],
-        factorType: target.factorType,
-        codeMac: deps.secrets.mac(bound(target.transactionId, target.factorId, code), PURPOSE),
-        sentAt: now,
-        expiresAt: now + policy.lifetimeMinutes * 60_000,
-        attemptsLeft: policy.maxAttempts,
-        resendAfter: now + d.resendAfterMs,
-        throttledCode: d.throttledCode,
-      },
+      sent,
       message: {
         id: `msg${b64url(deps.random.bytes(16))}`,
         channel: d.channel,
@@ -99,6 +115,17 @@ export const createSentCodes = (deps: { readonly random: Random; readonly secret
       },
     })
   }
+
+  /**
+   * A code made, MAC'd and bounded exactly as `issue` makes one, that no message carries: a decoy
+   * recovery's (docs/adr/0012-recovery.md), which must cost and answer what a real one does.
+   */
+  const issueUndelivered = (
+    delivery: AnySendingFactor['delivery'],
+    target: { readonly transactionId: string; readonly factorId: string; readonly factorType: SentCode['factorType'] },
+    policies: Policies,
+    now: EpochMs,
+  ): E.Either<AuthnFailure, SentCode> => (deps.messages === undefined ? E.left(noSender()) : E.right(made(delivery, target, policies, now).sent))
 
   /**
    * Whether `passCode` is the open code sent for `factorId` in this transaction: not another
@@ -129,7 +156,7 @@ export const createSentCodes = (deps: { readonly random: Random; readonly secret
     }
   }
 
-  return { issue, check, deliver }
+  return { issue, issueUndelivered, check, deliver }
 }
 
 export type SentCodes = ReturnType<typeof createSentCodes>

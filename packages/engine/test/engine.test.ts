@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { createMemoryStores, createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { replayAuthn, type OrgSeed, type StepStore, type TransactionRecord } from '@authn-machine/core'
+import { AuthnContext, AuthnEvent, replayAuthn, type OrgSeed, type StepStore, type TransactionRecord } from '@authn-machine/core'
 import { expectLeft, expectRight, harnessSeeds } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import {
@@ -63,8 +63,8 @@ describe('engine', () => {
     const { record, log } = expectRight(await authn.readLog(stateToken)())
     expect(log.map((e) => e.event.type)).toEqual(['primary.verified', 'transaction.read', 'password.change', 'password.change'])
     const start = log[0]?.start
-    if (start === null || start === undefined) throw new Error('the first entry holds the start context')
-    const decisions = replayAuthn(start, log.map((e) => e.event))
+    if (start === null || start === undefined || !AuthnContext.is(start)) throw new Error('the first entry holds the start context')
+    const decisions = replayAuthn(start, log.map((e) => e.event).filter(AuthnEvent.is))
     const last = decisions[decisions.length - 1]
     expect(last?.state).toBe(record.state)
     expect(last?.snapshot.context).toEqual(record.context)

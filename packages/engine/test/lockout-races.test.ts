@@ -16,6 +16,7 @@ const scheduledSteps = (s: fc.Scheduler, steps: StepStore): StepStore => ({
   commit: (w) => () => s.schedule(Promise.resolve(), `commit(${w.attempt?.outcome.type ?? '-'})`).then(() => steps.commit(w)()),
   load: (hash, now, lease) => () => s.schedule(Promise.resolve(), 'load').then(() => steps.load(hash, now, lease)()),
   settleUnknown: (login, lease, lockout, now) => () => s.schedule(Promise.resolve(), 'settleUnknown').then(() => steps.settleUnknown(login, lease, lockout, now)()),
+  commitDecoy: (key, w) => () => s.schedule(Promise.resolve(), 'commitDecoy').then(() => steps.commitDecoy(key, w)()),
 })
 
 const setup = async (s: fc.Scheduler, maxAttempts: number, shown: boolean, initialFailures: number) => {

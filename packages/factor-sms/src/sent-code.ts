@@ -115,4 +115,8 @@ export const sentCodeFactor = <P>(family: SentCodeFamily<P>): SendingFactor<P, n
 
 /** The sentence that carries a code (`code` as written, or as spoken), worded for its purpose. */
 export const codeSentence = (code: string, purpose: CodePurpose): string =>
-  purpose === 'mfa-activation' ? `Your enrollment code is ${code}.` : `Your verification code is ${code}.`
+  purpose === 'mfa-activation'
+    ? `Your enrollment code is ${code}.`
+    : purpose === 'recovery-code'
+      ? `Your account recovery code is ${code}.`
+      : `Your verification code is ${code}.`

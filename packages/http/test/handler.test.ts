@@ -124,7 +124,8 @@ describe('POST /api/v1/sessions', () => {
 })
 
 /** A body every state-token operation decodes (an enrollment needs its factor type and provider). */
-const stateBody = (stateToken: string) => ({ stateToken, factorType: 'question', provider: 'OKTA' })
+/** A body every state-token route decodes (the recovery routes need their `passCode` / `answer`). */
+const stateBody = (stateToken: string) => ({ stateToken, factorType: 'question', provider: 'OKTA', passCode: '123456', answer: 'an answer' })
 
 describe('state-token routes in a state that does not accept them (and routes the engine has no operation for yet)', () => {
   const stateTokenRoutes = [
@@ -157,14 +158,20 @@ describe('state-token routes in a state that does not accept them (and routes th
     expectOktaError(await handler(post(path, { passCode: '123456' })), 400, 'E0000001')
   })
 
-  it.each(['/api/v1/authn/recovery/password', '/api/v1/authn/recovery/unlock', '/api/v1/authn/recovery/token'])(
-    '%s (recovery start) → 403 E0000079',
-    async (path) => {
-      const { handler } = await setupHandler()
-      const body = expectOktaError(await handler(post(path, { username: DADE.username, factorType: 'EMAIL' })), 403, 'E0000079')
-      expect(body['errorCauses']).toEqual([{ errorSummary: NOT_ALLOWED }])
-    },
-  )
+  it.each(['/api/v1/authn/recovery/password', '/api/v1/authn/recovery/unlock'])('%s (recovery start, no state token): the bare email challenge, for anyone', async (path) => {
+    const { handler } = await setupHandler()
+    for (const username of [DADE.username, 'nobody@example.com']) {
+      const r = await handler(post(path, { username, factorType: 'email' }))
+      expect(r.status).toBe(200)
+      expect(json(r)).toMatchObject({ status: 'RECOVERY_CHALLENGE', factorResult: 'WAITING', factorType: 'EMAIL' })
+    }
+  })
+
+  it('/api/v1/authn/recovery/token: an unknown recovery token → 401 E0000011, a missing one → 400 E0000001', async () => {
+    const { handler } = await setupHandler()
+    expectOktaError(await handler(post('/api/v1/authn/recovery/token', { recoveryToken: 'VBQ0gwBp5LyJJFdbmWCM' })), 401, 'E0000011')
+    expectOktaError(await handler(post('/api/v1/authn/recovery/token', { username: DADE.username })), 400, 'E0000001')
+  })
 
   it('an unknown recovery factor segment is 404', async () => {
     const { handler } = await setupHandler()
@@ -185,7 +192,7 @@ describe('state-token routes in a state that does not accept them (and routes th
     )
     expect(json(r)).toEqual({ status: 'MFA_CHALLENGE' })
     expect(seen[0]?.body).toEqual({ stateToken: 's', factorId: 'opf123', passCode: '1', rememberDevice: true, autoPush: false })
-    const recovery = createAuthnHandler({ engine: { ...authn, verifyRecoveryFactor: verifyFactor }, allowedHosts: ['login.example.test'] })
+    const recovery = createAuthnHandler({ engine: { ...authn, verifyRecoveryFactor: verifyFactor as AuthnOperations['verifyRecoveryFactor'] }, allowedHosts: ['login.example.test'] })
     await recovery(post('/api/v1/authn/recovery/factors/CALL/verify', { stateToken: 's', passCode: '1' }))
     expect(seen[1]?.body).toEqual({ stateToken: 's', passCode: '1', factorType: 'call' })
   })

@@ -166,11 +166,11 @@ describe('okta-auth-js against the reference server', () => {
     expect((await auth.signInWithCredentials({ username: DEMO.staged.username, password: 'First-Light-2026' })).status).toBe('SUCCESS')
   })
 
-  it('operations the engine does not offer yet answer E0000079 through the SDK', async () => {
+  it('a recovery token that is unknown is refused through the SDK as Okta refuses it (401 E0000011)', async () => {
     const server = await servers.start()
     const auth = oktaClient(server)
-    const e = await rejection(auth.forgotPassword({ username: DEMO.active.username, factorType: 'EMAIL' }))
-    expect(e.errorCode).toBe('E0000079')
-    expect(e.xhr?.status).toBe(403)
+    const e = await rejection(auth.verifyRecoveryToken({ recoveryToken: 'VBQ0gwBp5LyJJFdbmWCM' }))
+    expect(e.errorCode).toBe('E0000011')
+    expect(e.xhr?.status).toBe(401)
   })
 })

@@ -36,7 +36,7 @@ import {
 import type { Either } from 'fp-ts/lib/Either.js'
 import { makeFactor, makeUser, type FactorSpec } from './fixtures.js'
 import { expectLeft, expectRight, run } from './run.js'
-import { START, makeRecord, uniqueHash } from './transaction-store-suite.js'
+import { DECOY_START, START, makeDecoyRecord, makeRecord, uniqueHash } from './transaction-store-suite.js'
 
 /** The four stores of one adapter over the same storage. */
 export interface StepStores {
@@ -505,6 +505,54 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           expectRight(await run(s.transactions.create(r, read(T0), START)))
           expect(expectRight(await load(s, r, null))).toEqual({ record: r, factors: [], attempt: null })
           expect(expectLeft(await load(s, r, lease(T0)))._tag).toBe('NotFound')
+        }))
+    })
+
+    describe('transactions without a user (decoy recoveries)', () => {
+      const decoyCreate = (r: TransactionRecord): TransactionWrite => ({ kind: 'create', record: r, event: read(T0), start: DECOY_START })
+      const decoyWrite = (transaction: TransactionWrite | null): StepWrite => ({ ...emptyStepWrite(asUserId('decoy-key'), T0), transaction })
+
+      it('commitDecoy creates and saves one; load finds it without a lease (no factors), NotFound with one', () =>
+        withStores(async (s) => {
+          const r = makeDecoyRecord()
+          applied(await run(s.steps.commitDecoy('someone@example.com', decoyWrite(decoyCreate(r)))))
+          expect(expectRight(await load(s, r, null))).toEqual({ record: r, factors: [], attempt: null })
+          expect(expectLeft(await load(s, r, lease(T0)))._tag).toBe('NotFound')
+          const w = save(r)
+          applied(await run(s.steps.commitDecoy(r.id, decoyWrite(w))))
+          expect(expectRight(await load(s, r, null)).record).toEqual(w.record)
+          expect(expectRight(await run(s.transactions.readLog(r.id))).map((e) => e.version)).toEqual([1, 2])
+          expect(expectLeft(await run(s.steps.commitDecoy(r.id, decoyWrite(w))))._tag).toBe('VersionConflict')
+          expect(expectLeft(await run(s.steps.commitDecoy(r.id, decoyWrite(decoyCreate(r)))))).toEqual({ _tag: 'Conflict', what: 'transaction' })
+        }))
+
+      it('a decoy write that would touch anything but its transaction is Conflict (decoy), and nothing is written', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const r = makeDecoyRecord()
+          const others: ReadonlyArray<Partial<StepWrite>> = [
+            { attempt: settle(null, failure(lockout(3))) },
+            { userChanges: [{ type: 'unlock' }] },
+            { moveEpoch: true },
+            { revokeSessionTokens: true },
+            { issue: token(u) },
+            { claimActivation: true },
+            { rememberDevice: { hash: uniqueHash(), until: T0 + MIN } },
+          ]
+          for (const other of others)
+            expect(expectLeft(await run(s.steps.commitDecoy(r.id, { ...decoyWrite(decoyCreate(r)), ...other })))).toEqual({ _tag: 'Conflict', what: 'decoy' })
+          expect(expectLeft(await load(s, r, null))._tag).toBe('NotFound')
+          expect(stateOf(await stored(s, u))).toEqual(stateOf(u))
+        }))
+
+      it(`${racers} concurrent saves of one decoy version: exactly one wins, the others are VersionConflict`, () =>
+        withStores(async (s) => {
+          const r = makeDecoyRecord()
+          applied(await run(s.steps.commitDecoy(r.id, decoyWrite(decoyCreate(r)))))
+          const results = await Promise.all(Array.from({ length: racers }, () => run(s.steps.commitDecoy(r.id, decoyWrite(save(r))))))
+          expect(results.filter((x) => x._tag === 'Right')).toHaveLength(1)
+          for (const x of results) if (x._tag === 'Left') expect(x.left._tag).toBe('VersionConflict')
+          expect(expectRight(await load(s, r, null)).record.version).toBe(2)
         }))
     })
 

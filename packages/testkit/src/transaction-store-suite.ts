@@ -7,12 +7,15 @@ import {
   asUserId,
   asVersion,
   initialContext,
+  initialRecoveryContext,
   type AuthnContext,
+  type RecoveryContext,
+  type RecoveryRecord,
   type AuthnEvent,
   type IssuedToken,
   type TokenHash,
   type TransactionId,
-  type TransactionRecord,
+  type AuthnRecord,
   type TransactionStore,
   type UserId,
 } from '@authn-machine/core'
@@ -57,6 +60,37 @@ export const START: AuthnContext = initialContext({
   deviceTokenHash: null,
 })
 
+/** The context a decoy recovery (no user) starts from. */
+export const DECOY_START: RecoveryContext = initialRecoveryContext({
+  user: null,
+  recoveryType: 'PASSWORD',
+  factorType: 'SMS',
+  policy: DEFAULT_POLICIES,
+  question: null,
+  relayState: null,
+  now: T0,
+  lifetimeMs: 300_000,
+  maxLifetimeMs: 3_600_000,
+  sessionLifetimeMs: 300_000,
+})
+
+/** A stored decoy recovery (`userId: null`, docs/adr/0012-recovery.md), live until `expiresAt`. */
+export const makeDecoyRecord = (o: { readonly expiresAt?: number } = {}): RecoveryRecord => {
+  const expiresAt = o.expiresAt ?? T0 + 300_000
+  return {
+    schemaVersion: 1,
+    id: uniqueId(),
+    kind: 'recovery',
+    stateTokenHash: uniqueHash(),
+    version: asVersion(1),
+    state: 'RECOVERY_CHALLENGE',
+    context: { ...DECOY_START, expiresAt },
+    createdAt: T0,
+    credentialEpoch: 0,
+    expiresAt,
+  }
+}
+
 /**
  * A valid stored transaction, live until `expiresAt`, of `userId` (default: the conformance user,
  * whom the TransactionStore suite never creates) under `credentialEpoch` (default 0).
@@ -69,7 +103,7 @@ export const makeRecord = (
     readonly userId?: UserId
     readonly credentialEpoch?: number
   } = {},
-): TransactionRecord => {
+): AuthnRecord => {
   const context = o.userId === undefined ? START : { ...START, userId: o.userId }
   const expiresAt = o.expiresAt ?? T0 + 300_000
   return {
@@ -86,7 +120,7 @@ export const makeRecord = (
   }
 }
 
-const bump = (r: TransactionRecord, expiresAt = r.expiresAt + 1000): TransactionRecord => ({
+const bump = (r: AuthnRecord, expiresAt = r.expiresAt + 1000): AuthnRecord => ({
   ...r,
   version: asVersion(r.version + 1),
   expiresAt,
@@ -136,7 +170,7 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
       (ttl, state, relayState) =>
         withStore(async (s) => {
           const base = makeRecord({ expiresAt: T0 + ttl })
-          const r: TransactionRecord = { ...base, state, context: { ...base.context, relayState } }
+          const r: AuthnRecord = { ...base, state, context: { ...base.context, relayState } }
           expectRight(await run(s.create(r, read, START)))
           expect(expectRight(await run(s.load(r.stateTokenHash, T0)))).toEqual(r)
         }),

@@ -92,6 +92,36 @@ export type FactorAnswerRequest = t.TypeOf<typeof FactorAnswerRequest>
 export const SessionTokenRequest = t.type({ sessionToken: bounded(256, 'string (max 256)') }, 'sessionRequest')
 export type SessionTokenRequest = t.TypeOf<typeof SessionTokenRequest>
 
+const NonEmpty = (max: number) => t.refinement(bounded(max, `string (max ${max})`), (s) => s.length > 0, `string (max ${max})`)
+
+/**
+ * `POST /api/v1/authn/recovery/password` and `/recovery/unlock` (spec §4.12, §4.13). `factorType`
+ * is read case-insensitively by the engine (an unknown one is 400 E0000001 there).
+ */
+export const RecoveryStartRequest = t.intersection(
+  [
+    t.type({ username: NonEmpty(256) }),
+    t.partial({ factorType: bounded(64, 'string (max 64)'), relayState: bounded(2048, 'string (max 2048)') }),
+  ],
+  'recoveryRequest',
+)
+export type RecoveryStartRequest = t.TypeOf<typeof RecoveryStartRequest>
+
+/** `POST /api/v1/authn/recovery/factors/{sms|call}/verify` (spec §4.14); the factor type comes from the path. */
+export const RecoveryVerifyRequest = t.type({ stateToken: StateTokenString, passCode: NonEmpty(64) }, 'recoveryVerifyRequest')
+export type RecoveryVerifyRequest = t.TypeOf<typeof RecoveryVerifyRequest>
+
+/** `POST /api/v1/authn/recovery/token` (spec §4.16). */
+export const RecoveryTokenRequest = t.intersection(
+  [t.type({ recoveryToken: NonEmpty(256) }), t.partial({ relayState: bounded(2048, 'string (max 2048)') })],
+  'recoveryTokenRequest',
+)
+export type RecoveryTokenRequest = t.TypeOf<typeof RecoveryTokenRequest>
+
+/** `POST /api/v1/authn/recovery/answer` (spec §4.17). */
+export const RecoveryAnswerRequest = t.type({ stateToken: StateTokenString, answer: bounded(1024, 'string (max 1024)') }, 'recoveryAnswerRequest')
+export type RecoveryAnswerRequest = t.TypeOf<typeof RecoveryAnswerRequest>
+
 /** Turns io-ts decode errors into Okta `errorCauses` texts: `field: problem`. Pure. */
 export const describeDecodeErrors = (errors: t.Errors): ReadonlyArray<string> => {
   const out = new Set<string>()

@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   E0000014: { status: 403, summary: 'Update of credentials failed' },
   E0000022: { status: 405, summary: 'The endpoint does not support the provided HTTP method' },
   E0000032: { status: 403, summary: 'Unlock is not allowed for this user.' },
+  E0000034: { status: 403, summary: 'Forgot password not allowed on specified user.' },
   E0000047: { status: 429, summary: 'API call exceeded rate limit due to too many requests.' },
   E0000068: { status: 403, summary: 'Invalid Passcode/Answer' },
   E0000069: { status: 403, summary: 'User Locked' },

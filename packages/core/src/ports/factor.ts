@@ -106,7 +106,7 @@ export interface VerifyingFactor<P, S, A> extends FactorBase<P, S, A> {
 export type DeliveryChannel = 'sms' | 'call' | 'email'
 
 /** What a sent code is for (the message's wording). */
-export type CodePurpose = 'mfa-activation' | 'mfa-challenge'
+export type CodePurpose = 'mfa-activation' | 'mfa-challenge' | 'recovery-code'
 
 /** The message that carries one code: recipient and wording (the engine adds id, channel, time). */
 export interface CodeMessage {

@@ -17,7 +17,7 @@ export type {
   TransactionWrite,
   UserChange,
 } from './step-store.js'
-export { emptyStepWrite } from './step-store.js'
+export { emptyStepWrite, isTransactionOnly } from './step-store.js'
 export type { PolicySource, RequestContext } from './policy-source.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'
 export type {

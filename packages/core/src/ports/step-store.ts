@@ -1,7 +1,5 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { IssuedToken, TransactionRecord } from '../codecs/transaction-record.js'
-import type { AuthnContext } from '../machines/authn-context.js'
-import type { AuthnEvent } from '../model/events.js'
+import type { IssuedToken, TransactionContext, TransactionEvent, TransactionRecord } from '../codecs/transaction-record.js'
 import type { FactorRecord } from '../model/factor.js'
 import type { EpochMs, FactorId, TokenHash, UserId, Version } from '../model/ids.js'
 import type { LockoutPolicy } from '../model/policy.js'
@@ -83,9 +81,9 @@ export type FactorChange =
 
 export type TransactionWrite =
   /** A new transaction at version 1 with its first log entry (see `TransactionStore.create`). */
-  | { readonly kind: 'create'; readonly record: TransactionRecord; readonly event: AuthnEvent; readonly start: AuthnContext }
+  | { readonly kind: 'create'; readonly record: TransactionRecord; readonly event: TransactionEvent; readonly start: TransactionContext }
   /** Compare-and-set on `expected` with the log append (see `TransactionStore.save`). */
-  | { readonly kind: 'save'; readonly record: TransactionRecord; readonly expected: Version; readonly event: AuthnEvent }
+  | { readonly kind: 'save'; readonly record: TransactionRecord; readonly expected: Version; readonly event: TransactionEvent }
 
 /**
  * Everything one step writes: its transaction, the attempt it settles, its user's credential
@@ -185,7 +183,27 @@ export interface StepStore {
    * TransactionStore answers them (then nothing is written, not even the lease's release).
    */
   readonly commit: (write: StepWrite) => TaskEither<StoreError, StepOutcome>
+  /**
+   * The write of a transaction that has no user (a decoy recovery of an unknown login,
+   * docs/adr/0012-recovery.md): its `transaction` only, checked and applied as `commit` applies it,
+   * under the lock of the decoy `decoyOf(key)` where a real step takes its user's, so that it costs
+   * what a real one costs. Nothing else of the write may be set (an attempt, user or factor
+   * changes, a token, a device): such a write is refused as `Conflict` ('decoy') before anything is
+   * written. Answers as `commit` does (`Applied` with the decoy's counters).
+   */
+  readonly commitDecoy: (key: string, write: StepWrite) => TaskEither<StoreError, StepOutcome>
 }
+
+/** Whether a write is only a transaction's (what `commitDecoy` accepts). */
+export const isTransactionOnly = (w: StepWrite): boolean =>
+  w.attempt === null &&
+  !w.claimActivation &&
+  w.userChanges.length === 0 &&
+  !w.moveEpoch &&
+  !w.revokeSessionTokens &&
+  w.issue === null &&
+  w.factorChanges.length === 0 &&
+  w.rememberDevice === null
 
 /** A write of `userId` at `now` that changes nothing: spread it and set what the step writes. */
 export const emptyStepWrite = (userId: UserId, now: EpochMs): StepWrite => ({

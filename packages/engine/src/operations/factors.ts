@@ -19,7 +19,7 @@ import {
   type Factor,
   type FactorOutcome,
   type FactorRecord,
-  type TransactionRecord,
+  type AuthnRecord,
   type Verification,
   type VerifyingFactor,
 } from '@authn-machine/core'
@@ -91,7 +91,7 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
     )
 
   /** Checks a `passCode` against the code this transaction sent for the factor (docs/adr/0010-sent-codes.md). */
-  const checkSent = (plugin: AnySendingFactor, f: FactorRecord, record: TransactionRecord, body: unknown, now: number): E.Either<StepError, Verification<unknown>> =>
+  const checkSent = (plugin: AnySendingFactor, f: FactorRecord, record: AuthnRecord, body: unknown, now: number): E.Either<StepError, Verification<unknown>> =>
     pipe(
       decodeWith(PassCodeAnswer, body, 'factorVerifyRequest'),
       E.chain(() => decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
@@ -104,11 +104,11 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
     )
 
   /** Checks an answer: against the stored secret, or against the code that was sent. */
-  const check = (plugin: Factor, f: FactorRecord, record: TransactionRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
+  const check = (plugin: Factor, f: FactorRecord, record: AuthnRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
     plugin.delivery === undefined ? checkSecret(plugin, f, body, now) : TE.fromEither(checkSent(plugin, f, record, body, now))
 
   /** A new code for `f` in this transaction, as the facts of a `factor.challenge` event. */
-  const challengeOf = (plugin: AnySendingFactor, f: FactorRecord, record: TransactionRecord, now: number, resend: boolean): E.Either<StepError, StepFacts> =>
+  const challengeOf = (plugin: AnySendingFactor, f: FactorRecord, record: AuthnRecord, now: number, resend: boolean): E.Either<StepError, StepFacts> =>
     pipe(
       decodeWith(plugin.profileCodec, f.profile, 'factorVerifyRequest'),
       E.chain((profile) =>

@@ -7,18 +7,20 @@ import {
   passwordFeatures,
   type AuthnEvent,
   type PasswordCandidate,
+  failure,
+  type TransactionEvent,
   type TransactionRecord,
   type UserId,
   type UserRecord,
 } from '@authn-machine/core'
 import type { Authn, Call, Result } from '../api.js'
 import { hashToken } from '../defaults.js'
-import { fromStore } from '../pipeline.js'
+import { failed, fromStore } from '../pipeline.js'
 import type { StepError, Pipeline } from '../pipeline.js'
 
 /** Password change and reset: the plaintext stays here; the machine gets its features and hash. */
 export const passwordOperations = (p: Pipeline): Pick<Authn, 'changePassword' | 'resetPassword'> => {
-  const { deps, mint, decodeBody, hasherFailed, finish, step } = p
+  const { deps, mint, decodeBody, hasherFailed, finish, step, anyStep } = p
 
   // ---------------------------------------------------------------------------------------------
   // Password change and reset: the plaintext stays here; the machine gets its features and hash.
@@ -118,17 +120,18 @@ export const passwordOperations = (p: Pipeline): Pick<Authn, 'changePassword' | 
         TE.fromEither(decodeBody(ResetPasswordRequest, 'resetPasswordRequest')(body)),
         TE.chain((req) => {
           const sessionToken = mint.sessionToken()
-          return step(
+          // Both flows reset: a recovery's PASSWORD_RESET and an activation's (the event is the same).
+          return anyStep(
             'resetPassword',
             req.stateToken,
             'password.reset',
             call,
             ({ record, now }) =>
               pipe(
-                loadUser(record.context.userId),
+                record.context.userId === null ? TE.left<StepError, UserRecord>(failed(failure('E0000011'))) : loadUser(record.context.userId),
                 TE.chain((user) => newPasswordFacts(record, user, req.newPassword)),
                 TE.map(
-                  ({ candidate, newPasswordHash }): AuthnEvent => ({
+                  ({ candidate, newPasswordHash }): TransactionEvent => ({
                     type: 'password.reset',
                     now,
                     candidate,

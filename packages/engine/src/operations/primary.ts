@@ -19,11 +19,12 @@ import {
   type FactorRecord,
   type LockoutCounters,
   type Policies,
-  type TransactionRecord,
+  type AuthnRecord,
   type UserRecord,
 } from '@authn-machine/core'
 import type { Authn, Call, Result, AuthnReply } from '../api.js'
 import { hashToken } from '../defaults.js'
+import { authnDecision } from '../flows.js'
 import { failed, fromStore, ACTIVE_SIGN_IN_STATUSES } from '../pipeline.js'
 import type { StepError, Pipeline } from '../pipeline.js'
 
@@ -56,12 +57,12 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         if (E.isLeft(released)) return E.left(fromStore(released.left))
       }
       await audit(`${op}.${d.failure?.code ?? d.state}`, null, userId, now)()
-      return respond(d, null, null, call, now)
+      return respond(authnDecision(d), null, null, call, now)
     }
     const stateToken = mint.stateToken()
     const id = asTransactionId(mint.transactionId())
     const parts = effectsWrite(d.effects, input.policy, id, leaseId)
-    const record: TransactionRecord = {
+    const record: AuthnRecord = {
       schemaVersion: 1,
       id,
       kind: 'authn',
@@ -90,11 +91,11 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         ? decideStart({ ...input, lockedOut: true }, { type: 'primary.rejected', now, lockedAfter: true })
         : null
       await audit(`${op}.${answer?.failure?.code ?? (answer === null ? `E0000004.${outcome.reason}` : answer.state)}`, null, userId, now)()
-      return answer === null ? E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true }) : respond(answer, null, null, call, now)
+      return answer === null ? E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true }) : respond(authnDecision(answer), null, null, call, now)
     }
     await auditEffects(d.effects, record.id, now)
     await audit(`${op}.${d.state}`, record.id, userId, now)()
-    return respond(d, d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
+    return respond(authnDecision(d), d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
   }
 
   const inputFor = (

@@ -12,7 +12,7 @@ import type { StepError, Pipeline } from '../pipeline.js'
 
 /** Operations on a transaction as such: skip, cancel, session-token redemption, the log. */
 export const transactionOperations = (p: Pipeline): Pick<Authn, 'skip' | 'cancel' | 'redeemSessionToken' | 'readLog'> => {
-  const { deps, mint, errorReply, decodeBody, finish, step } = p
+  const { deps, mint, errorReply, decodeBody, finish, step, anyStep } = p
 
   const skip = (body: unknown, call: Call): Result =>
     finish(
@@ -40,7 +40,7 @@ export const transactionOperations = (p: Pipeline): Pick<Authn, 'skip' | 'cancel
         TE.fromEither(decodeBody(StateTokenRequest, 'stateTokenRequest')(body)),
         TE.chain(({ stateToken }) =>
           pipe(
-            step('cancel', stateToken, 'transaction.cancel', call, ({ now }) => TE.right({ type: 'transaction.cancel', now }), null),
+            anyStep('cancel', stateToken, 'transaction.cancel', call, ({ now }) => TE.right({ type: 'transaction.cancel', now }), null),
             TE.map((r) => ({ status: 200, body: { relayState: typeof r.body['relayState'] === 'string' ? r.body['relayState'] : '' } })),
           ),
         ),
