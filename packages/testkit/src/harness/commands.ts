@@ -45,7 +45,7 @@ export const send = async (real: Real, operation: Operation, request: unknown): 
 }
 
 /** The phone numbers and email addresses of the model's factors that `text` shows unmasked. */
-const unmasked = (model: Model, text: string): ReadonlyArray<string> => {
+export const unmasked = (model: Model, text: string): ReadonlyArray<string> => {
   const folded = text.toLowerCase()
   return model.destinations().filter((d) => folded.includes(d.toLowerCase()) || (d.startsWith('+') && text.includes(d.slice(1))))
 }

@@ -35,6 +35,12 @@ export const DRIVER_OPERATIONS = [
   'verifyFactor',
   'resendActivation',
   'resendChallenge',
+  'forgotPassword',
+  'unlockAccount',
+  'verifyRecoveryFactor',
+  'resendRecoveryChallenge',
+  'verifyRecoveryToken',
+  'answerRecoveryQuestion',
 ] as const satisfies ReadonlyArray<OperationName>
 export type DriverOperation = (typeof DRIVER_OPERATIONS)[number]
 

@@ -3,6 +3,7 @@ import type { OrgSeed } from '@authn-machine/core'
 import { commandArbitraries, type Exchange, type Real } from './commands.js'
 import type { Driver } from './driver.js'
 import { Model, sendingFamily } from './model.js'
+import { recoveryArbitraries } from './recovery-commands.js'
 import { sentCodeArbitraries } from './sent-code-commands.js'
 
 /** A fresh system under test: a driver over a newly seeded org, and how to dispose of it. */
@@ -65,10 +66,15 @@ const senders = (seed: OrgSeed): ReadonlyArray<number> => {
   })
 }
 
-/** The commands of a run: those of {@link commandArbitraries}, and the sent-code ones with an outbox and an org that sends codes. */
+/**
+ * The commands of a run: those of {@link commandArbitraries}, the sent-code ones with an outbox
+ * and an org that sends codes, and the recovery ones with an outbox (recovery by email is on by
+ * default; codes and recovery links are read back from it).
+ */
 const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean, more: Parameters<typeof commandArbitraries>[2]) => [
   ...commandArbitraries(o.seed.users.length, controlsClock, more),
   ...(outbox && sendsCodes(o.seed) ? sentCodeArbitraries(senders(o.seed), controlsClock, more?.concurrent !== false) : []),
+  ...(outbox ? recoveryArbitraries(o.seed.users.length, controlsClock, more?.concurrent !== false) : []),
 ]
 
 /**
@@ -80,7 +86,10 @@ const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean,
  * and email: a code is accepted at most once, only in its transaction, before it expires and
  * until a resend replaces it; no SUCCESS through a sending factor without the code it sent; a
  * throttled or refused send adds nothing to the outbox; every code goes to the enrolled
- * destination, and no response shows a phone number or email address unmasked.
+ * destination, and no response shows a phone number or email address unmasked. With an outbox,
+ * recovery too (spec §4.12–4.18): a recovery token works once; no password change or unlock
+ * without the channel proven and the question answered when asked; known and unknown users get the
+ * same answers and only known ones get messages; an unlock is a credential change like any other.
  */
 export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> => {
   const coverage = new Map<string, number>()

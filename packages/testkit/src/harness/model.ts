@@ -32,6 +32,51 @@ export interface ModelPolicies {
   /** How long a sent code is accepted, and the wrong answers it allows (`policies.sentCode`). */
   readonly sentCodeLifetimeMs: number
   readonly sentCodeMaxAttempts: number
+  /** Self-service recovery (`policies.recovery`; spec §4.12–4.18, docs/adr/0012-recovery.md). */
+  readonly recovery: ModelRecoveryPolicy
+}
+
+/** The recovery policy, with the defaults Okta ships (email on, SMS and call off, unlock off). */
+export interface ModelRecoveryPolicy {
+  readonly email: boolean
+  readonly sms: boolean
+  readonly call: boolean
+  readonly tokenLifetimeMs: number
+  readonly passwordReset: boolean
+  readonly unlock: boolean
+  readonly questionRequired: boolean
+  readonly maxAnswerAttempts: number
+}
+
+export type RecoveryType = 'PASSWORD' | 'UNLOCK'
+
+/** A recovery transaction (spec §4.12–4.18). `login` null: a decoy, for a user who is unknown or may not recover. */
+export interface ModelRecovery {
+  readonly stateToken: string
+  readonly login: string | null
+  readonly recoveryType: RecoveryType
+  /** The channel of its codes (null when opened by a recovery token). */
+  readonly channel: 'SMS' | 'CALL' | null
+  status: 'RECOVERY_CHALLENGE' | 'RECOVERY' | 'PASSWORD_RESET'
+  expiresAt: number
+  readonly absoluteExpiresAt: number
+  dead: boolean
+  /** The user's credential epoch it lives under (a decoy's never moves). */
+  epoch: number
+  wrongAnswers: number
+  /** Codes sent in it, oldest first (a decoy's are never seen: their value is unknown). */
+  readonly codes: ModelSentCode[]
+  /** When the last code was made (a decoy's too): the resend throttle runs from it. */
+  lastSentAt: number
+}
+
+/** A recovery token read from a recovery email: single use, expiring. */
+export interface ModelRecoveryToken {
+  readonly token: string
+  readonly login: string
+  readonly recoveryType: RecoveryType
+  readonly expiresAt: number
+  used: boolean
 }
 
 /** A family that sends a one-time code (spec §4.6–4.11; docs/adr/0010-sent-codes.md). */
@@ -88,6 +133,8 @@ export interface ModelUser {
   activationHolder: ModelTransaction | null
   /** The user's factor rows (shared by every transaction of the user). */
   factors: ModelFactor[]
+  /** The recovery question and its answer, as seeded. */
+  readonly recoveryQuestion: { readonly question: string; readonly answer: string } | null
   /**
    * Moves on every credential change (lock, unlock, suspend, deactivate, a new password, an
    * activation): transactions started under another value are dead.
@@ -175,6 +222,8 @@ export class Model {
   readonly users: ModelUser[]
   readonly transactions: ModelTransaction[] = []
   readonly sessions: ModelSession[] = []
+  readonly recoveries: ModelRecovery[] = []
+  readonly recoveryTokens: ModelRecoveryToken[] = []
   readonly policy: ModelPolicies
   passwordCounter = 0
 
@@ -208,6 +257,16 @@ export class Model {
       notAllowedEnrollments: (p?.enrollment?.factors ?? []).filter((f) => f.enroll === 'NOT_ALLOWED').map((f) => `${f.factorType}/${f.provider}`),
       sentCodeLifetimeMs: (p?.sentCode?.lifetimeMinutes ?? 5) * MINUTE,
       sentCodeMaxAttempts: p?.sentCode?.maxAttempts ?? 5,
+      recovery: {
+        email: p?.recovery?.channels?.email ?? true,
+        sms: p?.recovery?.channels?.sms ?? false,
+        call: p?.recovery?.channels?.call ?? false,
+        tokenLifetimeMs: (p?.recovery?.recoveryTokenLifetimeMinutes ?? 60) * MINUTE,
+        passwordReset: p?.recovery?.selfServicePasswordReset ?? true,
+        unlock: p?.recovery?.selfServiceUnlock ?? false,
+        questionRequired: p?.recovery?.questionRequired ?? true,
+        maxAnswerAttempts: p?.recovery?.maxAnswerAttempts ?? 5,
+      },
     }
     this.users = seed.users.map((u) => ({
       login: u.login,
@@ -223,6 +282,7 @@ export class Model {
       activationToken: u.activationToken ?? null,
       activationHolder: null,
       epoch: 0,
+      recoveryQuestion: u.recoveryQuestion ?? null,
       factors: (u.factors ?? []).map((f, i) => ({
         // Seeded factors carry their id in the harness seeds; the model names the others as the seed loader does not.
         id: f.id ?? `${u.login}#${i}`,
@@ -436,6 +496,60 @@ export class Model {
     const logins = new Set(this.users.map((u) => u.login.toLowerCase()))
     const all = this.users.flatMap((u) => u.factors.flatMap((f) => (f.destination === null ? [] : [f.destination])))
     return [...new Set(all)].filter((d) => !logins.has(d.toLowerCase()))
+  }
+
+  // ------------------------------------------------------------------ recovery (spec §4.12–4.18)
+
+  /** Whether `u` may recover this way now: a status that recovers, self-service on, and for an unlock a lock to undo. */
+  mayRecover(u: ModelUser, kind: RecoveryType): boolean {
+    if (u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return false
+    return kind === 'PASSWORD' ? this.policy.recovery.passwordReset : this.policy.recovery.unlock && this.isLocked(u)
+  }
+
+  liveRecovery(r: ModelRecovery | undefined): r is ModelRecovery {
+    if (r === undefined || r.dead || this.now >= r.expiresAt) return false
+    return r.login === null || r.epoch === this.user(r.login)?.epoch
+  }
+
+  touchRecovery(r: ModelRecovery): void {
+    r.expiresAt = Math.min(this.now + this.options.stateTokenLifetimeMs, r.absoluteExpiresAt)
+  }
+
+  openRecovery(stateToken: string, u: ModelUser | null, recoveryType: RecoveryType, channel: ModelRecovery['channel'], status: ModelRecovery['status']): ModelRecovery {
+    const r: ModelRecovery = {
+      stateToken,
+      login: u?.login ?? null,
+      recoveryType,
+      channel,
+      status,
+      expiresAt: Math.min(this.now + this.options.stateTokenLifetimeMs, this.now + this.options.stateTokenMaxLifetimeMs),
+      absoluteExpiresAt: this.now + this.options.stateTokenMaxLifetimeMs,
+      dead: false,
+      epoch: u?.epoch ?? 0,
+      wrongAnswers: 0,
+      codes: [],
+      lastSentAt: this.now,
+    }
+    this.recoveries.push(r)
+    return r
+  }
+
+  /**
+   * Where a proven channel leads (spec §10.3): the question when the policy asks and the user has
+   * one; else a new password, or for an unlock the unlock itself (null: finished, SUCCESS UNLOCK).
+   */
+  afterProof(u: ModelUser, kind: RecoveryType): 'RECOVERY' | 'PASSWORD_RESET' | null {
+    if (this.policy.recovery.questionRequired && u.recoveryQuestion !== null) return 'RECOVERY'
+    if (kind === 'PASSWORD') return 'PASSWORD_RESET'
+    this.unlock(u)
+    return null
+  }
+
+  /** A self-service unlock: the lock and the counter cleared, a credential change. */
+  unlock(u: ModelUser): void {
+    u.lockedAt = null
+    u.failedAttempts = 0
+    u.epoch += 1
   }
 
   issueSession(u: ModelUser, token: string): void {

@@ -4,7 +4,14 @@ const DAY = 86_400_000
 const iso = (ms: number) => new Date(ms).toISOString()
 
 const users = (now: number, maxAgeDays: number, warnDays: number) => [
-  { login: 'alice@example.com', firstName: 'Alice', lastName: 'Liddell', password: 'Wonder-Land1', passwordChanged: iso(now - DAY) },
+  {
+    login: 'alice@example.com',
+    firstName: 'Alice',
+    lastName: 'Liddell',
+    password: 'Wonder-Land1',
+    passwordChanged: iso(now - DAY),
+    recoveryQuestion: { question: 'Who is at the tea party?', answer: 'The March Hare' },
+  },
   {
     login: 'bob.warned@example.com',
     firstName: 'Bob',
@@ -15,7 +22,14 @@ const users = (now: number, maxAgeDays: number, warnDays: number) => [
   },
   { login: 'carol@example.com', firstName: 'Carol', lastName: 'Danvers', password: 'Higher-Further1', status: 'PASSWORD_EXPIRED' as const },
   { login: 'dave.old@example.com', firstName: 'Dave', lastName: 'Lister', password: 'Red-Dwarf-3000', passwordChanged: iso(now - (maxAgeDays + 10) * DAY) },
-  { login: 'erin@example.com', firstName: 'Erin', lastName: 'Brockovich', password: 'Hinkley-Water1', status: 'LOCKED_OUT' as const },
+  {
+    login: 'erin@example.com',
+    firstName: 'Erin',
+    lastName: 'Brockovich',
+    password: 'Hinkley-Water1',
+    status: 'LOCKED_OUT' as const,
+    recoveryQuestion: { question: 'Which town?', answer: 'Hinkley' },
+  },
   { login: 'frank.new@example.com', firstName: 'Frank', lastName: 'Poole', status: 'STAGED' as const, activationToken: 'activate-frank-0123456789' },
   { login: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', status: 'STAGED' as const, password: 'Cobol-Rules-59', activationToken: 'activate-grace-0123456789' },
 ]
@@ -26,8 +40,9 @@ const withEmail = <U extends { readonly login: string }>(u: U) => ({ ...u, email
 /**
  * Orgs the harness runs against, with dates relative to `now`: lockout shown and hidden, history
  * and minimum-age rules on and off, factors that send codes (SMS, voice call, email) seeded and
- * enrolled, with a short code lifetime and few attempts in one org. The same JSON (written to a
- * file) seeds the reference server.
+ * enrolled, with a short code lifetime and few attempts in one org; recovery as Okta ships it
+ * (email only, no self-service unlock), with unlock and no question, and by every channel with
+ * few answers allowed. The same JSON (written to a file) seeds the reference server.
  */
 export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string; readonly seed: OrgSeed }> => [
   {
@@ -52,6 +67,8 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
           age: { maxAgeDays: 2, expireWarnDays: 1, minAgeMinutes: 24 * 60 + 60, historyCount: 0 },
           lockout: { maxAttempts: 2, autoUnlockMinutes: 0, showLockoutFailures: true },
         },
+        // Self-service unlock by email, straight to the new password or the unlock (no question).
+        recovery: { selfServiceUnlock: true, questionRequired: false },
       },
     },
   },
@@ -124,6 +141,8 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
         },
         // A code lives one minute and allows two wrong answers: expiry and exhaustion come up often.
         sentCode: { lifetimeMinutes: 1, maxAttempts: 2 },
+        // Recovery by every channel, self-service unlock, two wrong answers end it.
+        recovery: { channels: { email: true, sms: true, call: true }, selfServiceUnlock: true, maxAnswerAttempts: 2, recoveryTokenLifetimeMinutes: 30 },
       },
     },
   },
