@@ -1,5 +1,6 @@
-import { describeFactorStore, describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { describeFactorStore, describeRateLimiter, describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
 import {
+  createMemoryRateLimiter,
   createMemoryStores,
   createMemoryTransactionStore,
   createMemoryUserStore,
@@ -30,3 +31,7 @@ describeUserStore('memory', {
 describeFactorStore('memory', { make: () => Promise.resolve(createMemoryStores()) })
 
 describeStepStore('memory', { make: () => Promise.resolve(createMemoryStores()) })
+
+// One process's memory: a second limiter is another server that shares nothing, so the suite's
+// two-servers case does not apply.
+describeRateLimiter('memory', { make: () => Promise.resolve({ limiter: createMemoryRateLimiter() }) })

@@ -492,6 +492,21 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       ${STEP_COMMIT({ ...t, users: t.decoys }, 'authn_decoy_commit')}
     `,
   },
+  {
+    version: 5,
+    name: 'rate limits shared by every server on the database',
+    // docs/adr/0014-rate-limits.md. The layout rate-limiter-flexible's PostgreSQL limiter reads and
+    // upserts (`key`, `points`, `expire` in epoch ms); made here so that no server creates tables at
+    // run time. Keys are a bucket name and a hash, never a username or a token in clear. Every
+    // request updates a row: leave room for HOT updates. `sweep` deletes expired rows.
+    sql: (t) => `
+      create table ${t.rateLimits} (
+        key    varchar(255) primary key,
+        points integer not null default 0,
+        expire bigint
+      ) with (fillfactor = 70);
+    `,
+  },
 ]
 
 /** The version the code expects. */

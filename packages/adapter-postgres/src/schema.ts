@@ -24,6 +24,7 @@ export const tables = (schema: string) => {
     users: `${s}.users`,
     factors: `${s}.factors`,
     decoys: `${s}.user_decoys`,
+    rateLimits: `${s}.rate_limits`,
     migrations: `${s}.schema_migrations`,
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll } from 'vitest'
-import { describeFactorStore, describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { describeFactorStore, describeRateLimiter, describeStepStore, describeTransactionStore, describeUserStore } from '@authn-machine/testkit'
+import { createPostgresRateLimiter } from '../src/index.js'
 import { BACKEND, closeTestDatabase, createPostgresTestStores, type PostgresTestStores } from './support.js'
 
 // A fresh schema per test (and per property run), dropped in teardown; the real server when
@@ -53,4 +54,12 @@ describeStepStore(`postgres: ${BACKEND}`, {
     return s
   },
   teardown: (stores) => of(stores.steps).dispose(),
+})
+
+// Two limiters over one schema: two servers on one database count in the same buckets.
+describeRateLimiter(`postgres: ${BACKEND}`, {
+  make: async () => {
+    const s = await createPostgresTestStores()
+    return { limiter: createPostgresRateLimiter(s.db, { schema: s.schema }), second: createPostgresRateLimiter(s.db, { schema: s.schema }), dispose: s.dispose }
+  },
 })

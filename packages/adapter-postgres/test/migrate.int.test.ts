@@ -181,7 +181,7 @@ describe(`migrations (${BACKEND})`, () => {
 })
 
 describe(`sweep (${BACKEND})`, () => {
-  it('removes expired transactions, their logs and expired tokens; reads ignore them before that', () =>
+  it('removes expired transactions, their logs, expired tokens and ended rate-limit counters; reads ignore them before that', () =>
     dropping(async (schema) => {
       const db = await testDatabase()
       await migrate(db, { schema })
@@ -206,9 +206,13 @@ describe(`sweep (${BACKEND})`, () => {
       expect(expectLeft(await run(s.load(expired.stateTokenHash, now)))._tag).toBe('NotFound')
       expect(expectLeft(await run(s.consumeToken(oldToken.hash, 'recovery', now)))._tag).toBe('NotFound')
 
-      expect(await sweep(db, now, { schema, graceMs: 1000 })).toEqual({ transactions: 0, logEntries: 0, tokens: 0 })
-      expect(await sweep(db, now, { schema })).toEqual({ transactions: 1, logEntries: 1, tokens: 1 })
-      expect(await sweep(db, now, { schema })).toEqual({ transactions: 0, logEntries: 0, tokens: 0 })
+      // Rate-limit counters: one whose window ended, one still counting.
+      await db.query(`insert into "${schema}".rate_limits (key, points, expire) values ('ended', 3, $1::bigint), ('counting', 1, $2::bigint)`, [now - 50, now + 5_000])
+
+      expect(await sweep(db, now, { schema, graceMs: 1000 })).toEqual({ transactions: 0, logEntries: 0, tokens: 0, rateLimits: 0 })
+      expect(await sweep(db, now, { schema })).toEqual({ transactions: 1, logEntries: 1, tokens: 1, rateLimits: 1 })
+      expect(await sweep(db, now, { schema })).toEqual({ transactions: 0, logEntries: 0, tokens: 0, rateLimits: 0 })
+      expect((await db.query(`select key from "${schema}".rate_limits`)).rows).toEqual([{ key: 'counting' }])
       expect(expectRight(await run(s.readLog(expired.id)))).toEqual([])
       expect(expectRight(await run(s.load(live.stateTokenHash, now))).id).toBe(live.id)
       expect(expectRight(await run(s.readLog(live.id)))).toHaveLength(1)

@@ -39,7 +39,7 @@ const expectedLinks = (state: MachineState, c: AuthnContext, base: string): Reco
     case 'PASSWORD_EXPIRED':
       return { next: link(base, '/credentials/change_password', 'changePassword'), cancel }
     case 'PASSWORD_RESET':
-      return { next: link(base, '/credentials/reset_password', c.recoveryType === 'ACCOUNT_ACTIVATION' ? 'resetPassword' : 'password'), cancel }
+      return { next: link(base, '/credentials/reset_password', 'resetPassword'), cancel }
     case 'MFA_ENROLL': {
       // Skip is published only when no REQUIRED factor is left to enroll (restated from the spec).
       const active = c.factors.filter((f) => f.status === 'ACTIVE')

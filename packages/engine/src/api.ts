@@ -1,4 +1,5 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js'
+import type { HashQueueOptions } from './hash-queue.js'
 import {
   type AuditSink,
   type Clock,
@@ -44,6 +45,12 @@ export interface AuthnSettings {
   readonly attemptWaitMs: number
   /** The longest a message delivery may take before it counts as failed (400 E0000074). Default 15 s. */
   readonly deliveryTimeoutMs: number
+  /**
+   * The password-hashing queue (ADR 0014): hashes at once (default: the available parallelism)
+   * and hashes waiting (default 64); past it, 429 E0000047. Null: no queue (the hasher is called
+   * directly, e.g. when it queues by itself).
+   */
+  readonly hashQueue: HashQueueOptions | null
 }
 
 export const DEFAULT_SETTINGS: AuthnSettings = {
@@ -54,6 +61,7 @@ export const DEFAULT_SETTINGS: AuthnSettings = {
   attemptLeaseMs: 30_000,
   attemptWaitMs: 10_000,
   deliveryTimeoutMs: 15_000,
+  hashQueue: {},
 }
 
 export interface AuthnDeps {

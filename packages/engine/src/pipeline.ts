@@ -26,6 +26,7 @@ import {
   type LockoutCounters,
   type FactorChange,
   type FactorRecord,
+  type HasherError,
   type StoreError,
   type TransactionId,
   type TransactionEvent,
@@ -41,6 +42,7 @@ import { createFactorRegistry } from './factors.js'
 import { flowOf, type FlowEffect, type StepDecision } from './flows.js'
 import { hashToken, tokens } from './defaults.js'
 import { createSentCodes } from './sent-codes.js'
+import { createQueuedHasher } from './hash-queue.js'
 
 /** `audited`: the failure came from a decision that was already written to the audit sink. */
 export type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure; readonly audited?: true }
@@ -102,8 +104,13 @@ export interface StepFacts<V extends TransactionEvent = AuthnEvent> {
   readonly deliverInBackground?: true
 }
 
-export const createPipeline = (deps: AuthnDeps) => {
-  const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...deps.settings }
+export const createPipeline = (given: AuthnDeps) => {
+  const settings: AuthnSettings = { ...DEFAULT_SETTINGS, ...given.settings }
+  // Every hash and verification goes through one bounded queue (ADR 0014).
+  const deps: AuthnDeps = {
+    ...given,
+    hasher: settings.hashQueue === null ? given.hasher : createQueuedHasher(given.hasher, settings.hashQueue),
+  }
   const mint = tokens(deps.random)
   const registry = createFactorRegistry(deps.factorPlugins ?? [], deps.secrets)
   const sentCodes = createSentCodes(deps, settings.deliveryTimeoutMs)
@@ -132,7 +139,11 @@ export const createPipeline = (deps: AuthnDeps) => {
       )
     }
 
-  const hasherFailed = (): StepError => failed(failure('E0000009', ['Password hashing failed.']))
+  /** A full hashing queue is a 429 the client may retry; any other hashing failure a 500. */
+  const hasherFailed = (e?: HasherError): StepError =>
+    e?._tag === 'HasherBusy'
+      ? failed(failure('E0000047', ['Too many password checks are waiting. Retry later.']))
+      : failed(failure('E0000009', ['Password hashing failed.']))
 
   /** The audit entries of a step's effects, once its write is committed. */
   const auditEffects = async (effects: ReadonlyArray<FlowEffect>, tx: TransactionId | null, now: EpochMs) => {
@@ -260,7 +271,7 @@ export const createPipeline = (deps: AuthnDeps) => {
   const deliverAfterCommit = async (facts: { readonly outbound?: OutboundMessage; readonly deliverInBackground?: true }, op: string, tx: TransactionId | null, userId: UserId | null, now: EpochMs): Promise<E.Either<StepError, void>> => {
     const message = facts.outbound
     if (message === undefined) return E.right(undefined)
-    const delivery = sentCodes.deliver(message).then(async (delivered) => {
+    const deliver = () => sentCodes.deliver(message).then(async (delivered) => {
       if (E.isLeft(delivered)) {
         await audit(`delivery.failed.${message.channel}.${delivered.left.reason}`, tx, userId, now)()
         return delivered
@@ -269,10 +280,11 @@ export const createPipeline = (deps: AuthnDeps) => {
       return delivered
     })
     if (facts.deliverInBackground === true) {
-      void delivery.catch(() => undefined)
+      // Not even the sender's first synchronous steps run before the answer leaves.
+      setImmediate(() => void deliver().catch(() => undefined))
       return E.right(undefined)
     }
-    const delivered = await delivery
+    const delivered = await deliver()
     if (E.isRight(delivered)) return delivered
     await audit(`${op}.${delivered.left.failure.code}`, tx, userId, now)()
     return E.left({ _tag: 'Failed', failure: delivered.left.failure, audited: true })

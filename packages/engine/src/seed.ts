@@ -90,7 +90,7 @@ const toFactor = (
 const zeroRandom: Random = { bytes: (n) => new Uint8Array(n) }
 
 const hashOpt = (hasher: Hasher, plain: string | undefined): TE.TaskEither<unknown, string | null> =>
-  plain === undefined ? TE.right(null) : pipe(hasher.hash(plain), TE.mapLeft((e) => e.cause))
+  plain === undefined ? TE.right(null) : pipe(hasher.hash(plain), TE.mapLeft((e) => (e._tag === 'HasherFailed' ? e.cause : e)))
 
 const toUser = (u: SeedUser, hasher: Hasher, now: EpochMs): TE.TaskEither<unknown, UserRecord> =>
   pipe(

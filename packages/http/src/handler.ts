@@ -1,13 +1,18 @@
+import { createHash } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   CAUSES,
+  DEFAULT_RATE_LIMIT_POLICY,
   UserId,
   failure,
   httpStatusOf,
   renderError,
   type AuthnFailure,
   type Clock,
+  type RateLimitPolicy,
+  type RateLimiter,
+  type RateState,
   type Random,
   type RequestContext,
 } from '@authn-machine/core'
@@ -73,6 +78,14 @@ export interface AuthnHttpOptions {
   readonly routes?: ReadonlyArray<RouteSpec>
   /** Told about unexpected exceptions (answered as 500 E0000009 without details). */
   readonly onError?: (error: unknown) => void
+  /**
+   * Counts requests per client address and endpoint, per username and per state token
+   * (docs/adr/0014-rate-limits.md): `createMemoryRateLimiter()` for one server, the PostgreSQL
+   * adapter's for servers sharing a database. Without it nothing is limited.
+   */
+  readonly rateLimiter?: RateLimiter
+  /** The limits (default `DEFAULT_RATE_LIMIT_POLICY`; the seed's `policies.rateLimits`). */
+  readonly rateLimits?: RateLimitPolicy
 }
 
 /**
@@ -117,6 +130,19 @@ const QUERY_FLAGS = ['rememberDevice', 'autoPush', 'updatePhone'] as const
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Operations whose `username` has a bucket of its own (primary authentication, recovery starts). */
+const PER_USERNAME: ReadonlyArray<OperationName> = ['authenticate', 'forgotPassword', 'unlockAccount']
+
+/** A bucket key that keeps no username, token or address in clear (the PostgreSQL store keeps keys). */
+const bucketKey = (...parts: ReadonlyArray<string>): string => createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url')
+
+/** Okta's rate-limit headers for a bucket: its limit, what is left, and when it resets (epoch seconds). */
+const rateHeaders = (s: RateState): Record<string, string> => ({
+  'x-rate-limit-limit': String(s.limit),
+  'x-rate-limit-remaining': String(s.remaining),
+  'x-rate-limit-reset': String(Math.ceil(s.resetAt / 1000)),
+})
 
 /** Lower-cased header lookup; repeated headers are joined with `, ` (RFC 9110 §5.3). */
 const headerReader = (headers: Readonly<Record<string, HeaderValue>>) => {
@@ -190,6 +216,25 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
   const clientAddress = createClientAddress(options.trustedProxies ?? [])
   const idpId = options.idpId ?? '00oauthnmachine0000'
   const onError = options.onError ?? (() => undefined)
+  const limiter = options.rateLimiter
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMIT_POLICY
+
+  /**
+   * Counts the request in `bucket` (nothing without a limiter or with limits off). A limiter that
+   * fails is reported and lets the request through: the engine's own bounds (lockout, attempts in
+   * flight, the hashing queue) still hold.
+   */
+  const count = async (bucket: string, key: string, rule: RateLimitPolicy['perClientEndpoint']): Promise<RateState | null> => {
+    if (limiter === undefined || !limits.enabled) return null
+    const r = await limiter.consume(bucket, key, rule)()
+    if (E.isRight(r)) return r.right
+    onError(r.left)
+    return null
+  }
+
+  /** A 429 for the bucket that refused, with its headers and when to retry. */
+  const refused = (s: RateState, headers: Readonly<Record<string, string>>): HttpResponse =>
+    fail(failure('E0000047'), { ...headers, ...rateHeaders(s), 'retry-after': String(Math.max(1, Math.ceil((s.resetAt - clock.now()) / 1000))) })
 
   const respond = (status: number, body: unknown, headers: Readonly<Record<string, string>>): HttpResponse => ({
     status,
@@ -308,8 +353,14 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     const match = router(path)
     if (match === null) return fail(failure('E0000008'), cors.headers(origin, false))
     if (method === 'OPTIONS') return { status: 204, headers: { allow: 'POST, OPTIONS', ...cors.headers(origin, true) }, body: '' }
-    const headers = cors.headers(origin, false)
-    if (method !== 'POST') return fail(failure('E0000022'), { ...headers, allow: 'POST' })
+    const corsHeaders = cors.headers(origin, false)
+    if (method !== 'POST') return fail(failure('E0000022'), { ...corsHeaders, allow: 'POST' })
+    // Every request to an endpoint counts in its client's bucket, whatever follows (ADR 0014). The
+    // client is the connection's address, or, behind a configured gateway, the one it forwards.
+    const client = clientAddress(req.remoteAddress, header('x-forwarded-for')) ?? '-'
+    const perClient = await count('client', bucketKey(client, match.route.operation), limits.perClientEndpoint)
+    const headers = perClient === null ? corsHeaders : { ...corsHeaders, ...rateHeaders(perClient) }
+    if (perClient !== null && !perClient.allowed) return refused(perClient, corsHeaders)
 
     const raw = req.body
     if (raw === BODY_TOO_LARGE || (raw !== null && byteLength(raw) > bodyLimit)) {
@@ -365,6 +416,17 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       body = { ...(withoutNulls(parsed) as Record<string, unknown>), ...flags, ...match.params }
     }
     const context = contextOf(req, header, auth._tag === 'Trusted', body)
+    // A username's and a state token's own buckets, across every client address.
+    const fields = isPlainObject(body) ? body : {}
+    const username = PER_USERNAME.includes(match.route.operation) && typeof fields['username'] === 'string' ? fields['username'].toLowerCase() : null
+    if (username !== null) {
+      const perUser = await count('username', bucketKey(match.route.operation, username), limits.perUsername)
+      if (perUser !== null && !perUser.allowed) return refused(perUser, corsHeaders)
+    }
+    if (typeof fields['stateToken'] === 'string') {
+      const perState = await count('state', bucketKey(fields['stateToken']), limits.perStateToken)
+      if (perState !== null && !perState.allowed) return refused(perState, corsHeaders)
+    }
     return dispatch(match.route, body, { baseUrl, context }, headers)
   }
 

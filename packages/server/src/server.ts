@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { registered, type Clock, type Factor, type Hasher } from '@authn-machine/core'
+import { DEFAULT_RATE_LIMIT_POLICY, OrgSeed, rateLimitsFromSeed, registered, type Clock, type Factor, type Hasher, type RateLimitPolicy } from '@authn-machine/core'
 import { createCallFactor } from '@authn-machine/factor-call'
 import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
@@ -72,6 +72,12 @@ export interface StartOptions {
   readonly maxConnections?: number
   /** Told about unexpected exceptions. Default: written to stderr. */
   readonly onError?: (error: unknown) => void
+  /**
+   * The rate limits (docs/adr/0014-rate-limits.md). Default: the seed's `policies.rateLimits` over
+   * the defaults; in conformance mode, off unless the seed sets them (the harness's model has no
+   * rate limits, and a run sends bursts for one user).
+   */
+  readonly rateLimits?: RateLimitPolicy
 }
 
 export interface RunningServer {
@@ -192,6 +198,14 @@ const answerHealth = (req: IncomingMessage, res: ServerResponse): void => {
   res.end(req.method === 'HEAD' ? undefined : HEALTH_BODY)
 }
 
+/** The seed's rate limits over the defaults; in conformance mode off unless the seed sets them. */
+const rateLimitsOf = (seed: unknown, conformance: boolean): RateLimitPolicy => {
+  const decoded = OrgSeed.decode(seed)
+  const given = decoded._tag === 'Right' ? decoded.right.policies?.rateLimits : undefined
+  if (given === undefined && conformance) return { ...DEFAULT_RATE_LIMIT_POLICY, enabled: false }
+  return rateLimitsFromSeed(given)
+}
+
 const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host)
 
 /**
@@ -246,6 +260,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     clock,
     onError,
+    rateLimiter: stores.rateLimiter,
+    rateLimits: options.rateLimits ?? rateLimitsOf(options.seed, options.conformance === true),
   })
   const authn = createNodeListener(handler, onError)
 

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import pg from 'pg'
-import { createMemoryStores } from '@authn-machine/adapter-memory'
-import { DEFAULT_SCHEMA, LATEST_VERSION, createPostgresStores, migrate, openEmbeddedPostgres, resetStores } from '@authn-machine/adapter-postgres'
-import type { FactorStore, SecretBox, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import { createMemoryRateLimiter, createMemoryStores } from '@authn-machine/adapter-memory'
+import { DEFAULT_SCHEMA, LATEST_VERSION, createPostgresRateLimiter, createPostgresStores, migrate, openEmbeddedPostgres, resetStores } from '@authn-machine/adapter-postgres'
+import type { FactorStore, RateLimiter, SecretBox, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import { createSecretBox, ephemeralKeyring, parseKeyring } from '@authn-machine/engine'
 import { readFile, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
@@ -41,6 +41,11 @@ export interface Stores {
    * the variable gets a random key and a warning (secrets enrolled then do not survive a restart).
    */
   readonly secrets: SecretBox
+  /**
+   * Counts requests for the rate limits (docs/adr/0014-rate-limits.md): in the database for
+   * `postgres` (shared by every server on it), in memory for `memory` and `embedded` (one process).
+   */
+  readonly rateLimiter: RateLimiter
   /** Whether the stores keep their data across restarts (the seed then keeps existing users). */
   readonly persistent: boolean
   /** Empties every store (the conformance mode's reset). */
@@ -68,13 +73,29 @@ const secretBoxFor = async (config: StoreConfig, dataDir?: string): Promise<Secr
   return createSecretBox(parseKeyring(line))
 }
 
+/**
+ * The per-client buckets counted in this process, the others (per username, per state token) in
+ * `shared`: a flood from one address is shed by each server it reaches, while a username's and a
+ * state token's limits hold across every server on the database. One database write per request
+ * rather than two (ADR 0014, measured by `pnpm bench rate-limits`).
+ */
+const perClientInMemory = (shared: RateLimiter): RateLimiter => {
+  const local = createMemoryRateLimiter()
+  return {
+    consume: (bucket, key, rule) => (bucket === 'client' ? local : shared).consume(bucket, key, rule),
+    clear: () => Promise.all([local.clear(), shared.clear()]).then(() => undefined),
+  }
+}
+
 /** The one place that knows how each kind of store is built. */
 export const createStores = async (config: StoreConfig): Promise<Stores> => {
   const schema = config.schema === undefined ? {} : { schema: config.schema }
   switch (config.kind) {
     case 'memory': {
       const { transactions, users, steps, factors } = createMemoryStores()
+      const rateLimiter = createMemoryRateLimiter()
       return {
+        rateLimiter,
         transactions,
         users,
         steps,
@@ -85,7 +106,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
           transactions.clear()
           users.clear()
           factors.clear()
-          return Promise.resolve()
+          return rateLimiter.clear()
         },
         close: () => Promise.resolve(),
       }
@@ -94,14 +115,16 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
       const dataDir = config.dataDir ?? DEFAULT_DATA_DIR
       await mkdir(dataDir, { recursive: true })
       const db = await openEmbeddedPostgres({ dataDir, ...schema })
+      const rateLimiter = createMemoryRateLimiter()
       return {
+        rateLimiter,
         transactions: db.transactions,
         users: db.users,
         steps: db.steps,
         factors: db.factors,
         secrets: await secretBoxFor(config, dataDir),
         persistent: true,
-        reset: () => resetStores(db.db, schema),
+        reset: () => resetStores(db.db, schema).then(rateLimiter.clear),
         close: db.close,
       }
     }
@@ -117,7 +140,15 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
         const { rows } = await pool.query<{ v: number | null }>(`select coalesce(max(version), 0)::int as v from ${config.schema ?? DEFAULT_SCHEMA}.schema_migrations`)
         const version = rows[0]?.v ?? 0
         if (version < LATEST_VERSION) throw new Error(`the schema is at migration ${version}, this server needs ${LATEST_VERSION}`)
-        return { ...stores, secrets: await secretBoxFor(config), persistent: true, reset: () => resetStores(pool, schema), close: () => pool.end() }
+        const rateLimiter = perClientInMemory(createPostgresRateLimiter(pool, schema))
+        return {
+          ...stores,
+          rateLimiter,
+          secrets: await secretBoxFor(config),
+          persistent: true,
+          reset: () => resetStores(pool, schema).then(rateLimiter.clear),
+          close: () => pool.end(),
+        }
       } catch (e) {
         await pool.end()
         throw new Error(

@@ -216,6 +216,9 @@ export const compareSamples = (
   return { known: k, unknown: u, median, upper, mannWhitney: mw, significant, distinguishable: significant && (median.beyond || upper.beyond), bounds }
 }
 
+/** The rounds a plan runs, warm-up included (`warmup + samples`): how many requests of each side to prepare. */
+export const roundsOf = (plan: TimingPlan = {}): number => (plan.warmup ?? 10) + (plan.samples ?? 120)
+
 /**
  * Runs both sides `warmup + samples` times, one request at a time, in random order within each
  * round, and returns the durations (ms) after the warm-up. A request that rejects stops the run.
@@ -225,8 +228,8 @@ export const measureTimings = async (
   unknown: TimedRequest,
   plan: TimingPlan = {},
 ): Promise<{ readonly known: ReadonlyArray<number>; readonly unknown: ReadonlyArray<number> }> => {
-  const samples = plan.samples ?? 120
   const warmup = plan.warmup ?? 10
+  const rounds = roundsOf(plan)
   const clock = plan.clock ?? (() => performance.now())
   const random = seededUniform((plan.seed ?? 1) ^ 0x5bd1e995)
   const out = { known: [] as number[], unknown: [] as number[] }
@@ -236,7 +239,7 @@ export const measureTimings = async (
     const took = clock() - started
     if (i >= warmup) out[side].push(took)
   }
-  for (let i = 0; i < warmup + samples; i++) {
+  for (let i = 0; i < rounds; i++) {
     const [first, second] = random() < 0.5 ? (['known', 'unknown'] as const) : (['unknown', 'known'] as const)
     await time(first, i)
     await time(second, i)

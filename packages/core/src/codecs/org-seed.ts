@@ -1,4 +1,5 @@
 import * as t from 'io-ts'
+import { SeedRateLimitPolicy } from '../model/rate-limit.js'
 import {
   EnrollmentPolicy,
   LockoutPolicy,
@@ -85,6 +86,8 @@ export const SeedPolicies = t.partial(
     recovery: SeedRecoveryPolicy,
     /** Codes sent by SMS, voice call and email: `{ lifetimeMinutes, maxAttempts }`. */
     sentCode: t.partial(SentCodePolicy.props),
+    /** The authn API's rate limits (docs/adr/0014-rate-limits.md); read by the HTTP binding, not stored with transactions. */
+    rateLimits: SeedRateLimitPolicy,
   },
   'SeedPolicies',
 )

@@ -1,7 +1,8 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { EpochMs, TransactionId, UserId } from '../model/ids.js'
 
-export type HasherError = { readonly _tag: 'HasherFailed'; readonly cause: unknown }
+/** `HasherBusy`: the hashing queue is full (answered 429 E0000047); `HasherFailed`: anything else. */
+export type HasherError = { readonly _tag: 'HasherFailed'; readonly cause: unknown } | { readonly _tag: 'HasherBusy' }
 
 /** Password hashing (argon2id by default). `verify` answers false for a malformed hash; it never throws. */
 export interface Hasher {

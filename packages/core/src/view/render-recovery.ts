@@ -50,7 +50,8 @@ export const renderRecovery = (state: MachineState, c: RecoveryContext, secrets:
         ...head(state),
         recoveryType: c.recoveryType,
         _embedded: { user: renderUser(c), policy: renderPasswordPolicy(c, now, true) },
-        _links: { next: post(base, '/credentials/reset_password', 'password'), cancel },
+        // Named `resetPassword`, as okta-auth-js's recorded responses name it (its method is called after it).
+        _links: { next: post(base, '/credentials/reset_password', 'resetPassword'), cancel },
       }
     case 'SUCCESS':
       return c.recoveryType === 'UNLOCK'

@@ -183,7 +183,9 @@ export const renderTransaction = (
         state,
         { user, policy: renderPasswordPolicy(c, now, true) },
         {
-          next: post(base, '/credentials/reset_password', c.recoveryType === 'ACCOUNT_ACTIVATION' ? 'resetPassword' : 'password'),
+          // `resetPassword` in every flow: okta-auth-js names the transaction's method after it, and
+          // its recorded responses and the Sign-In Widget call `resetPassword` (ADR 0012).
+          next: post(base, '/credentials/reset_password', 'resetPassword'),
           cancel,
         },
         c.recoveryType === null ? {} : { recoveryType: c.recoveryType },

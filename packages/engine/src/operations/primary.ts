@@ -135,7 +135,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
   const verifyDummy = (password: string): TE.TaskEither<StepError, boolean> =>
     pipe(
       dummyHash(),
-      TE.chain((h) => pipe(deps.hasher.verify(h, password), TE.mapLeft(() => hasherFailed()))),
+      TE.chain((h) => pipe(deps.hasher.verify(h, password), TE.mapLeft(hasherFailed))),
     )
 
   const byPassword =
@@ -193,7 +193,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       const against = stored === null ? await dummyHash()() : E.right<StepError, string>(stored)
       if (E.isLeft(against)) return giveBack(against)
       const verified = await deps.hasher.verify(against.right, req.password)()
-      if (E.isLeft(verified)) return giveBack(E.left(hasherFailed()))
+      if (E.isLeft(verified)) return giveBack(E.left(hasherFailed(verified.left)))
       const now = deps.clock.now()
       if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) {
         await audit(`authenticate.E0000004.${user.status}`, null, user.id, now)()

@@ -22,7 +22,6 @@ import {
   renderEmailChallenge,
   renderRecoveryTokenIssued,
   type EpochMs,
-  type FactorRecord,
   type IssuedToken,
   type OutboundMessage,
   type Policies,
@@ -109,8 +108,8 @@ export const recoveryOperations = (
     const user = E.isRight(found) ? found.right : null
     const orgPolicy = await deps.policies.forUser(blankUser(decoyOf(username), username), call.context)()
     if (E.isLeft(orgPolicy)) return E.left(fromStore(orgPolicy.left))
-    if (user === null) return E.right({ user, policy: orgPolicy.right, orgPolicy: orgPolicy.right })
-    const policy = await deps.policies.forUser(user, call.context)()
+    // The user's own policy; for an unknown login the same lookup again, so that both cost two.
+    const policy = await deps.policies.forUser(user ?? blankUser(decoyOf(username), username), call.context)()
     if (E.isLeft(policy)) return E.left(fromStore(policy.left))
     return E.right({ user, policy: policy.right, orgPolicy: orgPolicy.right })
   }
@@ -198,7 +197,8 @@ export const recoveryOperations = (
     sender: AnySendingFactor,
   ): TE.TaskEither<StepError, AuthnReply> => async () => {
     const now = deps.clock.now()
-    const listed = user === null ? E.right<never, ReadonlyArray<FactorRecord>>([]) : await deps.factors.listByUser(user.id)()
+    // An unknown login's factors are its decoy's (none): the same query as a known user's.
+    const listed = await deps.factors.listByUser(user?.id ?? asUserId(decoyOf(req.username)))()
     if (E.isLeft(listed)) return E.left(fromStore(listed.left))
     const phone = listed.right.find((f) => f.factorType === FACTOR_OF[channel] && f.status === 'ACTIVE' && registry.plugin(f)?.delivery !== undefined)
     const real = user !== null && phone !== undefined && allowed(user, policy, kind, now) ? { user, phone } : null
@@ -369,7 +369,7 @@ export const recoveryOperations = (
               const against = stored === null ? await dummyHash()() : E.right<StepError, string>(stored)
               if (E.isLeft(against)) return against
               const verified = await deps.hasher.verify(against.right, normaliseAnswer(req.answer))()
-              if (E.isLeft(verified)) return E.left(hasherFailed())
+              if (E.isLeft(verified)) return E.left(hasherFailed(verified.left))
               return E.right({ type: 'recovery.answer', now, outcome: verified.right && stored !== null ? 'accepted' : 'rejected', sessionTokenHash: hashToken(sessionToken) })
             },
             sessionToken,
