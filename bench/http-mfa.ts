@@ -9,6 +9,10 @@
  * which measures a bare `node:http` JSON echo server in this process the same way, in alternating
  * rounds. Goals: flow requests/s ≥ 0.4 × echo requests/s; flows/s ≥ 10 % of echo requests/s.
  *
+ * Rate limiting is turned off in the seed (`policies.rateLimits: { enabled: false }`): the client
+ * sends thousands of requests from one address, which the default limits (600 a minute per
+ * address and endpoint) would refuse with 429s. Its cost is measured by `bench/rate-limits.ts`.
+ *
  * Also: the TOTP plug-in's `verify` alone against a raw HMAC-SHA1 of 8 bytes (`node:crypto`), and,
  * with DATABASE_URL, the PostgreSQL round trips of one MFA verify. Bounded counts; nothing asserted.
  *
@@ -17,10 +21,8 @@
  *     --conditions=@authn-machine/source bench/run.ts http-mfa
  *   npx tsx bench/cpu-profile-top.ts /tmp/authn-prof/<file>.cpuprofile
  */
-import { fork, type ChildProcess } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { createPostgresStores } from '@authn-machine/adapter-postgres'
 import { registered, type OrgSeed } from '@authn-machine/core'
@@ -28,6 +30,7 @@ import { createAuthn, createFactorRegistry, createMemoryAuditSink, createSecretB
 import { TOTP_DEFAULTS, createTotpFactor, encodeSecret, secretBytes, timeStepOf, totpCode } from '@authn-machine/factor-totp'
 import { startServer } from '@authn-machine/server'
 import { createTrivialHasher, PUBLIC_CONTEXT } from '@authn-machine/testkit/fixtures'
+import { forkClient } from './fork-client.js'
 import type { ClientCommand, ClientReply, ClientUser } from './http-mfa-client.js'
 import { median, percentile } from './stats.js'
 import { onBenchDatabase, startEcho } from './support.js'
@@ -49,70 +52,6 @@ const TOTP_BATCH = 400
 // ---------------------------------------------------------------------------------------------
 // The load: server and echo here, client in a forked process.
 
-/** This process's flags minus profiling and inspection, so the client runs under tsx like us but unprofiled. */
-const clientExecArgv = (): string[] => {
-  const out: string[] = []
-  const argv = process.execArgv
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? ''
-    if (/^--(cpu-prof|heap-prof|inspect)/.test(a)) {
-      // `--cpu-prof-dir /tmp/x` takes the next argument; `--cpu-prof-dir=/tmp/x` does not.
-      if (/^--(cpu|heap)-prof-(dir|name|interval)$/.test(a)) i++
-      continue
-    }
-    out.push(a)
-  }
-  return out
-}
-
-/** The forked client, one command at a time. */
-const startClient = () => {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./http-mfa-client.ts', import.meta.url)), [], {
-    execArgv: clientExecArgv(),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  let exited = false
-  const gone = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true
-      resolve()
-    }),
-  )
-  const ask = <T extends ClientReply['type']>(command: ClientCommand, expect: T): Promise<Extract<ClientReply, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer)
-        child.off('message', onMessage)
-        child.off('exit', onExit)
-      }
-      const onMessage = (m: ClientReply) => {
-        done()
-        if (m.type === expect) resolve(m as Extract<ClientReply, { type: T }>)
-        else reject(new Error(m.type === 'error' ? `load client: ${m.message}` : `load client answered ${m.type}, expected ${expect}`))
-      }
-      const onExit = (code: number | null) => {
-        done()
-        reject(new Error(`load client exited (${code}) during ${command.type}`))
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(new Error(`load client: no answer to ${command.type} within ${COMMAND_TIMEOUT_MS} ms`))
-      }, COMMAND_TIMEOUT_MS)
-      child.on('message', onMessage)
-      child.once('exit', onExit)
-      child.send(command)
-    })
-  /** Asks the client to leave; kills it (our own child, by handle) if it has not within 5 s. */
-  const stop = async () => {
-    if (exited) return
-    if (child.connected) child.send({ type: 'exit' } satisfies ClientCommand)
-    const timer = setTimeout(() => child.kill(), 5_000)
-    await gone
-    clearTimeout(timer)
-  }
-  return { ask, stop }
-}
-
 const seedUsers = (): ReadonlyArray<ClientUser> =>
   Array.from({ length: USERS }, (_, i) => ({ login: `mfa${i}@example.com`, secret: encodeSecret(randomBytes(20)) }))
 
@@ -126,7 +65,7 @@ const totpOrg = (users: ReadonlyArray<{ login: string; secret: string }>, maxAtt
     password: PASSWORD,
     factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', secret: u.secret }],
   })),
-  policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts } } },
+  policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts } }, rateLimits: { enabled: false } },
 })
 
 const httpFlows = async (withEcho: boolean): Promise<ReadonlyArray<BenchLine>> => {
@@ -141,7 +80,7 @@ const httpFlows = async (withEcho: boolean): Promise<ReadonlyArray<BenchLine>> =
   })
   const seedSeconds = (performance.now() - seedStarted) / 1000
   const echo = await startEcho()
-  const client = startClient()
+  const client = forkClient<ClientCommand, ClientReply>(new URL('./http-mfa-client.ts', import.meta.url), COMMAND_TIMEOUT_MS)
   try {
     await client.ask({ type: 'init', authnUrl: `${authn.url}/api/v1/authn`, echoUrl: echo.url.href, password: PASSWORD, users, concurrency: CONCURRENCY }, 'ready')
     await client.ask({ type: 'flows', count: WARM_UP_FLOWS }, 'flows')

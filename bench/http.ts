@@ -2,6 +2,11 @@
  * The reference server over real HTTP: primary authentication to SUCCESS on the memory adapter with
  * the trivial hasher, through loopback with a keep-alive client, against a bare `node:http` JSON
  * echo server measured alternately in the same run by the same client. Goal: ratio ≥ 0.4.
+ *
+ * Rate limiting is turned off in the seed (`policies.rateLimits: { enabled: false }`): thousands of
+ * sign-ins of one user from one address would otherwise be refused with 429s by the default limits
+ * (10 per 10 s per username, 600 a minute per address and endpoint). The stubbed binding has no
+ * limiter. Its cost is measured by `bench/rate-limits.ts`.
  */
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -100,7 +105,7 @@ export async function run(): Promise<ReadonlyArray<BenchLine>> {
     onError: () => undefined,
     seed: {
       users: [{ login: 'bench@example.com', firstName: 'Ben', lastName: 'Ch', password: 'Bench-Passw0rd' }],
-      policies: { password: { lockout: { maxAttempts: 0 } } },
+      policies: { password: { lockout: { maxAttempts: 0 } }, rateLimits: { enabled: false } },
     },
   })
   const echo = await startEcho()

@@ -10,6 +10,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<ReadonlyArray<B
   http: () => import('./http.js'),
   'http-mfa': () => import('./http-mfa.js'),
   postgres: () => import('./postgres.js'),
+  'rate-limits': () => import('./rate-limits.js'),
   'signin-postgres': () => import('./signin-postgres.js'),
 }
 

@@ -24,6 +24,7 @@ import { createAuthnHandler, createNodeListener, createTokenCheck, DEFAULT_BODY_
 import { devOutboxJson, type DevOutbox } from '@authn-machine/message-senders'
 import { createRingAuditSink } from './audit.js'
 import { createServerMessaging, DEV_OUTBOX_ROUTES, type MessageRoutes } from './messages.js'
+import { answerRecoveryPage } from './recovery-pages.js'
 import { resolveRelativeDates } from './seed-file.js'
 import { createStores, type StoreConfig } from './stores.js'
 
@@ -323,7 +324,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       if (isHealth(req)) answerHealth(req, res)
       else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
       else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
-      else authn(req, res)
+      // The pages recovery emails link to; everything else is the API's.
+      else if (!answerRecoveryPage(req, res, target.path)) authn(req, res)
     },
   )
   server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections
