@@ -72,6 +72,17 @@ export const createMemoryUserStore = (): UserStore & MemoryUserInternals => {
               E.chain((u) => (u.status === 'STAGED' || u.status === 'PROVISIONED' ? E.right(u) : E.left(notFound))),
             )
       }),
+    // Synchronous read-compare-write, so atomic against every commit of the StepStore (also
+    // synchronous): of a password change and a rehash of the hash it replaces, the first wins.
+    rehashPassword: (id, expected, replacement) =>
+      TE.fromIOEither(() => {
+        const found = read(id)
+        if (E.isLeft(found)) return found
+        const u = found.right
+        if (u.credentials.passwordHash !== expected) return E.right(false)
+        write({ ...u, credentials: { ...u.credentials, passwordHash: replacement } }, u)
+        return E.right(true)
+      }),
     clear: () => {
       leases.clear()
       byId.clear()

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
 import { UserRecord, conflict, notFound, type StoreError, type UserStore } from '@authn-machine/core'
 import type { PgQueryable } from './client.js'
 import { asRow, decodeStored } from './decode.js'
@@ -44,9 +45,12 @@ export const decodeUser = (row: unknown): E.Either<StoreError, UserRecord> =>
 const oneUser = (rows: ReadonlyArray<unknown>): E.Either<StoreError, UserRecord> =>
   rows[0] === undefined ? E.left(notFound) : decodeUser(rows[0])
 
+const RehashRow = t.type({ replaced: t.boolean, user_exists: t.boolean })
+
 /**
  * A UserStore on PostgreSQL. Every method is one statement. Credential changes (counters, locks,
- * passwords, activation, the epoch) are written by the StepStore (src/step-store.ts) only.
+ * passwords, activation, the epoch) are written by the StepStore (src/step-store.ts) only; a
+ * rehash (the same password with new parameters) is not one.
  */
 export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOptions = {}): UserStore => {
   const u = tables(opts.schema ?? DEFAULT_SCHEMA).users
@@ -62,6 +66,18 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
     findById: `select ${USER_COLUMNS} from ${u} where id = $1`,
     findByActivationToken: `select ${USER_COLUMNS} from ${u}
       where activation_token_hash = $1 and status in ('STAGED', 'PROVISIONED')`,
+    // The compare-and-set of a rehash (docs/adr/0015-password-rehash.md): only the `passwordHash`
+    // key of the credentials changes, and only while it is still the hash that was verified. Under
+    // READ COMMITTED an update that waited for the row lock (a commit of the user's, which takes it
+    // first thing; another rehash) re-checks its condition on the row as that one left it, so a
+    // password change that came first makes it replace nothing. The trailing sub-select reads the
+    // statement's snapshot: nothing replaced and no such user is NotFound.
+    rehashPassword: `with r as (
+        update ${u} set credentials = jsonb_set(credentials, '{passwordHash}', to_jsonb($3::text))
+        where id = $1 and credentials->>'passwordHash' = $2
+        returning id)
+      select exists (select 1 from r) as replaced,
+             exists (select 1 from ${u} where id = $1) as user_exists`,
   }
 
   return {
@@ -88,5 +104,11 @@ export const createPostgresUserStore = (db: PgQueryable, opts: PostgresStoreOpti
     findByLogin: (login) => pipe(query(sql.findByLogin, [loginKey(login)]), TE.chainEitherK(oneUser)),
     findById: (id) => pipe(query(sql.findById, [id]), TE.chainEitherK(oneUser)),
     findByActivationToken: (hash) => pipe(query(sql.findByActivationToken, [hash]), TE.chainEitherK(oneUser)),
+    rehashPassword: (id, expected, replacement) =>
+      pipe(
+        query(sql.rehashPassword, [id, expected, replacement]),
+        TE.chainEitherK((rows) => decodeStored(RehashRow)(rows[0])),
+        TE.chainEitherK((r) => (r.replaced || r.user_exists ? E.right(r.replaced) : E.left(notFound))),
+      ),
   }
 }

@@ -2,11 +2,15 @@ import { hash as argonHash, verify as argonVerify, type Options } from '@node-rs
 import { createHash, randomBytes } from 'node:crypto'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { AuditEntry, AuditSink, Clock, Hasher, Random, TokenHash } from '@authn-machine/core'
+import { argon2NeedsRehash } from './argon2-params.js'
 
 /** OWASP's argon2id parameters: m = 19 MiB, t = 2, p = 1. `algorithm: 2` is argon2id. */
 export const ARGON2ID_OWASP: Options = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 }
 
-/** argon2id through `@node-rs/argon2`. A malformed stored hash verifies as false. */
+/**
+ * argon2id through `@node-rs/argon2`. A malformed stored hash verifies as false. A hash whose
+ * parameters are not `options` needs a rehash (`argon2NeedsRehash`, docs/adr/0015-password-rehash.md).
+ */
 export const createArgon2Hasher = (options: Options = ARGON2ID_OWASP): Hasher => ({
   hash: (plain) => TE.tryCatch(() => argonHash(plain, options), (cause) => ({ _tag: 'HasherFailed', cause })),
   verify: (hash, plain) =>
@@ -14,6 +18,7 @@ export const createArgon2Hasher = (options: Options = ARGON2ID_OWASP): Hasher =>
       () => argonVerify(hash, plain).catch(() => false),
       (cause) => ({ _tag: 'HasherFailed', cause }),
     ),
+  needsRehash: argon2NeedsRehash(options),
 })
 
 export const systemClock: Clock = { now: () => Date.now() }

@@ -30,5 +30,7 @@ export const createQueuedHasher = (hasher: Hasher, options: HashQueueOptions = {
   return {
     hash: (plain) => run(hasher.hash(plain)),
     verify: (hash, plain) => run(hasher.verify(hash, plain)),
+    // Reads a string, computes no hash: not queued (the rehash it asks for is a queued `hash`).
+    ...(hasher.needsRehash === undefined ? {} : { needsRehash: hasher.needsRehash }),
   }
 }

@@ -56,6 +56,25 @@ describe('the password-hashing queue (docs/adr/0014-rate-limits.md)', () => {
     )
   })
 
+  it('passes needsRehash through, unqueued: it reads a string and computes nothing, so a full queue does not hold it (docs/adr/0015-password-rehash.md)', async () => {
+    const gate = gatedHasher()
+    const asked: string[] = []
+    const needsRehash = (hash: string) => {
+      asked.push(hash)
+      return hash === '$gated$old'
+    }
+    const queued = createQueuedHasher({ ...gate.hasher, needsRehash }, { concurrency: 1, maxQueued: 0 })
+    const running = queued.verify('$gated$pw', 'pw')()
+    await tick()
+    expect(E.isLeft(await queued.hash('pw')())).toBe(true) // the queue is full
+    expect([queued.needsRehash?.('$gated$old'), queued.needsRehash?.('$gated$pw')]).toEqual([true, false])
+    expect(asked).toEqual(['$gated$old', '$gated$pw'])
+    while (gate.releaseOne()) await tick()
+    expect(await running).toEqual(E.right(true))
+    // A hasher that cannot tell gets no member: nothing is ever rehashed.
+    expect('needsRehash' in createQueuedHasher(createTrivialHasher())).toBe(false)
+  })
+
   it('over the engine: sign-ins past a full queue are answered 429 E0000047 at once, the others as usual', async () => {
     const trivial = createTrivialHasher()
     const trivialHashOf = async (plain: string) => {

@@ -22,6 +22,15 @@ export const createTrivialHasher = (): Hasher => ({
 })
 
 /**
+ * A salted stand-in for a real password hash, for stores' tests: like argon2id's, two hashes of
+ * one password differ (N rehashes of it are N different strings), and each verifies that password
+ * only (`verifySalted`). Not for production.
+ */
+export const saltedHash = (plain: string, salt: string): string =>
+  `$salted$${salt}$${createHash('sha256').update(`${salt}\u0000${plain}`).digest('base64url')}`
+export const verifySalted = (hash: string, plain: string): boolean => hash === saltedHash(plain, hash.split('$')[2] ?? '')
+
+/**
  * The trivial hasher, counting its verifications by hash. `verifiesOf(password)`: how many guesses
  * were checked against the hash of `password` (the trivial hash is unsalted: the stored hash of
  * every user whose password it is), so not against the engine's dummy hash, which an unknown

@@ -34,7 +34,7 @@ import {
   type UserStore,
 } from '@authn-machine/core'
 import type { Either } from 'fp-ts/lib/Either.js'
-import { makeFactor, makeUser, type FactorSpec } from './fixtures.js'
+import { makeFactor, makeUser, saltedHash, verifySalted, type FactorSpec } from './fixtures.js'
 import { expectLeft, expectRight, run } from './run.js'
 import { DECOY_START, START, makeDecoyRecord, makeRecord, uniqueHash } from './transaction-store-suite.js'
 
@@ -769,6 +769,44 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           applied(await commit(s, step({ userId: u.id, userChanges: [{ type: 'unsuspend' }] })))
           expect(expectLeft(await run(s.transactions.load(renewed.stateTokenHash, T0)))._tag).toBe('NotFound')
         }))
+
+      // UserStore.rehashPassword (docs/adr/0015-password-rehash.md) against the credential changes of commits.
+      it('a rehash (UserStore.rehashPassword) is no credential change: the epoch, a live transaction and its lease, the counters and session tokens stay', () =>
+        withStores(async (s) => {
+          const u = await created(s, { ...fresh({ passwordHash: saltedHash('Keep-Passw0rd', 'old') }), failedAttempts: 2 })
+          const r = await begun(s, u)
+          const t = await issued(s, u)
+          const l = await reserve(s, u)
+          const replacement = saltedHash('Keep-Passw0rd', 'new')
+          expect(expectRight(await run(s.users.rehashPassword(u.id, u.credentials.passwordHash ?? '', replacement)))).toBe(true)
+          expect(await stored(s, u)).toEqual({ ...u, credentials: { ...u.credentials, passwordHash: replacement } })
+          expect(expectRight(await run(s.transactions.load(r.stateTokenHash, T0)))).toEqual(r)
+          expect(expectRight(await run(s.steps.attemptStatus(u.id, l.id, T0)))).toEqual({ failedAttempts: 2, lockedAt: null, credentialEpoch: 0, ahead: 0 })
+          // The transaction's next step, decided under the epoch it started with, is applied.
+          expect(applied(await commit(s, step({ userId: u.id, expectedEpoch: 0, attempt: settle(l.id, success(lockout(5))), transaction: save(r) })))).toEqual({
+            ...stateOf(u),
+            failedAttempts: 0,
+          })
+          expect(await consumed(s, t)).toBe('redeemed')
+        }))
+
+      it('a password change committed before a rehash wins (the rehash replaces nothing); one committed after it puts the rehashed hash in the history', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh({ passwordHash: saltedHash('Old-Passw0rd', 'old') }))
+          const old = u.credentials.passwordHash ?? ''
+          const changed = saltedHash('New-Passw0rd', 'new')
+          applied(await commit(s, step({ userId: u.id, userChanges: [{ type: 'setPassword', passwordHash: changed, changedAt: T0, historyCount: 4 }] })))
+          expect(expectRight(await run(s.users.rehashPassword(u.id, old, saltedHash('Old-Passw0rd', 'late'))))).toBe(false)
+          const after = await stored(s, u)
+          expect(after.credentials).toEqual({ ...u.credentials, passwordHash: changed, passwordChangedAt: T0, passwordHistory: [old] })
+          expect(after.credentialEpoch).toBe(1)
+
+          const v = await created(s, fresh({ passwordHash: saltedHash('Old-Passw0rd', 'old') }))
+          const rehashed = saltedHash('Old-Passw0rd', 'rehashed')
+          expect(expectRight(await run(s.users.rehashPassword(v.id, v.credentials.passwordHash ?? '', rehashed)))).toBe(true)
+          applied(await commit(s, step({ userId: v.id, userChanges: [{ type: 'setPassword', passwordHash: changed, changedAt: T0, historyCount: 4 }] })))
+          expect((await stored(s, v)).credentials).toEqual({ ...v.credentials, passwordHash: changed, passwordChangedAt: T0, passwordHistory: [rehashed] })
+        }))
     })
 
     describe('session tokens', () => {
@@ -1224,6 +1262,28 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
             }
           expect(accepted).toContain(Math.max(...counters))
           expect((await listed(s, u))[0]?.lastCounter).toBe(Math.max(...counters))
+        }))
+
+      it(`${racers} rehashes racing a password change: the change is never lost, and at most one rehash lands, before it`, () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh({ passwordHash: saltedHash('Old-Passw0rd', 'old') }))
+          const old = u.credentials.passwordHash ?? ''
+          const changed = saltedHash('New-Passw0rd', 'new')
+          const change = async (): Promise<string | null> => {
+            applied(await commit(s, step({ userId: u.id, userChanges: [{ type: 'setPassword', passwordHash: changed, changedAt: T0, historyCount: 3 }] })))
+            return null
+          }
+          const rehash = (candidate: string) => async (): Promise<string | null> =>
+            expectRight(await run(s.users.rehashPassword(u.id, old, candidate))) ? candidate : null
+          const calls = Array.from({ length: racers }, (_, i) => rehash(saltedHash('Old-Passw0rd', `racer${i}`)))
+          calls.splice(Math.floor(racers / 2), 0, change)
+          const landed = (await Promise.all(calls.map((f) => f()))).filter((x): x is string => x !== null)
+          expect(landed.length).toBeLessThanOrEqual(1)
+          // A rehash that landed came before the change, which moved it into the history.
+          const after = await stored(s, u)
+          expect(after.credentials).toEqual({ ...u.credentials, passwordHash: changed, passwordChangedAt: T0, passwordHistory: [landed[0] ?? old] })
+          expect(after.credentialEpoch).toBe(1)
+          expect(verifySalted(after.credentials.passwordHistory[0] ?? '', 'Old-Passw0rd')).toBe(true)
         }))
 
       for (const where of ['first', 'middle', 'last'] as const)

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { asTokenHash, asTransactionId, asUserId, type UserId, type UserRecord, type UserStore } from '@authn-machine/core'
-import { makeUser } from './fixtures.js'
+import { makeUser, saltedHash, verifySalted } from './fixtures.js'
 import { expectLeft, expectRight, run } from './run.js'
 import { uniqueHash } from './transaction-store-suite.js'
 
@@ -11,6 +11,8 @@ export interface UserStoreSuiteOptions {
   /** Writes a raw stored value out of band (to check that undecodable users are `Corrupt`). */
   readonly corrupt?: (store: UserStore, id: UserId) => Promise<void>
   readonly teardown?: (store: UserStore) => Promise<void>
+  /** How many concurrent callers race in the concurrency tests (default 16). */
+  readonly racers?: number
 }
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -30,6 +32,7 @@ const fresh = (o: Partial<Parameters<typeof makeUser>[0]> = {}): UserRecord => {
  * changes go through the StepStore: see `describeStepStore`.
  */
 export function describeUserStore(name: string, o: UserStoreSuiteOptions): void {
+  const racers = o.racers ?? 16
   const withStore = async (f: (s: UserStore) => Promise<void>) => {
     const s = await o.make()
     try {
@@ -130,6 +133,73 @@ export function describeUserStore(name: string, o: UserStoreSuiteOptions): void 
         expect(expectRight(await run(s.findByLogin(u.profile.login))).rememberedDevices).toEqual(u.rememberedDevices)
         expect(expectRight(await run(s.findById(u.id)))).not.toHaveProperty('factors')
       }))
+
+    describe('rehashPassword (docs/adr/0015-password-rehash.md)', () => {
+      test.prop(
+        [
+          fc.record({
+            status: fc.constantFrom('ACTIVE' as const, 'PASSWORD_EXPIRED' as const, 'LOCKED_OUT' as const, 'SUSPENDED' as const),
+            passwordChangedAt: fc.option(fc.integer({ min: 0, max: T0 }), { nil: null }),
+            passwordHistory: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 4 }),
+            recoveryQuestion: fc.option(fc.record({ question: fc.string({ maxLength: 30 }), answerHash: fc.string({ maxLength: 30 }) }), { nil: null }),
+            failedAttempts: fc.nat({ max: 9 }),
+            lockedAt: fc.option(fc.integer({ min: 0, max: T0 }), { nil: null }),
+            credentialEpoch: fc.nat({ max: 1000 }),
+          }),
+        ],
+        { numRuns: 10 },
+      )('rehashPassword replaces the hash only when the stored one is the expected one, and nothing else moves', (p) =>
+        withStore(async (s) => {
+          const base = fresh({ status: p.status, passwordHash: saltedHash('Same-Passw0rd', `a${counter}`) })
+          const u: UserRecord = {
+            ...base,
+            credentials: { ...base.credentials, passwordChangedAt: p.passwordChangedAt, passwordHistory: p.passwordHistory, recoveryQuestion: p.recoveryQuestion },
+            failedAttempts: p.failedAttempts,
+            lockedAt: p.lockedAt,
+            credentialEpoch: p.credentialEpoch,
+          }
+          const stored = u.credentials.passwordHash ?? ''
+          expectRight(await run(s.create(u)))
+          const replacement = saltedHash('Same-Passw0rd', `b${counter}`)
+          // Not the stored hash (another hash, one from the history, a prefix): nothing is written.
+          for (const other of [saltedHash('Same-Passw0rd', 'elsewhere'), ...p.passwordHistory.slice(0, 1), stored.slice(0, -1)])
+            expect(expectRight(await run(s.rehashPassword(u.id, other, replacement)))).toBe(false)
+          expect(expectRight(await run(s.findById(u.id)))).toEqual(u)
+          expect(expectRight(await run(s.rehashPassword(u.id, stored, replacement)))).toBe(true)
+          const after: UserRecord = { ...u, credentials: { ...u.credentials, passwordHash: replacement } }
+          expect(expectRight(await run(s.findById(u.id)))).toEqual(after)
+          expect(expectRight(await run(s.findByLogin(u.profile.login)))).toEqual(after)
+          // The hash it replaced is gone: a second rehash of it replaces nothing.
+          expect(expectRight(await run(s.rehashPassword(u.id, stored, saltedHash('Same-Passw0rd', 'late'))))).toBe(false)
+          expect(expectRight(await run(s.findById(u.id)))).toEqual(after)
+        }),
+      )
+
+      it('rehashPassword of an unknown user is NotFound; of a user without a password it replaces nothing', () =>
+        withStore(async (s) => {
+          expect(expectLeft(await run(s.rehashPassword(asUserId('00unobody000000000000'), '$trivial$old', '$trivial$new')))._tag).toBe('NotFound')
+          const u = fresh({ status: 'STAGED', passwordHash: null })
+          expectRight(await run(s.create(u)))
+          expect(expectRight(await run(s.rehashPassword(u.id, '', '$trivial$new')))).toBe(false)
+          expect(expectRight(await run(s.rehashPassword(u.id, 'null', '$trivial$new')))).toBe(false)
+          expect(expectRight(await run(s.findById(u.id)))).toEqual(u)
+        }))
+
+      it(`${racers} concurrent rehashes of one hash: exactly one replaces it, and the hash ends as that one, which verifies the password`, () =>
+        withStore(async (s) => {
+          const u = fresh({ passwordHash: saltedHash('Race-Passw0rd', 'old') })
+          expectRight(await run(s.create(u)))
+          const candidates = Array.from({ length: racers }, (_, i) => saltedHash('Race-Passw0rd', `racer${i}`))
+          const answers = await Promise.all(candidates.map((c) => run(s.rehashPassword(u.id, u.credentials.passwordHash ?? '', c))))
+          const replaced = answers.map((a) => expectRight(a))
+          const winners = candidates.filter((_, i) => replaced[i] === true)
+          expect(winners).toHaveLength(1)
+          const after = expectRight(await run(s.findById(u.id)))
+          expect(after.credentials.passwordHash).toBe(winners[0])
+          expect(verifySalted(after.credentials.passwordHash ?? '', 'Race-Passw0rd')).toBe(true)
+          expect(after).toEqual({ ...u, credentials: { ...u.credentials, passwordHash: winners[0] } })
+        }))
+    })
 
     if (o.corrupt !== undefined) {
       const corrupt = o.corrupt

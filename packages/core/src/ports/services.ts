@@ -8,6 +8,16 @@ export type HasherError = { readonly _tag: 'HasherFailed'; readonly cause: unkno
 export interface Hasher {
   readonly hash: (plain: string) => TaskEither<HasherError, string>
   readonly verify: (hash: string, plain: string) => TaskEither<HasherError, boolean>
+  /**
+   * Whether `hash`, which has JUST verified a password, should be replaced by `hash(password)`:
+   * true when it was not made with this hasher's current algorithm and parameters (ASVS V11.2.2;
+   * docs/adr/0015-password-rehash.md). The engine asks only about a hash that verified, so true for
+   * a hash the hasher cannot read is safe (a hasher that verifies a legacy scheme migrates it so)
+   * and can never lock anybody out. Synchronous and cheap (it reads the hash, it does not compute
+   * one), never throws. Optional, unlike the rule for ports: a hasher that cannot tell (a test
+   * double, a remote service) leaves it out and nothing is ever rehashed.
+   */
+  readonly needsRehash?: (hash: string) => boolean
 }
 
 /** Milliseconds since the epoch. The only source of time for the shell. */

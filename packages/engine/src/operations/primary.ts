@@ -20,6 +20,8 @@ import {
   type LockoutCounters,
   type Policies,
   type AuthnRecord,
+  type TransactionId,
+  type UserId,
   type UserRecord,
 } from '@authn-machine/core'
 import type { Authn, Call, Result, AuthnReply } from '../api.js'
@@ -38,7 +40,8 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
   /**
    * Starts a transaction from a decided primary authentication, in ONE write with its credential
    * effects: the guarded reset of the counter (refused when a lock came first), the activation
-   * claim, the session token. A refused write is answered as what refused it.
+   * claim, the session token. A refused write is answered as what refused it. `afterCommit` runs
+   * once the write is applied and audited, before the answer (which it cannot change).
    */
   const startTransaction = async (
     op: string,
@@ -47,6 +50,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
     sessionToken: string,
     call: Call,
     leaseId: string | null,
+    afterCommit: ((id: TransactionId) => Promise<void>) | null = null,
   ): Promise<E.Either<StepError, AuthnReply>> => {
     const d = decideStart(input, event)
     const now = input.now
@@ -95,6 +99,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
     }
     await auditEffects(d.effects, record.id, now)
     await audit(`${op}.${d.state}`, record.id, userId, now)()
+    if (afterCommit !== null) await afterCommit(record.id)
     return respond(authnDecision(d), d.state === 'SUCCESS' ? null : stateToken, sessionToken, call, now)
   }
 
@@ -137,6 +142,36 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       dummyHash(),
       TE.chain((h) => pipe(deps.hasher.verify(h, password), TE.mapLeft(hasherFailed))),
     )
+
+  /**
+   * Rewrites `stored` with the current parameters when the hasher says they changed (ASVS V11.2.2,
+   * docs/adr/0015-password-rehash.md): `password` has just verified against it. A compare-and-set
+   * on `stored`, so a password change that came first wins. Answers the audit entry (null: nothing
+   * to do); a HasherBusy (the queue is full, ADR 0014) skips it until the next sign-in.
+   */
+  const rehash = async (userId: UserId, stored: string, password: string): Promise<string | null> => {
+    if (deps.hasher.needsRehash?.(stored) !== true) return null
+    const fresh = await deps.hasher.hash(password)()
+    if (E.isLeft(fresh)) return `effect.rehashPassword.${fresh.left._tag}`
+    const replaced = await deps.users.rehashPassword(userId, stored, fresh.right)()
+    if (E.isLeft(replaced)) return `effect.rehashPassword.${replaced.left._tag}`
+    return replaced.right ? 'effect.rehashPassword' : 'effect.rehashPassword.superseded'
+  }
+
+  /**
+   * Best effort: whatever happens (a throw included) is only audited; the answer, decided and
+   * committed before, stays. Only a known user's CORRECT password gets here, after its success was
+   * committed: a wrong password, an unknown login and a locked account never do, so the failure
+   * paths that ADR 0011 keeps equal cost what they cost. Awaited rather than left running after
+   * the answer, so that the plaintext is not kept past the request (and a shutdown that waits for
+   * requests waits for it).
+   */
+  const rehashAfterSuccess =
+    (userId: UserId, stored: string, password: string) =>
+    async (id: TransactionId): Promise<void> => {
+      const what = await rehash(userId, stored, password).catch(() => 'effect.rehashPassword.threw')
+      if (what !== null) await audit(what, id, userId, deps.clock.now())()
+    }
 
   const byPassword =
     (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
@@ -202,7 +237,8 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       if (verified.right && stored !== null) {
         const sessionToken = mint.sessionToken()
         const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-        return startTransaction('authenticate', inputFor(user, factors, policy.right, req, 'PASSWORD', call, now), event, sessionToken, call, leaseId)
+        const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now)
+        return startTransaction('authenticate', input, event, sessionToken, call, leaseId, rehashAfterSuccess(user.id, stored, req.password))
       }
       // A wrong password is recorded first; the answer comes from the state that recording produced.
       const recorded = await deps.steps.commit({
