@@ -108,5 +108,5 @@ export type { FlowKind, OperationName, OperationSpec } from './operations.js'
 // Ports
 export * from './ports/index.js'
 export { RateRule, RateLimitPolicy, DEFAULT_RATE_LIMIT_POLICY, SeedRateLimitPolicy, rateLimitsFromSeed } from './model/rate-limit.js'
-export { OrgSeed, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, policiesFromSeed } from './codecs/org-seed.js'
+export { OrgSeed, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, policiesFromSeed, resolveRelativeDate, resolveRelativeDates } from './codecs/org-seed.js'
 export { decodeStored } from './codecs/decode-stored.js'

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { harnessSeeds } from '@authn-machine/testkit'
+import { DEMO_SEED_PATH } from '../src/index.js'
 import { PACKAGE_DIR, createProcesses } from './process.js'
 import { DEMO, postJson } from './support.js'
 
@@ -122,6 +123,26 @@ describe('the reference server process', () => {
       server.child.kill('SIGTERM')
       expect((await server.exited).code).toBe(0)
     }
+  })
+
+  it('the README recipe: the committed demo seed (relative dates) passes the HTTP harness, which resolves them as the server does', { timeout: 120_000 }, async () => {
+    const token = 'conformance-api-token-0123456789'
+    const server = launch(['--port', '0', '--store', 'memory', '--seed', DEMO_SEED_PATH, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: token })
+    const url = await server.ready
+    const harness = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', DEMO_SEED_PATH, '--runs', '20'],
+      { cwd: PACKAGE_DIR, env: { ...process.env, AUTHN_API_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    processes.track(harness)
+    let out = ''
+    harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
+    harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))
+    const code = await new Promise<number | null>((resolve) => harness.once('exit', (c) => resolve(c)))
+    expect(code, out).toBe(0)
+    expect(out).toMatch(/PASSED: 20 command sequences/)
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
   })
 
   it('refuses the conformance reset without the API token, and serves none without --conformance', async () => {

@@ -6,7 +6,9 @@
  *                     [--max-commands 30] [--fc-seed N]
  * The implementation's API token, if it needs one, is read from AUTHN_API_TOKEN (a flag's value shows in ps).
  *
- * Each run starts from the seeded org: before each run the harness POSTs to `--reset-path`
+ * `--help` lists every option and the reset contract. Before the first run it checks that the
+ * implementation answers (a server that is down, a missing reset endpoint and a wrong base URL are
+ * each said plainly). Each run starts from the seeded org: before each run the harness POSTs to `--reset-path`
  * (with `Authorization: SSWS <api token>` when given), which must restore the org of `--seed`.
  * The reference server offers it when started with `--conformance`. Exit code 0 when every run
  * agrees with the model, 1 on a disagreement (the shrunk sequence is printed), 2 on bad usage.
@@ -19,7 +21,59 @@ import { OrgSeed } from '@authn-machine/core'
 import { formatReport, runConformance } from './harness/harness.js'
 import { createHttpDriver, postJson } from './harness/http-driver.js'
 
-const usage = 'usage: authn-conformance --base-url URL --seed FILE [--runs N] [--reset-path PATH] [--max-commands N] [--fc-seed N]\n(the API token, if needed: AUTHN_API_TOKEN in the environment)'
+const usage = 'usage: authn-conformance --base-url URL --seed FILE [--runs N] [--reset-path PATH] [--max-commands N] [--fc-seed N]\n(the API token, if needed: AUTHN_API_TOKEN in the environment; --help for every option)'
+
+const help = `authn-conformance: runs the model-based harness over HTTP against an implementation of Okta's
+classic authn API, and exits 0 when every run agrees with the model, 1 on a disagreement or when
+the implementation cannot be used, 2 on bad usage.
+
+Options:
+  --base-url URL       the implementation's origin, serving POST /api/v1/authn (required)
+  --seed FILE          the org every run starts from, the JSON the reference server's --seed reads
+                       (docs/seed-format.md); relative dates (now-85d) are resolved the way the
+                       reference server resolves them, when each run starts (required)
+  --runs N             command sequences to run (default 100)
+  --max-commands N     commands per sequence at most (default 30)
+  --reset-path PATH    where to POST before each run (default /__conformance/reset)
+  --fc-seed N          fast-check's seed, to replay a run
+  --help               this text
+
+Environment:
+  AUTHN_API_TOKEN      sent as Authorization: SSWS <token> (trusted caller: lifecycle operations,
+                       the reset, the outbox); never a flag, whose value would show in ps
+
+The reset contract: POST <reset-path> with an empty JSON object answers 200 or 204 once the
+implementation holds exactly the org of --seed again (no transaction, token, lock, factor enrolled
+since, or rate-limit count left over). With GET /__dev/outbox?to=<address> answering the messages
+sent to it (newest first, JSON array of { channel, to, text, purpose, createdAt }), codes and
+recovery links are read back and those flows are driven too. The reference server offers both with
+--conformance --dev-outbox.`
+
+/** Why the implementation at `base` cannot be driven, or null: the reset and the API answer. */
+const preflight = async (base: { readonly baseUrl: string; readonly headers?: Readonly<Record<string, string>> }, resetPath: string, hasToken: boolean): Promise<string | null> => {
+  const describe = (e: unknown): string => {
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e
+    const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : null
+    return code ?? (cause instanceof Error ? cause.message : String(cause))
+  }
+  let reset
+  try {
+    reset = await postJson(base, resetPath, {})
+  } catch (e) {
+    return `cannot reach ${base.baseUrl} (${describe(e)}): is the implementation running, and is --base-url its origin?`
+  }
+  if (reset.status === 404)
+    return `POST ${resetPath} answered 404: the implementation has no reset endpoint there. Start the reference server with --conformance, or give your implementation's path with --reset-path (the contract: --help).`
+  if (reset.status === 401 || reset.status === 403)
+    return `POST ${resetPath} answered ${reset.status}: ${hasToken ? 'AUTHN_API_TOKEN is not accepted' : 'it needs an API token; set AUTHN_API_TOKEN'}.`
+  if (reset.status !== 200 && reset.status !== 204) return `POST ${resetPath} answered ${reset.status} ${JSON.stringify(reset.body)}: the reset must answer 200 or 204 (the contract: --help).`
+  const probe = await postJson(base, '/api/v1/authn', {}).catch((e: unknown) => describe(e))
+  if (typeof probe === 'string') return `POST /api/v1/authn failed (${probe})`
+  const code = typeof probe.body === 'object' && probe.body !== null ? (probe.body as Record<string, unknown>)['errorCode'] : undefined
+  if (probe.status !== 400 || typeof code !== 'string')
+    return `POST /api/v1/authn with {} answered ${probe.status} ${JSON.stringify(probe.body).slice(0, 200)}, not an Okta 400: is --base-url the origin that serves /api/v1/authn?`
+  return null
+}
 
 const main = async (): Promise<number> => {
   if (process.argv.some((a) => a === '--api-token' || a.startsWith('--api-token='))) {
@@ -43,9 +97,13 @@ const main = async (): Promise<number> => {
     console.error(`${e instanceof Error ? e.message : String(e)}\n${usage}`)
     return 2
   }
-  if (args.help === true || args['base-url'] === undefined || args.seed === undefined) {
+  if (args.help === true) {
+    console.log(help)
+    return 0
+  }
+  if (args['base-url'] === undefined || args.seed === undefined) {
     console.error(usage)
-    return args.help === true ? 0 : 2
+    return 2
   }
   const runs = Number(args.runs)
   const maxCommands = Number(args['max-commands'])
@@ -70,6 +128,11 @@ const main = async (): Promise<number> => {
   const headers = token === undefined || token === '' ? undefined : { authorization: `SSWS ${token}` }
   const base = { baseUrl: args['base-url'], ...(headers === undefined ? {} : { headers }) }
   const resetPath = args['reset-path']
+  const unusable = await preflight(base, resetPath, headers !== undefined)
+  if (unusable !== null) {
+    console.error(unusable)
+    return 1
+  }
   const started = Date.now()
   const report = await runConformance({
     seed,

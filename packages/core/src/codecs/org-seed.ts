@@ -122,3 +122,34 @@ export const policiesFromSeed = (seed: SeedPolicies | undefined, defaults: Polic
     ? {}
     : { sentCode: { ...DEFAULT_SENT_CODE_POLICY, ...defaults.sentCode, ...seed?.sentCode } }),
 })
+
+const UNIT_MS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000 }
+const RELATIVE = /^now(?:([+-])(\d{1,6})([dhm]))?$/
+
+/**
+ * A `passwordChanged` of `now`, `now-85d`, `now-12h` or `now+5m`, resolved against `now` into an
+ * ISO date, so that a committed seed keeps a user inside the password warn window forever. Pure;
+ * other values are left for the seed decoder to judge. The ONE resolution: the reference server
+ * applies it when it loads a seed, the conformance harness's model when a run starts, so both
+ * see the same org.
+ */
+export const resolveRelativeDate = (value: string, now: number): string => {
+  const m = RELATIVE.exec(value.trim())
+  if (m === null) return value
+  const offset = m[1] === undefined ? 0 : (m[1] === '-' ? -1 : 1) * Number(m[2]) * (UNIT_MS[m[3] ?? 'd'] ?? 0)
+  // eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
+  return new Date(now + offset).toISOString()
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Pure: the seed with every user's relative `passwordChanged` resolved against `now`. Anything else is unchanged. */
+export const resolveRelativeDates = (raw: unknown, now: number): unknown => {
+  if (!isRecord(raw) || !Array.isArray(raw['users'])) return raw
+  return {
+    ...raw,
+    users: raw['users'].map((u: unknown) =>
+      isRecord(u) && typeof u['passwordChanged'] === 'string' ? { ...u, passwordChanged: resolveRelativeDate(u['passwordChanged'], now) } : u,
+    ),
+  }
+}

@@ -3,7 +3,7 @@
  * authn API, spec §3, §4.1, §4.4–4.11, §4.18–4.21, §9, §10) over an org seed. It never calls the
  * xstate machine or the engine; it predicts what any conforming implementation must answer.
  */
-import type { OrgSeed } from '@authn-machine/core'
+import { resolveRelativeDate, type OrgSeed } from '@authn-machine/core'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -276,7 +276,8 @@ export class Model {
       status: u.status === 'LOCKED_OUT' || u.status === undefined ? 'ACTIVE' : u.status,
       password: u.password ?? null,
       history: [],
-      passwordChangedAt: u.password === undefined ? null : u.passwordChanged === undefined ? start : Date.parse(u.passwordChanged),
+      // Relative dates (`now-85d`) against the run's start, by the function the reference server loads seeds with.
+      passwordChangedAt: u.password === undefined ? null : u.passwordChanged === undefined ? start : Date.parse(resolveRelativeDate(u.passwordChanged, start)),
       failedAttempts: 0,
       lockedAt: u.status === 'LOCKED_OUT' ? start : null,
       activationToken: u.activationToken ?? null,
