@@ -24,7 +24,10 @@ describe.each(harnessSeeds(T0))('model-based harness: engine + memory adapter ($
     })
     totalSequences += report.runs
     totalRequests += report.commands
-    console.log(`[${name}] ${report.runs} command sequences, ${report.commands} requests, ${report.coverage.size} (state, operation) pairs`)
+    console.log(
+      `[${name}] ${report.runs} command sequences, ${report.commands} requests, ${report.coverage.size} (state, operation) pairs` +
+        `, ${report.neverReached.length} the spec accepts never reached${report.neverReached.length === 0 ? '' : `: ${report.neverReached.join(', ')}`}`,
+    )
     if (!report.ok || process.env['AUTHN_REPORT'] === '1') console.log(formatReport(report))
     expect(report.ok, report.failure ?? '').toBe(true)
     expect(report.runs).toBe(RUNS)

@@ -12,7 +12,7 @@ export { CREDENTIAL_PASSWORD, describeCredentialState } from './credential-suite
 export type { CredentialSuiteOptions, CredentialSystem } from './credential-suite.js'
 export { run, expectLeft, expectRight } from './run.js'
 export type { Driver, LifecycleOp, OutboxMessage, WireResponse } from './harness/driver.js'
-export { runConformance, checkDeterminism, formatReport } from './harness/harness.js'
+export { runConformance, checkDeterminism, formatReport, neverReached, SPEC_PAIRS } from './harness/harness.js'
 export type { HarnessOptions, HarnessReport, System } from './harness/harness.js'
 export { harnessSeeds } from './harness/seeds.js'
 export { Model } from './harness/model.js'

@@ -32,12 +32,50 @@ export interface HarnessOptions {
   readonly progressEvery?: number
 }
 
+/**
+ * The (state, operation) pairs the spec accepts, restated for the report of pairs a run never
+ * reached (spec §3.2, §4, §10; recovery states prefixed `R:`, a decoy's challenge apart). `NEW`:
+ * requests that start a transaction.
+ */
+export const SPEC_PAIRS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  NEW: ['authenticate', 'forgotPassword', 'unlockAccount'],
+  PASSWORD_WARN: ['changePassword', 'skip', 'getState', 'cancel'],
+  PASSWORD_EXPIRED: ['changePassword', 'getState', 'cancel'],
+  PASSWORD_RESET: ['resetPassword', 'getState', 'cancel'],
+  MFA_ENROLL: ['enrollFactor', 'skip', 'getState', 'cancel'],
+  MFA_ENROLL_ACTIVATE: ['activateFactor', 'resendActivation', 'previous', 'getState', 'cancel'],
+  MFA_REQUIRED: ['verifyFactor', 'getState', 'cancel'],
+  MFA_CHALLENGE: ['verifyFactor', 'resendChallenge', 'previous', 'getState', 'cancel'],
+  'R:RECOVERY_CHALLENGE': ['verifyRecoveryFactor', 'resendRecoveryChallenge', 'getState', 'cancel'],
+  'R:RECOVERY_CHALLENGE(decoy)': ['verifyRecoveryFactor', 'resendRecoveryChallenge', 'getState', 'cancel'],
+  'R:RECOVERY': ['answerRecoveryQuestion', 'getState', 'cancel'],
+  'R:PASSWORD_RESET': ['resetPassword', 'getState', 'cancel'],
+  'TOKEN:LIVE': ['verifyRecoveryToken'],
+}
+
+/**
+ * The pairs of {@link SPEC_PAIRS} that `coverage` (`state × operation(details)`) never saw, as
+ * `state × operation`, in the table's order: what a run's commands or its seed did not reach.
+ */
+export const neverReached = (coverage: ReadonlyMap<string, number>): ReadonlyArray<string> => {
+  // The operation's details in parentheses go; a state's own (`R:RECOVERY_CHALLENGE(decoy)`) stay.
+  const seen = new Set(
+    [...coverage.keys()].map((k) => {
+      const at = k.indexOf(' × ')
+      return at < 0 ? k : `${k.slice(0, at)} × ${k.slice(at + 3).replace(/\(.*$/, '').trim()}`
+    }),
+  )
+  return Object.entries(SPEC_PAIRS).flatMap(([state, ops]) => ops.map((op) => `${state} × ${op}`).filter((pair) => !seen.has(pair)))
+}
+
 export interface HarnessReport {
   readonly ok: boolean
   readonly runs: number
   readonly commands: number
   /** `(state, operation)` pairs with how often each was exercised. */
   readonly coverage: ReadonlyMap<string, number>
+  /** The pairs the spec accepts that no command reached ({@link neverReached}). */
+  readonly neverReached: ReadonlyArray<string>
   /** On failure: fast-check's report (seed, path, shrunk counterexample). */
   readonly failure: string | null
   /** On failure: the requests and responses of the shrunk sequence. */
@@ -124,7 +162,7 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
     },
   )
   const details = await fc.check(property, { numRuns: o.runs, ...(o.fcSeed === undefined ? {} : { seed: o.fcSeed }) })
-  if (!details.failed) return { ok: true, runs: details.numRuns, commands, coverage, failure: null, exchanges: [] }
+  if (!details.failed) return { ok: true, runs: details.numRuns, commands, coverage, neverReached: neverReached(coverage), failure: null, exchanges: [] }
   // Replay the shrunk counterexample once more to capture its exchanges.
   if (details.counterexample !== null) {
     const [cmds] = details.counterexample
@@ -147,6 +185,7 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
     runs: details.numRuns,
     commands,
     coverage,
+    neverReached: neverReached(coverage),
     failure: fc.defaultReportMessage(details) ?? 'failed',
     exchanges: lastExchanges,
   }
@@ -156,6 +195,8 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
 export const formatReport = (r: HarnessReport): string => {
   const lines = [`${r.ok ? 'PASSED' : 'FAILED'}: ${r.runs} command sequences, ${r.commands} requests`, '', 'coverage (state × operation: count):']
   for (const [k, v] of [...r.coverage.entries()].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k}: ${v}`)
+  lines.push('', `never reached (pairs the spec accepts that no command of these runs reached): ${r.neverReached.length === 0 ? 'none' : ''}`)
+  for (const pair of r.neverReached) lines.push(`  ${pair}`)
   if (!r.ok) {
     lines.push('', r.failure ?? '', '', 'shrunk sequence on the wire:')
     for (const e of r.exchanges)
