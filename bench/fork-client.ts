@@ -81,3 +81,26 @@ export const forkClient = <C extends { readonly type: string }, R extends { read
   }
   return { ask, stop }
 }
+
+/**
+ * The forked client's side of {@link forkClient}: answers each command of the parent with
+ * `handle` (a failure as `{ type: 'error', message }`); `null` ends the client after `close`, as
+ * does the parent going away.
+ */
+export const serveCommands = <C, R extends { readonly type: string }>(handle: (c: C) => Promise<R | null>, close: () => void): void => {
+  const reply = (r: R | { readonly type: 'error'; readonly message: string }) => process.send?.(r)
+  process.on('disconnect', () => {
+    close()
+    process.exit(0)
+  })
+  process.on('message', (c: C) => {
+    handle(c).then(
+      (r) => {
+        if (r !== null) return reply(r)
+        close()
+        process.disconnect()
+      },
+      (e: unknown) => reply({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    )
+  })
+}

@@ -7,6 +7,7 @@
 import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { TOTP_DEFAULTS, secretBytes, totpCode } from '@authn-machine/factor-totp'
+import { serveCommands } from './fork-client.js'
 
 /** A seeded user with an ACTIVE TOTP factor whose base32 key is `secret`. */
 export interface ClientUser {
@@ -51,7 +52,6 @@ interface Answer {
   readonly text: string
 }
 
-const reply = (r: ClientReply) => process.send?.(r)
 
 const main = () => {
   if (process.send === undefined) throw new Error('http-mfa-client runs forked by bench/http-mfa.ts (it needs an IPC channel)')
@@ -158,20 +158,7 @@ const main = () => {
     }
   }
 
-  const stop = () => {
-    agent?.destroy()
-    process.disconnect()
-  }
-  process.on('disconnect', () => {
-    agent?.destroy()
-    process.exit(0)
-  })
-  process.on('message', (c: ClientCommand) => {
-    handle(c).then(
-      (r) => (r === null ? stop() : reply(r)),
-      (e: unknown) => reply({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
-    )
-  })
+  serveCommands(handle, () => agent?.destroy())
 }
 
 main()

@@ -9,6 +9,7 @@
  */
 import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { serveCommands } from './fork-client.js'
 
 export type SigninCommand =
   | {
@@ -49,7 +50,6 @@ export type SigninReply =
 
 const DEADLINE_MS = 600_000
 
-const reply = (r: SigninReply) => process.send?.(r)
 
 const main = () => {
   if (process.send === undefined) throw new Error('http-signin-client runs forked by bench/rate-limits.ts (it needs an IPC channel)')
@@ -141,20 +141,7 @@ const main = () => {
     }
   }
 
-  const stop = () => {
-    agent?.destroy()
-    process.disconnect()
-  }
-  process.on('disconnect', () => {
-    agent?.destroy()
-    process.exit(0)
-  })
-  process.on('message', (c: SigninCommand) => {
-    handle(c).then(
-      (r) => (r === null ? stop() : reply(r)),
-      (e: unknown) => reply({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
-    )
-  })
+  serveCommands(handle, () => agent?.destroy())
 }
 
 main()

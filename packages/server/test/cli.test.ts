@@ -17,6 +17,31 @@ const TESTKIT_CLI = fileURLToPath(new URL('../../testkit/src/cli.ts', import.met
 
 afterEach(() => processes.killAll())
 
+/**
+ * The conformance CLI (`authn-conformance`, another process) for `runs` sequences against a server
+ * started on `store` with `seedFile`, in conformance mode with the dev outbox; the server is then
+ * stopped with SIGTERM and must exit 0. Answers the CLI's exit code and output.
+ */
+const harnessAgainstServer = async (store: ReadonlyArray<string>, seedFile: string, runs: number): Promise<{ readonly code: number | null; readonly out: string }> => {
+  const token = 'conformance-api-token-0123456789'
+  // With the dev outbox, the harness also sends and checks SMS, call and email codes and recovery links.
+  const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: token })
+  const url = await server.ready
+  const harness = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', String(runs)],
+    { cwd: PACKAGE_DIR, env: { ...process.env, AUTHN_API_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  processes.track(harness)
+  let out = ''
+  harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
+  harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))
+  const code = await new Promise<number | null>((resolve) => harness.once('exit', (c) => resolve(c)))
+  server.child.kill('SIGTERM')
+  expect((await server.exited).code).toBe(0)
+  return { code, out }
+}
+
 describe('the reference server process', () => {
   it('starts on a free port, prints users and a curl line, serves health and sign-in, exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'authn-server-'))
@@ -97,7 +122,6 @@ describe('the reference server process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authn-conformance-'))
     const seedFile = join(dir, 'seed.json')
     const seeds = harnessSeeds(Date.now())
-    const token = 'conformance-api-token-0123456789'
     // Every seed on the memory store, and the first on the embedded PostgreSQL store (reset by TRUNCATE).
     const cases = [
       ...seeds.map(({ name, seed }) => ({ name, seed, store: ['--store', 'memory'] })),
@@ -105,44 +129,16 @@ describe('the reference server process', () => {
     ]
     for (const { name, seed, store } of cases) {
       writeFileSync(seedFile, JSON.stringify(seed))
-      // With the dev outbox, the harness also sends and checks SMS, call and email codes.
-      const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: token })
-      const url = await server.ready
-      const harness = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', '30'],
-        { cwd: PACKAGE_DIR, env: { ...process.env, AUTHN_API_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
-      )
-      processes.track(harness)
-      let out = ''
-      harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
-      harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))
-      const code = await new Promise<number | null>((resolve) => harness.once('exit', (c) => resolve(c)))
+      const { code, out } = await harnessAgainstServer(store, seedFile, 30)
       expect(code, `${name}:\n${out}`).toBe(0)
       expect(out).toMatch(/PASSED: 30 command sequences, \d+ requests/)
-      server.child.kill('SIGTERM')
-      expect((await server.exited).code).toBe(0)
     }
   })
 
   it('the README recipe: the committed demo seed (relative dates) passes the HTTP harness, which resolves them as the server does', { timeout: 120_000 }, async () => {
-    const token = 'conformance-api-token-0123456789'
-    const server = launch(['--port', '0', '--store', 'memory', '--seed', DEMO_SEED_PATH, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: token })
-    const url = await server.ready
-    const harness = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', DEMO_SEED_PATH, '--runs', '20'],
-      { cwd: PACKAGE_DIR, env: { ...process.env, AUTHN_API_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    processes.track(harness)
-    let out = ''
-    harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
-    harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))
-    const code = await new Promise<number | null>((resolve) => harness.once('exit', (c) => resolve(c)))
+    const { code, out } = await harnessAgainstServer(['--store', 'memory'], DEMO_SEED_PATH, 20)
     expect(code, out).toBe(0)
     expect(out).toMatch(/PASSED: 20 command sequences/)
-    server.child.kill('SIGTERM')
-    expect((await server.exited).code).toBe(0)
   })
 
   it('refuses the conformance reset without the API token, and serves none without --conformance', async () => {

@@ -28,22 +28,25 @@ export const DADE_ANSWER = 'commodore'
 export const RECOVERY_API_TOKEN = '00recovery-e2e-trusted-api-token-01234'
 export const RECOVERY_TRUSTED = { authorization: `SSWS ${RECOVERY_API_TOKEN}` } as const
 
+/** {@link ROBIN} as a seed user (with `id`, `factors` as given): an email address and a recovery question. */
+export const robinSeedUser = (id: string, factors: ReadonlyArray<Record<string, unknown>>) => ({
+  id,
+  login: ROBIN.username,
+  email: ROBIN.email,
+  firstName: 'Robin',
+  lastName: 'Recover',
+  password: ROBIN.password,
+  recoveryQuestion: { question: ROBIN.question, answer: ROBIN.answer },
+  factors,
+})
+
 /** An org with {@link ROBIN}: recovery by every channel, self-service unlock, lockout after 3 failures (shown). */
 export const phoneSeed = () => ({
   users: [
-    {
-      id: ROBIN.id,
-      login: ROBIN.username,
-      email: ROBIN.email,
-      firstName: 'Robin',
-      lastName: 'Recover',
-      password: ROBIN.password,
-      recoveryQuestion: { question: ROBIN.question, answer: ROBIN.answer },
-      factors: [
-        { factorType: 'sms', provider: 'OKTA', phoneNumber: PHONE, id: 'mblrobinrecover0001' },
-        { factorType: 'call', provider: 'OKTA', phoneNumber: PHONE, id: 'clfrobinrecover0001' },
-      ],
-    },
+    robinSeedUser(ROBIN.id, [
+      { factorType: 'sms', provider: 'OKTA', phoneNumber: PHONE, id: 'mblrobinrecover0001' },
+      { factorType: 'call', provider: 'OKTA', phoneNumber: PHONE, id: 'clfrobinrecover0001' },
+    ]),
   ],
   policies: {
     password: { lockout: { maxAttempts: 3, autoUnlockMinutes: 0, showLockoutFailures: true } },

@@ -18,6 +18,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { hashToken } from '@authn-machine/engine'
 import { freshSchemas } from './fresh-storage.js'
+import { ROBIN as RECOVERY_ROBIN, robinSeedUser } from './recovery-support.js'
 import { createProcesses, type LaunchedServer } from './process.js'
 import { codeAt, STEP_MS } from './mfa-support.js'
 import { postJson } from './support.js'
@@ -36,16 +37,8 @@ const TRUSTED = { authorization: `SSWS ${API_TOKEN}` } as const
 const SECRET_KEYS = `k1:${randomBytes(32).toString('base64')}`
 
 const PAUL = { id: '00utwoserverspaul001', username: 'paul.cook@example.com', password: 'Lord-Nikon-1995', phone: '+14155550101' } as const
-const ROBIN = {
-  id: '00utwoserversrobin01',
-  username: 'robin.recover@example.com',
-  email: 'robin.mailbox@example.com',
-  password: 'Right-Passw0rd-1',
-  phone: '+14155552671',
-  factorId: 'mbltwoserversrobin01',
-  question: 'Who is your favourite author?',
-  answer: 'Le Guin',
-} as const
+/** The recovery suites' Robin, with an id, phone and SMS factor of this file's. */
+const ROBIN = { ...RECOVERY_ROBIN, id: '00utwoserversrobin01', phone: '+14155552671', factorId: 'mbltwoserversrobin01' } as const
 const RAMON = { id: '00utwoserversramon01', username: 'ramon.sanchez@example.com', password: 'Phantom-Phreak-95' } as const
 const DADE = { id: '00utwoserversdade001', username: 'dade.murphy@example.com', password: 'Zero-Cool-1988' } as const
 
@@ -59,16 +52,7 @@ const PER_USERNAME_LIMIT = 6
 const seedWith = (perUsername: { readonly limit: number; readonly windowSeconds: number }) => ({
   users: [
     { id: PAUL.id, login: PAUL.username, firstName: 'Paul', lastName: 'Cook', password: PAUL.password, status: 'PASSWORD_EXPIRED' },
-    {
-      id: ROBIN.id,
-      login: ROBIN.username,
-      email: ROBIN.email,
-      firstName: 'Robin',
-      lastName: 'Recover',
-      password: ROBIN.password,
-      recoveryQuestion: { question: ROBIN.question, answer: ROBIN.answer },
-      factors: [{ factorType: 'sms', provider: 'OKTA', phoneNumber: ROBIN.phone, id: ROBIN.factorId }],
-    },
+    robinSeedUser(ROBIN.id, [{ factorType: 'sms', provider: 'OKTA', phoneNumber: ROBIN.phone, id: ROBIN.factorId }]),
     { id: RAMON.id, login: RAMON.username, firstName: 'Ramon', lastName: 'Sanchez', password: RAMON.password },
     { id: DADE.id, login: DADE.username, firstName: 'Dade', lastName: 'Murphy', password: DADE.password },
   ],

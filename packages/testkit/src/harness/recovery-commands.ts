@@ -151,6 +151,42 @@ const touched = (model: Model, r: ModelRecovery): number => {
 
 // -------------------------------------------------------------------------------------------------
 
+/**
+ * The answer once the channel is proven (`next` from `Model.afterProof`): the question to answer,
+ * the new password to choose, or a finished unlock (null) without a state token.
+ */
+const afterProofAnswer = (u: ModelUser, recoveryType: RecoveryType, next: 'RECOVERY' | 'PASSWORD_RESET' | null, expiresAt: number): RecoveryPrediction => ({
+  kind: 'recovery',
+  status: next ?? 'SUCCESS',
+  recoveryType,
+  stateToken: next !== null,
+  expiresAt,
+  ...(next === 'RECOVERY' && u.recoveryQuestion !== null ? { question: u.recoveryQuestion.question } : {}),
+})
+
+/** A code that arrived for `phone` at `at` becomes the recovery's open one, with the policy's bounds. */
+const recordCode = (model: Model, rec: ModelRecovery, phone: { readonly id: string; readonly key: string }, m: OutboxMessage, at: number, what: string): void => {
+  rec.codes.push({ factorId: phone.id, key: phone.key, code: codeOf(what, m, phone.key), sentAt: at, expiresAt: at + model.policy.sentCodeLifetimeMs, attemptsLeft: model.policy.sentCodeMaxAttempts, accepted: false })
+}
+
+/**
+ * A command on one of the model's recovery transactions (picked by `index`) and its user (none
+ * for a decoy): `step` runs with both, after the coverage count of `label()` in its state.
+ */
+abstract class RecoveryCommand implements fc.AsyncCommand<Model, Real> {
+  abstract readonly index: number
+  check = (model: Readonly<Model>) => model.recoveries.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    const rec = pickRecovery(model, this.index)
+    if (rec === undefined) return
+    cover(real, stateName(model, rec), this.label())
+    await this.step(model, real, rec, rec.login === null ? undefined : model.user(rec.login))
+  }
+  protected abstract label(): string
+  protected abstract step(model: Model, real: Real, rec: ModelRecovery, u: ModelUser | undefined): Promise<void>
+  abstract toString(): string
+}
+
 /** `POST /api/v1/authn/recovery/password` or `/recovery/unlock` by a public caller (spec §4.12, §4.13). */
 export class StartRecovery implements fc.AsyncCommand<Model, Real> {
   constructor(
@@ -198,30 +234,28 @@ export class StartRecovery implements fc.AsyncCommand<Model, Real> {
     const stateToken = isObject(r.body) ? (str(r.body['stateToken']) ?? '') : ''
     const rec = model.openRecovery(stateToken, realUser ?? null, this.kind, this.channel, 'RECOVERY_CHALLENGE')
     rec.lastSentAt = at
-    if (m !== null && phone !== undefined) rec.codes.push({ factorId: phone.id, key: phone.key, code: codeOf(this.toString(), m, phone.key), sentAt: at, expiresAt: at + model.policy.sentCodeLifetimeMs, attemptsLeft: model.policy.sentCodeMaxAttempts, accepted: false })
+    if (m !== null && phone !== undefined) recordCode(model, rec, phone, m, at, this.toString())
   }
   toString = () =>
     `startRecovery(${this.userIndex === null ? 'unknown user' : `${this.fit ? 'reachable ' : ''}user#${this.userIndex}`}, ${this.kind}, ${this.channel}/${this.spelling}${this.relayState === null ? '' : ', relayState'})`
 }
 
 /** `POST /api/v1/authn/recovery/factors/{sms|call}/verify` (spec §4.14). */
-export class VerifyRecoveryCode implements fc.AsyncCommand<Model, Real> {
+export class VerifyRecoveryCode extends RecoveryCommand {
   constructor(
     readonly index: number,
     readonly choice: 'right' | 'wrong' | 'old',
     /** The path names the transaction's channel, or the other one. */
     readonly segment: 'own' | 'other',
-  ) {}
-  check = (model: Readonly<Model>) => model.recoveries.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const rec = pickRecovery(model, this.index)
-    if (rec === undefined) return
-    cover(real, stateName(model, rec), `verifyRecoveryFactor(${this.choice}${this.segment === 'other' ? ', other channel' : ''})`)
+  ) {
+    super()
+  }
+  protected label = () => `verifyRecoveryFactor(${this.choice}${this.segment === 'other' ? ', other channel' : ''})`
+  protected async step(model: Model, real: Real, rec: ModelRecovery, u: ModelUser | undefined): Promise<void> {
     const own = rec.channel ?? 'SMS'
     const segment = this.segment === 'own' ? own : own === 'SMS' ? 'CALL' : 'SMS'
     const open = rec.codes[rec.codes.length - 1]
     const passCode = this.choice === 'right' ? (open?.code ?? '000000') : this.choice === 'old' ? (rec.codes[rec.codes.length - 2]?.code ?? '999999') : '000001'
-    const u = rec.login === null ? undefined : model.user(rec.login)
     let p: RecoveryPrediction
     if (!model.liveRecovery(rec)) p = err(401, 'E0000011')
     else if (rec.status !== 'RECOVERY_CHALLENGE' || segment !== rec.channel) p = err(403, 'E0000079')
@@ -237,14 +271,7 @@ export class VerifyRecoveryCode implements fc.AsyncCommand<Model, Real> {
         const next = model.afterProof(u, rec.recoveryType)
         if (next === null) rec.dead = true
         else rec.status = next
-        p = {
-          kind: 'recovery',
-          status: next ?? 'SUCCESS',
-          recoveryType: rec.recoveryType,
-          stateToken: next !== null,
-          expiresAt,
-          ...(next === 'RECOVERY' && u.recoveryQuestion !== null ? { question: u.recoveryQuestion.question } : {}),
-        }
+        p = afterProofAnswer(u, rec.recoveryType, next, expiresAt)
       }
     }
     const r = await send(real, 'verifyRecoveryFactor', { stateToken: rec.stateToken, factorType: segment.toLowerCase(), passCode })
@@ -255,24 +282,22 @@ export class VerifyRecoveryCode implements fc.AsyncCommand<Model, Real> {
 }
 
 /** `POST /api/v1/authn/recovery/factors/{sms|call}/resend` (spec §4.15): a new code, after the channel's throttle. */
-export class ResendRecoveryCode implements fc.AsyncCommand<Model, Real> {
+export class ResendRecoveryCode extends RecoveryCommand {
   constructor(
     readonly index: number,
     readonly segment: 'own' | 'other',
     /** Wait out the throttle first (only where the clock is controlled). */
     readonly wait: boolean,
-  ) {}
-  check = (model: Readonly<Model>) => model.recoveries.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const rec = pickRecovery(model, this.index)
-    if (rec === undefined) return
-    cover(real, stateName(model, rec), `resendRecoveryChallenge(${this.segment})`)
+  ) {
+    super()
+  }
+  protected label = () => `resendRecoveryChallenge(${this.segment})`
+  protected async step(model: Model, real: Real, rec: ModelRecovery, u: ModelUser | undefined): Promise<void> {
     const own = rec.channel ?? 'SMS'
     const segment = this.segment === 'own' ? own : own === 'SMS' ? 'CALL' : 'SMS'
     const family = sendingFamily(KEY_OF[own])
     const until = rec.lastSentAt + (family?.resendAfterMs ?? 30_000)
     if (this.wait && until > model.now && real.driver.advanceClock(until - model.now)) model.now = until
-    const u = rec.login === null ? undefined : model.user(rec.login)
     const phone = u === undefined ? undefined : phoneOf(u, own)
     const at = codeTime(model, real)
     let p: RecoveryPrediction
@@ -292,24 +317,21 @@ export class ResendRecoveryCode implements fc.AsyncCommand<Model, Real> {
     )
     expectRecovery(model, real, this.toString(), p, r)
     const m = expectMessages(this.toString(), fresh, sends ? 1 : 0, 'recovery-code', 'a resend sends one new code to a real user’s phone; a refused one sends nothing')
-    if (m !== null && phone !== undefined)
-      rec.codes.push({ factorId: phone.id, key: phone.key, code: codeOf(this.toString(), m, phone.key), sentAt: at, expiresAt: at + model.policy.sentCodeLifetimeMs, attemptsLeft: model.policy.sentCodeMaxAttempts, accepted: false })
+    if (m !== null && phone !== undefined) recordCode(model, rec, phone, m, at, this.toString())
   }
   toString = () => `resendRecoveryCode(rec#${this.index}, ${this.segment}${this.wait ? ', after the throttle' : ''})`
 }
 
 /** `POST /api/v1/authn/recovery/answer` (spec §4.17). */
-export class AnswerRecoveryQuestion implements fc.AsyncCommand<Model, Real> {
+export class AnswerRecoveryQuestion extends RecoveryCommand {
   constructor(
     readonly index: number,
     readonly right: boolean,
-  ) {}
-  check = (model: Readonly<Model>) => model.recoveries.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const rec = pickRecovery(model, this.index)
-    if (rec === undefined) return
-    cover(real, stateName(model, rec), `answerRecoveryQuestion(${this.right ? 'right' : 'wrong'})`)
-    const u = rec.login === null ? undefined : model.user(rec.login)
+  ) {
+    super()
+  }
+  protected label = () => `answerRecoveryQuestion(${this.right ? 'right' : 'wrong'})`
+  protected async step(model: Model, real: Real, rec: ModelRecovery, u: ModelUser | undefined): Promise<void> {
     const answer = this.right ? (u?.recoveryQuestion?.answer ?? 'no answer') : 'Certainly not the answer'
     let p: RecoveryPrediction
     if (!model.liveRecovery(rec)) p = err(401, 'E0000011')
@@ -342,17 +364,15 @@ export class AnswerRecoveryQuestion implements fc.AsyncCommand<Model, Real> {
 type NewPassword = 'fresh' | 'weak' | 'current' | 'previous'
 
 /** `POST /api/v1/authn/credentials/reset_password` in a recovery's PASSWORD_RESET (spec §4.18). */
-export class ResetRecoveredPassword implements fc.AsyncCommand<Model, Real> {
+export class ResetRecoveredPassword extends RecoveryCommand {
   constructor(
     readonly index: number,
     readonly choice: NewPassword,
-  ) {}
-  check = (model: Readonly<Model>) => model.recoveries.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const rec = pickRecovery(model, this.index)
-    if (rec === undefined) return
-    cover(real, stateName(model, rec), `resetPassword(${this.choice})`)
-    const u = rec.login === null ? undefined : model.user(rec.login)
+  ) {
+    super()
+  }
+  protected label = () => `resetPassword(${this.choice})`
+  protected async step(model: Model, real: Real, rec: ModelRecovery, u: ModelUser | undefined): Promise<void> {
     const newPassword =
       this.choice === 'fresh' ? model.freshPassword() : this.choice === 'weak' ? 'ab' : this.choice === 'current' ? (u?.password ?? 'ab') : (u?.history[0] ?? model.freshPassword())
     let p: RecoveryPrediction
@@ -402,14 +422,7 @@ export class RedeemRecoveryToken implements fc.AsyncCommand<Model, Real> {
     if (redeemable && u !== undefined && model.mayRecover(u, held.recoveryType)) {
       next = model.afterProof(u, held.recoveryType)
       const expiresAt = model.now + Math.min(model.options.stateTokenLifetimeMs, model.options.stateTokenMaxLifetimeMs)
-      p = {
-        kind: 'recovery',
-        status: next ?? 'SUCCESS',
-        recoveryType: held.recoveryType,
-        stateToken: next !== null,
-        expiresAt,
-        ...(next === 'RECOVERY' && u.recoveryQuestion !== null ? { question: u.recoveryQuestion.question } : {}),
-      }
+      p = afterProofAnswer(u, held.recoveryType, next, expiresAt)
     }
     const answers = await Promise.all(Array.from({ length: this.racers }, () => real.driver.verifyRecoveryToken({ recoveryToken: token })))
     for (const response of answers) real.exchanges.push({ operation: 'verifyRecoveryToken', request: { recoveryToken: token }, response })
@@ -427,16 +440,15 @@ export class RedeemRecoveryToken implements fc.AsyncCommand<Model, Real> {
 }
 
 /** Get-state, cancel and an authentication-only operation (`skip`) on a recovery transaction. */
-export class OnRecovery implements fc.AsyncCommand<Model, Real> {
+export class OnRecovery extends RecoveryCommand {
   constructor(
     readonly index: number,
     readonly operation: 'getState' | 'cancel' | 'skip',
-  ) {}
-  check = (model: Readonly<Model>) => model.recoveries.length > 0
-  async run(model: Model, real: Real): Promise<void> {
-    const rec = pickRecovery(model, this.index)
-    if (rec === undefined) return
-    cover(real, stateName(model, rec), this.operation)
+  ) {
+    super()
+  }
+  protected label = () => this.operation
+  protected async step(model: Model, real: Real, rec: ModelRecovery, u: ModelUser | undefined): Promise<void> {
     let p: RecoveryPrediction
     if (!model.liveRecovery(rec)) p = err(401, 'E0000011')
     else if (this.operation === 'cancel') {
@@ -444,7 +456,6 @@ export class OnRecovery implements fc.AsyncCommand<Model, Real> {
       p = { kind: 'cancelled' }
     } else if (this.operation === 'skip') p = err(403, 'E0000079')
     else {
-      const u = rec.login === null ? undefined : model.user(rec.login)
       p = {
         kind: 'recovery',
         status: rec.status,
