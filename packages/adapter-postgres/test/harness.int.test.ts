@@ -53,7 +53,7 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
 
 describe.each(harnessSeeds(T0))(`model-based harness: engine + postgres adapter (${BACKEND}, $name)`, ({ name, seed }) => {
   it(`${RUNS} random command sequences agree with the reference model`, { timeout: 600_000 }, async () => {
-    const report = await runConformance({ seed, makeSystem: () => makeSystem(seed), runs: RUNS, maxCommands: 30 })
+    const report = await runConformance({ seed, makeSystem: (s) => makeSystem(s), varyPolicies: true, runs: RUNS, maxCommands: 30 })
     console.log(`[postgres ${BACKEND}: ${name}] ${report.runs} command sequences, ${report.commands} requests, ${report.coverage.size} (state, operation) pairs`)
     if (!report.ok || process.env['AUTHN_REPORT'] === '1') console.log(formatReport(report))
     expect(report.ok, report.failure ?? '').toBe(true)

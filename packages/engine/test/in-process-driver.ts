@@ -1,5 +1,5 @@
-import { createMemoryStores } from '@authn-machine/adapter-memory'
-import { registered, type OrgSeed } from '@authn-machine/core'
+import { createMemoryStores, type MemoryStores } from '@authn-machine/adapter-memory'
+import { registered, type Factor, type OrgSeed } from '@authn-machine/core'
 import { createCallFactor } from '@authn-machine/factor-call'
 import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
@@ -20,18 +20,27 @@ export const FACTOR_PLUGINS = [registered(createTotpFactor('OKTA')), registered(
 /** The families that send codes (SMS, voice call, email). */
 export const SENDING_PLUGINS = [registered(createSmsFactor()), registered(createCallFactor()), registered(createEmailFactor())]
 
+/** The parts a deliberate fault may replace (the mutation check, `mutations.test.ts`). */
+export interface SystemParts {
+  readonly stores: MemoryStores
+  readonly factorPlugins: ReadonlyArray<Factor>
+}
+export type Fault = (parts: SystemParts) => SystemParts
+
 /**
  * The engine over the memory adapter, seeded, with a manual clock and every factor family: a
  * `System` for the harness. Codes go to a dev outbox that the driver reads back.
  */
-export const makeEngineSystem = (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> =>
-  createInProcessSystem({
+export const makeEngineSystem = (seed: OrgSeed, randomSeed: number | string = 1, fault: Fault = (parts) => parts): Promise<System> => {
+  const parts = fault({ stores: createMemoryStores(), factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS] })
+  return createInProcessSystem({
     seed,
-    ...createMemoryStores(),
-    factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS],
+    ...parts.stores,
+    factorPlugins: parts.factorPlugins,
     outbox: createDevOutbox({ log: () => undefined }),
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),
     random: createSeededRandom(randomSeed),
     call: CALL,
   })
+}

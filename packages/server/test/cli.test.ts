@@ -1,12 +1,14 @@
 // The reference server as a user starts it: a child process running src/main.ts (through tsx, with
 // the source condition, as `pnpm start` does), on a free port, stopped with SIGTERM.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { harnessSeeds } from '@authn-machine/testkit'
+import { harnessSeeds, type Counterexample } from '@authn-machine/testkit'
 import { DEMO_SEED_PATH } from '../src/index.js'
 import { PACKAGE_DIR, createProcesses } from './process.js'
 import { DEMO, postJson } from './support.js'
@@ -23,23 +25,62 @@ afterEach(() => processes.killAll())
  * stopped with SIGTERM and must exit 0. Answers the CLI's exit code and output.
  */
 const harnessAgainstServer = async (store: ReadonlyArray<string>, seedFile: string, runs: number): Promise<{ readonly code: number | null; readonly out: string }> => {
-  const token = 'conformance-api-token-0123456789'
   // With the dev outbox, the harness also sends and checks SMS, call and email codes and recovery links.
-  const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: token })
+  const server = launch(['--port', '0', ...store, '--seed', seedFile, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: CONFORMANCE_TOKEN })
   const url = await server.ready
-  const harness = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, '--base-url', url, '--seed', seedFile, '--runs', String(runs)],
-    { cwd: PACKAGE_DIR, env: { ...process.env, AUTHN_API_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const result = await conformanceCli(['--base-url', url, '--seed', seedFile, '--runs', String(runs)])
+  server.child.kill('SIGTERM')
+  expect((await server.exited).code).toBe(0)
+  return result
+}
+
+const CONFORMANCE_TOKEN = 'conformance-api-token-0123456789'
+
+/** `authn-conformance` with `args`, as another process: its exit code and output. */
+const conformanceCli = async (args: ReadonlyArray<string>): Promise<{ readonly code: number | null; readonly out: string }> => {
+  const harness = spawn(process.execPath, ['--import', 'tsx', '--conditions=@authn-machine/source', TESTKIT_CLI, ...args], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, AUTHN_API_TOKEN: CONFORMANCE_TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   processes.track(harness)
   let out = ''
   harness.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
   harness.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d))
   const code = await new Promise<number | null>((resolve) => harness.once('exit', (c) => resolve(c)))
-  server.child.kill('SIGTERM')
-  expect((await server.exited).code).toBe(0)
   return { code, out }
+}
+
+/**
+ * A proxy in front of `target` with one fault: an unknown or finished transaction's 401 E0000011
+ * comes back as 403 E0000079. Everything else passes through unchanged.
+ */
+const faultyProxy = async (target: string): Promise<{ readonly url: string; readonly close: () => Promise<void> }> => {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v
+      fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }) })
+        .then(async (r) => {
+          let text = await r.text()
+          let status = r.status
+          if (status === 401 && text.includes('"E0000011"')) {
+            status = 403
+            text = text.replace('"E0000011"', '"E0000079"')
+          }
+          res.writeHead(status, { 'content-type': r.headers.get('content-type') ?? 'application/json' })
+          res.end(text)
+        })
+        .catch(() => {
+          res.writeHead(502)
+          res.end()
+        })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) }
 }
 
 describe('the reference server process', () => {
@@ -132,6 +173,46 @@ describe('the reference server process', () => {
       const { code, out } = await harnessAgainstServer(store, seedFile, 30)
       expect(code, `${name}:\n${out}`).toBe(0)
       expect(out).toMatch(/PASSED: 30 command sequences, \d+ requests/)
+    }
+  })
+
+  it('a disagreement: each step with what the model expected, written to a file that --replay runs again; the fixed server passes it', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authn-conformance-'))
+    const seedFile = join(dir, 'seed.json')
+    const file = join(dir, 'counterexample.json')
+    writeFileSync(seedFile, JSON.stringify(harnessSeeds(Date.now())[0]?.seed))
+    const server = launch(['--port', '0', '--store', 'memory', '--seed', seedFile, '--conformance', '--dev-outbox'], { AUTHN_API_TOKENS: CONFORMANCE_TOKEN })
+    const url = await server.ready
+    const proxy = await faultyProxy(url)
+    try {
+      const failed = await conformanceCli(['--base-url', proxy.url, '--seed', seedFile, '--runs', '50', '--counterexample', file])
+      expect(failed.code, failed.out).toBe(1)
+      expect(failed.out).toContain('>>> ')
+      expect(failed.out).toContain('expected 401 E0000011')
+      expect(failed.out).toMatch(/actual {3}403 \{"errorCode":"E0000079"/)
+      expect(failed.out).toContain(`--replay ${file}`)
+      const written = JSON.parse(readFileSync(file, 'utf8')) as Counterexample
+      expect(written.format).toBe('authn-conformance-counterexample/1')
+      const divergent = written.steps[written.divergence ?? -1]
+      expect(divergent?.expected).toBe('401 E0000011')
+      expect(divergent?.actual.status).toBe(403)
+      // Replayed against the same fault: the same steps fail the same way.
+      const again = await conformanceCli(['--base-url', proxy.url, '--replay', file, '--counterexample', join(dir, 'again.json')])
+      expect(again.code, again.out).toBe(1)
+      const rewritten = JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as Counterexample
+      expect(rewritten.commands).toEqual(written.commands)
+      expect(rewritten.failure.split(':')[0]).toBe(written.failure.split(':')[0])
+      // Against the server without the fault, the counterexample passes.
+      const fixed = await conformanceCli(['--base-url', url, '--replay', file])
+      expect(fixed.code, fixed.out).toBe(0)
+      expect(fixed.out).toContain(`the counterexample of ${file} now passes`)
+      // --replay carries its own org and sequence.
+      expect((await conformanceCli(['--base-url', url, '--replay', file, '--seed', seedFile])).code).toBe(2)
+      expect((await conformanceCli(['--base-url', url, '--replay', seedFile])).code).toBe(2)
+    } finally {
+      await proxy.close()
+      server.child.kill('SIGTERM')
+      await server.exited
     }
   })
 

@@ -3,7 +3,8 @@
  * authn-conformance: runs the model-based harness over HTTP against any implementation.
  *
  *   authn-conformance --base-url http://127.0.0.1:8080 --seed org.json --runs 200 [--reset-path /__conformance/reset]
- *                     [--max-commands 30] [--fc-seed N]
+ *                     [--max-commands 30] [--fc-seed N] [--counterexample FILE]
+ *   authn-conformance --base-url http://127.0.0.1:8080 --replay FILE
  * The implementation's API token, if it needs one, is read from AUTHN_API_TOKEN (a flag's value shows in ps).
  *
  * `--help` lists every option and the reset contract. Before the first run it checks that the
@@ -11,17 +12,21 @@
  * each said plainly). Each run starts from the seeded org: before each run the harness POSTs to `--reset-path`
  * (with `Authorization: SSWS <api token>` when given), which must restore the org of `--seed`.
  * The reference server offers it when started with `--conformance`. Exit code 0 when every run
- * agrees with the model, 1 on a disagreement (the shrunk sequence is printed), 2 on bad usage.
+ * agrees with the model, 1 on a disagreement (the shrunk sequence is printed step by step, request,
+ * expected and actual, and written to a JSON file that `--replay` runs again), 2 on bad usage.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { PathReporter } from 'io-ts/lib/PathReporter.js'
 import { OrgSeed } from '@authn-machine/core'
-import { formatReport, runConformance } from './harness/harness.js'
+import { formatReport, runConformance, type Counterexample } from './harness/harness.js'
 import { createHttpDriver, postJson } from './harness/http-driver.js'
 
-const usage = 'usage: authn-conformance --base-url URL --seed FILE [--runs N] [--reset-path PATH] [--max-commands N] [--fc-seed N]\n(the API token, if needed: AUTHN_API_TOKEN in the environment; --help for every option)'
+const usage =
+  'usage: authn-conformance --base-url URL --seed FILE [--runs N] [--reset-path PATH] [--max-commands N] [--fc-seed N] [--counterexample FILE]\n' +
+  '       authn-conformance --base-url URL --replay FILE [--reset-path PATH]\n' +
+  '(the API token, if needed: AUTHN_API_TOKEN in the environment; --help for every option)'
 
 const help = `authn-conformance: runs the model-based harness over HTTP against an implementation of Okta's
 classic authn API, and exits 0 when every run agrees with the model, 1 on a disagreement or when
@@ -35,7 +40,15 @@ Options:
   --runs N             command sequences to run (default 100)
   --max-commands N     commands per sequence at most (default 30)
   --reset-path PATH    where to POST before each run (default /__conformance/reset)
-  --fc-seed N          fast-check's seed, to replay a run
+  --fc-seed N          fast-check's seed, to run the same sequences again
+  --counterexample FILE
+                       where a disagreement is written, as JSON (default
+                       authn-counterexample.json in the working directory): the org, the shrunk
+                       commands, each request with what the model expected and what came back,
+                       the first divergence, and what --replay needs
+  --replay FILE        runs the counterexample of FILE once more against --base-url (the org is
+                       the file's; --seed, --runs and --fc-seed are not given with it) and prints
+                       it step by step: after a fix, it passes
   --help               this text
 
 Environment:
@@ -90,6 +103,8 @@ const main = async (): Promise<number> => {
         'reset-path': { type: 'string', default: '/__conformance/reset' },
         'max-commands': { type: 'string', default: '30' },
         'fc-seed': { type: 'string' },
+        counterexample: { type: 'string', default: 'authn-counterexample.json' },
+        replay: { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values
@@ -101,7 +116,16 @@ const main = async (): Promise<number> => {
     console.log(help)
     return 0
   }
-  if (args['base-url'] === undefined || args.seed === undefined) {
+  const replay = args.replay === undefined ? undefined : readReplay(args.replay)
+  if (typeof replay === 'string') {
+    console.error(replay)
+    return 2
+  }
+  if (replay !== undefined && (args.seed !== undefined || args['fc-seed'] !== undefined || process.argv.some((a) => a === '--runs' || a.startsWith('--runs=')))) {
+    console.error(`--replay runs the file's org and sequence: --seed, --runs and --fc-seed do not go with it\n${usage}`)
+    return 2
+  }
+  if (args['base-url'] === undefined || (args.seed === undefined && replay === undefined)) {
     console.error(usage)
     return 2
   }
@@ -111,16 +135,18 @@ const main = async (): Promise<number> => {
     console.error(`--runs and --max-commands take whole numbers ≥ 1\n${usage}`)
     return 2
   }
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(args.seed, 'utf8')) as unknown
-  } catch (e) {
-    console.error(`cannot read seed ${args.seed}: ${e instanceof Error ? e.message : String(e)}`)
-    return 2
-  }
+  let raw: unknown = replay?.seed
+  const seedFile = args.seed ?? `the org of ${args.replay ?? ''}`
+  if (args.seed !== undefined)
+    try {
+      raw = JSON.parse(readFileSync(args.seed, 'utf8')) as unknown
+    } catch (e) {
+      console.error(`cannot read seed ${args.seed}: ${e instanceof Error ? e.message : String(e)}`)
+      return 2
+    }
   const decoded = OrgSeed.decode(raw)
   if (E.isLeft(decoded)) {
-    console.error(`invalid seed ${args.seed}:\n${PathReporter.report(decoded).join('\n')}`)
+    console.error(`invalid seed ${seedFile}:\n${PathReporter.report(decoded).join('\n')}`)
     return 2
   }
   const seed = decoded.right
@@ -136,9 +162,10 @@ const main = async (): Promise<number> => {
   const started = Date.now()
   const report = await runConformance({
     seed,
-    runs,
-    maxCommands,
+    runs: replay === undefined ? runs : 1,
+    maxCommands: replay?.maxCommands ?? maxCommands,
     ...(args['fc-seed'] === undefined ? {} : { fcSeed: Number(args['fc-seed']) }),
+    ...(replay === undefined ? {} : { replay }),
     progressEvery: Math.max(1, Math.floor(runs / 10)),
     onProgress: (done, total) => console.log(`${done}/${total} sequences (${((Date.now() - started) / 1000).toFixed(1)} s)`),
     makeSystem: async () => {
@@ -149,7 +176,28 @@ const main = async (): Promise<number> => {
     },
   })
   console.log(formatReport(report))
+  if (replay !== undefined && report.ok) console.log(`\nthe counterexample of ${args.replay ?? ''} now passes`)
+  if (report.counterexample !== null) {
+    const file = args.counterexample
+    writeFileSync(file, `${JSON.stringify(report.counterexample, null, 2)}\n`)
+    console.log(`\ncounterexample written to ${file}; run it again with: authn-conformance --base-url ${args['base-url']} --replay ${file}`)
+  }
   return report.ok ? 0 : 1
+}
+
+/** The counterexample of a file written by an earlier run, or why it cannot be replayed. */
+const readReplay = (file: string): Counterexample | string => {
+  let c: unknown
+  try {
+    c = JSON.parse(readFileSync(file, 'utf8')) as unknown
+  } catch (e) {
+    return `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`
+  }
+  const o = typeof c === 'object' && c !== null ? (c as Partial<Record<keyof Counterexample, unknown>>) : {}
+  if (o.format !== 'authn-conformance-counterexample/1' || typeof o.fcSeed !== 'number' || typeof o.path !== 'string' || typeof o.maxCommands !== 'number')
+    return `${file} is not a counterexample written by authn-conformance (format authn-conformance-counterexample/1)`
+  if (o.varyPolicies === true) return `${file} comes from a run with drawn policies (in process); over HTTP the org is the implementation's, so it cannot be replayed here`
+  return c as Counterexample
 }
 
 main().then(

@@ -49,7 +49,7 @@ describe('authn-conformance', () => {
   it('--help lists every option, the environment and the reset contract, and exits 0', async () => {
     const { code, out } = await run(['--help'])
     expect(code).toBe(0)
-    for (const option of ['--base-url', '--seed', '--runs', '--max-commands', '--reset-path', '--fc-seed', '--help', 'AUTHN_API_TOKEN', 'The reset contract', '/__dev/outbox']) expect(out).toContain(option)
+    for (const option of ['--base-url', '--seed', '--runs', '--max-commands', '--reset-path', '--fc-seed', '--counterexample', '--replay', '--help', 'AUTHN_API_TOKEN', 'The reset contract', '/__dev/outbox']) expect(out).toContain(option)
   })
 
   it('a server that is down: says it cannot reach it, exit 1', async () => {

@@ -19,7 +19,7 @@ describe('the report of (state, operation) pairs never reached', () => {
   })
 
   it('is printed with the report', () => {
-    const text = formatReport({ ok: true, runs: 1, commands: 1, coverage: new Map([['NEW × authenticate(correct)', 1]]), neverReached: ['NEW × forgotPassword'], failure: null, exchanges: [] })
+    const text = formatReport({ ok: true, runs: 1, commands: 1, coverage: new Map([['NEW × authenticate(correct)', 1]]), neverReached: ['NEW × forgotPassword'], failure: null, exchanges: [], counterexample: null })
     expect(text).toContain('never reached')
     expect(text).toContain('  NEW × forgotPassword')
   })

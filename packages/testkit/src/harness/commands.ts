@@ -3,11 +3,17 @@ import type { Driver, LifecycleOp, WireResponse } from './driver.js'
 import { createGuardrails, generate, ScureBase32Plugin } from 'otplib'
 import { err, sendingFamily, type Model, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
-/** One request and its answer, kept so a failure can show the shrunk sequence on the wire. */
+/**
+ * One request and its answer, kept so a failure can show the shrunk sequence on the wire: the
+ * command that sent it and, once the answer was checked, what the model expected.
+ */
 export interface Exchange {
+  readonly command: string
   readonly operation: string
   readonly request: unknown
   readonly response: WireResponse
+  /** The model's expectation (`401 E0000004`, `200 MFA_REQUIRED, expiresAt …`), once checked. */
+  expected?: string
 }
 
 /** The system under test as the commands see it. */
@@ -17,6 +23,8 @@ export interface Real {
   /** `(state before, operation)` pairs seen, for coverage. */
   readonly coverage: Map<string, number>
   readonly controlsClock: boolean
+  /** The command running now (set by the harness before each command), named in its exchanges. */
+  command: string
 }
 
 /** A broken invariant or a wrong answer. The message names the invariant. */
@@ -24,8 +32,20 @@ export class ConformanceError extends Error {
   constructor(
     readonly invariant: string,
     detail: string,
+    /** The answer whose check failed, when one answer did: the counterexample's divergence. */
+    public response?: WireResponse,
   ) {
     super(`${invariant}: ${detail}`)
+  }
+}
+
+/** Runs the checks of the answer `r`; a failure among them names `r` as the divergence. */
+export const checking = (r: WireResponse, checks: () => void): void => {
+  try {
+    checks()
+  } catch (e) {
+    if (e instanceof ConformanceError && e.response === undefined) e.response = r
+    throw e
   }
 }
 
@@ -37,9 +57,34 @@ export const cover = (real: Real, state: string, operation: string) =>
 
 type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle' | 'readOutbox'>
 
+/** Keeps an exchange of the running command. */
+export const record = (real: Real, operation: string, request: unknown, response: WireResponse): void => {
+  real.exchanges.push({ command: real.command, operation, request, response })
+}
+
+/** Notes what the model expected of the answer `r` (the exchange that carried it). */
+export const noteExpected = (real: Real, r: WireResponse, expected: string): void => {
+  for (let i = real.exchanges.length - 1; i >= 0; i--) {
+    const e = real.exchanges[i]
+    if (e !== undefined && e.response === r) {
+      e.expected = expected
+      return
+    }
+  }
+}
+
+/** A prediction as a reader sees it: `401 E0000004`, `200 MFA_REQUIRED (expiresAt …)`. */
+export const describePrediction = (p: Prediction): string => {
+  if (p.kind === 'error') return `${p.status} ${p.errorCode}`
+  if (p.kind === 'cancelled') return '200 (the transaction cancelled)'
+  if (p.kind === 'session') return '200 (the session token redeemed)'
+  const token = p.status === 'SUCCESS' ? ', a sessionToken and no stateToken' : p.status === 'LOCKED_OUT' ? ', no stateToken' : ', a stateToken'
+  return `200 status ${p.status}${token}${p.expiresAt === null ? '' : `, expiresAt ${new Date(p.expiresAt).toISOString()}`}`
+}
+
 export const send = async (real: Real, operation: Operation, request: unknown): Promise<WireResponse> => {
   const response = await real.driver[operation](request)
-  real.exchanges.push({ operation, request, response })
+  record(real, operation, request, response)
   if (response.status >= 500) throw new ConformanceError('never a 5xx for client input', `${operation} answered ${response.status}`)
   return response
 }
@@ -52,6 +97,11 @@ export const unmasked = (model: Model, text: string): ReadonlyArray<string> => {
 
 /** Compares an answer with the model's prediction; throws a ConformanceError on any difference. */
 export const expectAnswer = (model: Model, real: Real, what: string, p: Prediction, r: WireResponse): void => {
+  noteExpected(real, r, describePrediction(p))
+  checking(r, () => answerIs(model, real, what, p, r))
+}
+
+const answerIs = (model: Model, real: Real, what: string, p: Prediction, r: WireResponse): void => {
   const body = isObject(r.body) ? r.body : {}
   const got = JSON.stringify({ status: r.status, body: r.body })
   const shown = unmasked(model, got)
@@ -179,6 +229,25 @@ export class SignIn implements fc.AsyncCommand<Model, Real> {
     p.commit(r)
   }
   toString = () => `SignIn(user#${this.userIndex}, ${this.choice}, warn=${this.warn}${this.upperCaseLogin ? ', LOGIN' : ''}${this.multiOptional ? ', multiOptional' : ''})`
+}
+
+/**
+ * A run of `wrong` wrong passwords for one user, one after the other, then the right one when
+ * `thenCorrect`: what finds a lockout off by one, which single sign-ins scattered over a sequence
+ * rarely line up for (each answer is checked against the model as it comes).
+ */
+export class SignInRun implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly userIndex: number,
+    readonly wrong: number,
+    readonly thenCorrect: boolean,
+  ) {}
+  check = () => true
+  async run(model: Model, real: Real): Promise<void> {
+    for (let i = 0; i < this.wrong; i++) await new SignIn(this.userIndex, 'wrong', false, false).run(model, real)
+    if (this.thenCorrect) await new SignIn(this.userIndex, 'correct', false, false).run(model, real)
+  }
+  toString = () => `SignInRun(user#${this.userIndex}, ${this.wrong} wrong${this.thenCorrect ? ', then correct' : ''})`
 }
 
 /**
@@ -393,8 +462,10 @@ export class RedeemSession implements fc.AsyncCommand<Model, Real> {
     const ok = !s.consumed && model.now < s.expiresAt
     if (ok) s.consumed = true
     const r = await send(real, 'redeemSessionToken', { sessionToken: s.token })
+    const p: Prediction = ok ? { kind: 'session' } : err(401, 'E0000004')
+    noteExpected(real, r, describePrediction(p))
     if (r.status === 200 && !ok) throw new ConformanceError('a session token is redeemed once', `${this.toString()}: ${JSON.stringify(r.body)}`)
-    expectAnswer(model, real, this.toString(), ok ? { kind: 'session' } : err(401, 'E0000004'), r)
+    expectAnswer(model, real, this.toString(), p, r)
   }
   toString = () => `redeemSessionToken(#${this.index})`
 }
@@ -483,6 +554,25 @@ export class VerifyFactor extends TransactionCommand {
     keepSession(model, u, p, r)
   }
   toString = () => `verifyFactor(tx#${this.txIndex}, factor#${this.factorIndex}, ${this.choice})`
+}
+
+/**
+ * A run of `wrong` wrong answers to one factor of the newest MFA transaction, then the right one
+ * when `thenRight`: long runs of failures on factors, where a factor that accepts anything, or a
+ * lockout counted wrongly, shows.
+ */
+export class VerifyRun implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly factorIndex: number,
+    readonly wrong: number,
+    readonly thenRight: boolean,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0
+  async run(model: Model, real: Real): Promise<void> {
+    for (let i = 0; i < this.wrong; i++) await new VerifyFactor(LATEST_MFA, this.factorIndex, 'wrong').run(model, real)
+    if (this.thenRight) await new VerifyFactor(LATEST_MFA, this.factorIndex, 'right').run(model, real)
+  }
+  toString = () => `VerifyRun(newest MFA tx, factor#${this.factorIndex}, ${this.wrong} wrong${this.thenRight ? ', then right' : ''})`
 }
 
 const TOTP_ANSWER = 'A real answer 42'
@@ -605,6 +695,7 @@ export class Malformed implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real): Promise<void> {
     cover(real, 'ANY', `${this.operation}(malformed)`)
     const r = await send(real, this.operation, this.body)
+    noteExpected(real, r, '400 E0000001 or E0000003 (an Okta error)')
     const code = isObject(r.body) ? r.body['errorCode'] : undefined
     if (r.status !== 400 || (code !== 'E0000001' && code !== 'E0000003'))
       throw new ConformanceError('bad input gets an Okta 400', `${this.toString()}: got ${JSON.stringify(r)}`)
@@ -640,10 +731,11 @@ export class Lifecycle implements fc.AsyncCommand<Model, Real> {
     cover(real, 'ADMIN', `lifecycle(${this.operation})`)
     const p = predictLifecycle(model, u, this.operation)
     const r = await call(u.login, this.operation)
-    real.exchanges.push({ operation: `lifecycle.${this.operation}`, request: { user: u.login }, response: r })
+    record(real, `lifecycle.${this.operation}`, { user: u.login }, r)
     if (r.status >= 500) throw new ConformanceError('never a 5xx for client input', `${this.toString()} answered ${r.status}`)
     if (p.kind === 'error') expectAnswer(model, real, this.toString(), p, r)
-    else if (r.status !== 200) throw new ConformanceError('answers match the spec', `${this.toString()}: expected 200, got ${JSON.stringify(r)}`)
+    else noteExpected(real, r, '200')
+    if (p.kind !== 'error' && r.status !== 200) throw new ConformanceError('answers match the spec', `${this.toString()}: expected 200, got ${JSON.stringify(r)}`)
   }
   toString = () => `lifecycle(user#${this.userIndex}, ${this.operation})`
 }
@@ -713,8 +805,11 @@ export class WrongGuessBurst implements fc.AsyncCommand<Model, Real> {
     for (let i = 0; i < this.size; i++) predictions.push(canSignIn ? predictPrimary(model, u, false, false).prediction : err(401, 'E0000004'))
     const req = { username: u.login, password: 'Wrong-Burst-Pa55' }
     const answers = await Promise.all(predictions.map(() => real.driver.authenticate(req)))
-    for (const r of answers) real.exchanges.push({ operation: 'authenticate', request: req, response: r })
     const expected = predictions.map(predictionKey).sort()
+    for (const r of answers) {
+      record(real, 'authenticate', req, r)
+      noteExpected(real, r, `in any order, one of: ${expected.join('; ')}`)
+    }
     const got = answers.map(answerKey).sort()
     if (JSON.stringify(expected) !== JSON.stringify(got))
       throw new ConformanceError('concurrent failures are counted one by one', `${this.toString()}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
@@ -747,16 +842,23 @@ export const commandArbitraries = (
     fc
       .tuple(userIndex, fc.constantFrom<PasswordChoice>('correct', 'correct', 'wrong', 'previous'), fc.boolean(), fc.boolean(), fc.boolean())
       .map(([u, c, w, up, multi]) => new SignIn(u, c, w, up, multi)),
+    // Runs of failures as long as small limits and a few more: a lockout off by one shows.
+    fc.tuple(userIndex, fc.integer({ min: 1, max: 6 }), fc.boolean()).map(([u, n, then]) => new SignInRun(u, n, then)),
     fc.tuple(txIndex, fc.nat({ max: 3 }), fc.constantFrom<AnswerChoice>('right', 'right', 'right', 'wrong', 'unknown factor')).map(([i, f, c]) => new VerifyFactor(i, f, c)),
+    fc.tuple(fc.nat({ max: 3 }), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([f, n, then]) => new VerifyRun(f, n, then)),
     fc.tuple(txIndex, fc.nat({ max: 5 })).map(([i, k]) => new EnrollFactor(i, k)),
     // Activation needs an enrollment just before it: offered more often so flows reach it.
     ...[1, 2, 3].map(() => fc.tuple(fc.constant(LATEST), fc.constantFrom(true, true, false)).map(([i, right]) => new ActivateFactor(i, right))),
     fc.tuple(userIndex, fc.boolean()).map(([u, v]) => new Activate(u, v)),
     fc.emailAddress().filter((l) => l.length < 200).map((l) => new SignInUnknown(`nobody.${l}`)),
     fc.tuple(txIndex, fc.constantFrom('getState', 'skip', 'previous', 'cancel') as fc.Arbitrary<'getState' | 'skip' | 'previous' | 'cancel'>).map(([i, op]) => new OnTransaction(i, op)),
+    // The same on the newest MFA transaction (else the newest live one): every state meets them soon after it is reached.
+    (fc.constantFrom('getState', 'skip', 'previous', 'cancel') as fc.Arbitrary<'getState' | 'skip' | 'previous' | 'cancel'>).map((op) => new OnTransaction(LATEST_MFA, op)),
     fc
       .tuple(txIndex, fc.boolean(), fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak', 'current', 'previous'), fc.boolean())
       .map(([i, o, c, revoke]) => new ChangePassword(i, o, c, revoke)),
+    // Right after a sign-in, a recent password again: the history rule is met where it applies.
+    fc.constantFrom<NewPasswordChoice>('current', 'previous', 'fresh').map((c) => new ChangePassword(LATEST, true, c)),
     ...(more.concurrent === false ? [] : [fc.tuple(userIndex, fc.integer({ min: 2, max: 12 })).map(([u, n]) => new WrongGuessBurst(u, n))]),
     fc.tuple(txIndex, fc.constantFrom<NewPasswordChoice>('fresh', 'fresh', 'weak')).map(([i, c]) => new ResetPassword(i, c)),
     fc.nat({ max: 20 }).map((i) => new RedeemSession(i)),

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { OrgSeed } from '@authn-machine/core'
-import { commandArbitraries, type Exchange, type Real } from './commands.js'
-import type { Driver } from './driver.js'
+import { ConformanceError, commandArbitraries, type Exchange, type Real } from './commands.js'
+import type { Driver, WireResponse } from './driver.js'
 import { Model, sendingFamily } from './model.js'
 import { recoveryArbitraries } from './recovery-commands.js'
 import { sentCodeArbitraries } from './sent-code-commands.js'
@@ -17,19 +17,96 @@ export interface System {
 export interface HarnessOptions {
   /** The org every run starts from (the same JSON the reference server's `--seed` reads). */
   readonly seed: OrgSeed
-  /** Builds a fresh, seeded system for each run. */
-  readonly makeSystem: () => Promise<System>
+  /**
+   * Builds a fresh system for each run, seeded with `seed`: the options' seed, or with
+   * `varyPolicies` that seed under the run's drawn lockout and history policy.
+   */
+  readonly makeSystem: (seed: OrgSeed) => Promise<System>
   /** Number of command sequences. */
   readonly runs: number
   readonly maxCommands?: number
   readonly stateTokenLifetimeMs?: number
   readonly stateTokenMaxLifetimeMs?: number
   readonly sessionTokenLifetimeMs?: number
+  /**
+   * Draw each run's lockout and history policy ({@link policyDraws}: small limits most often) and
+   * seed the system and the model with it. Only for a `makeSystem` that seeds from its argument.
+   */
+  readonly varyPolicies?: boolean
   /** fast-check seed, to reproduce a run. */
   readonly fcSeed?: number
+  /** Replays one counterexample (from {@link HarnessReport.counterexample}) instead of random runs. */
+  readonly replay?: Pick<Counterexample, 'fcSeed' | 'path' | 'replayPath'>
   /** Called every `progressEvery` sequences. */
   readonly onProgress?: (done: number, total: number) => void
   readonly progressEvery?: number
+}
+
+/** A run's lockout and history policy, drawn when {@link HarnessOptions.varyPolicies} is set. */
+export interface PolicyDraw {
+  readonly maxAttempts: number
+  readonly showLockoutFailures: boolean
+  readonly autoUnlockMinutes: number
+  readonly historyCount: number
+}
+
+/** Small lockout limits four times out of five (1 to 3 attempts), else the usual ones; history from none to four. */
+export const policyDraws: fc.Arbitrary<PolicyDraw> = fc.record({
+  maxAttempts: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(4, 5, 10) }),
+  showLockoutFailures: fc.boolean(),
+  autoUnlockMinutes: fc.constantFrom(0, 1, 30),
+  historyCount: fc.constantFrom(0, 1, 2, 4),
+})
+
+/** `seed` with the drawn lockout and history policy (the rest of its policies kept). */
+export const withPolicy = (seed: OrgSeed, d: PolicyDraw | null): OrgSeed => {
+  if (d === null) return seed
+  const password = seed.policies?.password
+  return {
+    ...seed,
+    policies: {
+      ...seed.policies,
+      password: {
+        ...password,
+        age: { ...password?.age, historyCount: d.historyCount },
+        lockout: { ...password?.lockout, maxAttempts: d.maxAttempts, showLockoutFailures: d.showLockoutFailures, autoUnlockMinutes: d.autoUnlockMinutes },
+      },
+    },
+  }
+}
+
+/** One step of a counterexample: the command, its request, what the model expected and what came back. */
+export interface CounterexampleStep {
+  readonly command: string
+  readonly operation: string
+  readonly request: unknown
+  /** The model's expectation; null where the command checks an invariant rather than one answer. */
+  readonly expected: string | null
+  readonly actual: WireResponse
+}
+
+/**
+ * A shrunk failing sequence as a file can hold it (`authn-conformance --replay FILE`): where
+ * fast-check draws it from (seed, path, the commands' replay path), the org, the steps on the wire
+ * and the first divergence (the step whose check failed).
+ */
+export interface Counterexample {
+  readonly format: 'authn-conformance-counterexample/1'
+  readonly fcSeed: number
+  readonly path: string
+  readonly replayPath: string | null
+  readonly maxCommands: number
+  readonly varyPolicies: boolean
+  /** The org of the options (the drawn policy, if any, is applied on top). */
+  readonly seed: OrgSeed
+  readonly policy: PolicyDraw | null
+  /** The commands that ran, in order. */
+  readonly commands: ReadonlyArray<string>
+  /** The broken invariant and what was seen. */
+  readonly failure: string
+  /** Index in `steps` of the first divergence; null when the failure came before any request. */
+  readonly divergence: number | null
+  readonly steps: ReadonlyArray<CounterexampleStep>
 }
 
 /**
@@ -80,6 +157,8 @@ export interface HarnessReport {
   readonly failure: string | null
   /** On failure: the requests and responses of the shrunk sequence. */
   readonly exchanges: ReadonlyArray<Exchange>
+  /** On failure: the shrunk sequence, step by step, replayable ({@link HarnessOptions.replay}). */
+  readonly counterexample: Counterexample | null
 }
 
 /** Whether the driver reads an outbox: only then are codes sent (SMS, call, email) and read back. */
@@ -133,74 +212,151 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
   const coverage = new Map<string, number>()
   let commands = 0
   let done = 0
-  let lastExchanges: Exchange[] = []
-  const probe = await o.makeSystem()
+  const probe = await o.makeSystem(o.seed)
   const controlsClock = probe.driver.advanceClock(0)
   const lifecycle = probe.driver.lifecycle !== undefined
   const outbox = await hasOutbox(probe.driver)
   await probe.dispose?.()
-  const options = {
-    stateTokenLifetimeMs: o.stateTokenLifetimeMs ?? 5 * 60_000,
-    stateTokenMaxLifetimeMs: o.stateTokenMaxLifetimeMs ?? 60 * 60_000,
-    sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
-  }
-  const property = fc.asyncProperty(
-    fc.commands(arbitraries(o, controlsClock, outbox, { lifecycle }), { maxCommands: o.maxCommands ?? 30, size: 'max' }),
-    async (cmds) => {
-      const system = await o.makeSystem()
-      const exchanges: Exchange[] = []
-      const real: Real = { driver: system.driver, exchanges, coverage, controlsClock }
-      try {
-        await fc.asyncModelRun(() => ({ model: new Model(o.seed, system.startTime, options), real }), cmds)
-      } finally {
-        lastExchanges = exchanges
-        commands += exchanges.length
-        done += 1
-        if (o.onProgress !== undefined && done % (o.progressEvery ?? 1000) === 0) o.onProgress(done, o.runs)
-        await system.dispose?.()
-      }
-    },
-  )
-  const details = await fc.check(property, { numRuns: o.runs, ...(o.fcSeed === undefined ? {} : { seed: o.fcSeed }) })
-  if (!details.failed) return { ok: true, runs: details.numRuns, commands, coverage, neverReached: neverReached(coverage), failure: null, exchanges: [] }
-  // Replay the shrunk counterexample once more to capture its exchanges.
-  if (details.counterexample !== null) {
-    const [cmds] = details.counterexample
-    const system = await o.makeSystem()
-    const exchanges: Exchange[] = []
+  const options = modelOptions(o)
+  const maxCommands = o.maxCommands ?? 30
+  const varyPolicies = o.varyPolicies === true
+  const cmdsArb = fc.commands(traced(arbitraries(o, controlsClock, outbox, { lifecycle })), {
+    maxCommands,
+    size: 'max',
+    ...(o.replay?.replayPath == null ? {} : { replayPath: o.replay.replayPath }),
+  })
+  // One run in three keeps the seed's own policy.
+  const input = fc.tuple(varyPolicies ? fc.option(policyDraws, { freq: 3, nil: null }) : fc.constant(null), cmdsArb)
+  /** One sequence against a fresh system; the exchanges and the commands that ran are kept in `trace`. */
+  const runOnce = async (draw: PolicyDraw | null, cmds: Iterable<fc.AsyncCommand<Model, Real>>, cover: Map<string, number>, trace: Trace) => {
+    const seed = withPolicy(o.seed, draw)
+    const system = await o.makeSystem(seed)
+    const real: Real = { driver: system.driver, exchanges: trace.exchanges, coverage: cover, controlsClock, command: '' }
+    trace.real = real
     try {
-      await fc.asyncModelRun(
-        () => ({ model: new Model(o.seed, system.startTime, options), real: { driver: system.driver, exchanges, coverage: new Map(), controlsClock } }),
-        cmds,
-      )
-    } catch {
-      // Expected: it is the failing sequence.
+      await fc.asyncModelRun(() => ({ model: new Model(seed, system.startTime, options), real }), cmds)
     } finally {
-      lastExchanges = exchanges
       await system.dispose?.()
     }
   }
-  return {
-    ok: false,
-    runs: details.numRuns,
-    commands,
-    coverage,
-    neverReached: neverReached(coverage),
-    failure: fc.defaultReportMessage(details) ?? 'failed',
-    exchanges: lastExchanges,
+  const property = fc.asyncProperty(input, async ([draw, cmds]) => {
+    const trace: Trace = { exchanges: [], real: null }
+    try {
+      await runOnce(draw, cmds, coverage, trace)
+    } finally {
+      commands += trace.exchanges.length
+      done += 1
+      if (o.onProgress !== undefined && done % (o.progressEvery ?? 1000) === 0) o.onProgress(done, o.runs)
+    }
+  })
+  const fcSeed = o.replay?.fcSeed ?? o.fcSeed ?? (Date.now() ^ (Math.random() * 0x100000000)) | 0
+  const details = await fc.check(property, {
+    numRuns: o.replay === undefined ? o.runs : 1,
+    seed: fcSeed,
+    ...(o.replay === undefined ? {} : { path: o.replay.path, endOnFailure: true }),
+  })
+  const base = { runs: details.numRuns, commands, coverage, neverReached: neverReached(coverage) }
+  if (!details.failed) return { ok: true, ...base, failure: null, exchanges: [], counterexample: null }
+  // Run the shrunk counterexample once more to capture it step by step.
+  let counterexample: Counterexample | null = null
+  let exchanges: ReadonlyArray<Exchange> = []
+  if (details.counterexample !== null) {
+    const [[draw, cmds]] = details.counterexample
+    const trace: Trace = { exchanges: [], real: null }
+    let failure = 'the sequence passed when run again: the failure depends on timing or on state outside the seeded org'
+    let divergence: number | null = null
+    try {
+      await runOnce(draw, cmds, new Map(), trace)
+    } catch (e) {
+      failure = e instanceof Error ? e.message : String(e)
+      // The answer whose check failed, else (an invariant over several answers) the last one sent.
+      const at = e instanceof ConformanceError && e.response !== undefined ? trace.exchanges.findIndex((x) => x.response === e.response) : -1
+      divergence = at >= 0 ? at : trace.exchanges.length === 0 ? null : trace.exchanges.length - 1
+    }
+    exchanges = trace.exchanges
+    const replayPath = /replayPath="([^"]*)"/.exec(String(cmds))?.[1] ?? null
+    counterexample = {
+      format: 'authn-conformance-counterexample/1',
+      fcSeed: details.seed,
+      path: details.counterexamplePath ?? '',
+      replayPath,
+      maxCommands,
+      varyPolicies,
+      seed: o.seed,
+      policy: draw,
+      commands: [...new Set(trace.exchanges.map((e) => e.command))],
+      failure,
+      divergence,
+      steps: trace.exchanges.map((e) => ({ command: e.command, operation: e.operation, request: e.request, expected: e.expected ?? null, actual: e.response })),
+    }
+  }
+  return { ok: false, ...base, failure: fc.defaultReportMessage(details) ?? 'failed', exchanges, counterexample }
+}
+
+interface Trace {
+  readonly exchanges: Exchange[]
+  real: Real | null
+}
+
+const modelOptions = (o: Pick<HarnessOptions, 'stateTokenLifetimeMs' | 'stateTokenMaxLifetimeMs' | 'sessionTokenLifetimeMs'>) => ({
+  stateTokenLifetimeMs: o.stateTokenLifetimeMs ?? 5 * 60_000,
+  stateTokenMaxLifetimeMs: o.stateTokenMaxLifetimeMs ?? 60 * 60_000,
+  sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
+})
+
+/** A command that names itself to the exchanges it makes (`Real.command`) before it runs. */
+class Traced implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly inner: fc.AsyncCommand<Model, Real>) {}
+  check(model: Readonly<Model>): boolean {
+    return this.inner.check(model)
+  }
+  run(model: Model, real: Real): Promise<void> {
+    real.command = this.inner.toString()
+    return this.inner.run(model, real)
+  }
+  toString(): string {
+    return this.inner.toString()
   }
 }
 
-/** A human-readable report: counts, coverage table, and on failure the shrunk exchanges. */
+const traced = (arbs: ReadonlyArray<fc.Arbitrary<fc.AsyncCommand<Model, Real>>>) => arbs.map((a) => a.map((c): fc.AsyncCommand<Model, Real> => new Traced(c)))
+
+const show = (x: unknown): string => JSON.stringify(x) ?? String(x)
+
+/**
+ * A counterexample as a reader follows it: each step with the command that sent it, the request,
+ * what the model expected and what came back; the first divergence marked `>>>`.
+ */
+export const formatCounterexample = (c: Counterexample): string => {
+  const lines = [
+    `counterexample: ${c.commands.length} command(s), ${c.steps.length} request(s)${c.policy === null ? '' : `, policy ${show(c.policy)}`}`,
+    `broken: ${c.failure}`,
+    '',
+  ]
+  let last = ''
+  for (const [i, step] of c.steps.entries()) {
+    const mark = i === c.divergence ? '>>>' : '   '
+    if (step.command !== last) lines.push(`${mark} ${step.command}`)
+    else if (i === c.divergence) lines.push(`${mark} (${step.command}, continued)`)
+    last = step.command
+    lines.push(`      request  ${step.operation} ${show(step.request)}`)
+    lines.push(`      expected ${step.expected ?? '(an invariant of the command, see "broken")'}`)
+    lines.push(`      actual   ${step.actual.status} ${show(step.actual.body)}`)
+    if (i === c.divergence) lines.push('      ^^^ first divergence: the check of this answer failed')
+  }
+  return lines.join('\n')
+}
+
+/** A human-readable report: counts, coverage table, and on failure the shrunk counterexample. */
 export const formatReport = (r: HarnessReport): string => {
   const lines = [`${r.ok ? 'PASSED' : 'FAILED'}: ${r.runs} command sequences, ${r.commands} requests`, '', 'coverage (state × operation: count):']
   for (const [k, v] of [...r.coverage.entries()].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k}: ${v}`)
   lines.push('', `never reached (pairs the spec accepts that no command of these runs reached): ${r.neverReached.length === 0 ? 'none' : ''}`)
   for (const pair of r.neverReached) lines.push(`  ${pair}`)
   if (!r.ok) {
-    lines.push('', r.failure ?? '', '', 'shrunk sequence on the wire:')
-    for (const e of r.exchanges)
-      lines.push(`  ${e.operation} ${JSON.stringify(e.request)}`, `    -> ${e.response.status} ${JSON.stringify(e.response.body)}`)
+    lines.push('', r.failure ?? '', '')
+    if (r.counterexample !== null) lines.push(formatCounterexample(r.counterexample))
+    else for (const e of r.exchanges) lines.push(`  ${e.operation} ${show(e.request)}`, `    -> ${e.response.status} ${show(e.response.body)}`)
   }
   return lines.join('\n')
 }
@@ -210,26 +366,22 @@ export const formatReport = (r: HarnessReport): string => {
  * clock and random source) gives the same responses, byte for byte.
  */
 export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok: boolean; readonly runs: number; readonly failure: string | null }> => {
-  const options = {
-    stateTokenLifetimeMs: o.stateTokenLifetimeMs ?? 5 * 60_000,
-    stateTokenMaxLifetimeMs: o.stateTokenMaxLifetimeMs ?? 60 * 60_000,
-    sessionTokenLifetimeMs: o.sessionTokenLifetimeMs ?? 5 * 60_000,
-  }
-  const probe = await o.makeSystem()
+  const options = modelOptions(o)
+  const probe = await o.makeSystem(o.seed)
   const outbox = await hasOutbox(probe.driver)
   await probe.dispose?.()
   const runOnce = async (cmds: Iterable<fc.AsyncCommand<Model, Real>>) => {
-    const system = await o.makeSystem()
+    const system = await o.makeSystem(o.seed)
     const exchanges: Exchange[] = []
     try {
-      await fc.asyncModelRun(() => ({ model: new Model(o.seed, system.startTime, options), real: { driver: system.driver, exchanges, coverage: new Map(), controlsClock: true } }), cmds)
+      await fc.asyncModelRun(() => ({ model: new Model(o.seed, system.startTime, options), real: { driver: system.driver, exchanges, coverage: new Map(), controlsClock: true, command: '' } }), cmds)
     } finally {
       await system.dispose?.()
     }
     return exchanges
   }
   // Lifecycle operations are sequential and reproducible; concurrent bursts are not byte for byte.
-  const property = fc.asyncProperty(fc.commands(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false }), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
+  const property = fc.asyncProperty(fc.commands(traced(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false })), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
     const a = await runOnce(cmds)
     const b = await runOnce(cmds)
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`responses differ:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`)

@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check'
 import type { OutboxMessage, WireResponse } from './driver.js'
-import { AdvanceClock, ConformanceError, LATEST, codeTime, cover, expectAnswer, isObject, send, str, unmasked, type Real } from './commands.js'
+import { AdvanceClock, ConformanceError, LATEST, codeTime, cover, checking, expectAnswer, isObject, noteExpected, record, send, str, unmasked, type Real } from './commands.js'
 import { sendingFamily, type Model, type ModelRecovery, type ModelUser, type RecoveryType } from './model.js'
 
 type Channel = 'EMAIL' | 'SMS' | 'CALL'
@@ -41,13 +41,35 @@ type RecoveryPrediction =
   | { readonly kind: 'emailChallenge'; readonly recoveryType: RecoveryType; readonly relayState: string | null }
   | { readonly kind: 'cancelled' }
 
+/** A recovery prediction as a reader sees it. */
+const describeRecovery = (p: Exclude<RecoveryPrediction, { readonly kind: 'error' }>): string => {
+  if (p.kind === 'cancelled') return '200 (the transaction cancelled)'
+  if (p.kind === 'emailChallenge') return `200 status RECOVERY_CHALLENGE, factorType EMAIL, recoveryType ${p.recoveryType}, no stateToken`
+  const parts = [
+    `200 status ${p.status}`,
+    `recoveryType ${p.recoveryType}`,
+    p.stateToken ? 'a stateToken' : 'no stateToken',
+    ...(p.channel === undefined ? [] : [`factorType ${p.channel}`]),
+    ...(p.question === undefined ? [] : [`question ${JSON.stringify(p.question)}`]),
+    ...(p.expiresAt === null ? [] : [`expiresAt ${new Date(p.expiresAt).toISOString()}`]),
+  ]
+  return parts.join(', ')
+}
+
+const describeRecovery401 = '401 E0000011'
+
 const fail = (invariant: string, what: string, r: WireResponse): never => {
-  throw new ConformanceError(invariant, `${what}: ${JSON.stringify({ status: r.status, body: r.body })}`)
+  throw new ConformanceError(invariant, `${what}: ${JSON.stringify({ status: r.status, body: r.body })}`, r)
 }
 
 /** Compares a recovery answer with the model's prediction. */
 const expectRecovery = (model: Model, real: Real, what: string, p: RecoveryPrediction, r: WireResponse): void => {
   if (p.kind === 'error') return expectAnswer(model, real, what, p, r)
+  noteExpected(real, r, describeRecovery(p))
+  checking(r, () => recoveryAnswerIs(model, real, what, p, r))
+}
+
+const recoveryAnswerIs = (model: Model, real: Real, what: string, p: Exclude<RecoveryPrediction, { readonly kind: 'error' }>, r: WireResponse): void => {
   const got = JSON.stringify({ status: r.status, body: r.body })
   const shown = unmasked(model, got)
   if (shown.length > 0) throw new ConformanceError('responses mask phone numbers and email addresses', `${what}: ${shown.join(', ')} in ${got}`)
@@ -425,7 +447,11 @@ export class RedeemRecoveryToken implements fc.AsyncCommand<Model, Real> {
       p = afterProofAnswer(u, held.recoveryType, next, expiresAt)
     }
     const answers = await Promise.all(Array.from({ length: this.racers }, () => real.driver.verifyRecoveryToken({ recoveryToken: token })))
-    for (const response of answers) real.exchanges.push({ operation: 'verifyRecoveryToken', request: { recoveryToken: token }, response })
+    const each = p.kind === 'recovery' ? `exactly one of the ${this.racers}: ${describeRecovery(p)}; the others 401 E0000011` : describeRecovery401
+    for (const response of answers) {
+      record(real, 'verifyRecoveryToken', { recoveryToken: token }, response)
+      noteExpected(real, response, this.racers > 1 ? each : p.kind === 'recovery' ? describeRecovery(p) : describeRecovery401)
+    }
     const winners = answers.filter((a) => a.status === 200)
     if (p.kind === 'recovery' ? winners.length !== 1 : winners.length !== 0)
       throw new ConformanceError('a recovery token works once (of parallel redemptions, one wins)', `${this.toString()}: ${answers.map((a) => a.status).join(', ')}`)
