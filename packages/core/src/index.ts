@@ -84,6 +84,8 @@ export type { LockoutCounters } from './policy/lockout.js'
 export { applyUserChange, blankUser, changeMovesEpoch, changeRevokesSessions, decoyOf, DECOY_COUNT, isLeaseLive, lockedNow, settleAttempt } from './policy/credential.js'
 // Machines
 export { authnMachine, EFFECT_TYPES } from './machines/authn-machine.js'
+export { RUNTIME_FAILURES, failureOf } from './machines/failure-codes.js'
+export type { RuntimeFailureAction, RuntimeFailureCode } from './machines/failure-codes.js'
 export type { AuthnMachine, AuthnEffect, AuthnEffects } from './machines/authn-machine.js'
 export { AuthnContext, AuthnOptions, UserSummary, Progress, initialContext } from './machines/authn-context.js'
 export type { AuthnInput } from './machines/authn-context.js'

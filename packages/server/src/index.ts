@@ -1,4 +1,4 @@
-export { DEFAULT_LIMITS, DEV_OUTBOX_PATH, startServer, SeedError } from './server.js'
+export { DEFAULT_LIMITS, DEV_OUTBOX_PATH, FACTOR_PLUGINS, startServer, SeedError } from './server.js'
 export type { RunningServer, StartOptions } from './server.js'
 export { createStores, isStoreKind, STORE_KINDS } from './stores.js'
 export type { StoreKind, Stores } from './stores.js'

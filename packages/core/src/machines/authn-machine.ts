@@ -13,6 +13,7 @@ import {
 } from '../policy/password-rules.js'
 import { initialContext, type AuthnContext, type AuthnInput, type Progress } from './authn-context.js'
 import { evaluationFacts, requiredEnrollmentMissing } from './authn-facts.js'
+import { failureOf, throttledFailure } from './failure-codes.js'
 
 type Update = Partial<Progress>
 
@@ -73,11 +74,11 @@ const factorsAfter = (c: AuthnContext, event: AuthnEvent): ReadonlyArray<Enrolle
   return c.factors
 }
 
-/** The failure of a factor answer that was not accepted. */
+/** The failure of a factor answer that was not accepted (its codes are listed in `RUNTIME_FAILURES.failFactor`). */
 const factorFailure = (event: FactorEvent): AuthnFailure => {
-  if (event.outcome === 'replayed') return failure('E0000082')
-  if (event.type === 'factor.verify' && event.lockedAfter) return failure('E0000069')
-  return failure('E0000068', [event.type === 'factor.verify' && event.answerKind === 'answer' ? CAUSES.answerMismatch : CAUSES.passcodeMismatch])
+  if (event.outcome === 'replayed') return failureOf('failFactor', 'E0000082')
+  if (event.type === 'factor.verify' && event.lockedAfter) return failureOf('failFactor', 'E0000069')
+  return failureOf('failFactor', 'E0000068', [event.type === 'factor.verify' && event.answerKind === 'answer' ? CAUSES.answerMismatch : CAUSES.passcodeMismatch])
 }
 type TokenEvent = Extract<AuthnEvent, { sessionTokenHash: TokenHash }>
 
@@ -161,12 +162,18 @@ export const authnMachine = setup({
     spendSentAttempt: assign({ sent: ({ context, event }) => spendSent(context, event, (left) => Math.max(0, left - 1)) }),
     /** An accepted sent code is used up (single use); the record stays for the resend throttle. */
     useSentCode: assign({ sent: ({ context, event }) => spendSent(context, event, () => 0) }),
+    // Failures whose code is decided here, from the event or the context (failure-codes.ts lists their codes).
     failThrottled: enqueueActions(({ event, enqueue }) => {
-      const sent = sentBy(event)
-      enqueue({ type: 'fail', params: failure(sent?.throttledCode ?? 'E0000047') } as never)
+      enqueue({ type: 'fail', params: throttledFailure(sentBy(event)) } as never)
     }),
     failFactor: enqueueActions(({ event, enqueue }) => {
       enqueue({ type: 'fail', params: factorFailure(event as FactorEvent) } as never)
+    }),
+    failMinimumAge: enqueueActions(({ context, enqueue }) => {
+      enqueue({ type: 'fail', params: failureOf('failMinimumAge', 'E0000080', [minimumAgeCause(context.policy.password)]) } as never)
+    }),
+    failPasswordPolicy: enqueueActions(({ context, enqueue }) => {
+      enqueue({ type: 'fail', params: failureOf('failPasswordPolicy', 'E0000080', [describeComplexity(context.policy.password)]) } as never)
     }),
     /** Factor effects of an accepted answer: its one-time position, a device to remember. */
     factorAccepted: enqueueActions(({ context, event, enqueue }) => {
@@ -373,31 +380,17 @@ function activateIfToken() {
 function refusals(kind: 'change' | 'changeValid' | 'reset') {
   const checkMinimumAge = kind === 'changeValid'
   const checkOldPassword = kind !== 'reset'
-  const stay = (f: (c: AuthnContext) => AuthnFailure) => ({
-    type: 'fail' as const,
-    params: ({ context }: { context: AuthnContext }) => f(context),
-  })
   return [
     ...(checkOldPassword
       ? [
           {
             guard: 'isOldPasswordWrong' as const,
-            actions: ['touch' as const, stay(() => failure('E0000014', [CAUSES.oldPasswordIncorrect]))],
+            actions: ['touch' as const, { type: 'fail' as const, params: failure('E0000014', [CAUSES.oldPasswordIncorrect]) }],
           },
         ]
       : []),
-    ...(checkMinimumAge
-      ? [
-          {
-            guard: 'isWithinMinimumAge' as const,
-            actions: ['touch' as const, stay((c) => failure('E0000080', [minimumAgeCause(c.policy.password)]))],
-          },
-        ]
-      : []),
-    {
-      guard: 'isNewPasswordRefused' as const,
-      actions: ['touch' as const, stay((c) => failure('E0000080', [describeComplexity(c.policy.password)]))],
-    },
+    ...(checkMinimumAge ? [{ guard: 'isWithinMinimumAge' as const, actions: ['touch' as const, 'failMinimumAge' as const] }] : []),
+    { guard: 'isNewPasswordRefused' as const, actions: ['touch' as const, 'failPasswordPolicy' as const] },
   ]
 }
 

@@ -4,6 +4,7 @@ import type { FactorId, TokenHash, UserId } from '../model/ids.js'
 import type { RecoveryEvent } from '../model/recovery-events.js'
 import type { SentCode } from '../model/sent-code.js'
 import { describeComplexity, isWithinMinimumAge, meetsPasswordPolicy, minimumAgeCause } from '../policy/password-rules.js'
+import { failureOf, throttledFailure } from './failure-codes.js'
 import { initialRecoveryContext, recoveryPolicyOf, type RecoveryContext, type RecoveryInput } from './recovery-context.js'
 
 /**
@@ -74,8 +75,15 @@ export const recoveryMachine = setup({
     spendSentAttempt: assign({ sent: ({ context }) => (context.sent === null ? null : { ...context.sent, attemptsLeft: Math.max(0, context.sent.attemptsLeft - 1) }) }),
     useSentCode: assign({ sent: ({ context }) => (context.sent === null ? null : { ...context.sent, attemptsLeft: 0 }) }),
     countWrongAnswer: assign({ wrongAnswers: ({ context }) => context.wrongAnswers + 1 }),
+    // Failures whose code is decided here, from the event or the context (failure-codes.ts lists their codes).
     failThrottled: enqueueActions(({ event, enqueue }) => {
-      enqueue({ type: 'fail', params: failure(sentBy(event)?.throttledCode ?? 'E0000047') } as never)
+      enqueue({ type: 'fail', params: throttledFailure(sentBy(event)) } as never)
+    }),
+    failMinimumAge: enqueueActions(({ context, enqueue }) => {
+      enqueue({ type: 'fail', params: failureOf('failMinimumAge', 'E0000080', [minimumAgeCause(context.policy.password)]) } as never)
+    }),
+    failPasswordPolicy: enqueueActions(({ context, enqueue }) => {
+      enqueue({ type: 'fail', params: failureOf('failPasswordPolicy', 'E0000080', [describeComplexity(context.policy.password)]) } as never)
     }),
     unlock: enqueueActions(({ context, enqueue }) => {
       enqueue({ type: 'unlockUser', params: { userId: userOf(context) } } as never)
@@ -145,14 +153,8 @@ export const recoveryMachine = setup({
         ...live(),
         'password.reset': [
           decoyEnds(),
-          {
-            guard: 'isWithinMinimumAge',
-            actions: ['touch', { type: 'fail', params: ({ context }: { context: RecoveryContext }) => failure('E0000080', [minimumAgeCause(context.policy.password)]) }],
-          },
-          {
-            guard: 'isNewPasswordRefused',
-            actions: ['touch', { type: 'fail', params: ({ context }: { context: RecoveryContext }) => failure('E0000080', [describeComplexity(context.policy.password)]) }],
-          },
+          { guard: 'isWithinMinimumAge', actions: ['touch', 'failMinimumAge'] },
+          { guard: 'isNewPasswordRefused', actions: ['touch', 'failPasswordPolicy'] },
           { target: 'SUCCESS', actions: ['touch', 'setNewPassword', 'unlock', 'issueSession'] },
         ],
       },
