@@ -37,6 +37,12 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
   },
   {
+    // The packages' command launchers: plain Node.js ES modules outside the TypeScript projects.
+    files: ['packages/*/bin/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+  },
+  {
     // Tool configuration files must default-export.
     files: ['eslint.config.js', '**/vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
