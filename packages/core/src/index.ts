@@ -66,6 +66,28 @@ export {
   flagValue,
   describeDecodeErrors,
 } from './codecs/requests.js'
+export { annotate, toJsonSchema, AnnotatedType } from './codecs/json-schema.js'
+export type { JsonSchema, JsonSchemaOptions, JsonType } from './codecs/json-schema.js'
+export {
+  TransactionObject,
+  EmbeddedObject,
+  UserObject,
+  FactorObject,
+  PasswordPolicyObject,
+  RememberDevicePolicyObject,
+  LinkObject,
+  LinksObject,
+  CancelObject,
+  ErrorObject,
+  SessionObject,
+  LifecycleObject,
+  SecurityQuestionObject,
+  RecoveryFactorType,
+  DateTimeString,
+  UrlString,
+} from './codecs/responses.js'
+export { OPERATION_CODECS } from './codecs/operation-codecs.js'
+export type { OperationCodecs } from './codecs/operation-codecs.js'
 // Policy (pure rules)
 export { nextStep, EVALUATION_ORDER } from './policy/evaluation.js'
 export type { NextStep, EvaluationFacts } from './policy/evaluation.js'

@@ -31,10 +31,14 @@ import {
 } from './routes.js'
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js'
 import { createClientAddress, createHostCheck, createTokenCheck } from './trust.js'
-import { BODY_TOO_LARGE, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
+import { createRequestIds, isRequestId } from './request-id.js'
+import { BODY_TOO_LARGE, REQUEST_ID_HEADER, type AuthnHttpHandler, type HeaderValue, type HttpRequest, type HttpResponse } from './types.js'
 
 const QR_PATH = /^\/api\/v1\/authn\/factors\/[^/]+\/qr\/([^/]+)$/
 const QUESTIONS_PATH = /^\/api\/v1\/users\/[^/]+\/factors\/questions$/
+/** The templates of the two `GET` resources, as log lines and metrics name them. */
+const QR_ROUTE = '/api/v1/authn/factors/{factorId}/qr/{token}'
+const QUESTIONS_ROUTE = '/api/v1/users/{userId}/factors/questions'
 
 /** 64 KiB: far above any authn body, far below anything that could hurt. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024
@@ -72,12 +76,20 @@ export interface AuthnHttpOptions {
   readonly idpId?: string
   /** Time for session objects. Default: the system clock. */
   readonly clock?: Clock
-  /** Randomness for error and session ids. Default: node:crypto. */
+  /** Randomness for error, session and request ids. Default: node:crypto. */
   readonly random?: Random
+  /**
+   * Makes the id of a request that comes without one (`HttpRequest.requestId`), answered as
+   * `X-Okta-Request-Id`. Default: 27 letters and digits from `random`, as Okta's look.
+   */
+  readonly requestIds?: () => string
   /** Replaces the route table (tests, embedding). Default {@link AUTHN_ROUTES}. */
   readonly routes?: ReadonlyArray<RouteSpec>
-  /** Told about unexpected exceptions (answered as 500 E0000009 without details). */
-  readonly onError?: (error: unknown) => void
+  /**
+   * Told about unexpected exceptions (answered as 500 E0000009 without details) and failing rate
+   * limiters, with the id of the request they happened in.
+   */
+  readonly onError?: (error: unknown, request: { readonly requestId: string }) => void
   /**
    * Counts requests per client address and endpoint, per username and per state token
    * (docs/adr/0014-rate-limits.md): `createMemoryRateLimiter()` for one server, the PostgreSQL
@@ -125,7 +137,8 @@ const OWNED_PREFIXES = ['/api/v1/authn', '/api/v1/sessions']
 /** A user's lifecycle paths answer as the binding too (the rest of `/api/v1/users` is the application's). */
 const OWNED_USER_PATH = /^\/api\/v1\/users\/[^/]+\/lifecycle(?:\/|$)/
 
-const QUERY_FLAGS = ['rememberDevice', 'autoPush', 'updatePhone'] as const
+/** Flags read from the query string as well as the body (okta-auth-js sends them there). */
+export const QUERY_FLAGS = ['rememberDevice', 'autoPush', 'updatePhone'] as const
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
@@ -208,6 +221,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
   const clock = options.clock ?? systemClock
   const random = options.random ?? cryptoRandom
   const mint = tokens(random)
+  const nextRequestId = options.requestIds ?? createRequestIds(random)
   const router = createRouter(options.routes ?? AUTHN_ROUTES)
   const cors = createCors(options.trustedOrigins ?? [])
   const checkToken = createTokenCheck(options.apiTokens ?? [])
@@ -224,11 +238,11 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
    * fails is reported and lets the request through: the engine's own bounds (lockout, attempts in
    * flight, the hashing queue) still hold.
    */
-  const count = async (bucket: string, key: string, rule: RateLimitPolicy['perClientEndpoint']): Promise<RateState | null> => {
+  const count = async (bucket: string, key: string, rule: RateLimitPolicy['perClientEndpoint'], requestId: string): Promise<RateState | null> => {
     if (limiter === undefined || !limits.enabled) return null
     const r = await limiter.consume(bucket, key, rule)()
     if (E.isRight(r)) return r.right
-    onError(r.left)
+    onError(r.left, { requestId })
     return null
   }
 
@@ -342,7 +356,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     return null
   }
 
-  const handle = async (req: HttpRequest, header: (n: string) => string | undefined): Promise<HttpResponse> => {
+  const handle = async (req: HttpRequest, header: (n: string) => string | undefined, requestId: string): Promise<HttpResponse> => {
     const method = req.method.toUpperCase()
     const { path, query } = splitUrl(req.url)
     const origin = header('origin')
@@ -358,7 +372,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     // Every request to an endpoint counts in its client's bucket, whatever follows (ADR 0014). The
     // client is the connection's address, or, behind a configured gateway, the one it forwards.
     const client = clientAddress(req.remoteAddress, header('x-forwarded-for')) ?? '-'
-    const perClient = await count('client', bucketKey(client, match.route.operation), limits.perClientEndpoint)
+    const perClient = await count('client', bucketKey(client, match.route.operation), limits.perClientEndpoint, requestId)
     const headers = perClient === null ? corsHeaders : { ...corsHeaders, ...rateHeaders(perClient) }
     if (perClient !== null && !perClient.allowed) return refused(perClient, corsHeaders)
 
@@ -420,30 +434,42 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     const fields = isPlainObject(body) ? body : {}
     const username = PER_USERNAME.includes(match.route.operation) && typeof fields['username'] === 'string' ? fields['username'].toLowerCase() : null
     if (username !== null) {
-      const perUser = await count('username', bucketKey(match.route.operation, username), limits.perUsername)
+      const perUser = await count('username', bucketKey(match.route.operation, username), limits.perUsername, requestId)
       if (perUser !== null && !perUser.allowed) return refused(perUser, corsHeaders)
     }
     if (typeof fields['stateToken'] === 'string') {
-      const perState = await count('state', bucketKey(fields['stateToken']), limits.perStateToken)
+      const perState = await count('state', bucketKey(fields['stateToken']), limits.perStateToken, requestId)
       if (perState !== null && !perState.allowed) return refused(perState, corsHeaders)
     }
     return dispatch(match.route, body, { baseUrl, context }, headers)
   }
 
+  /** The host's id for the request when it is a usable one, else a fresh one. */
+  const requestIdOf = (given: string | undefined): string => (given !== undefined && isRequestId(given) ? given : nextRequestId())
+
+  /** Every answer names its request, errors included (Okta's `X-Okta-Request-Id`). */
+  const withRequestId = (response: HttpResponse, requestId: string): HttpResponse => ({
+    ...response,
+    headers: { ...response.headers, [REQUEST_ID_HEADER]: requestId },
+  })
+
   const handler = async (req: HttpRequest): Promise<HttpResponse> => {
     let header: (n: string) => string | undefined = () => undefined
+    let requestId = ''
     try {
+      requestId = requestIdOf(req.requestId)
       header = headerReader(req.headers)
-      return await handle(req, header)
+      return withRequestId(await handle(req, header, requestId), requestId)
     } catch (error) {
-      onError(error)
+      if (requestId === '') requestId = nextRequestId()
+      onError(error, { requestId })
       let origin: string | undefined
       try {
         origin = header('origin')
       } catch {
         origin = undefined
       }
-      return fail(failure('E0000009'), cors.headers(origin, false))
+      return withRequestId(fail(failure('E0000009'), cors.headers(origin, false)), requestId)
     }
   }
 
@@ -453,6 +479,13 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       const p = splitUrl(path).path
       return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)) || OWNED_USER_PATH.test(p) || QUESTIONS_PATH.test(p)
     },
-    error: (request: Pick<HttpRequest, 'headers'>, f: AuthnFailure) => fail(f, cors.headers(headerReader(request.headers)('origin'), false)),
+    error: (request: Pick<HttpRequest, 'headers'> & Pick<Partial<HttpRequest>, 'requestId'>, f: AuthnFailure) =>
+      withRequestId(fail(f, cors.headers(headerReader(request.headers)('origin'), false)), requestIdOf(request.requestId)),
+    routeOf: (path: string): string | null => {
+      const p = splitUrl(path).path
+      if (QR_PATH.test(p)) return QR_ROUTE
+      if (QUESTIONS_PATH.test(p)) return QUESTIONS_ROUTE
+      return router(p)?.route.path ?? null
+    },
   })
 }

@@ -1,4 +1,5 @@
-export { BODY_TOO_LARGE } from './types.js'
+export { BODY_TOO_LARGE, REQUEST_ID_HEADER } from './types.js'
+export { createRequestIds, isRequestId, REQUEST_ID_LENGTH } from './request-id.js'
 export type { AuthnHttpHandler, BodyTooLarge, HeaderValue, HttpRequest, HttpResponse } from './types.js'
 export { createAuthnHandler, DEFAULT_BODY_LIMIT, DEFAULT_SESSION_LIFETIME_MS, withoutNulls } from './handler.js'
 export type { AuthnHttpOptions, HttpRequestContext, OktaSession } from './handler.js'
@@ -15,7 +16,7 @@ export type {
   RouteSpec,
 } from './routes.js'
 export { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, createCors } from './cors.js'
-export { createTokenCheck } from './trust.js'
+export { createClientAddress, createTokenCheck } from './trust.js'
 export type { CallerAuth } from './trust.js'
 export { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js'
 export { bodyReadCap, readBody } from './read-body.js'
@@ -25,4 +26,18 @@ export type { AuthnFastifyOptions } from './fastify-plugin.js'
 export { BODY_PARSER_ERROR_TYPES, createExpressErrorHandler, createExpressMiddleware } from './express-middleware.js'
 export type { ExpressLikeNext, ExpressLikeRequest } from './express-middleware.js'
 export { createFetchHandler, readRequestBody, toFetchResponse } from './fetch-handler.js'
+export { documentOperations, openApiDocument, QR_CODE_PATH, QUESTIONS_PATH } from './openapi.js'
+export type {
+  LinkedResourceName,
+  OpenApiContent,
+  OpenApiDocument,
+  OpenApiHeader,
+  OpenApiMethod,
+  OpenApiOperation,
+  OpenApiOptions,
+  OpenApiParameter,
+  OpenApiPathItem,
+  OpenApiReference,
+  OpenApiResponse,
+} from './openapi.js'
 export type { AuthnFetchHandler, FetchConnectionInfo } from './fetch-handler.js'

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readBody } from './read-body.js'
-import type { AuthnHttpHandler, HttpRequest, HttpResponse } from './types.js'
+import { REQUEST_ID_HEADER, type AuthnHttpHandler, type HttpRequest, type HttpResponse } from './types.js'
 
 /** Whether the request arrived over TLS (an `https.Server` gives a TLSSocket). */
 export const isEncrypted = (req: IncomingMessage): boolean => 'encrypted' in req.socket && req.socket.encrypted === true
@@ -35,12 +35,15 @@ const isClientAbort = (error: unknown, req: IncomingMessage): boolean => {
 /**
  * The handler as a `node:http` request listener: `http.createServer(createNodeListener(handler))`.
  * Every request goes to the handler (unknown paths get Okta's 404); wrap it to serve other paths.
+ * A wrapper that has already given the request an id (`res.setHeader('x-okta-request-id', id)`,
+ * for its own log line) has it kept: the handler answers with that id.
  */
 export const createNodeListener =
   (handler: AuthnHttpHandler, onError: (error: unknown) => void = () => undefined) =>
   (req: IncomingMessage, res: ServerResponse): void => {
+    const given = res.getHeader(REQUEST_ID_HEADER)
     toHttpRequest(req, handler.bodyLimit)
-      .then(handler)
+      .then((request) => handler(typeof given === 'string' ? { ...request, requestId: given } : request))
       .then((response) => writeHttpResponse(res, response))
       .catch((error: unknown) => {
         // Only a broken connection gets here (the handler itself never throws). A client that hung

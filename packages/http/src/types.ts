@@ -23,12 +23,18 @@ export interface HttpRequest {
   readonly remoteAddress: string | null
   /** Arrived over TLS: chooses `https://` for the base URL taken from the `Host` header. Default false. */
   readonly secure?: boolean
+  /**
+   * The id the host already gave this request (for its own log line), answered as
+   * `X-Okta-Request-Id`. Default: a fresh one. Set by the server, never taken from a client's header;
+   * an id that is not 1–128 letters, digits, `-`, `_` or `.` is replaced by a fresh one.
+   */
+  readonly requestId?: string
 }
 
 /** A plain HTTP response: the glue copies it to its framework's reply. */
 export interface HttpResponse {
   readonly status: number
-  /** Lower-case header names. */
+  /** Lower-case header names. Every response of the handler has `x-okta-request-id`. */
   readonly headers: Readonly<Record<string, string>>
   /** JSON text, or bytes for the few binary answers (a factor's QR code PNG). */
   readonly body: string | Uint8Array
@@ -48,5 +54,14 @@ export interface AuthnHttpHandler {
    */
   readonly handles: (path: string) => boolean
   /** An Okta error response (with the CORS headers for the request's origin), for failures glue detects itself. */
-  readonly error: (request: Pick<HttpRequest, 'headers'>, failure: AuthnFailure) => HttpResponse
+  readonly error: (request: Pick<HttpRequest, 'headers'> & Pick<Partial<HttpRequest>, 'requestId'>, failure: AuthnFailure) => HttpResponse
+  /**
+   * The route template a path (a query is ignored) belongs to, e.g.
+   * `/api/v1/authn/factors/{factorId}/verify`, for log lines and metrics, which must not hold the
+   * raw path (it can carry a recovery token). Null for a path the handler does not route.
+   */
+  readonly routeOf: (path: string) => string | null
 }
+
+/** The response header that carries a request's id, as Okta sends it. */
+export const REQUEST_ID_HEADER = 'x-okta-request-id'

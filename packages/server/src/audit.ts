@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { AuditEntry, AuditSink } from '@authn-machine/core'
 
@@ -24,3 +25,14 @@ export const createRingAuditSink = (capacity = 10_000): AuditSink & { readonly e
       }),
   }
 }
+
+/**
+ * One sink that records every entry in each of `sinks`, in order (the ring, the log, the metrics).
+ * Sinks never fail (`TaskEither<never, void>`), so one cannot keep an entry from the next.
+ */
+export const composeAuditSinks = (...sinks: ReadonlyArray<AuditSink>): AuditSink => ({
+  record: (entry) => async () => {
+    for (const sink of sinks) await sink.record(entry)()
+    return E.right(undefined)
+  },
+})

@@ -16,6 +16,8 @@ export interface BannerInput {
   readonly messages?: string
   /** Whether `GET /__dev/outbox` is served, and whether it needs the API token. */
   readonly devOutbox?: { readonly needsToken: boolean }
+  /** Whether `GET /metrics` is served, and whether it needs a token; shows the health checks too. */
+  readonly operations?: { readonly metrics: boolean; readonly metricsNeedToken: boolean }
 }
 
 const str = (o: unknown, k: string): string | undefined => {
@@ -66,6 +68,12 @@ export const formatBanner = (b: BannerInput): string => {
     `  listening on ${b.url}${b.publicUrl === b.url ? '' : `, links point at ${b.publicUrl}`}`,
     `  endpoints: POST ${b.url}/api/v1/authn[/...], POST ${b.url}/api/v1/sessions, GET ${b.url}/health`,
     `  admin (Authorization: SSWS <api token>): POST ${b.url}/api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}`,
+    ...(b.operations === undefined
+      ? []
+      : [
+          `  operations: GET ${b.url}/health/live, GET ${b.url}/health/ready` +
+            (b.operations.metrics ? `, GET ${b.url}/metrics${b.operations.metricsNeedToken ? ' (Authorization: Bearer <metrics token> or SSWS <api token>)' : ''}` : ''),
+        ]),
     ...(b.devOutbox === undefined
       ? []
       : [`  dev outbox${b.devOutbox.needsToken ? ' (Authorization: SSWS <api token>)' : ''}: GET ${b.url}/__dev/outbox?to=<email or +phone> (one-time codes: never in production)`]),

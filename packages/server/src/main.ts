@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
 import { formatBanner } from './banner.js'
+import { createLogger, errorFields, type ServerLogger } from './logging.js'
 import { describeMessageRoutes } from './messages.js'
 import { parseCommandLine, USAGE } from './options.js'
 import { DEMO_SEED_PATH, readSeedFile } from './seed-file.js'
@@ -11,6 +12,9 @@ const fail = (message: string, code: number): never => {
   process.exit(code)
 }
 
+/** JSON lines on stdout, once the options are read. */
+let logger: ServerLogger | undefined
+
 const main = async (): Promise<void> => {
   const parsed = parseCommandLine(process.argv.slice(2), process.env)
   if (parsed._tag === 'Help') {
@@ -19,6 +23,7 @@ const main = async (): Promise<void> => {
   }
   if (parsed._tag === 'Invalid') return fail(`${parsed.message}\n\n${USAGE}`, 2)
   const o = parsed.options
+  logger = createLogger({ level: o.logLevel })
   const seedPath = o.seedPath ?? DEMO_SEED_PATH
   const seed = await readSeedFile(seedPath)
   const server = await startServer({
@@ -44,6 +49,9 @@ const main = async (): Promise<void> => {
     headersTimeoutMs: o.headersTimeoutMs,
     requestTimeoutMs: o.requestTimeoutMs,
     maxConnections: o.maxConnections,
+    logger,
+    metrics: o.metrics,
+    ...(o.metricsToken === null ? {} : { metricsToken: o.metricsToken }),
   })
   process.stdout.write(
     formatBanner({
@@ -57,18 +65,29 @@ const main = async (): Promise<void> => {
       now: Date.now(),
       messages: describeMessageRoutes(o.messages),
       ...(o.devOutbox ? { devOutbox: { needsToken: o.apiTokens.length > 0 } } : {}),
+      operations: { metrics: o.metrics, metricsNeedToken: o.apiTokens.length > 0 || o.metricsToken !== null },
     }),
   )
 
+  // Ctrl-C under `pnpm start` arrives twice (from the terminal, and relayed by pnpm): a signal while
+  // stopping is not a second request to die, so it changes nothing; the shutdown is bounded anyway
+  // (connections still open after the grace period are closed).
+  let stopping = false
   const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
     process.stdout.write(`${signal}: finishing in-flight requests, then exiting\n`)
+    logger?.info({ signal }, 'signal received')
     server.close().then(
       () => process.exit(0),
       (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, 1),
     )
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
 }
 
-main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e), 1))
+main().catch((e: unknown) => {
+  logger?.fatal({ err: errorFields(e) }, 'server failed to start')
+  fail(e instanceof Error ? e.message : String(e), 1)
+})

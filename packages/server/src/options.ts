@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging.js'
 import { DEFAULT_SMTP_FROM, messageRoutesFrom, type MessageRoutes } from './messages.js'
 import { DEFAULT_DATA_DIR, isStoreKind, STORE_KINDS, type StoreKind } from './stores.js'
 
@@ -36,6 +37,12 @@ export interface ServerOptions {
   readonly headersTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly maxConnections: number
+  /** Least level of the JSON log lines on stdout (`silent`: none). */
+  readonly logLevel: LogLevel
+  /** Serve `GET /metrics` and count. */
+  readonly metrics: boolean
+  /** A token for `/metrics` only (`Authorization: Bearer`), from `AUTHN_METRICS_TOKEN`. */
+  readonly metricsToken: string | null
 }
 
 export type ParsedCommandLine =
@@ -81,6 +88,10 @@ Options (each also read from the environment variable shown; options win):
   --headers-timeout SEC    time for a client to send its headers, then 408 (AUTHN_HEADERS_TIMEOUT) default 10
   --request-timeout SEC    time for a whole request, then 408 (AUTHN_REQUEST_TIMEOUT)   default 30
   --max-connections N      open connections at most (AUTHN_MAX_CONNECTIONS)           default 1024
+  --log-level LEVEL        JSON log lines on stdout from this level up: ${LOG_LEVELS.join(' | ')}
+                           (AUTHN_LOG_LEVEL)                              default info
+  --no-metrics             do not serve GET /metrics (AUTHN_METRICS=0); served by default, needing
+                           a token when API tokens or AUTHN_METRICS_TOKEN are set
   -h, --help               show this text
 
 Messages (one-time codes by email, SMS and voice call). A channel with no sender below goes to the
@@ -105,9 +116,12 @@ Secrets come from the environment only, never from flags (which show in ps):
                            comma-separated, each at least 16 characters; needed for the user
                            lifecycle operations
   AUTHN_SECRET_KEYS        keys sealing factor secrets: id:base64key[,id:base64key…], first current
+  AUTHN_METRICS_TOKEN      a token for GET /metrics only ("Authorization: Bearer TOKEN"), at least
+                           16 characters; an API token (SSWS) is accepted there too
   AUTHN_TWILIO_AUTH_TOKEN, AUTHN_WEBHOOK_SECRET   as above
 
-Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health, and with an API token
+Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health/live, GET /health/ready
+(the store answers), GET /health (= live), GET /metrics, and with an API token
 POST /api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}.
 Stops gracefully on SIGINT / SIGTERM.
 `
@@ -117,6 +131,7 @@ const SECRET_FLAGS = [
   { flag: '--api-token', variable: 'AUTHN_API_TOKENS' },
   { flag: '--twilio-auth-token', variable: 'AUTHN_TWILIO_AUTH_TOKEN' },
   { flag: '--webhook-secret', variable: 'AUTHN_WEBHOOK_SECRET' },
+  { flag: '--metrics-token', variable: 'AUTHN_METRICS_TOKEN' },
 ] as const
 
 /** Interfaces that only this machine can reach: links may follow their Host headers. */
@@ -194,6 +209,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'max-connections': { type: 'string' },
+        'log-level': { type: 'string' },
+        'no-metrics': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -251,6 +268,12 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   const apiTokens = list(env['AUTHN_API_TOKENS'])
   if (apiTokens.some((t) => t.length < 16 || /\s/.test(t)))
     return { _tag: 'Invalid', message: 'an API token must have at least 16 characters and no spaces' }
+  const rawMetricsToken = env['AUTHN_METRICS_TOKEN']
+  const metricsToken = rawMetricsToken === undefined || rawMetricsToken === '' ? null : rawMetricsToken
+  if (metricsToken !== null && (metricsToken.length < 16 || /\s/.test(metricsToken)))
+    return { _tag: 'Invalid', message: 'the metrics token must have at least 16 characters and no spaces' }
+  const logLevel = values['log-level'] ?? env['AUTHN_LOG_LEVEL'] ?? 'info'
+  if (!isLogLevel(logLevel)) return { _tag: 'Invalid', message: `unknown log level '${logLevel}' (available: ${LOG_LEVELS.join(', ')})` }
   const seed = values.seed ?? env['AUTHN_SEED']
   const schema = values.schema ?? env['AUTHN_SCHEMA']
   if (schema !== undefined && schema !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
@@ -296,6 +319,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       headersTimeoutMs: headersTimeout * 1000,
       requestTimeoutMs: requestTimeout * 1000,
       maxConnections,
+      logLevel,
+      metrics: values['no-metrics'] !== true && env['AUTHN_METRICS'] !== '0',
+      metricsToken,
     },
   }
 }

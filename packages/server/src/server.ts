@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import { Socket, type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
 import { DEFAULT_RATE_LIMIT_POLICY, OrgSeed, rateLimitsFromSeed, registered, type Clock, type Factor, type Hasher, type RateLimitPolicy } from '@authn-machine/core'
@@ -20,13 +20,24 @@ import {
   type AuthnSettings,
   type LoadedOrg,
 } from '@authn-machine/engine'
-import { createAuthnHandler, createNodeListener, createTokenCheck, DEFAULT_BODY_LIMIT } from '@authn-machine/http'
+import {
+  createAuthnHandler,
+  createClientAddress,
+  createNodeListener,
+  createRequestIds,
+  createTokenCheck,
+  DEFAULT_BODY_LIMIT,
+} from '@authn-machine/http'
 import { devOutboxJson, type DevOutbox } from '@authn-machine/message-senders'
-import { createRingAuditSink } from './audit.js'
+import { composeAuditSinks, createRingAuditSink } from './audit.js'
+import { createLogAuditSink, errorFields, type ServerLogger } from './logging.js'
+import { createServerMetrics, UNMATCHED_ROUTE } from './metrics.js'
+import { createOperations, DEFAULT_READY_TIMEOUT_MS } from './operations.js'
 import { createServerMessaging, DEV_OUTBOX_ROUTES, type MessageRoutes } from './messages.js'
-import { answerRecoveryPage } from './recovery-pages.js'
+import { answerRecoveryPage, RECOVERY_PAGE, RECOVERY_SCRIPT_PATH } from './recovery-pages.js'
 import { resolveRelativeDates } from './seed-file.js'
-import { createStores, type StoreConfig } from './stores.js'
+import { createStores, withStoreErrorReports, type StoreConfig, type Stores } from './stores.js'
+import { API_DOCS_PATHS, createApiDocs } from './api-docs.js'
 
 export interface StartOptions {
   /** Default `127.0.0.1`. */
@@ -71,8 +82,29 @@ export interface StartOptions {
   readonly keepAliveTimeoutMs?: number
   /** Open connections at most; further ones are closed on arrival. Default {@link DEFAULT_LIMITS}. */
   readonly maxConnections?: number
-  /** Told about unexpected exceptions. Default: written to stderr. */
+  /** Told about unexpected exceptions. Default: logged when there is a logger, else written to stderr. */
   readonly onError?: (error: unknown) => void
+  /**
+   * Structured logs (docs/adr/0021-operations.md): a JSON line per request (route template, status,
+   * duration, request id, client address; never a path, body, token or password), the audit
+   * entries, store failures, unexpected errors with their stack, start and stop. `createLogger()`
+   * makes one. Default: none (the command line logs to stdout at `--log-level`).
+   */
+  readonly logger?: ServerLogger
+  /**
+   * Count requests, outcomes, lockouts, store failures and 429s, and serve them on `GET /metrics`
+   * (Prometheus text format). Default true.
+   */
+  readonly metrics?: boolean
+  /**
+   * A token for scraping `/metrics` only (`Authorization: Bearer <token>`). When it or any API token
+   * is configured, `/metrics` needs one of them (an API token as `SSWS`); otherwise it is open.
+   */
+  readonly metricsToken?: string
+  /** How long `GET /health/ready` waits for the store. Default {@link DEFAULT_READY_TIMEOUT_MS}. */
+  readonly readyTimeoutMs?: number
+  /** Stores already open, used instead of opening `store` (embedding, tests); closed by `close()`. */
+  readonly stores?: Stores
   /**
    * The rate limits (docs/adr/0014-rate-limits.md). Default: the seed's `policies.rateLimits` over
    * the defaults; in conformance mode, off unless the seed sets them (the harness's model has no
@@ -97,8 +129,6 @@ export interface RunningServer {
 export class SeedError extends Error {
   override readonly name = 'SeedError'
 }
-
-const HEALTH_BODY = JSON.stringify({ status: 'ok' })
 
 /** The reference server's connection limits, instead of Node's (about 5 min for a body, no cap on connections). */
 export const DEFAULT_LIMITS = {
@@ -137,18 +167,21 @@ const replyJson = (res: ServerResponse, status: number, body: unknown, headers: 
   res.end(text)
 }
 
+/** The status, reason phrase and cause for a request Node's parser refused. */
+const clientErrorOf = (code: string | undefined): readonly [number, string, string] =>
+  code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+    : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'The request did not arrive in time.']
+      : [400, 'Bad Request', 'The request is not valid HTTP/1.1.']
+
 /**
  * The raw HTTP/1.1 answer to a request Node's parser refused (`clientError`): 431 for oversize
  * headers, 408 for a request that took too long, 400 for anything else, each with an Okta error
- * body (E0000003 and a cause) and `Connection: close`.
+ * body (E0000003 and a cause), `Connection: close` and, when given, the request's id.
  */
-export const clientErrorResponse = (code: string | undefined): string => {
-  const [status, reason, cause] =
-    code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
-      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'The request did not arrive in time.']
-        : [400, 'Bad Request', 'The request is not valid HTTP/1.1.']
+export const clientErrorResponse = (code: string | undefined, requestId?: string): string => {
+  const [status, reason, cause] = clientErrorOf(code)
   const body = JSON.stringify({
     errorCode: 'E0000003',
     errorSummary: 'The request body was not well-formed.',
@@ -156,7 +189,8 @@ export const clientErrorResponse = (code: string | undefined): string => {
     errorId: `oae${randomBytes(16).toString('base64url')}`,
     errorCauses: [{ errorSummary: cause }],
   })
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  const id = requestId === undefined ? '' : `X-Okta-Request-Id: ${requestId}\r\n`
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${id}Connection: close\r\n\r\n${body}`
 }
 
 const METHOD_NOT_ALLOWED = { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' }
@@ -187,18 +221,6 @@ const recipientOf = (query: string): string | undefined => {
   return undefined
 }
 
-const isHealth = (req: IncomingMessage): boolean =>
-  (req.method === 'GET' || req.method === 'HEAD') && (req.url === '/health' || req.url?.startsWith('/health?') === true)
-
-const answerHealth = (req: IncomingMessage, res: ServerResponse): void => {
-  res.writeHead(200, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(HEALTH_BODY),
-  })
-  res.end(req.method === 'HEAD' ? undefined : HEALTH_BODY)
-}
-
 /** The seed's rate limits over the defaults; in conformance mode off unless the seed sets them. */
 const rateLimitsOf = (seed: unknown, conformance: boolean): RateLimitPolicy => {
   const decoded = OrgSeed.decode(seed)
@@ -210,14 +232,44 @@ const rateLimitsOf = (seed: unknown, conformance: boolean): RateLimitPolicy => {
 const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host)
 
 /**
- * Seeds an org into a fresh store and serves `/api/v1/authn`, `POST /api/v1/sessions`, `GET /health`
- * and, for callers with an API token, `POST /api/v1/users/{id}/lifecycle/{operation}`.
+ * Seeds an org into a fresh store and serves `/api/v1/authn`, `POST /api/v1/sessions`, the health
+ * checks (`GET /health/live`, `/health/ready`, `/health`), `GET /metrics` and, for callers with an
+ * API token, `POST /api/v1/users/{id}/lifecycle/{operation}`.
  */
 export const startServer = async (options: StartOptions): Promise<RunningServer> => {
   const clock = options.clock ?? systemClock
   const hasher = options.hasher ?? createArgon2Hasher()
-  const onError = options.onError ?? ((e: unknown) => console.error('[authn-machine] unexpected error:', e))
-  const stores = await createStores(options.store ?? { kind: 'memory' })
+  const logger = options.logger
+  const metrics = options.metrics === false ? undefined : createServerMetrics()
+  let closing = false
+  const opened = options.stores ?? (await createStores(options.store ?? { kind: 'memory' }))
+  const trustedProxies = options.trustedProxies ?? []
+  const nextRequestId = createRequestIds(cryptoRandom)
+  const ops = createOperations({
+    logger,
+    metrics,
+    apiTokens: options.apiTokens ?? [],
+    metricsToken: options.metricsToken,
+    ping: () => opened.ping(),
+    readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    draining: () => closing,
+    clientAddress: createClientAddress(trustedProxies),
+    requestId: nextRequestId,
+  })
+  /** An unexpected exception: logged with its stack (and the request it happened in), then `onError`. */
+  const onError = (error: unknown, request?: { readonly requestId: string }): void => {
+    logger?.error({ requestId: request?.requestId ?? ops.currentRequestId(), err: errorFields(error) }, 'unexpected error')
+    if (options.onError !== undefined) options.onError(error)
+    else if (logger === undefined) console.error('[authn-machine] unexpected error:', error)
+  }
+  // Failed store calls are counted and logged; the engine answers them as before (500 E0000009).
+  const stores =
+    logger === undefined && metrics === undefined
+      ? opened
+      : withStoreErrorReports(opened, (f) => {
+          metrics?.storeError(f.port, f.kind)
+          logger?.error({ requestId: ops.currentRequestId(), store: { port: f.port, method: f.method, error: f.kind }, err: errorFields(f.error) }, 'store error')
+        })
   const registry = createFactorRegistry(FACTOR_PLUGINS, stores.secrets)
   const messaging = createServerMessaging(options.messages ?? DEV_OUTBOX_ROUTES, options.log)
 
@@ -248,7 +300,12 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     hasher,
     clock,
     random: cryptoRandom,
-    audit: createRingAuditSink(),
+    // Every entry goes to the ring, to the log and to the metrics.
+    audit: composeAuditSinks(
+      createRingAuditSink(),
+      ...(logger === undefined ? [] : [createLogAuditSink(logger, ops.currentRequestId)]),
+      ...(metrics === undefined ? [] : [metrics.audit]),
+    ),
     ...(options.settings === undefined ? {} : { settings: options.settings }),
   })
   const handler = createAuthnHandler({
@@ -257,7 +314,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     apiTokens: options.apiTokens ?? [],
     trustedOrigins: options.trustedOrigins ?? [],
     allowedHosts: options.allowedHosts ?? [],
-    trustedProxies: options.trustedProxies ?? [],
+    trustedProxies,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     clock,
     onError,
@@ -265,6 +322,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     rateLimits: options.rateLimits ?? rateLimitsOf(options.seed, options.conformance === true),
   })
   const authn = createNodeListener(handler, onError)
+  // `GET /openapi.json` and its reference page `GET /docs/api` (docs/adr/0020-openapi.md).
+  const answerApiDocs = createApiDocs(options.publicBaseUrl === undefined ? {} : { serverUrl: options.publicBaseUrl })
 
   /**
    * Conformance mode: `POST /__conformance/reset` empties the stores and loads the seed again, so
@@ -304,7 +363,17 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs
   // Node requires the header timeout not to exceed the request timeout (0 would disable it).
   const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, headersTimeout)
-  let closing = false
+
+  /** A path's route template for the request line and the metrics: a recovery page's token is left out. */
+  const routeOf = (path: string): string => {
+    const page = RECOVERY_PAGE.exec(path)
+    if (page !== null) return `/signin/${page[1] ?? ''}/{recoveryToken}`
+    if (path === RECOVERY_SCRIPT_PATH) return path
+    if ((options.conformance === true && path === CONFORMANCE_RESET) || (options.devOutbox === true && path === DEV_OUTBOX_PATH)) return path
+    if (API_DOCS_PATHS.includes(path)) return path
+    return ops.routeOf(path) ?? handler.routeOf(path) ?? UNMATCHED_ROUTE
+  }
+
   const server: Server = createServer(
     {
       headersTimeout,
@@ -321,11 +390,13 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
         if (closing) setImmediate(() => server.closeIdleConnections())
       })
       const target = splitTarget(req.url ?? '/')
-      if (isHealth(req)) answerHealth(req, res)
-      else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
-      else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
-      // The pages recovery emails link to; everything else is the API's.
-      else if (!answerRecoveryPage(req, res, target.path)) authn(req, res)
+      ops.track(req, res, target.path, routeOf(target.path), () => {
+        if (ops.answer(req, res, target.path)) return
+        else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
+        else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
+        // The pages recovery emails link to; everything else is the API's.
+        else if (!answerApiDocs(req, res, target.path) && !answerRecoveryPage(req, res, target.path)) authn(req, res)
+      })
     },
   )
   server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections
@@ -335,7 +406,11 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       socket.destroy()
       return
     }
-    socket.end(clientErrorResponse(error.code))
+    const requestId = nextRequestId()
+    const response = clientErrorResponse(error.code, requestId)
+    const client = socket instanceof Socket ? (socket.remoteAddress ?? null) : null
+    logger?.info({ requestId, status: clientErrorOf(error.code)[0], error: error.code ?? null, client }, 'request refused by the HTTP parser')
+    socket.end(response)
   })
 
   await new Promise<void>((resolve, reject) => {
@@ -347,16 +422,23 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   })
   const address = server.address() as AddressInfo
   const url = `http://${hostForUrl(address.address)}:${address.port}`
+  // No "listening on" here: that phrase is the banner's, which scripts read.
+  logger?.info({ url, publicUrl: options.publicBaseUrl ?? url, store: options.stores === undefined ? (options.store?.kind ?? 'memory') : 'given', metrics: metrics !== undefined }, 'server started')
 
   let closed: Promise<void> | null = null
   const close = (): Promise<void> =>
     (closed ??= new Promise<void>((resolve, reject) => {
       closing = true
+      logger?.info({ url }, 'server stopping: finishing in-flight requests')
       const force = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000)
       force.unref()
       server.close((err) => {
         clearTimeout(force)
-        stores.close().then(() => (err === undefined ? resolve() : reject(err)), reject)
+        stores.close().then(() => {
+          logger?.info({ url }, 'server stopped')
+          if (err === undefined) resolve()
+          else reject(err)
+        }, reject)
       })
       // Idle keep-alive connections would hold `close` open until they time out.
       server.closeIdleConnections()

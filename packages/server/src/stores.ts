@@ -48,6 +48,11 @@ export interface Stores {
   readonly rateLimiter: RateLimiter
   /** Whether the stores keep their data across restarts (the seed then keeps existing users). */
   readonly persistent: boolean
+  /**
+   * Resolves when the store answers a trivial query (`select 1`; the memory store always does),
+   * rejects otherwise: the readiness check (`GET /health/ready`). The caller bounds the wait.
+   */
+  readonly ping: () => Promise<void>
   /** Empties every store (the conformance mode's reset). */
   readonly reset: () => Promise<void>
   /** Releases connections and the like; the server calls it after the last request finished. */
@@ -102,6 +107,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
         factors,
         secrets: await secretBoxFor(config),
         persistent: false,
+        ping: () => Promise.resolve(),
         reset: () => {
           transactions.clear()
           users.clear()
@@ -124,6 +130,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
         factors: db.factors,
         secrets: await secretBoxFor(config, dataDir),
         persistent: true,
+        ping: () => db.db.query('select 1').then(() => undefined),
         reset: () => resetStores(db.db, schema).then(rateLimiter.clear),
         close: db.close,
       }
@@ -146,6 +153,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
           rateLimiter,
           secrets: await secretBoxFor(config),
           persistent: true,
+          ping: () => pool.query('select 1').then(() => undefined),
           reset: () => resetStores(pool, schema).then(rateLimiter.clear),
           close: () => pool.end(),
         }
@@ -160,3 +168,74 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
     }
   }
 }
+
+/** The store ports whose failures are counted and logged (`withStoreErrorReports`). */
+export const STORE_PORTS = ['transactions', 'users', 'steps', 'factors', 'rateLimiter'] as const
+export type StorePort = (typeof STORE_PORTS)[number]
+
+/** A failed store call: the port, its method, and the `Unavailable` / `Corrupt` error or what was thrown. */
+export interface StoreFailure {
+  readonly port: StorePort
+  readonly method: string
+  /** `Unavailable`, `Corrupt`, or `thrown` (an adapter broke its promise never to throw). */
+  readonly kind: string
+  readonly error: unknown
+}
+
+/** Tags of a port's error that mean the store failed; the others (`NotFound`, `VersionConflict`…) are answers. */
+const FAILURE_TAGS: ReadonlyArray<string> = ['Unavailable', 'Corrupt']
+
+const isLeftWithTag = (r: unknown): r is { readonly _tag: 'Left'; readonly left: { readonly _tag: string } } =>
+  typeof r === 'object' &&
+  r !== null &&
+  (r as { _tag?: unknown })._tag === 'Left' &&
+  typeof (r as { left?: unknown }).left === 'object' &&
+  (r as { left: object | null }).left !== null &&
+  typeof (r as { left: { _tag?: unknown } }).left._tag === 'string'
+
+/**
+ * The port with every `TaskEither` it answers watched: a `Left` tagged `Unavailable` or `Corrupt`,
+ * or a rejection, is reported before it goes on unchanged. Everything else passes through as is.
+ */
+const watchPort = <P extends object>(port: StorePort, target: P, report: (failure: StoreFailure) => void): P => {
+  const wrapped = new Map<PropertyKey, unknown>()
+  const watchTask = (method: string, task: () => unknown) => () => {
+    const running = task()
+    if (!(running instanceof Promise)) return running
+    return running.then(
+      (r: unknown) => {
+        if (isLeftWithTag(r) && FAILURE_TAGS.includes(r.left._tag)) report({ port, method, kind: r.left._tag, error: r.left })
+        return r
+      },
+      (thrown: unknown) => {
+        report({ port, method, kind: 'thrown', error: thrown })
+        throw thrown
+      },
+    )
+  }
+  return new Proxy(target, {
+    get: (t, prop, receiver) => {
+      const value: unknown = Reflect.get(t, prop, receiver)
+      if (typeof value !== 'function') return value
+      const known = wrapped.get(prop)
+      if (known !== undefined) return known
+      const method = String(prop)
+      const fn = (...args: unknown[]): unknown => {
+        const result: unknown = Reflect.apply(value, t, args)
+        return typeof result === 'function' ? watchTask(method, result as () => unknown) : result
+      }
+      wrapped.set(prop, fn)
+      return fn
+    },
+  })
+}
+
+/** The stores with each port's failures reported (counted in the metrics and logged by the server). */
+export const withStoreErrorReports = (stores: Stores, report: (failure: StoreFailure) => void): Stores => ({
+  ...stores,
+  transactions: watchPort('transactions', stores.transactions, report),
+  users: watchPort('users', stores.users, report),
+  steps: watchPort('steps', stores.steps, report),
+  factors: watchPort('factors', stores.factors, report),
+  rateLimiter: watchPort('rateLimiter', stores.rateLimiter, report),
+})

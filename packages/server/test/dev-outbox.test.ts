@@ -19,9 +19,9 @@ const deliver = async (server: RunningServer, ...messages: ReadonlyArray<Outboun
   for (const m of messages) await server.outbox.send(m)()
 }
 
-/** An answer as comparable data: status, headers but the date, the body without its errorId. */
+/** An answer as comparable data: status, headers but the date and request id, the body without its errorId. */
 const answerShape = async (r: Response) => {
-  const headers = Object.fromEntries([...r.headers.entries()].filter(([name]) => name !== 'date'))
+  const headers = Object.fromEntries([...r.headers.entries()].filter(([name]) => name !== 'date' && name !== 'x-okta-request-id'))
   const body = (await r.json()) as Record<string, unknown>
   return { status: r.status, headers, body: { ...body, errorId: typeof body['errorId'] } }
 }

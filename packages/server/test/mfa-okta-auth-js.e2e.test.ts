@@ -22,8 +22,11 @@ import {
   type SeedPolicies,
 } from './mfa-support.js'
 import { createMemoryStorageUtil, createServers, oktaClient, rejection } from './support.js'
+import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 
 const servers = createServers()
+// Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
+checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
 type TxFn = (args?: object) => Promise<AuthnTransaction>

@@ -28,8 +28,11 @@ import {
   type Json,
 } from './mfa-support.js'
 import { DOTNET_HEADERS, JAVA_HEADERS, createServers } from './support.js'
+import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 
 const servers = createServers()
+// Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
+checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
 const PASSCODE_MISMATCH = "Your passcode doesn't match our records. Please try again."

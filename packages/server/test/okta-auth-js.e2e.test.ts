@@ -3,8 +3,11 @@
 import { type AuthnTransaction, type OktaAuth, type SigninWithCredentialsOptions } from '@okta/okta-auth-js/authn'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEMO, createServers, oktaClient, postJson, rejection, seedWithLockoutShown } from './support.js'
+import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 
 const servers = createServers()
+// Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
+checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
 const call = (tx: AuthnTransaction, name: 'changePassword' | 'skip' | 'cancel' | 'resetPassword', args?: object) => {

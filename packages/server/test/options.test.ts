@@ -26,6 +26,9 @@ describe('parseCommandLine', () => {
         devOutbox: false,
         messages: DEV_OUTBOX_ROUTES,
         bodyLimit: 65536,
+        logLevel: 'info',
+        metrics: true,
+        metricsToken: null,
       },
     })
   })
@@ -77,6 +80,9 @@ describe('parseCommandLine', () => {
         devOutbox: false,
         messages: DEV_OUTBOX_ROUTES,
         bodyLimit: 1024,
+        logLevel: 'info',
+        metrics: true,
+        metricsToken: null,
       },
     })
   })
@@ -166,6 +172,17 @@ describe('parseCommandLine', () => {
     const env = parseCommandLine([], { AUTHN_HEADERS_TIMEOUT: '7', AUTHN_REQUEST_TIMEOUT: '9', AUTHN_MAX_CONNECTIONS: '3' })
     expect(env._tag === 'Run' && [env.options.headersTimeoutMs, env.options.requestTimeoutMs, env.options.maxConnections]).toEqual([7000, 9000, 3])
     for (const argv of [['--headers-timeout', '0'], ['--request-timeout', 'soon'], ['--max-connections', '-1']]) expect(parseCommandLine(argv, {})._tag).toBe('Invalid')
+  })
+
+  it('reads the log level, turns metrics off, and takes the metrics token from the environment only', () => {
+    const r = parseCommandLine(['--log-level', 'warn', '--no-metrics'], { AUTHN_METRICS_TOKEN: 'scrape-token-0123456789' })
+    expect(r._tag === 'Run' && [r.options.logLevel, r.options.metrics, r.options.metricsToken]).toEqual(['warn', false, 'scrape-token-0123456789'])
+    const env = parseCommandLine([], { AUTHN_LOG_LEVEL: 'silent', AUTHN_METRICS: '0' })
+    expect(env._tag === 'Run' && [env.options.logLevel, env.options.metrics]).toEqual(['silent', false])
+    expect(parseCommandLine(['--log-level', 'loud'], {})).toEqual({ _tag: 'Invalid', message: "unknown log level 'loud' (available: fatal, error, warn, info, debug, trace, silent)" })
+    expect(parseCommandLine([], { AUTHN_METRICS_TOKEN: 'short' })).toEqual({ _tag: 'Invalid', message: 'the metrics token must have at least 16 characters and no spaces' })
+    const flag = parseCommandLine(['--metrics-token', 'scrape-token-0123456789'], {})
+    expect(flag._tag === 'Invalid' && flag.message).toBe("--metrics-token is not an option: set AUTHN_METRICS_TOKEN in the environment (a flag's value shows in ps)")
   })
 
   it('answers help', () => {

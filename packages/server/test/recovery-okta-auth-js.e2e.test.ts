@@ -21,8 +21,11 @@ import {
   startRecoveryServer,
 } from './recovery-support.js'
 import { DEMO, createServers, oktaClient, postJson, rejection } from './support.js'
+import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 
 const servers = createServers()
+// Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
+checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
 const start = (seed?: unknown) => startRecoveryServer(servers.start, seed)

@@ -19,8 +19,11 @@ import {
   startRecoveryServer,
 } from './recovery-support.js'
 import { DEMO, DOTNET_HEADERS, JAVA_HEADERS, createServers, postJson } from './support.js'
+import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 
 const servers = createServers()
+// Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
+checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
 const NOT_ALLOWED = 'This operation is not allowed in the current authentication state.'

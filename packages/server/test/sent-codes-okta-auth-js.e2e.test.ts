@@ -7,8 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../src/index.js'
 import { MAE, mfaSeed, startMfaServer, type SeedFactor, type SeedPolicies } from './mfa-support.js'
 import { createServers, oktaClient, rejection } from './support.js'
+import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 
 const servers = createServers()
+// Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
+checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
 type TxFn = (...args: ReadonlyArray<unknown>) => Promise<AuthnTransaction>

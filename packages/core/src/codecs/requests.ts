@@ -1,13 +1,21 @@
 import * as t from 'io-ts'
+import { annotate } from './json-schema.js'
 
 /**
  * A string of at most `max` UTF-16 units, refusing 4-byte (supplementary) characters as Okta does,
  * and NUL, which no JSON store (PostgreSQL jsonb) can keep.
  */
 const bounded = (max: number, name: string) =>
-  t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF]/.test(s) && !s.includes('\u0000'), name)
+  annotate(t.refinement(t.string, (s) => s.length <= max && !/[\uD800-\uDFFF]/.test(s) && !s.includes('\u0000'), name), {
+    maxLength: max,
+    description: 'No NUL, and no character outside the Basic Multilingual Plane.',
+  })
 
-const StateTokenString = t.refinement(bounded(256, 'StateToken'), (s) => s.length > 0, 'StateToken')
+/** A non-empty `bounded` string. */
+const nonEmpty = <C extends t.Type<string, string, unknown>>(codec: C, name: string) =>
+  annotate(t.refinement(codec, (s: string) => s.length > 0, name), { minLength: 1 })
+
+const StateTokenString = nonEmpty(bounded(256, 'StateToken'), 'StateToken')
 
 /** Whether `s` is well-formed UTF-16: every surrogate in a pair (a lone one cannot be encoded or hashed). */
 const isWellFormed = (s: string): boolean => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
@@ -17,7 +25,10 @@ const isWellFormed = (s: string): boolean => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF]
  * accepted (users may pick any Unicode); no NUL, no lone surrogate. The name is the cause shown.
  */
 const passwordString = (max: number) =>
-  t.refinement(t.string, (s) => [...s].length <= max && isWellFormed(s) && !s.includes('\u0000'), `a password of at most ${max} characters, without NUL or unpaired surrogates`)
+  annotate(
+    t.refinement(t.string, (s) => [...s].length <= max && isWellFormed(s) && !s.includes('\u0000'), `a password of at most ${max} characters, without NUL or unpaired surrogates`),
+    { maxLength: max, description: 'Counted in code points (an emoji is one); no NUL, no unpaired surrogate.' },
+  )
 
 export const PrimaryAuthRequest = t.partial(
   {
@@ -60,7 +71,7 @@ export type ResetPasswordRequest = t.TypeOf<typeof ResetPasswordRequest>
 const Flag = t.union([t.boolean, t.keyof({ true: null, false: null })], 'boolean')
 export const flagValue = (f: boolean | 'true' | 'false' | undefined): boolean => f === true || f === 'true'
 
-const FactorIdString = t.refinement(bounded(64, 'string (max 64)'), (s) => s.length > 0, 'FactorId')
+const FactorIdString = nonEmpty(bounded(64, 'string (max 64)'), 'FactorId')
 
 /** `POST /api/v1/authn/factors` (spec §4.6); the profile is read by the factor family's codec. */
 export const EnrollFactorRequest = t.intersection(
@@ -92,7 +103,7 @@ export type FactorAnswerRequest = t.TypeOf<typeof FactorAnswerRequest>
 export const SessionTokenRequest = t.type({ sessionToken: bounded(256, 'string (max 256)') }, 'sessionRequest')
 export type SessionTokenRequest = t.TypeOf<typeof SessionTokenRequest>
 
-const NonEmpty = (max: number) => t.refinement(bounded(max, `string (max ${max})`), (s) => s.length > 0, `string (max ${max})`)
+const NonEmpty = (max: number) => nonEmpty(bounded(max, `string (max ${max})`), `string (max ${max})`)
 
 /**
  * `POST /api/v1/authn/recovery/password` and `/recovery/unlock` (spec §4.12, §4.13). `factorType`

@@ -1,4 +1,5 @@
 import * as t from 'io-ts'
+import { annotate } from '../codecs/json-schema.js'
 
 export interface TransactionIdBrand {
   readonly TransactionId: unique symbol
@@ -23,11 +24,17 @@ export const TransactionId = t.brand(t.string, (s): s is t.Branded<string, Trans
 export type TransactionId = t.TypeOf<typeof TransactionId>
 
 /** Okta-style user id (`00u…`). */
-export const UserId = t.brand(t.string, (s): s is t.Branded<string, UserIdBrand> => s.length > 0 && s.length <= 64, 'UserId')
+export const UserId = annotate(
+  t.brand(t.string, (s): s is t.Branded<string, UserIdBrand> => s.length > 0 && s.length <= 64, 'UserId'),
+  { minLength: 1, maxLength: 64 },
+)
 export type UserId = t.TypeOf<typeof UserId>
 
 /** Factor id (`ost…`, `sms…`, …). */
-export const FactorId = t.brand(t.string, (s): s is t.Branded<string, FactorIdBrand> => s.length > 0 && s.length <= 64, 'FactorId')
+export const FactorId = annotate(
+  t.brand(t.string, (s): s is t.Branded<string, FactorIdBrand> => s.length > 0 && s.length <= 64, 'FactorId'),
+  { minLength: 1, maxLength: 64 },
+)
 export type FactorId = t.TypeOf<typeof FactorId>
 
 /** SHA-256 of a bearer token, base64url (43 chars). Tokens are only ever stored as this. */
