@@ -1,5 +1,5 @@
-import { DAY, passwordExpiresAt, type UserRecord } from '@authn-machine/core'
-import type { LoadedOrg } from '@authn-machine/engine'
+import { DAY, passwordExpiresAt, type Hasher, type UserRecord } from '@authn-machine/core'
+import { createArgon2Hasher, type LoadedOrg } from '@authn-machine/engine'
 
 export interface BannerInput {
   readonly url: string
@@ -11,6 +11,11 @@ export interface BannerInput {
   readonly org: LoadedOrg
   /** Show plaintext passwords (the demo org) or placeholders (an operator's seed file). */
   readonly showSecrets: boolean
+  /**
+   * The logins whose seed password the store still holds ({@link seedPasswordsHeld}); with
+   * `showSecrets`, the others show that their password changed, never the seed's.
+   */
+  readonly passwordsHeld?: ReadonlySet<string>
   readonly now: number
   /** The start-up line saying where each channel's messages go (`describeMessageRoutes`). */
   readonly messages?: string
@@ -46,12 +51,13 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 export const formatBanner = (b: BannerInput): string => {
   const rawUsers = typeof b.seed === 'object' && b.seed !== null ? (b.seed as Record<string, unknown>)['users'] : undefined
   const raw: ReadonlyArray<unknown> = Array.isArray(rawUsers) ? rawUsers : []
+  const held = (login: string) => b.passwordsHeld === undefined || b.passwordsHeld.has(login)
   const rows = b.org.users.map((u, i) => {
     const password = str(raw[i], 'password')
     const token = str(raw[i], 'activationToken')
     const secret =
       password !== undefined
-        ? b.showSecrets ? password : '<password>'
+        ? !b.showSecrets ? '<password>' : held(u.profile.login) ? password : '(changed since seeded)'
         : token !== undefined
           ? `token: ${b.showSecrets ? token : '<activation token>'}`
           : '(no password)'
@@ -62,7 +68,8 @@ export const formatBanner = (b: BannerInput): string => {
   const w2 = Math.max(8, ...rows.map((r) => r.secret.length))
   const first = rows.find((r) => r.what === 'SUCCESS') ?? rows[0]
   const i = first === undefined ? -1 : rows.indexOf(first)
-  const body = JSON.stringify({ username: first?.login ?? 'user@example.com', password: str(raw[i], 'password') !== undefined && b.showSecrets ? str(raw[i], 'password') : '<password>' })
+  const shownPassword = str(raw[i], 'password') !== undefined && b.showSecrets && first !== undefined && held(first.login) ? str(raw[i], 'password') : undefined
+  const body = JSON.stringify({ username: first?.login ?? 'user@example.com', password: shownPassword ?? '<password>' })
   return [
     `authn-machine reference server (store: ${b.store}, seed: ${b.seedLabel})`,
     `  listening on ${b.url}${b.publicUrl === b.url ? '' : `, links point at ${b.publicUrl}`}`,
@@ -86,4 +93,22 @@ export const formatBanner = (b: BannerInput): string => {
     `  curl -s ${b.url}/api/v1/authn -H 'Content-Type: application/json' -H 'Accept: application/json' -d ${shellQuote(body)}`,
     '',
   ].join('\n')
+}
+
+/**
+ * The logins whose seed password the store still holds, checked against the stored hash: a
+ * persistent store reopened keeps passwords changed since (the banner must not show a stale one).
+ */
+export const seedPasswordsHeld = async (seed: unknown, org: LoadedOrg, hasher: Pick<Hasher, 'verify'> = createArgon2Hasher()): Promise<ReadonlySet<string>> => {
+  const rawUsers = typeof seed === 'object' && seed !== null ? (seed as Record<string, unknown>)['users'] : undefined
+  const raw: ReadonlyArray<unknown> = Array.isArray(rawUsers) ? rawUsers : []
+  const held = await Promise.all(
+    org.users.map(async (u, i) => {
+      const password = str(raw[i], 'password')
+      if (password === undefined || u.credentials.passwordHash === null) return null
+      const ok = await hasher.verify(u.credentials.passwordHash, password)()
+      return ok._tag === 'Right' && ok.right ? u.profile.login : null
+    }),
+  )
+  return new Set(held.filter((l): l is string => l !== null))
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
-import { formatBanner } from './banner.js'
+import { formatBanner, seedPasswordsHeld } from './banner.js'
 import { createLogger, errorFields, type ServerLogger } from './logging.js'
 import { describeMessageRoutes } from './messages.js'
 import { parseCommandLine, USAGE } from './options.js'
 import { DEMO_SEED_PATH, readSeedFile } from './seed-file.js'
-import { startServer } from './server.js'
+import { startServer, type RunningServer } from './server.js'
 
 const fail = (message: string, code: number): never => {
   process.stderr.write(`authn-machine: ${message}\n`)
@@ -24,9 +24,34 @@ const main = async (): Promise<void> => {
   if (parsed._tag === 'Invalid') return fail(`${parsed.message}\n\n${USAGE}`, 2)
   const o = parsed.options
   logger = createLogger({ level: o.logLevel })
+
+  // Signals are handled from the start: one while storage opens stops the server once it is up,
+  // and a repeated one (Ctrl-C under `pnpm start` arrives from the terminal and again relayed by
+  // pnpm) changes nothing; the shutdown is bounded anyway (connections still open after the grace
+  // period are closed).
+  let server: RunningServer | null = null
+  let stopping: NodeJS.Signals | null = null
+  const shutDown = (s: RunningServer) =>
+    s.close().then(
+      () => process.exit(0),
+      (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, 1),
+    )
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping !== null) return
+    stopping = signal
+    process.stdout.write(`${signal}: finishing in-flight requests, then exiting\n`)
+    logger?.info({ signal }, 'signal received')
+    if (server !== null) void shutDown(server)
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+
+  // The seed is read before anything opens: an unreadable one stops here.
   const seedPath = o.seedPath ?? DEMO_SEED_PATH
   const seed = await readSeedFile(seedPath)
-  const server = await startServer({
+  const slow = o.store === 'embedded' ? ` in ${o.dataDir} (the first start of the embedded database takes 10 to 20 s)` : ''
+  server = await startServer({
+    progress: (line) => process.stdout.write(`authn-machine: ${line}${line.includes('opening') ? slow : ''}...\n`),
     host: o.host,
     port: o.port,
     ...(o.publicBaseUrl === null ? {} : { publicBaseUrl: o.publicBaseUrl }),
@@ -53,6 +78,9 @@ const main = async (): Promise<void> => {
     metrics: o.metrics,
     ...(o.metricsToken === null ? {} : { metricsToken: o.metricsToken }),
   })
+  if (stopping !== null) return void shutDown(server)
+  // The demo's passwords are shown only while the store still holds them.
+  const shown = o.seedPath === null ? await seedPasswordsHeld(seed, server.org) : new Set<string>()
   process.stdout.write(
     formatBanner({
       url: server.url,
@@ -62,29 +90,13 @@ const main = async (): Promise<void> => {
       seed,
       org: server.org,
       showSecrets: o.seedPath === null,
+      passwordsHeld: shown,
       now: Date.now(),
       messages: describeMessageRoutes(o.messages),
       ...(o.devOutbox ? { devOutbox: { needsToken: o.apiTokens.length > 0 } } : {}),
       operations: { metrics: o.metrics, metricsNeedToken: o.apiTokens.length > 0 || o.metricsToken !== null },
     }),
   )
-
-  // Ctrl-C under `pnpm start` arrives twice (from the terminal, and relayed by pnpm): a signal while
-  // stopping is not a second request to die, so it changes nothing; the shutdown is bounded anyway
-  // (connections still open after the grace period are closed).
-  let stopping = false
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return
-    stopping = true
-    process.stdout.write(`${signal}: finishing in-flight requests, then exiting\n`)
-    logger?.info({ signal }, 'signal received')
-    server.close().then(
-      () => process.exit(0),
-      (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, 1),
-    )
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
 }
 
 main().catch((e: unknown) => {

@@ -240,6 +240,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   const databaseUrl = rawUrl === undefined || rawUrl === '' ? null : rawUrl
   const store = values.store ?? env['AUTHN_STORE'] ?? (databaseUrl === null ? 'embedded' : 'postgres')
   if (store === 'postgres' && databaseUrl === null) return { _tag: 'Invalid', message: 'the postgres store needs --database-url or DATABASE_URL' }
+  // Checked before anything opens; the URL itself is never echoed (it may carry a password).
+  if (store === 'postgres' && databaseUrl !== null && !isPostgresUrl(databaseUrl))
+    return { _tag: 'Invalid', message: 'the database URL is not a PostgreSQL URL: postgres://user[:password]@host[:port]/database' }
   if (!isStoreKind(store)) return { _tag: 'Invalid', message: `unknown store '${store}' (available: ${STORE_KINDS.join(', ')})` }
 
   const rawPublic = values['public-url'] ?? env['AUTHN_PUBLIC_URL']
@@ -323,5 +326,15 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       metrics: values['no-metrics'] !== true && env['AUTHN_METRICS'] !== '0',
       metricsToken,
     },
+  }
+}
+
+/** Whether `url` is a PostgreSQL connection URL node-postgres reads (`postgres:`, `postgresql:` or `socket:`). */
+const isPostgresUrl = (url: string): boolean => {
+  try {
+    const u = new URL(url)
+    return ['postgres:', 'postgresql:', 'socket:'].includes(u.protocol) && (u.protocol === 'socket:' || u.hostname !== '' || u.searchParams.has('host'))
+  } catch {
+    return false
   }
 }

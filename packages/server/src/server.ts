@@ -58,6 +58,8 @@ export interface StartOptions {
   readonly store?: StoreConfig
   /** Serve `POST /__conformance/reset`, which empties the stores and loads the seed again. */
   readonly conformance?: boolean
+  /** Start-up progress in words (the port bound, the store opening), for the command line to print. */
+  readonly progress?: (line: string) => void
   /** Where each channel's messages go. Default: every channel to the dev outbox. */
   readonly messages?: MessageRoutes
   /**
@@ -128,6 +130,40 @@ export interface RunningServer {
 
 export class SeedError extends Error {
   override readonly name = 'SeedError'
+}
+
+/** The port could not be bound (in use, not allowed, no such address): nothing else was opened. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError'
+  constructor(host: string, port: number, cause: unknown) {
+    const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : ''
+    const why =
+      code === 'EADDRINUSE' ? 'the port is in use (another server running?)' : code === 'EACCES' ? 'not allowed (a port below 1024 needs privileges)' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : cause instanceof Error ? cause.message : String(cause)
+    super(`cannot listen on ${host}:${port}: ${why}`, { cause })
+  }
+}
+
+const STARTING_BODY = JSON.stringify({
+  errorCode: 'E0000009',
+  errorSummary: 'Internal Server Error',
+  errorLink: 'E0000009',
+  errorId: 'starting',
+  errorCauses: [{ errorSummary: 'The service is starting. Retry the request.' }],
+})
+
+/** While storage opens: live is 200, ready and everything else 503 with Retry-After. */
+const answerStarting = (req: IncomingMessage, res: ServerResponse): void => {
+  req.resume()
+  const path = splitTarget(req.url ?? '/').path
+  const live = path === '/health' || path === '/health/live'
+  const body = live ? JSON.stringify({ status: 'ok' }) : path === '/health/ready' ? JSON.stringify({ status: 'unavailable', checks: [{ name: 'store', status: 'starting' }] }) : STARTING_BODY
+  res.writeHead(live ? 200 : 503, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+    ...(live ? {} : { 'retry-after': '1' }),
+  })
+  res.end(req.method === 'HEAD' ? undefined : body)
 }
 
 /** The reference server's connection limits, instead of Node's (about 5 min for a body, no cap on connections). */
@@ -242,9 +278,64 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const logger = options.logger
   const metrics = options.metrics === false ? undefined : createServerMetrics()
   let closing = false
-  const opened = options.stores ?? (await createStores(options.store ?? { kind: 'memory' }))
-  const trustedProxies = options.trustedProxies ?? []
   const nextRequestId = createRequestIds(cryptoRandom)
+  // The port is bound before any storage opens: a port in use fails at once, with nothing opened,
+  // and requests that arrive while storage opens are answered 503 (live, not ready).
+  let serve: ((req: IncomingMessage, res: ServerResponse) => void) | null = null
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs
+  // Node requires the header timeout not to exceed the request timeout (0 would disable it).
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, headersTimeout)
+  const server: Server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+      // Node checks both timeouts on this interval (default 30 s); keep it well under them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      // While draining, every answer closes its connection so keep-alive clients move on.
+      if (closing) res.setHeader('connection', 'close')
+      // A request that was in flight when draining began leaves an idle keep-alive connection behind.
+      res.once('finish', () => {
+        if (closing) setImmediate(() => server.closeIdleConnections())
+      })
+      ;(serve ?? answerStarting)(req, res)
+    },
+  )
+  server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections
+  // What Node's HTTP parser refuses before any handler sees it is answered as Okta errors too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const requestId = nextRequestId()
+    const response = clientErrorResponse(error.code, requestId)
+    const client = socket instanceof Socket ? (socket.remoteAddress ?? null) : null
+    logger?.info({ requestId, status: clientErrorOf(error.code)[0], error: error.code ?? null, client }, 'request refused by the HTTP parser')
+    socket.end(response)
+  })
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (e) {
+    throw new ListenError(options.host ?? '127.0.0.1', options.port ?? 8080, e)
+  }
+  options.progress?.(`port ${(server.address() as AddressInfo).port} bound; opening the ${options.stores === undefined ? (options.store?.kind ?? 'memory') : 'given'} store`)
+  /** Storage or the seed failed after the port was bound: the port is let go before the error goes on. */
+  const unbind = async (e: unknown): Promise<never> => {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    throw e
+  }
+  const opened = options.stores ?? (await createStores(options.store ?? { kind: 'memory' }).catch(unbind))
+  const trustedProxies = options.trustedProxies ?? []
   const ops = createOperations({
     logger,
     metrics,
@@ -282,8 +373,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   if (seeded._tag === 'Left') {
     await stores.close()
     const e = seeded.left
-    throw new SeedError(
-      e._tag === 'InvalidSeed' ? `invalid seed:\n  ${e.details.join('\n  ')}` : `could not store seed user ${e.login}: ${String(e.cause)}`,
+    return unbind(
+      new SeedError(e._tag === 'InvalidSeed' ? `invalid seed:\n  ${e.details.join('\n  ')}` : `could not store seed user ${e.login}: ${String(e.cause)}`),
     )
   }
   const org = seeded.right
@@ -360,9 +451,6 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     replyJson(res, 200, devOutboxJson(messaging.outbox.messages(to === undefined ? {} : { to })))
   }
 
-  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs
-  // Node requires the header timeout not to exceed the request timeout (0 would disable it).
-  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, headersTimeout)
 
   /** A path's route template for the request line and the metrics: a recovery page's token is left out. */
   const routeOf = (path: string): string => {
@@ -374,52 +462,16 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     return ops.routeOf(path) ?? handler.routeOf(path) ?? UNMATCHED_ROUTE
   }
 
-  const server: Server = createServer(
-    {
-      headersTimeout,
-      requestTimeout,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
-      // Node checks both timeouts on this interval (default 30 s); keep it well under them.
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
-    },
-    (req, res) => {
-      // While draining, every answer closes its connection so keep-alive clients move on.
-      if (closing) res.setHeader('connection', 'close')
-      // A request that was in flight when draining began leaves an idle keep-alive connection behind.
-      res.once('finish', () => {
-        if (closing) setImmediate(() => server.closeIdleConnections())
-      })
-      const target = splitTarget(req.url ?? '/')
-      ops.track(req, res, target.path, routeOf(target.path), () => {
-        if (ops.answer(req, res, target.path)) return
-        else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
-        else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
-        // The pages recovery emails link to; everything else is the API's.
-        else if (!answerApiDocs(req, res, target.path) && !answerRecoveryPage(req, res, target.path)) authn(req, res)
-      })
-    },
-  )
-  server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections
-  // What Node's HTTP parser refuses before any handler sees it is answered as Okta errors too.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy()
-      return
-    }
-    const requestId = nextRequestId()
-    const response = clientErrorResponse(error.code, requestId)
-    const client = socket instanceof Socket ? (socket.remoteAddress ?? null) : null
-    logger?.info({ requestId, status: clientErrorOf(error.code)[0], error: error.code ?? null, client }, 'request refused by the HTTP parser')
-    socket.end(response)
-  })
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
+  serve = (req, res) => {
+    const target = splitTarget(req.url ?? '/')
+    ops.track(req, res, target.path, routeOf(target.path), () => {
+      if (ops.answer(req, res, target.path)) return
+      else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
+      else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
+      // The pages recovery emails link to; everything else is the API's.
+      else if (!answerApiDocs(req, res, target.path) && !answerRecoveryPage(req, res, target.path)) authn(req, res)
     })
-  })
+  }
   const address = server.address() as AddressInfo
   const url = `http://${hostForUrl(address.address)}:${address.port}`
   // No "listening on" here: that phrase is the banner's, which scripts read.

@@ -151,8 +151,14 @@ describe('the reference server process', () => {
     first.child.kill('SIGTERM')
     expect((await first.exited).code).toBe(0)
 
+    expect(first.output().stdout).toContain(DEMO.expired.password)
     const second = launch(['--port', '0', '--data-dir', dataDir])
     const url2 = await second.ready
+    // The banner shows the seed's password only while the store still holds it.
+    const line = second.output().stdout.split('\n').find((l) => l.includes(DEMO.expired.username)) ?? ''
+    expect(line).toContain('(changed since seeded)')
+    expect(second.output().stdout).not.toContain(DEMO.expired.password)
+    expect(second.output().stdout).toContain(DEMO.active.password)
     const again = await postJson(`${url2}/api/v1/authn`, { username: DEMO.expired.username, password: 'Kept-Across-Restarts-9' })
     expect(again.body['status']).toBe('SUCCESS')
     second.child.kill('SIGTERM')
