@@ -122,8 +122,8 @@ export const createMemoryTransactionStore = (opts: MemoryTransactionOptions = {}
         sweep(record.createdAt)
       }
       idByHash.set(record.stateTokenHash, record.id)
-      logs.set(record.id, [{ transactionId: record.id, version: record.version, event: w.event, start: w.start }])
-    } else logs.get(record.id)?.push({ transactionId: record.id, version: record.version, event: w.event, start: null })
+      logs.set(record.id, [{ transactionId: record.id, version: record.version, event: w.event, start: w.start, state: record.state }])
+    } else logs.get(record.id)?.push({ transactionId: record.id, version: record.version, event: w.event, start: null, state: record.state })
   }
 
   const write = (w: TransactionWrite) =>

@@ -38,7 +38,7 @@ export interface Migration {
  * - `rememberDevice`: the user's `remembered_devices` without the entries of the same hash or with
  *   `until <= now`, then the new entry.
  */
-const STEP_COMMIT = (t: Tables, name = 'authn_step_commit'): string => `
+const STEP_COMMIT = (t: Tables, name = 'authn_step_commit', logState = false): string => `
       create or replace function ${t.schema}.${name}(w jsonb) returns jsonb language plpgsql volatile as $commit$
       declare
         v_now       constant numeric := (w->>'now')::numeric;
@@ -237,8 +237,8 @@ const STEP_COMMIT = (t: Tables, name = 'authn_step_commit'): string => `
             values (v_tx->>'id', v_tx->>'stateTokenHash', (v_tx->>'schemaVersion')::integer, v_tx->>'txKind', (v_tx->>'version')::integer,
                     v_tx->>'state', v_tx->'context', (v_tx->>'createdAt')::bigint, (v_tx->>'expiresAt')::bigint,
                     decode(v_tx->>'policyHash', 'hex'), (v_tx->>'credentialEpoch')::integer);
-            insert into ${t.log} (transaction_id, version, event, start, start_policy_hash)
-            values (v_tx->>'id', (v_tx->>'version')::integer, v_tx->'event', nullif(v_tx->'start', 'null'::jsonb), decode(v_tx->>'startPolicyHash', 'hex'));
+            insert into ${t.log} (transaction_id, version, event, start, start_policy_hash${logState ? ', state' : ''})
+            values (v_tx->>'id', (v_tx->>'version')::integer, v_tx->'event', nullif(v_tx->'start', 'null'::jsonb), decode(v_tx->>'startPolicyHash', 'hex')${logState ? ", v_tx->>'state'" : ''});
           else
             update ${t.transactions}
             set version = (v_tx->>'version')::integer, state = v_tx->>'state', context = v_tx->'context',
@@ -246,7 +246,7 @@ const STEP_COMMIT = (t: Tables, name = 'authn_step_commit'): string => `
                 kind = v_tx->>'txKind', created_at = (v_tx->>'createdAt')::bigint,
                 policy_hash = decode(v_tx->>'policyHash', 'hex'), credential_epoch = (v_tx->>'credentialEpoch')::integer
             where id = v_tx->>'id';
-            insert into ${t.log} (transaction_id, version, event) values (v_tx->>'id', (v_tx->>'version')::integer, v_tx->'event');
+            insert into ${t.log} (transaction_id, version, event${logState ? ', state' : ''}) values (v_tx->>'id', (v_tx->>'version')::integer, v_tx->'event'${logState ? ", v_tx->>'state'" : ''});
           end if;
         end if;
         -- After the revocation above, so the token issued here survives it.
@@ -505,6 +505,19 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
         points integer not null default 0,
         expire bigint
       ) with (fillfactor = 70);
+    `,
+  },
+  {
+    version: 6,
+    name: 'the state each log entry left its transaction in',
+    // The audit replay (authn-audit replay) compares each replayed step with the state recorded
+    // beside its event, so it can name the first entry where they part. Entries written before
+    // this migration have no state (null); the replay then compares the final state only. The two
+    // commit functions are replaced to write it; the statements of the TransactionStore write it too.
+    sql: (t) => `
+      alter table ${t.log} add column state text;
+      ${STEP_COMMIT(t, 'authn_step_commit', true)}
+      ${STEP_COMMIT({ ...t, users: t.decoys }, 'authn_decoy_commit', true)}
     `,
   },
 ]

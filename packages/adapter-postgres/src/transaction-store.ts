@@ -30,7 +30,7 @@ export interface PostgresStoreOptions {
   readonly namedStatements?: boolean
 }
 
-const TX_COLUMNS = `t.id, t.state_token_hash, t.schema_version, t.kind, t.version, t.state, t.context,
+export const TX_COLUMNS = `t.id, t.state_token_hash, t.schema_version, t.kind, t.version, t.state, t.context,
   t.created_at::float8 as created_at, t.expires_at::float8 as expires_at, t.credential_epoch, p.policy`
 const TOKEN_COLUMNS = `hash, schema_version, kind, user_id, transaction_id, expires_at::float8 as expires_at`
 
@@ -115,6 +115,7 @@ const decodeLogEntry = (row: unknown): E.Either<StoreError, LogEntry> =>
         version: r['version'],
         event: r['event'],
         start: fullContext(r['start'], r['start_policy'], undefined),
+        ...(typeof r['state'] === 'string' ? { state: r['state'] } : {}),
       }),
     ),
   )
@@ -136,7 +137,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
             schema_version = $8, kind = $9, created_at = $10::bigint, policy_hash = decode($12, 'hex'), credential_epoch = $13
         where id = $1 and version = $2 and state_token_hash = $7
         returning id, version),
-      l as (insert into ${t.log} (transaction_id, version, event) select id, version, $11::jsonb from u returning version)
+      l as (insert into ${t.log} (transaction_id, version, event, state) select id, version, $11::jsonb, $4 from u returning version)
       select l.version as saved,
              case when l.version is null then (select c.version from ${t.transactions} c where c.id = $1) end as current,
              case when l.version is null then (select c.state_token_hash = $7 from ${t.transactions} c where c.id = $1) end as same_token
@@ -155,8 +156,8 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::bigint, $9::bigint, decode($12, 'hex'), $16)
         on conflict do nothing
         returning id, version)
-      insert into ${t.log} (transaction_id, version, event, start, start_policy_hash)
-      select id, version, $10::jsonb, $11::jsonb, decode($14, 'hex') from t
+      insert into ${t.log} (transaction_id, version, event, start, start_policy_hash, state)
+      select id, version, $10::jsonb, $11::jsonb, decode($14, 'hex'), $6 from t
       returning version`,
     load: liveTransactionQuery(t),
     // The update and the log append succeed or fail together. The trailing sub-selects run only
@@ -169,7 +170,7 @@ export const createPostgresTransactionStore = (db: PgQueryable, opts: PostgresSt
     saveWithPolicy: saveStatement(`with p as (
         insert into ${t.policies} (hash, policy) values (decode($12, 'hex'), $14::text::jsonb)
         on conflict do nothing)`),
-    readLog: `select l.transaction_id, l.version, l.event, l.start, p.policy as start_policy
+    readLog: `select l.transaction_id, l.version, l.event, l.start, l.state, p.policy as start_policy
       from ${t.log} l left join ${t.policies} p on p.hash = l.start_policy_hash
       where l.transaction_id = $1 order by l.version`,
     issueToken: `insert into ${t.tokens} (hash, schema_version, kind, user_id, transaction_id, expires_at)

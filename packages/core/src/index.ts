@@ -123,6 +123,8 @@ export { RecoveryContext, RecoveryKind, RecoveryChannel, initialRecoveryContext,
 export type { RecoveryInput } from './machines/recovery-context.js'
 export { decideRecovery, decideRecoveryStart, precheckRecovery, restoreRecovery, startRecovery, replayRecovery } from './machines/recovery-decide.js'
 export type { RecoverySnapshot, RecoveryDecision } from './machines/recovery-decide.js'
+export { auditReplay } from './machines/audit-replay.js'
+export type { AuditReplay, ReplayDivergence, ReplayStep } from './machines/audit-replay.js'
 export { RecoveryEvent } from './model/recovery-events.js'
 export type { RecoveryEventType } from './model/recovery-events.js'
 export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'

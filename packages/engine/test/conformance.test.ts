@@ -46,11 +46,22 @@ describe.each(SEEDS)('model-based harness: engine + memory adapter ($name)', ({ 
 })
 
 describe('model-based harness: what the seeds reach together', () => {
-  it.runIf(RUNS >= DEFAULT_RUNS)('every (state, operation) pair the spec accepts is reached by some seed', () => {
+  it.runIf(RUNS >= DEFAULT_RUNS)('every (state, operation) pair the spec accepts is reached by some seed', { timeout: 300_000 }, async () => {
     expect(unreached.size, 'the seeds ran first').toBe(SEEDS.length)
-    const everywhere = Object.entries(SPEC_PAIRS)
-      .flatMap(([state, ops]) => ops.map((op) => `${state} × ${op}`))
-      .filter((pair) => [...unreached.values()].every((missed) => missed.includes(pair)))
-    expect(everywhere, 'pairs no seed reached').toEqual([])
+    const everywhere = () =>
+      Object.entries(SPEC_PAIRS)
+        .flatMap(([state, ops]) => ops.map((op) => `${state} × ${op}`))
+        .filter((pair) => [...unreached.values()].every((missed) => missed.includes(pair)))
+    // A pair rare enough to be missed by one batch gets up to two more batches per seed (random
+    // as ever); one no batch reaches is a generator that can no longer get there.
+    for (let batch = 0; batch < 2 && everywhere().length > 0; batch++)
+      for (const { name, seed } of SEEDS) {
+        if (everywhere().length === 0) break
+        const report = await runConformance({ seed, makeSystem: (s) => makeEngineSystem(s), varyPolicies: true, runs: DEFAULT_RUNS, maxCommands: 40 })
+        expect(report.ok, report.failure ?? '').toBe(true)
+        const before = unreached.get(name) ?? []
+        unreached.set(name, before.filter((pair) => report.neverReached.includes(pair)))
+      }
+    expect(everywhere(), 'pairs no seed reached in three batches').toEqual([])
   })
 })

@@ -1187,7 +1187,7 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           expect(applied(await commit(s, w))).toEqual({ ...stateOf(u), failedAttempts: 0, credentialEpoch: 1 })
           expect(await stored(s, u)).toEqual(expectedAfter(u, w))
           expect(expectRight(await run(s.transactions.load(r.stateTokenHash, T0)))).toEqual(r)
-          expect(expectRight(await run(s.transactions.readLog(r.id)))).toEqual([{ transactionId: r.id, version: 1, event: read(T0), start: START }])
+          expect(expectRight(await run(s.transactions.readLog(r.id)))).toEqual([{ transactionId: r.id, version: 1, event: read(T0), start: START, state: r.state }])
           expect(await consumed(s, t)).toBe('redeemed')
           expect(await ahead(s, u, l)).toBeNull()
         }))

@@ -256,10 +256,11 @@ export function describeTransactionStore(name: string, o: TransactionStoreSuiteO
         const v2 = bump(r)
         expectRight(await run(s.save(v2, r.version, e1)))
         expectRight(await run(s.save(bump(v2), v2.version, e2)))
+        // Each entry records the state it left the transaction in (the audit replay compares it).
         expect(expectRight(await run(s.readLog(r.id)))).toEqual([
-          { transactionId: r.id, version: 1, event: { type: 'transaction.read', now: T0 }, start: START },
-          { transactionId: r.id, version: 2, event: e1, start: null },
-          { transactionId: r.id, version: 3, event: e2, start: null },
+          { transactionId: r.id, version: 1, event: { type: 'transaction.read', now: T0 }, start: START, state: r.state },
+          { transactionId: r.id, version: 2, event: e1, start: null, state: v2.state },
+          { transactionId: r.id, version: 3, event: e2, start: null, state: bump(v2).state },
         ])
       }))
 

@@ -46,10 +46,15 @@ export type TransactionContext = t.TypeOf<typeof TransactionContext>
 /**
  * One entry of a transaction's append-only log: the event that produced `version`. The first entry
  * (version 1) also holds the context the transaction started from, so that replaying the log
- * through the core reproduces every recorded state; later entries hold null there.
+ * through the core reproduces every recorded state; later entries hold null there. `state` is the
+ * state the entry left the transaction in, recorded beside the event so that a replay can say at
+ * which entry it first disagrees (`auditReplay`); entries written before it was recorded have none.
  */
 export const LogEntry = t.exact(
-  t.type({ transactionId: TransactionId, version: Version, event: TransactionEvent, start: t.union([TransactionContext, t.null]) }),
+  t.intersection([
+    t.type({ transactionId: TransactionId, version: Version, event: TransactionEvent, start: t.union([TransactionContext, t.null]) }),
+    t.partial({ state: t.string }),
+  ]),
   'LogEntry',
 )
 export type LogEntry = t.TypeOf<typeof LogEntry>
