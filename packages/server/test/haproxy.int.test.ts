@@ -96,7 +96,7 @@ const postOnce = (url: string, body: unknown): Promise<{ readonly status: number
       let text = ''
       res.setEncoding('utf8').on('data', (d: string) => (text += d))
       res.on('end', () => {
-        let parsed: unknown = {}
+        let parsed: unknown
         try {
           parsed = JSON.parse(text)
         } catch {
