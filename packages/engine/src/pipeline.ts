@@ -23,6 +23,7 @@ import {
   type IssuedToken,
   type Policies,
   type StepWrite,
+  type StepRefusal,
   type LockoutCounters,
   type FactorChange,
   type FactorRecord,
@@ -43,6 +44,7 @@ import { flowOf, type FlowEffect, type StepDecision } from './flows.js'
 import { hashToken, tokens } from './defaults.js'
 import { createSentCodes } from './sent-codes.js'
 import { createQueuedHasher } from './hash-queue.js'
+import { sameEvent } from './same-event.js'
 
 /** `audited`: the failure came from a decision that was already written to the audit sink. */
 export type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure; readonly audited?: true }
@@ -69,6 +71,11 @@ export const storeFailure = (e: StoreError): Failed => {
       return { _tag: 'Failed', failure: failure('E0000009', ['Storage is unavailable. Retry the request.']) }
   }
 }
+
+/** The cause of a step whose commit lost its connection and was found not applied: it may be sent again. */
+export const STEP_NOT_SAVED = 'The connection to storage was lost and the request was not saved. Retry the request.'
+/** The cause of a step whose commit lost its connection and whose outcome could not be read back. */
+export const STEP_OUTCOME_UNKNOWN = 'The connection to storage was lost while the request was saved. Get the transaction state before retrying.'
 
 export const ACTIVE_SIGN_IN_STATUSES: ReadonlyArray<UserRecord['status']> = ['ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY']
 
@@ -249,6 +256,27 @@ export const createPipeline = (given: AuthnDeps) => {
   /** The epoch a transaction lives under after its step's user changes. */
   const epochAfter = (epoch: number, changes: ReadonlyArray<UserChange>): number => epoch + (changes.some(changeMovesEpoch) ? 1 : 0)
 
+  /**
+   * What became of a step's write whose commit lost its connection (`Unavailable`): it may have
+   * been applied before the answer was lost, so it is never sent again. The transaction's log is
+   * read back instead (it is written atomically with the record): an entry at the version the step
+   * would have written, holding the step's own event, means `applied`; an entry there with another
+   * event means a concurrent step won (`overtaken`, as a lost compare-and-set); no entry means the
+   * record is still at the version the step read (`notApplied`). When the log cannot be read
+   * either, the outcome stays `unknown` (docs/adr/0025-failover.md).
+   */
+  const outcomeOfLostCommit = async (
+    id: TransactionId,
+    version: number,
+    event: TransactionEvent,
+  ): Promise<'applied' | 'notApplied' | 'overtaken' | 'unknown'> => {
+    const log = await deps.transactions.readLog(id)()
+    if (E.isLeft(log)) return 'unknown'
+    const entry = log.right.find((l) => l.version === version)
+    if (entry === undefined) return log.right.some((l) => l.version > version) ? 'unknown' : 'notApplied'
+    return sameEvent(entry.event, event) ? 'applied' : 'overtaken'
+  }
+
   const respond = (
     d: StepDecision,
     stateToken: string | null,
@@ -417,13 +445,29 @@ export const createPipeline = (given: AuthnDeps) => {
           userId === null
             ? await deps.steps.commitDecoy(record.id, { ...emptyStepWrite(asUserId(record.id), now), transaction })()
             : await deps.steps.commit({ ...emptyStepWrite(userId, now), ...parts, expectedEpoch: record.credentialEpoch, transaction })()
-        if (E.isLeft(committed))
+        let refusal: StepRefusal | null = null
+        if (E.isRight(committed)) refusal = committed.right._tag === 'Refused' ? committed.right.reason : null
+        else if (committed.left._tag !== 'Unavailable')
           return facts.settled === true ? E.left(fromStore(committed.left)) : giveBack(E.left(committed.left._tag === 'VersionConflict' ? lost : fromStore(committed.left)))
-        const outcome = committed.right
-        if (outcome._tag === 'Refused') {
+        else {
+          // The connection was lost during the commit: an unknown outcome, settled by reading back,
+          // never by sending the write again. Applied: answer as if the commit had answered.
+          const found = await outcomeOfLostCommit(record.id, next.version, event)
+          await audit(`${op}.commitLost.${found}`, record.id, userId, now)()
+          if (found !== 'applied') {
+            const answer =
+              found === 'overtaken'
+                ? facts.settled === true
+                  ? failed(failure('E0000079', ['The transaction was changed by a concurrent request. Get its state and retry.']))
+                  : lost
+                : failed(failure('E0000009', [found === 'notApplied' ? STEP_NOT_SAVED : STEP_OUTCOME_UNKNOWN]))
+            return facts.settled === true ? E.left(answer) : giveBack(E.left(answer))
+          }
+        }
+        if (refusal !== null) {
           // A code used meanwhile by a concurrent request: a replay. A failure that locked the
           // account answers as decided (E0000069). Otherwise the credentials moved: the transaction is dead.
-          if (outcome.reason === 'factorReplayed') return E.left(failed(failure('E0000082')))
+          if (refusal === 'factorReplayed') return E.left(failed(failure('E0000082')))
           if (d.failure?.code !== 'E0000069') return E.left(failed(failure('E0000011')))
         } else {
           await auditEffects(d.effects, record.id, now)
