@@ -24,3 +24,5 @@ export { readAuditTrail, listTransactions, encodeAuditTrail, decodeAuditTrail, f
 export type { AuditTrail } from './audit.js'
 export { runAuditCli } from './audit-cli-main.js'
 export type { OpenDatabase } from './audit-cli-main.js'
+export { createWritablePool, parseMultiHostUrl, isMultiHostUrl, isHostLost, NoWritableHostError } from './writable-pool.js'
+export type { HostPort, MultiHostUrl, WritablePool, WritablePoolOptions } from './writable-pool.js'
