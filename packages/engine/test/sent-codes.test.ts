@@ -144,6 +144,14 @@ describe('codes sent by SMS, call and email (docs/adr/0010-sent-codes.md)', () =
     expect(errorOf(await driver.verifyFactor({ stateToken: a.stateToken, factorId: 'mblseeded0000000001', passCode: code }))).toEqual([401, 'E0000011'])
   })
 
+  it('an empty passCode asks for the code as an absent one does (the Sign-In Widget sends "passCode": ""): MFA_CHALLENGE, nothing counted', async () => {
+    const { driver, lastCode } = await system(org({ signOn: { requireFactor: true } }, SEEDED_SMS))
+    const { stateToken } = await signIn(driver)
+    const challenged = await driver.verifyFactor({ stateToken, factorId: 'mblseeded0000000001', passCode: '' })
+    expect(body(challenged)['status']).toBe('MFA_CHALLENGE')
+    expect(body(await driver.verifyFactor({ stateToken, factorId: 'mblseeded0000000001', passCode: lastCode(PHONE) }))['status']).toBe('SUCCESS')
+  })
+
   it('a code expires (policy lifetime) and is used up after its attempts; wrong codes count toward lockout', async () => {
     const { driver, clock, lastCode } = await system(
       org({ signOn: { requireFactor: true }, sentCode: { lifetimeMinutes: 1, maxAttempts: 2 }, password: { lockout: { maxAttempts: 10 } } }, SEEDED_SMS),

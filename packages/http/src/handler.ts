@@ -18,6 +18,7 @@ import {
 } from '@authn-machine/core'
 import { cryptoRandom, systemClock, tokens, type Call, type ErrorReply, type Reply } from '@authn-machine/engine'
 import { createCors } from './cors.js'
+import { deviceCookieHeader, deviceTokenOfCookies } from './device-cookie.js'
 import {
   AUTHN_ROUTES,
   createRouter,
@@ -286,9 +287,14 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     return `${secure ? 'https' : 'http'}://${host}`
   }
 
-  const contextOf = (req: HttpRequest, header: (n: string) => string | undefined, trusted: boolean, body: unknown): HttpRequestContext => {
+  /**
+   * The request context. The device is a trusted caller's `context.deviceToken`, or for anyone
+   * else the device cookie this server set (`browserDevice`); a body's token from an untrusted
+   * caller is ignored.
+   */
+  const contextOf = (req: HttpRequest, header: (n: string) => string | undefined, trusted: boolean, body: unknown, browserDevice: string | null): HttpRequestContext => {
     const forwarded = trusted ? header('x-forwarded-for') : undefined
-    const deviceToken = trusted && isPlainObject(body) && isPlainObject(body['context']) ? body['context']['deviceToken'] : undefined
+    const deviceToken = trusted ? (isPlainObject(body) && isPlainObject(body['context']) ? body['context']['deviceToken'] : undefined) : (browserDevice ?? undefined)
     const fingerprint = trusted ? header('x-device-fingerprint') : undefined
     return {
       ip: clientAddress(req.remoteAddress, forwarded),
@@ -429,7 +435,12 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       }
       body = { ...(withoutNulls(parsed) as Record<string, unknown>), ...flags, ...match.params }
     }
-    const context = contextOf(req, header, auth._tag === 'Trusted', body)
+    const trusted = auth._tag === 'Trusted'
+    // A browser's device (remember device): the cookie this server set, else a new one drawn at
+    // primary authentication and set with its answer.
+    const cookieDevice = trusted ? null : deviceTokenOfCookies(header('cookie'))
+    const newDevice = !trusted && cookieDevice === null && match.route.operation === 'authenticate' ? Buffer.from(random.bytes(24)).toString('base64url') : null
+    const context = contextOf(req, header, trusted, body, cookieDevice ?? newDevice)
     // A username's and a state token's own buckets, across every client address.
     const fields = isPlainObject(body) ? body : {}
     const username = PER_USERNAME.includes(match.route.operation) && typeof fields['username'] === 'string' ? fields['username'].toLowerCase() : null
@@ -441,7 +452,10 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       const perState = await count('state', bucketKey(fields['stateToken']), limits.perStateToken, requestId)
       if (perState !== null && !perState.allowed) return refused(perState, corsHeaders)
     }
-    return dispatch(match.route, body, { baseUrl, context }, headers)
+    const answer = await dispatch(match.route, body, { baseUrl, context }, headers)
+    return newDevice !== null && answer.status === 200
+      ? { ...answer, headers: { ...answer.headers, 'set-cookie': deviceCookieHeader(newDevice, baseUrl.startsWith('https:')) } }
+      : answer
   }
 
   /** The host's id for the request when it is a usable one, else a fresh one. */

@@ -16,6 +16,7 @@ export type {
   RouteSpec,
 } from './routes.js'
 export { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, createCors } from './cors.js'
+export { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS, DEVICE_COOKIE_PATH, deviceCookieHeader, deviceTokenOfCookies, isDeviceCookieToken } from './device-cookie.js'
 export { createClientAddress, createTokenCheck } from './trust.js'
 export type { CallerAuth } from './trust.js'
 export { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js'

@@ -417,7 +417,7 @@ export const openApiDocument = (options: OpenApiOptions): OpenApiDocument => {
     const responses: Record<string, OpenApiResponse | OpenApiReference> = {
       200: {
         description: text.answer ?? 'The transaction in its new state.',
-        headers: { ...REQUEST_ID, ...RATE_HEADERS },
+        headers: { ...REQUEST_ID, ...RATE_HEADERS, ...(op.name === 'authenticate' ? { 'Set-Cookie': { $ref: '#/components/headers/Set-Cookie' } } : {}) },
         content: { 'application/json': { schema: schemaOf(codecs.response) } },
       },
     }
@@ -503,6 +503,11 @@ export const openApiDocument = (options: OpenApiOptions): OpenApiDocument => {
         'X-Rate-Limit-Reset': { description: 'When the window resets, in seconds since the epoch.', schema: { type: 'integer' } },
         'Retry-After': { description: 'Seconds to wait before trying again, when a rate limit refused the request (E0000047).', schema: { type: 'integer', minimum: 1 } },
         Allow: { description: 'The methods the path accepts: `POST`.', required: true, schema: { type: 'string' } },
+        'Set-Cookie': {
+          description:
+            'For a caller without an API token that sent no device cookie: `DT=<device token>; Path=/api/v1/authn; HttpOnly; SameSite=Lax` (and `Secure` over https), the browser\'s device for remember device (sign-on policy `allowRememberDevice`).',
+          schema: { type: 'string' },
+        },
       },
       securitySchemes: {
         apiToken: {

@@ -219,7 +219,8 @@ const viaNode = (base: string, sent: Sent): Promise<Answer> =>
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
         const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v
+        // A repeated header (set-cookie) comes as an array: joined as the Fetch side's Headers join it.
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = typeof v === 'string' ? v : v.join(', ')
         resolve({ status: res.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') })
       })
     })

@@ -406,18 +406,54 @@ describe('trusted callers (Authorization: SSWS)', () => {
     })
   })
 
-  it('ignores them for public callers (no Authorization, or another scheme)', async () => {
+  it('ignores them for public callers (no Authorization, or another scheme): their device is the cookie the binding draws', async () => {
     const { handler, contextOf } = await setupSpy()
     await handler(post('/api/v1/authn', withDevice, overrides))
     await handler(post('/api/v1/authn', withDevice, { ...overrides, authorization: 'Bearer abc' }))
-    for (const i of [0, 1])
+    for (const i of [0, 1]) {
       expect(contextOf(i)).toEqual({
         ip: '10.0.0.7',
         userAgent: overrides['user-agent'],
-        deviceToken: null,
+        deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as unknown,
         trusted: false,
         deviceFingerprint: null,
       })
+      expect(contextOf(i).deviceToken).not.toBe(withDevice.context.deviceToken)
+    }
+  })
+
+  describe('the device cookie (DT) of browsers, for remember device', () => {
+    const DT = /^DT=([A-Za-z0-9_-]{32}); Path=\/api\/v1\/authn; Max-Age=31536000; HttpOnly; SameSite=Lax$/
+
+    it('a public sign-in without one gets a fresh one with its answer, and the engine gets the same token', async () => {
+      const { handler, contextOf } = await setupSpy()
+      const r = await handler(post('/api/v1/authn', DADE))
+      expect(r.status).toBe(200)
+      const token = DT.exec(r.headers['set-cookie'] ?? '')?.[1]
+      expect(token).toBeDefined()
+      expect(contextOf(0).deviceToken).toBe(token)
+    })
+
+    it('a public sign-in with one passes it on and sets none; a malformed one is replaced', async () => {
+      const { handler, contextOf } = await setupSpy()
+      const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz012345'
+      const kept = await handler(post('/api/v1/authn', DADE, { cookie: `other=1; DT=${token}` }))
+      expect(kept.headers['set-cookie']).toBeUndefined()
+      expect(contextOf(0).deviceToken).toBe(token)
+      const replaced = await handler(post('/api/v1/authn', DADE, { cookie: 'DT=short' }))
+      expect(replaced.headers['set-cookie']).toMatch(DT)
+      expect(contextOf(1).deviceToken).not.toBe('short')
+    })
+
+    it('a trusted caller gets none and its cookie is not read (its device is context.deviceToken); a failed sign-in sets none', async () => {
+      const { handler, contextOf } = await setupSpy()
+      const trusted = await handler(post('/api/v1/authn', withDevice, { authorization: `SSWS ${TOKEN}`, cookie: 'DT=AbCdEfGhIjKlMnOpQrStUvWxYz012345' }))
+      expect(trusted.headers['set-cookie']).toBeUndefined()
+      expect(contextOf(0).deviceToken).toBe(withDevice.context.deviceToken)
+      const failed = await handler(post('/api/v1/authn', { ...DADE, password: 'wrong' }))
+      expect(failed.status).toBe(401)
+      expect(failed.headers['set-cookie']).toBeUndefined()
+    })
   })
 
   it('an invalid SSWS token is 401 E0000011 "Invalid token provided"', async () => {

@@ -73,6 +73,7 @@ export const formatBanner = (b: BannerInput): string => {
   return [
     `authn-machine reference server (store: ${b.store}, seed: ${b.seedLabel})`,
     `  listening on ${b.url}${b.publicUrl === b.url ? '' : `, links point at ${b.publicUrl}`}`,
+    `  front page: ${b.url}/ (the Okta Sign-In Widget${b.devOutbox === undefined ? '' : ', with a panel listing the dev outbox'})`,
     `  endpoints: POST ${b.url}/api/v1/authn[/...], POST ${b.url}/api/v1/sessions, GET ${b.url}/health`,
     `  admin (Authorization: SSWS <api token>): POST ${b.url}/api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}`,
     ...(b.operations === undefined

@@ -66,6 +66,8 @@ const main = async (): Promise<void> => {
       ...(o.databaseUrl === null ? {} : { databaseUrl: o.databaseUrl }),
       migrate: o.migrate,
       ...(o.schema === null ? {} : { schema: o.schema }),
+      rateLimitStore: o.rateLimitStore,
+      ...(o.redis === null ? {} : { redis: o.redis }),
     },
     conformance: o.conformance,
     devOutbox: o.devOutbox,

@@ -1,8 +1,19 @@
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
+import { isRedisUrl } from '@authn-machine/rate-limiter-redis'
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging.js'
 import { DEFAULT_SMTP_FROM, messageRoutesFrom, type MessageRoutes } from './messages.js'
-import { DEFAULT_DATA_DIR, isStoreKind, STORE_KINDS, type StoreKind } from './stores.js'
+import {
+  DEFAULT_DATA_DIR,
+  defaultRateLimitStore,
+  isRateLimitStoreKind,
+  isStoreKind,
+  RATE_LIMIT_STORE_KINDS,
+  STORE_KINDS,
+  type RateLimitStoreKind,
+  type RedisConfig,
+  type StoreKind,
+} from './stores.js'
 
 /** What the command line and the environment configure. */
 export interface ServerOptions {
@@ -26,6 +37,10 @@ export interface ServerOptions {
   readonly migrate: boolean
   /** PostgreSQL schema of the tables (null: the adapter's default, `authn`). */
   readonly schema: string | null
+  /** Where the rate-limit counts live. */
+  readonly rateLimitStore: RateLimitStoreKind
+  /** The Redis of the `redis` rate-limit store (from `AUTHN_REDIS_URL`); null for the others. */
+  readonly redis: RedisConfig | null
   /** Serve `POST /__conformance/reset` (restores the seeded org) for the conformance harness. */
   readonly conformance: boolean
   /** Serve `GET /__dev/outbox?to=…`: the dev outbox's messages, codes included. */
@@ -78,12 +93,20 @@ Options (each also read from the environment variable shown; options win):
                            only in DATABASE_URL (a flag's value shows in ps)
   --migrate                apply the PostgreSQL migrations on start (AUTHN_MIGRATE=1)
   --schema NAME            PostgreSQL schema of the tables (AUTHN_SCHEMA)   default authn
+  --rate-limit-store KIND  where rate-limit counts live: ${RATE_LIMIT_STORE_KINDS.join(' | ')}
+                           (AUTHN_RATE_LIMIT_STORE)  default: postgres with the postgres store, else memory
+                             memory    in this process: each server counts on its own
+                             postgres  per-username and per-state-token counts in the database,
+                                       per-client ones in each process (postgres store only)
+                             redis     every count in Redis at AUTHN_REDIS_URL, shared by all servers
+  --redis-cluster          AUTHN_REDIS_URL names nodes of a Redis Cluster (AUTHN_REDIS_CLUSTER=1)
   --conformance            serve POST /__conformance/reset, which restores the seeded org, for
                            authn-conformance; needs an API token when tokens are configured
                            (AUTHN_CONFORMANCE=1). Never in production.
   --dev-outbox             serve GET /__dev/outbox?to=RECIPIENT: the messages kept by the dev outbox,
                            one-time codes included, newest first, as JSON; needs an API token when
-                           tokens are configured (AUTHN_DEV_OUTBOX=1). Never in production.
+                           tokens are configured (AUTHN_DEV_OUTBOX=1); the front page lists them in a
+                           side panel. Never in production.
   --body-limit BYTES       largest request body (AUTHN_BODY_LIMIT)        default 65536
   --headers-timeout SEC    time for a client to send its headers, then 408 (AUTHN_HEADERS_TIMEOUT) default 10
   --request-timeout SEC    time for a whole request, then 408 (AUTHN_REQUEST_TIMEOUT)   default 30
@@ -119,8 +142,11 @@ Secrets come from the environment only, never from flags (which show in ps):
   AUTHN_METRICS_TOKEN      a token for GET /metrics only ("Authorization: Bearer TOKEN"), at least
                            16 characters; an API token (SSWS) is accepted there too
   AUTHN_TWILIO_AUTH_TOKEN, AUTHN_WEBHOOK_SECRET   as above
+  AUTHN_REDIS_URL          Redis for --rate-limit-store redis: redis://[user:password@]host[:port][/db],
+                           rediss://… for TLS; with --redis-cluster one or more nodes, comma-separated
 
-Endpoints: POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health/live, GET /health/ready
+Endpoints: GET / (the front page: the Okta Sign-In Widget, served from its npm package under
+/widget/), POST /api/v1/authn[/...], POST /api/v1/sessions, GET /health/live, GET /health/ready
 (the store answers), GET /health (= live), GET /metrics, and with an API token
 POST /api/v1/users/{id}/lifecycle/{unlock|suspend|unsuspend|deactivate|expire_password}.
 Stops gracefully on SIGINT / SIGTERM.
@@ -132,6 +158,7 @@ const SECRET_FLAGS = [
   { flag: '--twilio-auth-token', variable: 'AUTHN_TWILIO_AUTH_TOKEN' },
   { flag: '--webhook-secret', variable: 'AUTHN_WEBHOOK_SECRET' },
   { flag: '--metrics-token', variable: 'AUTHN_METRICS_TOKEN' },
+  { flag: '--redis-url', variable: 'AUTHN_REDIS_URL' },
 ] as const
 
 /** Interfaces that only this machine can reach: links may follow their Host headers. */
@@ -195,6 +222,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'database-url': { type: 'string' },
         migrate: { type: 'boolean' },
         schema: { type: 'string' },
+        'rate-limit-store': { type: 'string' },
+        'redis-cluster': { type: 'boolean' },
         conformance: { type: 'boolean' },
         'dev-outbox': { type: 'boolean' },
         'smtp-url': { type: 'string' },
@@ -244,6 +273,20 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
   if (store === 'postgres' && databaseUrl !== null && !isPostgresUrl(databaseUrl))
     return { _tag: 'Invalid', message: 'the database URL is not a PostgreSQL URL: postgres://user[:password]@host[:port]/database' }
   if (!isStoreKind(store)) return { _tag: 'Invalid', message: `unknown store '${store}' (available: ${STORE_KINDS.join(', ')})` }
+  const rateLimitStore = values['rate-limit-store'] ?? (env['AUTHN_RATE_LIMIT_STORE'] || defaultRateLimitStore(store))
+  if (!isRateLimitStoreKind(rateLimitStore))
+    return { _tag: 'Invalid', message: `unknown rate-limit store '${rateLimitStore}' (available: ${RATE_LIMIT_STORE_KINDS.join(', ')})` }
+  if (rateLimitStore === 'postgres' && store !== 'postgres') return { _tag: 'Invalid', message: 'rate limits in PostgreSQL need the postgres store (--store postgres)' }
+  const redisCluster = values['redis-cluster'] === true || env['AUTHN_REDIS_CLUSTER'] === '1'
+  let redis: RedisConfig | null = null
+  if (rateLimitStore === 'redis') {
+    const urls = list(env['AUTHN_REDIS_URL'])
+    if (urls.length === 0) return { _tag: 'Invalid', message: 'the redis rate-limit store needs AUTHN_REDIS_URL (redis://host:port or rediss://host:port)' }
+    // The URL itself is never echoed (it may carry a password).
+    if (!urls.every(isRedisUrl)) return { _tag: 'Invalid', message: 'AUTHN_REDIS_URL is not a Redis URL: redis://[user:password@]host[:port][/db] or rediss://… (TLS)' }
+    if (urls.length > 1 && !redisCluster) return { _tag: 'Invalid', message: 'several Redis URLs name the nodes of a cluster: add --redis-cluster (AUTHN_REDIS_CLUSTER=1)' }
+    redis = { urls, cluster: redisCluster }
+  }
 
   const rawPublic = values['public-url'] ?? env['AUTHN_PUBLIC_URL']
   const publicBaseUrl = rawPublic === undefined || rawPublic === '' ? null : httpUrl(rawPublic, 'public URL', false)
@@ -315,6 +358,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       databaseUrl,
       migrate: values.migrate === true || env['AUTHN_MIGRATE'] === '1',
       schema: schema === undefined || schema === '' ? null : schema,
+      rateLimitStore,
+      redis,
       conformance: values.conformance === true || env['AUTHN_CONFORMANCE'] === '1',
       devOutbox: values['dev-outbox'] === true || env['AUTHN_DEV_OUTBOX'] === '1',
       messages,

@@ -38,6 +38,8 @@ import { answerRecoveryPage, RECOVERY_PAGE, RECOVERY_SCRIPT_PATH } from './recov
 import { resolveRelativeDates } from './seed-file.js'
 import { createStores, withStoreErrorReports, type StoreConfig, type Stores } from './stores.js'
 import { API_DOCS_PATHS, createApiDocs } from './api-docs.js'
+import { createFrontPage, FRONT_PAGE_PATHS } from './sign-in-page.js'
+import { answerWidgetFile, loadWidgetAssets, widgetFileOf, WIDGET_ROUTE } from './widget-assets.js'
 
 export interface StartOptions {
   /** Default `127.0.0.1`. */
@@ -334,6 +336,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     await new Promise<void>((resolve) => server.close(() => resolve()))
     throw e
   }
+  // The Sign-In Widget's files for the front page, read from the installed package (once per process).
+  const widgetAssets = await loadWidgetAssets().catch(unbind)
   const opened = options.stores ?? (await createStores(options.store ?? { kind: 'memory' }).catch(unbind))
   const trustedProxies = options.trustedProxies ?? []
   const ops = createOperations({
@@ -415,6 +419,13 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const authn = createNodeListener(handler, onError)
   // `GET /openapi.json` and its reference page `GET /docs/api` (docs/adr/0020-openapi.md).
   const answerApiDocs = createApiDocs(options.publicBaseUrl === undefined ? {} : { serverUrl: options.publicBaseUrl })
+  // `GET /`: the Sign-In Widget configured for this server (docs/adr/0023-sign-in-widget.md).
+  const frontPage = createFrontPage({
+    assets: widgetAssets,
+    policies: org.policies,
+    ...(options.publicBaseUrl === undefined ? {} : { publicBaseUrl: options.publicBaseUrl }),
+    devOutbox: options.devOutbox === true ? { path: DEV_OUTBOX_PATH, needsToken: (options.apiTokens ?? []).length > 0 } : null,
+  })
 
   /**
    * Conformance mode: `POST /__conformance/reset` empties the stores and loads the seed again, so
@@ -458,7 +469,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     if (page !== null) return `/signin/${page[1] ?? ''}/{recoveryToken}`
     if (path === RECOVERY_SCRIPT_PATH) return path
     if ((options.conformance === true && path === CONFORMANCE_RESET) || (options.devOutbox === true && path === DEV_OUTBOX_PATH)) return path
-    if (API_DOCS_PATHS.includes(path)) return path
+    if (API_DOCS_PATHS.includes(path) || FRONT_PAGE_PATHS.includes(path)) return path
+    if (widgetFileOf(widgetAssets, path) !== undefined) return WIDGET_ROUTE
     return ops.routeOf(path) ?? handler.routeOf(path) ?? UNMATCHED_ROUTE
   }
 
@@ -468,8 +480,14 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       if (ops.answer(req, res, target.path)) return
       else if (options.conformance === true && req.url === CONFORMANCE_RESET) answerReset(req, res)
       else if (options.devOutbox === true && target.path === DEV_OUTBOX_PATH) answerOutbox(req, res, target.query)
-      // The pages recovery emails link to; everything else is the API's.
-      else if (!answerApiDocs(req, res, target.path) && !answerRecoveryPage(req, res, target.path)) authn(req, res)
+      // The front page and the widget's files, the pages recovery emails link to; everything else is the API's.
+      else if (
+        !frontPage.answer(req, res, target.path) &&
+        !answerWidgetFile(widgetAssets, req, res, target.path) &&
+        !answerApiDocs(req, res, target.path) &&
+        !answerRecoveryPage(req, res, target.path)
+      )
+        authn(req, res)
     })
   }
   const address = server.address() as AddressInfo

@@ -1,9 +1,22 @@
 import { mkdir } from 'node:fs/promises'
 import pg from 'pg'
 import { createMemoryRateLimiter, createMemoryStores } from '@authn-machine/adapter-memory'
-import { DEFAULT_SCHEMA, LATEST_VERSION, createPostgresRateLimiter, createPostgresStores, migrate, openEmbeddedPostgres, resetStores } from '@authn-machine/adapter-postgres'
+import {
+  DEFAULT_SCHEMA,
+  LATEST_VERSION,
+  createPostgresRateLimiter,
+  createPostgresStores,
+  createWritablePool,
+  isMultiHostUrl,
+  migrate,
+  openEmbeddedPostgres,
+  parseMultiHostUrl,
+  resetStores,
+  type PgQueryable,
+} from '@authn-machine/adapter-postgres'
 import type { FactorStore, RateLimiter, SecretBox, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import { createSecretBox, ephemeralKeyring, parseKeyring } from '@authn-machine/engine'
+import { connectRedis, createRedisRateLimiter, type RedisUnavailableError } from '@authn-machine/rate-limiter-redis'
 import { readFile, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -18,6 +31,26 @@ export type StoreKind = (typeof STORE_KINDS)[number]
 
 export const isStoreKind = (s: string): s is StoreKind => (STORE_KINDS as ReadonlyArray<string>).includes(s)
 
+/**
+ * Where the rate-limit counts live (docs/adr/0014-rate-limits.md, 0022-redis-rate-limits.md):
+ * `memory` (each process on its own), `postgres` (the per-username and per-state-token buckets in
+ * the database, the per-client ones in each process) or `redis` (every bucket in Redis, shared by
+ * every server on it).
+ */
+export const RATE_LIMIT_STORE_KINDS = ['memory', 'postgres', 'redis'] as const
+export type RateLimitStoreKind = (typeof RATE_LIMIT_STORE_KINDS)[number]
+
+export const isRateLimitStoreKind = (s: string): s is RateLimitStoreKind => (RATE_LIMIT_STORE_KINDS as ReadonlyArray<string>).includes(s)
+
+/** The rate-limit store of a store kind when none is given: the database for `postgres`, else memory. */
+export const defaultRateLimitStore = (kind: StoreKind): RateLimitStoreKind => (kind === 'postgres' ? 'postgres' : 'memory')
+
+/** The Redis of the `redis` rate-limit store: a server's URL, or some nodes of a Redis Cluster. */
+export interface RedisConfig {
+  readonly urls: ReadonlyArray<string>
+  readonly cluster: boolean
+}
+
 export interface StoreConfig {
   readonly kind: StoreKind
   /** `embedded`: the PGlite data folder. Default `.data/authn` under the working directory. */
@@ -28,6 +61,10 @@ export interface StoreConfig {
   readonly migrate?: boolean
   /** Schema of the PostgreSQL tables. Default the adapter's (`authn`). */
   readonly schema?: string
+  /** Where the rate-limit counts live. Default {@link defaultRateLimitStore} of `kind`; `postgres` only with the `postgres` store. */
+  readonly rateLimitStore?: RateLimitStoreKind
+  /** The Redis of the `redis` rate-limit store. */
+  readonly redis?: RedisConfig
 }
 
 export interface Stores {
@@ -42,8 +79,9 @@ export interface Stores {
    */
   readonly secrets: SecretBox
   /**
-   * Counts requests for the rate limits (docs/adr/0014-rate-limits.md): in the database for
-   * `postgres` (shared by every server on it), in memory for `memory` and `embedded` (one process).
+   * Counts requests for the rate limits (docs/adr/0014-rate-limits.md): by default in the database
+   * for `postgres` (shared by every server on it), in memory for `memory` and `embedded` (one
+   * process); in Redis with `rateLimitStore: 'redis'` (shared, docs/adr/0022-redis-rate-limits.md).
    */
   readonly rateLimiter: RateLimiter
   /** Whether the stores keep their data across restarts (the seed then keeps existing users). */
@@ -92,8 +130,81 @@ const perClientInMemory = (shared: RateLimiter): RateLimiter => {
   }
 }
 
-/** The one place that knows how each kind of store is built. */
+/**
+ * Logs, to stderr, counts that Redis did not take (they went to this process's memory): the first
+ * one, then at most one line a minute with how many followed.
+ */
+const reportRedisFallbacks = (): ((e: RedisUnavailableError) => void) => {
+  let last = -Infinity
+  let since = 0
+  return (e) => {
+    const now = Date.now()
+    if (now - last < 60_000) return void (since += 1)
+    const more = since === 0 ? '' : ` (${since} more since the last report)`
+    console.error(`[authn-machine] rate limits: Redis did not take a count, counted in this process's memory instead${more}: ${e.message}`)
+    last = now
+    since = 0
+  }
+}
+
+/** The one place that knows how each kind of store is built, with its rate limiter (`rateLimitStore`). */
 export const createStores = async (config: StoreConfig): Promise<Stores> => {
+  const stores = await openStores(config)
+  const rateLimits = config.rateLimitStore ?? defaultRateLimitStore(config.kind)
+  if (rateLimits === defaultRateLimitStore(config.kind)) return stores
+  try {
+    switch (rateLimits) {
+      case 'postgres':
+        throw new Error('rate limits in PostgreSQL need the postgres store')
+      case 'memory': {
+        const rateLimiter = createMemoryRateLimiter()
+        return { ...stores, rateLimiter, reset: () => stores.reset().then(rateLimiter.clear) }
+      }
+      case 'redis': {
+        if (config.redis === undefined || config.redis.urls.length === 0) throw new Error('rate limits in Redis need its URL (AUTHN_REDIS_URL)')
+        const client = await connectRedis({ url: config.redis.urls, cluster: config.redis.cluster })
+        const rateLimiter = createRedisRateLimiter({ client, onFallback: reportRedisFallbacks() })
+        return {
+          ...stores,
+          rateLimiter,
+          reset: () => stores.reset().then(rateLimiter.clear),
+          close: () => stores.close().finally(() => client.quit().then(() => undefined, () => client.disconnect())),
+        }
+      }
+    }
+  } catch (e) {
+    await stores.close()
+    throw e
+  }
+}
+
+/** The stores of `config.kind`, with that kind's default rate limiter. */
+/** Logs errors of idle pooled clients (a restarted or lost server) rather than crash. */
+const logIdleError = (e: Error) => console.error('[authn-machine] idle PostgreSQL client error:', e.message)
+
+/**
+ * The pool behind the `postgres` store. A URL naming several hosts (libpq style,
+ * `postgres://u@h1:5432,h2:5432/db`: a primary and its standbys, e.g. under pg_auto_failover)
+ * gets a pool on whichever of them is writable, found again after a failover
+ * (docs/adr/0025-failover.md); node-postgres reads one host only.
+ */
+const openPool = (databaseUrl: string): PgQueryable & { readonly end: () => Promise<void> } => {
+  if (isMultiHostUrl(databaseUrl)) {
+    const { hosts, ...credentials } = parseMultiHostUrl(databaseUrl)
+    return createWritablePool({
+      hosts,
+      ...credentials,
+      pool: { max: 10 },
+      onIdleError: logIdleError,
+      onSwitch: (h) => console.error(`[authn-machine] PostgreSQL: writable host ${h.host}:${h.port}`),
+    })
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
+  pool.on('error', logIdleError)
+  return pool
+}
+
+const openStores = async (config: StoreConfig): Promise<Stores> => {
   const schema = config.schema === undefined ? {} : { schema: config.schema }
   switch (config.kind) {
     case 'memory': {
@@ -137,15 +248,13 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
     }
     case 'postgres': {
       if (config.databaseUrl === undefined) throw new Error('the postgres store needs a database URL (--database-url or DATABASE_URL)')
-      const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 })
-      // A pool emits errors of idle clients (a restarted server): log them rather than crash.
-      pool.on('error', (e) => console.error('[authn-machine] idle PostgreSQL client error:', e.message))
+      const pool = openPool(config.databaseUrl)
       try {
         if (config.migrate === true) await migrate(pool, schema)
         const stores = createPostgresStores(pool, schema)
         // Fail now, with a clear message, when the schema is missing or behind.
-        const { rows } = await pool.query<{ v: number | null }>(`select coalesce(max(version), 0)::int as v from ${config.schema ?? DEFAULT_SCHEMA}.schema_migrations`)
-        const version = rows[0]?.v ?? 0
+        const { rows } = await pool.query(`select coalesce(max(version), 0)::int as v from ${config.schema ?? DEFAULT_SCHEMA}.schema_migrations`)
+        const version = (rows[0] as { v?: number | null } | undefined)?.v ?? 0
         if (version < LATEST_VERSION) throw new Error(`the schema is at migration ${version}, this server needs ${LATEST_VERSION}`)
         const rateLimiter = perClientInMemory(createPostgresRateLimiter(pool, schema))
         return {

@@ -124,7 +124,22 @@ describe('answers of the reference server match the OpenAPI document', () => {
     expect(statuses('factorQrCode')).toEqual([404])
   })
 
-  it('every operation of the document was checked at least once', () => {
+  it('every operation of the document was checked at least once', { timeout: 60_000 }, async () => {
+    // The random runs reach most operations; one they happened to miss is asked once with a state
+    // token nobody issued, and its refusal is checked like any answer.
+    const missed = documentOperations(doc).filter((o) => o.method === 'post' && !log.seen.has(o.operation.operationId ?? ''))
+    if (missed.length > 0) {
+      const server = await start(demoSeed())
+      for (const o of missed) {
+        const path = o.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+          const param = (o.operation.parameters ?? []).find((x) => 'name' in x && x.name === name) as { readonly schema?: { readonly enum?: ReadonlyArray<string>; readonly pattern?: string } } | undefined
+          return param?.schema?.enum?.[0] ?? (name === 'factorType' ? 'sms' : 'ufs0000000000000000a')
+        })
+        const r = await post(`${server.url}${path}`, { stateToken: '00nobodyIssuedThisStateToken000000000000000' }, TRUSTED)
+        expect(r.status, `${o.operation.operationId ?? path}: ${r.status}`).toBeGreaterThanOrEqual(400)
+      }
+    }
+    expect(log.problems).toEqual([])
     expect(documentOperations(doc).map((o) => o.operation.operationId).filter((name) => !log.seen.has(name))).toEqual([])
   })
 })

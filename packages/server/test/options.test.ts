@@ -22,6 +22,8 @@ describe('parseCommandLine', () => {
         databaseUrl: null,
         migrate: false,
         schema: null,
+        rateLimitStore: 'memory',
+        redis: null,
         conformance: false,
         devOutbox: false,
         messages: DEV_OUTBOX_ROUTES,
@@ -76,6 +78,8 @@ describe('parseCommandLine', () => {
         databaseUrl: null,
         migrate: false,
         schema: null,
+        rateLimitStore: 'memory',
+        redis: null,
         conformance: false,
         devOutbox: false,
         messages: DEV_OUTBOX_ROUTES,
@@ -183,6 +187,59 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine([], { AUTHN_METRICS_TOKEN: 'short' })).toEqual({ _tag: 'Invalid', message: 'the metrics token must have at least 16 characters and no spaces' })
     const flag = parseCommandLine(['--metrics-token', 'scrape-token-0123456789'], {})
     expect(flag._tag === 'Invalid' && flag.message).toBe("--metrics-token is not an option: set AUTHN_METRICS_TOKEN in the environment (a flag's value shows in ps)")
+  })
+
+  it('reads where rate limits are counted: memory, postgres (the postgres store only) or redis at AUTHN_REDIS_URL, a cluster with --redis-cluster', () => {
+    const options = (argv: string[], env: Record<string, string>) => {
+      const r = parseCommandLine(argv, env)
+      if (r._tag !== 'Run') throw new Error(`expected options, got ${JSON.stringify(r)}`)
+      return [r.options.rateLimitStore, r.options.redis]
+    }
+    const invalid = (argv: string[], env: Record<string, string>) => {
+      const r = parseCommandLine(argv, env)
+      return r._tag === 'Invalid' ? r.message : `not refused: ${JSON.stringify(r)}`
+    }
+    const DB = { DATABASE_URL: 'postgres://u@db/x' }
+    // The defaults of each store, as before: the database for postgres, else this process's memory.
+    expect(options([], {})).toEqual(['memory', null])
+    expect(options(['--store', 'memory'], {})).toEqual(['memory', null])
+    expect(options([], DB)).toEqual(['postgres', null])
+    expect(options(['--rate-limit-store', 'memory'], DB)).toEqual(['memory', null])
+    // Redis: the URL from the environment only; rediss (TLS), a password and a database are fine.
+    const REDIS = 'rediss://limits:pa55-w0rd@redis.internal:6380/2'
+    expect(options(['--rate-limit-store', 'redis'], { AUTHN_REDIS_URL: REDIS })).toEqual(['redis', { urls: [REDIS], cluster: false }])
+    expect(options(['--store', 'postgres'], { ...DB, AUTHN_RATE_LIMIT_STORE: 'redis', AUTHN_REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual([
+      'redis',
+      { urls: ['redis://127.0.0.1:6379'], cluster: false },
+    ])
+    // A flag wins over the environment; a Redis URL alone changes nothing.
+    expect(options(['--rate-limit-store', 'memory'], { AUTHN_RATE_LIMIT_STORE: 'redis', AUTHN_REDIS_URL: REDIS })).toEqual(['memory', null])
+    expect(options([], { AUTHN_REDIS_URL: REDIS })).toEqual(['memory', null])
+    // A cluster: one or more nodes, comma-separated.
+    const NODES = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000'
+    expect(options(['--rate-limit-store', 'redis', '--redis-cluster'], { AUTHN_REDIS_URL: NODES })).toEqual([
+      'redis',
+      { urls: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'], cluster: true },
+    ])
+    expect(options([], { AUTHN_RATE_LIMIT_STORE: 'redis', AUTHN_REDIS_CLUSTER: '1', AUTHN_REDIS_URL: 'redis://10.0.0.1:7000' })).toEqual([
+      'redis',
+      { urls: ['redis://10.0.0.1:7000'], cluster: true },
+    ])
+
+    expect(invalid(['--rate-limit-store', 'etcd'], {})).toBe("unknown rate-limit store 'etcd' (available: memory, postgres, redis)")
+    expect(invalid(['--rate-limit-store', 'postgres'], {})).toBe('rate limits in PostgreSQL need the postgres store (--store postgres)')
+    expect(invalid(['--rate-limit-store', 'redis'], {})).toContain('needs AUTHN_REDIS_URL')
+    expect(invalid(['--rate-limit-store', 'redis', '--redis-cluster'], { AUTHN_REDIS_URL: NODES.replace('redis://10.0.0.2', 'http://10.0.0.2') })).toMatch(/^AUTHN_REDIS_URL is not a Redis URL/)
+    expect(invalid(['--rate-limit-store', 'redis'], { AUTHN_REDIS_URL: NODES })).toContain('--redis-cluster')
+    // Never echoed: a wrong URL may still carry a password.
+    const wrong = invalid(['--rate-limit-store', 'redis'], { AUTHN_REDIS_URL: 'postgres://u:s3cret-pw@db/x' })
+    expect(wrong).toMatch(/^AUTHN_REDIS_URL is not a Redis URL/)
+    expect(wrong).not.toContain('s3cret')
+    // A flag shows in ps: the URL is read from the environment only.
+    for (const argv of [['--redis-url', 'redis://127.0.0.1:6379'], ['--redis-url=redis://u:s3cret@127.0.0.1:6379']]) {
+      const r = parseCommandLine(argv, {})
+      expect(r).toEqual({ _tag: 'Invalid', message: "--redis-url is not an option: set AUTHN_REDIS_URL in the environment (a flag's value shows in ps)" })
+    }
   })
 
   it('answers help', () => {

@@ -7,7 +7,10 @@ import type { StoreError } from './errors.js'
 export interface RequestContext {
   readonly ip: string | null
   readonly userAgent: string | null
-  /** Honoured only for trusted callers (API token); null otherwise. */
+  /**
+   * The device the binding vouches for: a trusted caller's (API token) `context.deviceToken`, or the
+   * device cookie the binding set itself for a browser; null otherwise.
+   */
   readonly deviceToken: string | null
   readonly trusted: boolean
 }

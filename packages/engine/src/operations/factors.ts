@@ -33,8 +33,14 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 /** The answer to a sent code: a `passCode` string (the family's codec may ask for more). */
 const PassCodeAnswer = t.type({ passCode: t.string }, 'factorVerifyRequest')
 
-/** Whether a verification body carries a `passCode` at all (absent: a family that sends codes sends one). */
-const hasPassCode = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as Record<string, unknown>)['passCode'] !== undefined
+/**
+ * Whether a verification body carries a `passCode` (absent: a family that sends codes sends one).
+ * An empty one counts as absent: the Sign-In Widget asks for the code with `"passCode": ""`.
+ */
+const hasPassCode = (body: unknown): boolean => {
+  const passCode = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['passCode'] : undefined
+  return passCode !== undefined && passCode !== ''
+}
 
 /**
  * Whether enrolling `next` replaces a pending phone of the user with another number (Okta asks

@@ -114,8 +114,9 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
     counters: LockoutCounters = user,
   ): AuthnInput => {
     const lock = effectiveLockout(counters, policy.password.lockout, now)
-    // A trusted caller's device the user asked to remember (spec §6.6), unexpired.
-    const device = call.context.trusted && call.context.deviceToken !== null ? hashToken(call.context.deviceToken) : null
+    // The device the user asked to remember (spec §6.6), unexpired. The binding passes only a device
+    // it vouches for: a trusted caller's `context.deviceToken`, or the device cookie it set itself.
+    const device = call.context.deviceToken !== null ? hashToken(call.context.deviceToken) : null
     return {
       factors: factors.map(registry.view),
       deviceTokenHash: device,

@@ -1,0 +1,7 @@
+export { createRedisRateLimiter, DEFAULT_KEY_PREFIX } from './rate-limiter.js'
+export type { RedisRateLimiterOptions } from './rate-limiter.js'
+export { connectRedis, isRedisUrl, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './connect.js'
+export type { RedisConnectOptions } from './connect.js'
+export type { RedisClient } from './client.js'
+export { RedisUnavailableError } from './errors.js'
+export type { RedisFailureKind } from './errors.js'
