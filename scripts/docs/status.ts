@@ -14,7 +14,7 @@ import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { AUTHN_STATUSES, DEFAULT_POLICIES, OPERATIONS, type FactorProvider, type FactorType, type Random } from '@authn-machine/core'
 import { createAuthn, createMemoryAuditSink, createSecretBox, ephemeralKeyring, type Authn, type Call } from '@authn-machine/engine'
 import { AUTHN_ROUTES, createAuthnHandler, createRouter } from '@authn-machine/http'
-import { FACTOR_PLUGINS } from '@authn-machine/server'
+import { FACTOR_PLUGINS, OPTIONAL_FACTOR_FAMILIES } from '@authn-machine/server'
 import { cell, generatedHeader, type DocProblems } from './files.js'
 import type { MachineView } from './machines.js'
 import { SECTIONS } from './sections.js'
@@ -156,7 +156,7 @@ export const renderStatus = async (
   const methods = engine as unknown as Readonly<Record<string, unknown>>
   const router = createRouter(AUTHN_ROUTES)
   const handler = createAuthnHandler({ engine })
-  const served = new Set(FACTOR_PLUGINS.map((f) => `${f.factorType}/${f.provider}`))
+  const served = new Set([...FACTOR_PLUGINS, ...OPTIONAL_FACTOR_FAMILIES].map((f) => `${f.factorType}/${f.provider}`))
   const servedTypes = new Set(FACTOR_PLUGINS.map((f) => f.factorType))
   const entered = (state: string): boolean => machines.some((m) => m.targets.has(state))
 
@@ -219,7 +219,15 @@ export const renderStatus = async (
     if (!DIGEST_FACTORS.some((d) => d.factorType === f.factorType && d.provider === f.provider)) problems.add(`status: the served factor ${f.factorType}/${f.provider} is not in the digest's list (scripts/docs/status.ts)`)
   const factorRows = DIGEST_FACTORS.map((d) => {
     const plugin = FACTOR_PLUGINS.find((f) => f.factorType === d.factorType && f.provider === d.provider)
-    const how = plugin === undefined ? '' : plugin.delivery !== undefined ? `sends a ${plugin.delivery.codeLength}-digit code by ${CHANNEL_WORDS[plugin.delivery.channel]}` : 'checks an answer against its stored secret'
+    const optional = OPTIONAL_FACTOR_FAMILIES.find((f) => f.factorType === d.factorType && f.provider === d.provider)
+    const how =
+      optional !== undefined
+        ? `${optional.how} (with \`${optional.option}\`)`
+        : plugin === undefined
+          ? ''
+          : plugin.delivery !== undefined
+            ? `sends a ${plugin.delivery.codeLength}-digit code by ${CHANNEL_WORDS[plugin.delivery.channel]}`
+            : 'checks an answer against its stored secret'
     return `| \`${d.factorType}\` | \`${d.provider}\` | ${cell(d.product)} | ${served.has(`${d.factorType}/${d.provider}`) ? 'yes' : '**no**'} | ${cell(how)} |`
   })
 

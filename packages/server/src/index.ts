@@ -1,4 +1,4 @@
-export { DEFAULT_LIMITS, DEV_OUTBOX_PATH, FACTOR_PLUGINS, startServer, SeedError } from './server.js'
+export { DEFAULT_LIMITS, DEV_OUTBOX_PATH, FACTOR_PLUGINS, OPTIONAL_FACTOR_FAMILIES, startServer, SeedError } from './server.js'
 export type { RunningServer, StartOptions } from './server.js'
 export { API_DOCS_PATHS, API_REFERENCE_PATH, createApiDocs, OPENAPI_PATH, PACKAGE_VERSION, renderApiReference } from './api-docs.js'
 export type { ApiDocsOptions } from './api-docs.js'

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
+import { readFile } from 'node:fs/promises'
+import { keySourceFromYubicoCsv, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
 import { formatBanner, seedPasswordsHeld } from './banner.js'
 import { createLogger, errorFields, type ServerLogger } from './logging.js'
 import { describeMessageRoutes } from './messages.js'
@@ -49,8 +51,11 @@ const main = async (): Promise<void> => {
   // The seed is read before anything opens: an unreadable one stops here.
   const seedPath = o.seedPath ?? DEMO_SEED_PATH
   const seed = await readSeedFile(seedPath)
+  // The YubiKey key file too: a problem in it stops here, each with its line.
+  const yubikeyKeys = o.yubikeyKeysPath === null ? undefined : await readYubikeyKeys(o.yubikeyKeysPath)
   const slow = o.store === 'embedded' ? ` in ${o.dataDir} (the first start of the embedded database takes 10 to 20 s)` : ''
   server = await startServer({
+    ...(yubikeyKeys === undefined ? {} : { yubikeyKeys }),
     progress: (line) => process.stdout.write(`authn-machine: ${line}${line.includes('opening') ? slow : ''}...\n`),
     host: o.host,
     port: o.port,
@@ -105,3 +110,16 @@ main().catch((e: unknown) => {
   logger?.fatal({ err: errorFields(e) }, 'server failed to start')
   fail(e instanceof Error ? e.message : String(e), 1)
 })
+
+/** The key source of a Yubico-format key file, or a one-line error naming the file and its bad lines. */
+const readYubikeyKeys = async (path: string): Promise<YubikeyKeySource> => {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    throw new Error(`cannot read the YubiKey key file ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+  }
+  const keys = keySourceFromYubicoCsv(text)
+  if (keys._tag === 'Left') throw new Error(`the YubiKey key file ${path} is not a Yubico-format key list: ${keys.left.join('; ')}`)
+  return keys.right
+}

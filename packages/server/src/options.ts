@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly trustedProxies: ReadonlyArray<string>
   /** Seed file; null means the demo org committed with the package. */
   readonly seedPath: string | null
+  /** Yubico-format key file for the YubiKey OTP factor; null: the family is not offered. */
+  readonly yubikeyKeysPath: string | null
   readonly store: StoreKind
   /** PGlite data folder of the `embedded` store. */
   readonly dataDir: string
@@ -83,6 +85,8 @@ Options (each also read from the environment variable shown; options win):
                            trusted callers, from the right; repeatable (AUTHN_TRUSTED_PROXIES)
   --seed FILE              org to load, JSON as in docs/seed-format.md (AUTHN_SEED)
                            default: the demo org, packages/server/seeds/demo.json
+  --yubikey-keys FILE      YubiKey OTP keys, Yubico-format CSV (AUTHN_YUBIKEY_KEYS): offers the
+                           token:hardware/YUBICO factor; the file holds AES keys, keep it private
   --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)
                            default: postgres when a database URL is set, else embedded
                              embedded  PostgreSQL in-process (PGlite), kept in --data-dir across restarts
@@ -217,6 +221,7 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'allowed-host': { type: 'string', multiple: true },
         'trusted-proxy': { type: 'string', multiple: true },
         seed: { type: 'string' },
+        'yubikey-keys': { type: 'string' },
         store: { type: 'string' },
         'data-dir': { type: 'string' },
         'database-url': { type: 'string' },
@@ -353,6 +358,7 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       allowedHosts,
       trustedProxies,
       seedPath: seed === undefined || seed === '' ? null : seed,
+      yubikeyKeysPath: ((k) => (k === undefined || k === '' ? null : k))(values['yubikey-keys'] ?? env['AUTHN_YUBIKEY_KEYS']),
       store,
       dataDir: values['data-dir'] ?? env['AUTHN_DATA_DIR'] ?? DEFAULT_DATA_DIR,
       databaseUrl,

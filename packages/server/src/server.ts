@@ -10,6 +10,7 @@ import { createHotpFactor } from '@authn-machine/factor-hotp'
 import { createQuestionFactor } from '@authn-machine/factor-question'
 import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createTotpFactor } from '@authn-machine/factor-totp'
+import { createYubikeyFactor, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
 import {
   createArgon2Hasher,
   createAuthn,
@@ -60,6 +61,8 @@ export interface StartOptions {
   readonly store?: StoreConfig
   /** Serve `POST /__conformance/reset`, which empties the stores and loads the seed again. */
   readonly conformance?: boolean
+  /** The YubiKey OTP keys (`--yubikey-keys`): with them the token:hardware/YUBICO family is offered. */
+  readonly yubikeyKeys?: YubikeyKeySource
   /** Start-up progress in words (the port bound, the store opening), for the command line to print. */
   readonly progress?: (line: string) => void
   /** Where each channel's messages go. Default: every channel to the dev outbox. */
@@ -185,6 +188,11 @@ export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
   registered(createSmsFactor()),
   registered(createCallFactor()),
   registered(createEmailFactor()),
+]
+
+/** Factor families the server offers only when configured: the option that turns each on. */
+export const OPTIONAL_FACTOR_FAMILIES: ReadonlyArray<{ readonly factorType: string; readonly provider: string; readonly option: string; readonly how: string }> = [
+  { factorType: 'token:hardware', provider: 'YUBICO', option: '--yubikey-keys FILE', how: 'checks a Yubico OTP locally against the keys of a Yubico-format key file, a replay refused by counter' },
 ]
 
 /** The conformance harness's reset path (authn-conformance `--reset-path`). */
@@ -365,7 +373,9 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
           metrics?.storeError(f.port, f.kind)
           logger?.error({ requestId: ops.currentRequestId(), store: { port: f.port, method: f.method, error: f.kind }, err: errorFields(f.error) }, 'store error')
         })
-  const registry = createFactorRegistry(FACTOR_PLUGINS, stores.secrets)
+  const factorPlugins: ReadonlyArray<Factor> =
+    options.yubikeyKeys === undefined ? FACTOR_PLUGINS : [...FACTOR_PLUGINS, registered(createYubikeyFactor({ keys: options.yubikeyKeys }))]
+  const registry = createFactorRegistry(factorPlugins, stores.secrets)
   const messaging = createServerMessaging(options.messages ?? DEV_OUTBOX_ROUTES, options.log)
 
   // A persistent store reopened keeps its users (their password changes and lockouts survive).
@@ -389,7 +399,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     steps: stores.steps,
     factors: stores.factors,
     secrets: stores.secrets,
-    factorPlugins: FACTOR_PLUGINS,
+    factorPlugins,
     messages: messaging.sender,
     policies: createStaticPolicySource(org.policies),
     hasher,
