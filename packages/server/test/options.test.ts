@@ -17,6 +17,7 @@ describe('parseCommandLine', () => {
         requestTimeoutMs: 30_000,
         maxConnections: 1024,
         seedPath: null,
+        yubikeyKeysPath: null,
         store: 'embedded',
         dataDir: '.data/authn',
         databaseUrl: null,
@@ -55,7 +56,7 @@ describe('parseCommandLine', () => {
       [
         '--host', '0.0.0.0', '--port', '9090', '--public-url', 'https://login.example.com/',
         '--trusted-origin', 'https://app.example.com', '--trusted-origin', 'http://localhost:3000/',
-        '--seed', 'org.json', '--store', 'memory', '--body-limit', '1024',
+        '--seed', 'org.json', '--store', 'memory', '--body-limit', '1024', '--yubikey-keys', 'keys.csv',
       ],
       { AUTHN_API_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb' },
     )
@@ -73,6 +74,7 @@ describe('parseCommandLine', () => {
         requestTimeoutMs: 30_000,
         maxConnections: 1024,
         seedPath: 'org.json',
+        yubikeyKeysPath: 'keys.csv',
         store: 'memory',
         dataDir: '.data/authn',
         databaseUrl: null,
@@ -99,6 +101,7 @@ describe('parseCommandLine', () => {
       AUTHN_API_TOKENS: 'cccccccccccccccccccc, dddddddddddddddddddd',
       AUTHN_TRUSTED_ORIGINS: 'https://a.example.org,https://b.example.org',
       AUTHN_SEED: '/etc/org.json',
+      AUTHN_YUBIKEY_KEYS: '/etc/authn/yubikeys.csv',
     }
     const r = parseCommandLine(['--port', '7001'], env)
     expect(r).toMatchObject({
@@ -110,6 +113,7 @@ describe('parseCommandLine', () => {
         apiTokens: ['cccccccccccccccccccc', 'dddddddddddddddddddd'],
         trustedOrigins: ['https://a.example.org', 'https://b.example.org'],
         seedPath: '/etc/org.json',
+        yubikeyKeysPath: '/etc/authn/yubikeys.csv',
       },
     })
   })
