@@ -184,8 +184,13 @@ describe.runIf(runnable)('three servers behind haproxy on one PostgreSQL schema'
         } else if (status === 'PASSWORD_WARN') {
           const read = await post(i, 'getState', '/api/v1/authn', { stateToken: token })
           if (read === null) continue
+          if (read.status === 401) {
+            // Finished by a skip whose answer was lost: start a new transaction, as a client would.
+            token = null
+            continue
+          }
           status = String(read.body['status'])
-          if (status !== 'PASSWORD_WARN') continue
+          if (status !== 'PASSWORD_WARN') throw new Error(`flow ${i}: unexpected ${JSON.stringify(read.body)}`)
           const skip = await post(i, 'skip', '/api/v1/authn/skip', { stateToken: token })
           if (skip === null) {
             // The skip may have been applied: read the state to know.
@@ -197,7 +202,7 @@ describe.runIf(runnable)('three servers behind haproxy on one PostgreSQL schema'
               token = null
               continue
             }
-            status = String(again.body['status'])
+            // Not applied: still PASSWORD_WARN, the skip is sent again in the next round.
             continue
           }
           expect(skip.body['status'], JSON.stringify(skip.body)).toBe('SUCCESS')
@@ -209,8 +214,11 @@ describe.runIf(runnable)('three servers behind haproxy on one PostgreSQL schema'
       if (redeemed !== null) return String(redeemed.status)
       // The answer was lost in flight: the token was redeemed by the killed server or not at all. A
       // second redemption tells which, and never redeems it twice.
-      const again = await post(i, 'redeem again', '/api/v1/sessions', { sessionToken: session })
-      return again === null ? 'lost twice' : again.status === 200 ? '200' : again.status === 401 ? 'redeemed before the kill' : String(again.status)
+      for (let tries = 0; tries < 3; tries++) {
+        const again = await post(i, 'redeem again', '/api/v1/sessions', { sessionToken: session })
+        if (again !== null) return again.status === 200 ? '200' : again.status === 401 ? 'redeemed before the kill' : String(again.status)
+      }
+      return 'lost three times'
     }
 
     // Load: every flow, four times over, all at once; one server killed while it runs.
@@ -222,18 +230,24 @@ describe.runIf(runnable)('three servers behind haproxy on one PostgreSQL schema'
     })()
     await new Promise((r) => setTimeout(r, 400))
     killAt.t = performance.now()
-    servers[1]?.child.kill('SIGKILL')
+    const victim = servers[1]
+    if (victim === undefined) throw new Error('no second server')
+    // The process dies some milliseconds after the signal is sent (more on a loaded machine): a
+    // request is in flight at the kill when it was sent before the process was gone.
+    const died = victim.exited.then(() => performance.now())
+    victim.child.kill('SIGKILL')
     const results = await load
+    const diedAt = await died
 
     // Every flow finished, and its session was redeemed once.
     expect(results.filter((r) => r !== '200' && r !== 'redeemed before the kill')).toEqual([])
     expect(results).toHaveLength(FLOWS * 4)
     // Requests landed on more than one server before the kill, and the load went on after it.
     expect(attempts.filter((a) => a.started > killAt.t && a.ok).length).toBeGreaterThan(FLOWS)
-    // Only requests in flight at the kill failed: started before it, answered after it.
+    // Only requests in flight at the kill failed: sent before the process was gone, answered after the signal.
     const failed = attempts.filter((a) => !a.ok)
-    for (const a of failed) expect(a.started <= killAt.t + 50 && a.ended >= killAt.t, JSON.stringify({ ...a, killAt: killAt.t })).toBe(true)
-    console.log(`haproxy: ${attempts.length} requests, ${failed.length} lost at the kill (in flight), ${results.length} flows finished`)
+    for (const a of failed) expect(a.started <= diedAt && a.ended >= killAt.t, JSON.stringify({ ...a, killAt: killAt.t, diedAt })).toBe(true)
+    console.log(`haproxy: ${attempts.length} requests, ${failed.length} lost at the kill (in flight; the process was gone ${(diedAt - killAt.t).toFixed(0)} ms after the signal), ${results.length} flows finished`)
 
     // haproxy took the dead server out: its health check says so and every request now succeeds.
     const after = await Promise.all(Array.from({ length: 12 }, () => fetch(`${base}/health/ready`).then((r) => r.status)))
