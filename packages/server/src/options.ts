@@ -104,6 +104,8 @@ Options (each also read from the environment variable shown; options win):
                                        per-client ones in each process (postgres store only)
                              redis     every count in Redis at AUTHN_REDIS_URL, shared by all servers
   --redis-cluster          AUTHN_REDIS_URL names nodes of a Redis Cluster (AUTHN_REDIS_CLUSTER=1)
+  --redis-key-prefix P     prefix of the rate-limit keys (AUTHN_REDIS_KEY_PREFIX)  default authn:rl;
+                           deployments that share one Redis need one each
   --conformance            serve POST /__conformance/reset, which restores the seeded org, for
                            authn-conformance; needs an API token when tokens are configured
                            (AUTHN_CONFORMANCE=1). Never in production.
@@ -229,6 +231,7 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         schema: { type: 'string' },
         'rate-limit-store': { type: 'string' },
         'redis-cluster': { type: 'boolean' },
+        'redis-key-prefix': { type: 'string' },
         conformance: { type: 'boolean' },
         'dev-outbox': { type: 'boolean' },
         'smtp-url': { type: 'string' },
@@ -290,7 +293,10 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     // The URL itself is never echoed (it may carry a password).
     if (!urls.every(isRedisUrl)) return { _tag: 'Invalid', message: 'AUTHN_REDIS_URL is not a Redis URL: redis://[user:password@]host[:port][/db] or rediss://… (TLS)' }
     if (urls.length > 1 && !redisCluster) return { _tag: 'Invalid', message: 'several Redis URLs name the nodes of a cluster: add --redis-cluster (AUTHN_REDIS_CLUSTER=1)' }
-    redis = { urls, cluster: redisCluster }
+    const keyPrefix = values['redis-key-prefix'] ?? env['AUTHN_REDIS_KEY_PREFIX']
+    if (keyPrefix !== undefined && !/^[A-Za-z0-9:._-]{1,64}$/.test(keyPrefix))
+      return { _tag: 'Invalid', message: `a Redis key prefix is 1 to 64 letters, digits and ':._-', got '${keyPrefix.slice(0, 80)}'` }
+    redis = { urls, cluster: redisCluster, ...(keyPrefix === undefined || keyPrefix === '' ? {} : { keyPrefix }) }
   }
 
   const rawPublic = values['public-url'] ?? env['AUTHN_PUBLIC_URL']

@@ -49,6 +49,8 @@ export const defaultRateLimitStore = (kind: StoreKind): RateLimitStoreKind => (k
 export interface RedisConfig {
   readonly urls: ReadonlyArray<string>
   readonly cluster: boolean
+  /** Prefix of every key (default `authn:rl`): deployments sharing one Redis keep apart by it. */
+  readonly keyPrefix?: string
 }
 
 export interface StoreConfig {
@@ -163,7 +165,7 @@ export const createStores = async (config: StoreConfig): Promise<Stores> => {
       case 'redis': {
         if (config.redis === undefined || config.redis.urls.length === 0) throw new Error('rate limits in Redis need its URL (AUTHN_REDIS_URL)')
         const client = await connectRedis({ url: config.redis.urls, cluster: config.redis.cluster })
-        const rateLimiter = createRedisRateLimiter({ client, onFallback: reportRedisFallbacks() })
+        const rateLimiter = createRedisRateLimiter({ client, onFallback: reportRedisFallbacks(), ...(config.redis.keyPrefix === undefined ? {} : { keyPrefix: config.redis.keyPrefix }) })
         return {
           ...stores,
           rateLimiter,

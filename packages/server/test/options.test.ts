@@ -230,6 +230,11 @@ describe('parseCommandLine', () => {
       { urls: ['redis://10.0.0.1:7000'], cluster: true },
     ])
 
+    // Deployments that share one Redis keep apart by the key prefix.
+    expect(options(['--rate-limit-store', 'redis', '--redis-key-prefix', 'eu-prod:rl'], { AUTHN_REDIS_URL: REDIS })).toEqual(['redis', { urls: [REDIS], cluster: false, keyPrefix: 'eu-prod:rl' }])
+    expect(options([], { AUTHN_RATE_LIMIT_STORE: 'redis', AUTHN_REDIS_URL: REDIS, AUTHN_REDIS_KEY_PREFIX: 'staging' })).toEqual(['redis', { urls: [REDIS], cluster: false, keyPrefix: 'staging' }])
+    expect(invalid(['--rate-limit-store', 'redis', '--redis-key-prefix', 'has space'], { AUTHN_REDIS_URL: REDIS })).toMatch(/^a Redis key prefix is 1 to 64 letters/)
+
     expect(invalid(['--rate-limit-store', 'etcd'], {})).toBe("unknown rate-limit store 'etcd' (available: memory, postgres, redis)")
     expect(invalid(['--rate-limit-store', 'postgres'], {})).toBe('rate limits in PostgreSQL need the postgres store (--store postgres)')
     expect(invalid(['--rate-limit-store', 'redis'], {})).toContain('needs AUTHN_REDIS_URL')
