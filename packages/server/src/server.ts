@@ -157,7 +157,7 @@ const STARTING_BODY = JSON.stringify({
 })
 
 /** While storage opens: live is 200, ready and everything else 503 with Retry-After. */
-const answerStarting = (req: IncomingMessage, res: ServerResponse): void => {
+const answerStarting = (req: IncomingMessage, res: ServerResponse, requestId: string): void => {
   req.resume()
   const path = splitTarget(req.url ?? '/').path
   const live = path === '/health' || path === '/health/live'
@@ -167,6 +167,7 @@ const answerStarting = (req: IncomingMessage, res: ServerResponse): void => {
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(body),
     ...(live ? {} : { 'retry-after': '1' }),
+    'x-okta-request-id': requestId,
   })
   res.end(req.method === 'HEAD' ? undefined : body)
 }
@@ -310,7 +311,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       res.once('finish', () => {
         if (closing) setImmediate(() => server.closeIdleConnections())
       })
-      ;(serve ?? answerStarting)(req, res)
+      if (serve !== null) serve(req, res)
+      else answerStarting(req, res, nextRequestId())
     },
   )
   server.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections

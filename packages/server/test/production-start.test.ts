@@ -41,6 +41,7 @@ describe('production start', () => {
     expect(await ready.json()).toMatchObject({ checks: [{ name: 'store', status: 'starting' }] })
     expect(api.status).toBe(503)
     expect(api.headers.get('retry-after')).toBe('1')
+    expect(api.headers.get('x-okta-request-id')).toMatch(/^[A-Za-z0-9]{20,}$/)
     expect(await api.json()).toMatchObject({ errorCode: 'E0000009' })
     expect(await server.ready).toBe(base)
     expect((await fetch(`${base}/health/ready`)).status).toBe(200)
