@@ -82,19 +82,23 @@ describe('every transition, against the reference model of the spec', () => {
     expect(d.snapshot.status).toBe(FINISHED.includes(expected.state) ? 'done' : 'active')
   })
 
-  it('property runs take every live transition of the machine, and the dead ones never', () => {
+  it('property runs take every live transition of the machine, and the dead ones never', { timeout: 120_000 }, () => {
     const hits = new Map<string, number>()
-    fc.assert(
-      fc.property(fc.oneof(arbStep, arbRoutingStep), ({ state, context, event }) => {
-        const s = snapshotOf(state, context)
-        if (s.status !== 'active' || event.now >= context.expiresAt) return
-        const key = takenTransition(s, event)
-        hits.set(key, (hits.get(key) ?? 0) + 1)
-        expect(model(state, context, event)).toEqual(plainModelView(decide(s, event)))
-      }),
-      { numRuns: 20000 },
-    )
     const declared = declaredTransitions()
+    const unseen = () => declared.filter((k) => !DEAD.includes(k) && (hits.get(k) ?? 0) === 0)
+    // A rare transition missed by one batch gets up to two more (random as ever); one that no batch
+    // takes is a generator that can no longer reach it.
+    for (let batch = 0; batch < 3 && (batch === 0 || unseen().length > 0); batch++)
+      fc.assert(
+        fc.property(fc.oneof(arbStep, arbRoutingStep), ({ state, context, event }) => {
+          const s = snapshotOf(state, context)
+          if (s.status !== 'active' || event.now >= context.expiresAt) return
+          const key = takenTransition(s, event)
+          hits.set(key, (hits.get(key) ?? 0) + 1)
+          expect(model(state, context, event)).toEqual(plainModelView(decide(s, event)))
+        }),
+        { numRuns: 20000 },
+      )
     const missing = declared.filter((k) => !DEAD.includes(k) && (hits.get(k) ?? 0) === 0).map(describeTransition)
     const deadTaken = DEAD.filter((k) => (hits.get(k) ?? 0) > 0).map(describeTransition)
     expect(missing).toEqual([])
