@@ -2,10 +2,11 @@
 // The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
 import { readFile } from 'node:fs/promises'
 import { keySourceFromYubicoCsv, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
+import type { SymantecOptions } from '@authn-machine/factor-symantec'
 import { formatBanner, seedPasswordsHeld } from './banner.js'
 import { createLogger, errorFields, type ServerLogger } from './logging.js'
 import { describeMessageRoutes } from './messages.js'
-import { parseCommandLine, USAGE } from './options.js'
+import { parseCommandLine, USAGE, type ServerOptions } from './options.js'
 import { DEMO_SEED_PATH, readSeedFile } from './seed-file.js'
 import { startServer, type RunningServer } from './server.js'
 
@@ -53,9 +54,13 @@ const main = async (): Promise<void> => {
   const seed = await readSeedFile(seedPath)
   // The YubiKey key file too: a problem in it stops here, each with its line.
   const yubikeyKeys = o.yubikeyKeysPath === null ? undefined : await readYubikeyKeys(o.yubikeyKeysPath)
+  // And the Symantec VIP client certificate: a file that cannot be read stops here.
+  const symantec = o.symantec === null ? undefined : await readSymantec(o.symantec, process.env['AUTHN_SYMANTEC_KEY_PASSPHRASE'])
   const slow = o.store === 'embedded' ? ` in ${o.dataDir} (the first start of the embedded database takes 10 to 20 s)` : ''
   server = await startServer({
     ...(yubikeyKeys === undefined ? {} : { yubikeyKeys }),
+    ...(symantec === undefined ? {} : { symantec }),
+    ...(o.rsa === null ? {} : { rsa: { server: o.rsa, timeoutMs: 2_000, retries: 1 } }),
     progress: (line) => process.stdout.write(`authn-machine: ${line}${line.includes('opening') ? slow : ''}...\n`),
     host: o.host,
     port: o.port,
@@ -122,4 +127,26 @@ const readYubikeyKeys = async (path: string): Promise<YubikeyKeySource> => {
   const keys = keySourceFromYubicoCsv(text)
   if (keys._tag === 'Left') throw new Error(`the YubiKey key file ${path} is not a Yubico-format key list: ${keys.left.join('; ')}`)
   return keys.right
+}
+
+/** The VIP client's options: the certificate, key and CA files read; a file that cannot be read is one line. */
+const readSymantec = async (
+  o: NonNullable<ServerOptions['symantec']>,
+  passphrase: string | undefined,
+): Promise<SymantecOptions> => {
+  const read = async (what: string, path: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8')
+    } catch (e) {
+      throw new Error(`cannot read the Symantec VIP ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    }
+  }
+  return {
+    endpoint: o.url,
+    clientCert: await read('client certificate', o.certPath),
+    clientKey: await read('client key', o.keyPath),
+    ...(o.caPath === null ? {} : { ca: await read('CA file', o.caPath) }),
+    ...(passphrase === undefined || passphrase === '' ? {} : { passphrase }),
+    timeoutMs: 5_000,
+  }
 }

@@ -30,6 +30,10 @@ export interface ServerOptions {
   readonly seedPath: string | null
   /** Yubico-format key file for the YubiKey OTP factor; null: the family is not offered. */
   readonly yubikeyKeysPath: string | null
+  /** The Symantec VIP service and the files of its client certificate; null: the family is not offered. */
+  readonly symantec: { readonly url: string; readonly certPath: string; readonly keyPath: string; readonly caPath: string | null } | null
+  /** The RADIUS server of RSA SecurID (its shared secret from AUTHN_RSA_RADIUS_SECRET); null: the family is not offered. */
+  readonly rsa: { readonly host: string; readonly port: number; readonly secret: string } | null
   readonly store: StoreKind
   /** PGlite data folder of the `embedded` store. */
   readonly dataDir: string
@@ -87,6 +91,13 @@ Options (each also read from the environment variable shown; options win):
                            default: the demo org, packages/server/seeds/demo.json
   --yubikey-keys FILE      YubiKey OTP keys, Yubico-format CSV (AUTHN_YUBIKEY_KEYS): offers the
                            token:hardware/YUBICO factor; the file holds AES keys, keep it private
+  --symantec-vip-url URL   Symantec VIP validation service, https (AUTHN_SYMANTEC_VIP_URL): offers
+                           the token/SYMANTEC factor, with --symantec-cert FILE and --symantec-key
+                           FILE (PEM; AUTHN_SYMANTEC_CERT, AUTHN_SYMANTEC_KEY; the key's passphrase
+                           in AUTHN_SYMANTEC_KEY_PASSPHRASE), --symantec-ca FILE to trust instead
+                           of the system's CAs (AUTHN_SYMANTEC_CA)
+  --rsa-radius HOST:PORT   RADIUS server of RSA SecurID (AUTHN_RSA_RADIUS; the shared secret in
+                           AUTHN_RSA_RADIUS_SECRET): offers the token/RSA factor
   --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)
                            default: postgres when a database URL is set, else embedded
                              embedded  PostgreSQL in-process (PGlite), kept in --data-dir across restarts
@@ -224,6 +235,11 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'trusted-proxy': { type: 'string', multiple: true },
         seed: { type: 'string' },
         'yubikey-keys': { type: 'string' },
+        'symantec-vip-url': { type: 'string' },
+        'symantec-cert': { type: 'string' },
+        'symantec-key': { type: 'string' },
+        'symantec-ca': { type: 'string' },
+        'rsa-radius': { type: 'string' },
         store: { type: 'string' },
         'data-dir': { type: 'string' },
         'database-url': { type: 'string' },
@@ -299,6 +315,32 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     redis = { urls, cluster: redisCluster, ...(keyPrefix === undefined || keyPrefix === '' ? {} : { keyPrefix }) }
   }
 
+  const vip = {
+    url: values['symantec-vip-url'] ?? env['AUTHN_SYMANTEC_VIP_URL'],
+    cert: values['symantec-cert'] ?? env['AUTHN_SYMANTEC_CERT'],
+    key: values['symantec-key'] ?? env['AUTHN_SYMANTEC_KEY'],
+    ca: values['symantec-ca'] ?? env['AUTHN_SYMANTEC_CA'],
+  }
+  const vipGiven = [vip.url, vip.cert, vip.key, vip.ca].filter((x) => x !== undefined && x !== '')
+  let symantec: ServerOptions['symantec'] = null
+  if (vipGiven.length > 0) {
+    if (vip.url === undefined || vip.url === '' || vip.cert === undefined || vip.cert === '' || vip.key === undefined || vip.key === '')
+      return { _tag: 'Invalid', message: 'the Symantec VIP factor needs --symantec-vip-url, --symantec-cert and --symantec-key together' }
+    if (!/^https:\/\/[^\s]+$/.test(vip.url)) return { _tag: 'Invalid', message: 'the Symantec VIP service is reached over https: --symantec-vip-url https://…' }
+    symantec = { url: vip.url, certPath: vip.cert, keyPath: vip.key, caPath: vip.ca === undefined || vip.ca === '' ? null : vip.ca }
+  }
+
+  const radius = values['rsa-radius'] ?? env['AUTHN_RSA_RADIUS']
+  let rsa: ServerOptions['rsa'] = null
+  if (radius !== undefined && radius !== '') {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(radius)
+    const port = Number(m?.[2])
+    if (m?.[1] === undefined || !(port >= 1 && port <= 65535)) return { _tag: 'Invalid', message: `--rsa-radius is HOST:PORT, got '${radius.slice(0, 80)}'` }
+    const secret = env['AUTHN_RSA_RADIUS_SECRET']
+    if (secret === undefined || secret === '') return { _tag: 'Invalid', message: 'the RSA RADIUS server needs its shared secret in AUTHN_RSA_RADIUS_SECRET' }
+    rsa = { host: m[1].replace(/^\[|\]$/g, ''), port, secret }
+  }
+
   const rawPublic = values['public-url'] ?? env['AUTHN_PUBLIC_URL']
   const publicBaseUrl = rawPublic === undefined || rawPublic === '' ? null : httpUrl(rawPublic, 'public URL', false)
   if (publicBaseUrl !== null && typeof publicBaseUrl !== 'string') return { _tag: 'Invalid', message: publicBaseUrl.error }
@@ -365,6 +407,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       trustedProxies,
       seedPath: seed === undefined || seed === '' ? null : seed,
       yubikeyKeysPath: ((k) => (k === undefined || k === '' ? null : k))(values['yubikey-keys'] ?? env['AUTHN_YUBIKEY_KEYS']),
+      symantec,
+      rsa,
       store,
       dataDir: values['data-dir'] ?? env['AUTHN_DATA_DIR'] ?? DEFAULT_DATA_DIR,
       databaseUrl,

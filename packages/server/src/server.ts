@@ -11,6 +11,8 @@ import { createQuestionFactor } from '@authn-machine/factor-question'
 import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createTotpFactor } from '@authn-machine/factor-totp'
 import { createYubikeyFactor, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
+import { createSymantecFactor, type SymantecOptions } from '@authn-machine/factor-symantec'
+import { createRsaFactor, type RsaOptions } from '@authn-machine/factor-rsa'
 import {
   createArgon2Hasher,
   createAuthn,
@@ -63,6 +65,10 @@ export interface StartOptions {
   readonly conformance?: boolean
   /** The YubiKey OTP keys (`--yubikey-keys`): with them the token:hardware/YUBICO family is offered. */
   readonly yubikeyKeys?: YubikeyKeySource
+  /** The Symantec VIP service (`--symantec-vip-url` and its client certificate): with it token/SYMANTEC is offered. */
+  readonly symantec?: SymantecOptions
+  /** The RADIUS server of RSA SecurID (`--rsa-radius`): with it token/RSA is offered. */
+  readonly rsa?: RsaOptions
   /** Start-up progress in words (the port bound, the store opening), for the command line to print. */
   readonly progress?: (line: string) => void
   /** Where each channel's messages go. Default: every channel to the dev outbox. */
@@ -194,6 +200,8 @@ export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
 /** Factor families the server offers only when configured: the option that turns each on. */
 export const OPTIONAL_FACTOR_FAMILIES: ReadonlyArray<{ readonly factorType: string; readonly provider: string; readonly option: string; readonly how: string }> = [
   { factorType: 'token:hardware', provider: 'YUBICO', option: '--yubikey-keys FILE', how: 'checks a Yubico OTP locally against the keys of a Yubico-format key file, a replay refused by counter' },
+  { factorType: 'token', provider: 'SYMANTEC', option: '--symantec-vip-url URL', how: 'validates the code with the Symantec VIP service over SOAP with mutual TLS' },
+  { factorType: 'token', provider: 'RSA', option: '--rsa-radius HOST:PORT', how: 'checks the passcode with a RADIUS server (RSA Authentication Manager), Message-Authenticator signed' },
 ]
 
 /** The conformance harness's reset path (authn-conformance `--reset-path`). */
@@ -375,8 +383,14 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
           metrics?.storeError(f.port, f.kind)
           logger?.error({ requestId: ops.currentRequestId(), store: { port: f.port, method: f.method, error: f.kind }, err: errorFields(f.error) }, 'store error')
         })
-  const factorPlugins: ReadonlyArray<Factor> =
-    options.yubikeyKeys === undefined ? FACTOR_PLUGINS : [...FACTOR_PLUGINS, registered(createYubikeyFactor({ keys: options.yubikeyKeys }))]
+  const symantec = options.symantec === undefined ? undefined : createSymantecFactor(options.symantec)
+  const rsa = options.rsa === undefined ? undefined : createRsaFactor(options.rsa)
+  const factorPlugins: ReadonlyArray<Factor> = [
+    ...FACTOR_PLUGINS,
+    ...(options.yubikeyKeys === undefined ? [] : [registered(createYubikeyFactor({ keys: options.yubikeyKeys }))]),
+    ...(symantec === undefined ? [] : [registered(symantec)]),
+    ...(rsa === undefined ? [] : [registered(rsa)]),
+  ]
   const registry = createFactorRegistry(factorPlugins, stores.secrets)
   const messaging = createServerMessaging(options.messages ?? DEV_OUTBOX_ROUTES, options.log)
 
@@ -516,6 +530,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       force.unref()
       server.close((err) => {
         clearTimeout(force)
+        symantec?.close()
         stores.close().then(() => {
           logger?.info({ url }, 'server stopped')
           if (err === undefined) resolve()
