@@ -85,6 +85,7 @@ export {
   RecoveryFactorType,
   DateTimeString,
   UrlString,
+  RESPONSE_OBJECT_CODECS,
 } from './codecs/responses.js'
 export { OPERATION_CODECS } from './codecs/operation-codecs.js'
 export type { OperationCodecs } from './codecs/operation-codecs.js'

@@ -1,21 +1,11 @@
 import {
-  CancelObject,
-  EmbeddedObject,
   ERROR_CATALOGUE,
   ErrorObject,
-  FactorObject,
-  LifecycleObject,
-  LinkObject,
-  LinksObject,
   OPERATION_CODECS,
   OPERATIONS,
-  PasswordPolicyObject,
-  RememberDevicePolicyObject,
+  RESPONSE_OBJECT_CODECS,
   SecurityQuestionObject,
-  SessionObject,
   toJsonSchema,
-  TransactionObject,
-  UserObject,
   type ErrorCode,
   type JsonSchema,
   type OperationName,
@@ -300,21 +290,7 @@ export const QR_CODE_PATH = '/api/v1/authn/factors/{factorId}/qr/{token}'
 export const QUESTIONS_PATH = '/api/v1/users/{userId}/factors/questions'
 
 /** The components every document has, by codec: the codec's name is its schema's name. */
-const COMPONENT_CODECS: ReadonlyArray<Codec> = [
-  TransactionObject,
-  EmbeddedObject,
-  UserObject,
-  FactorObject,
-  PasswordPolicyObject,
-  RememberDevicePolicyObject,
-  LinkObject,
-  LinksObject,
-  CancelObject,
-  ErrorObject,
-  SessionObject,
-  LifecycleObject,
-  SecurityQuestionObject,
-]
+const COMPONENT_CODECS: ReadonlyArray<Codec> = RESPONSE_OBJECT_CODECS
 
 const schemaRef = (name: string): string => `#/components/schemas/${name}`
 

@@ -48,7 +48,8 @@ export interface OperationsOptions {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
 
-const replyJson = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
+/** A JSON answer of the server's own (not the API's): not cached, not sniffed, no body for HEAD. */
+export const replyJson = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
   const text = JSON.stringify(body)
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

@@ -35,7 +35,7 @@ import { devOutboxJson, type DevOutbox } from '@authn-machine/message-senders'
 import { composeAuditSinks, createRingAuditSink } from './audit.js'
 import { createLogAuditSink, errorFields, type ServerLogger } from './logging.js'
 import { createServerMetrics, UNMATCHED_ROUTE } from './metrics.js'
-import { createOperations, DEFAULT_READY_TIMEOUT_MS } from './operations.js'
+import { createOperations, DEFAULT_READY_TIMEOUT_MS, replyJson } from './operations.js'
 import { createServerMessaging, DEV_OUTBOX_ROUTES, type MessageRoutes } from './messages.js'
 import { answerRecoveryPage, RECOVERY_PAGE, RECOVERY_SCRIPT_PATH } from './recovery-pages.js'
 import { resolveRelativeDates } from './seed-file.js'
@@ -154,28 +154,21 @@ export class ListenError extends Error {
   }
 }
 
-const STARTING_BODY = JSON.stringify({
+const STARTING_BODY = {
   errorCode: 'E0000009',
   errorSummary: 'Internal Server Error',
   errorLink: 'E0000009',
   errorId: 'starting',
   errorCauses: [{ errorSummary: 'The service is starting. Retry the request.' }],
-})
+}
 
 /** While storage opens: live is 200, ready and everything else 503 with Retry-After. */
 const answerStarting = (req: IncomingMessage, res: ServerResponse, requestId: string): void => {
   req.resume()
   const path = splitTarget(req.url ?? '/').path
   const live = path === '/health' || path === '/health/live'
-  const body = live ? JSON.stringify({ status: 'ok' }) : path === '/health/ready' ? JSON.stringify({ status: 'unavailable', checks: [{ name: 'store', status: 'starting' }] }) : STARTING_BODY
-  res.writeHead(live ? 200 : 503, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(body),
-    ...(live ? {} : { 'retry-after': '1' }),
-    'x-okta-request-id': requestId,
-  })
-  res.end(req.method === 'HEAD' ? undefined : body)
+  const body = live ? { status: 'ok' } : path === '/health/ready' ? { status: 'unavailable', checks: [{ name: 'store', status: 'starting' }] } : STARTING_BODY
+  replyJson(req, res, live ? 200 : 503, body, { 'x-okta-request-id': requestId, ...(live ? {} : { 'retry-after': '1' }) })
 }
 
 /** The reference server's connection limits, instead of Node's (about 5 min for a body, no cap on connections). */
@@ -210,17 +203,6 @@ export const CONFORMANCE_RESET = '/__conformance/reset'
 /** The dev outbox's path (`--dev-outbox`). */
 export const DEV_OUTBOX_PATH = '/__dev/outbox'
 
-const replyJson = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  })
-  res.end(text)
-}
 
 /** The status, reason phrase and cause for a request Node's parser refused. */
 const clientErrorOf = (code: string | undefined): readonly [number, string, string] =>
@@ -462,7 +444,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const isAllowed = (req: IncomingMessage): boolean =>
     (options.apiTokens ?? []).length === 0 || checkToken(req.headers.authorization)._tag === 'Trusted'
   const answerReset = (req: IncomingMessage, res: ServerResponse): void => {
-    const reply = (status: number, body: unknown) => replyJson(res, status, body)
+    const reply = (status: number, body: unknown) => replyJson(req, res, status, body)
     if (req.method !== 'POST') return reply(405, METHOD_NOT_ALLOWED)
     if (!isAllowed(req)) return reply(401, INVALID_TOKEN)
     req.resume()
@@ -482,10 +464,10 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
 
   /** `GET /__dev/outbox?to=…` (`--dev-outbox`): the dev outbox's messages, newest first. */
   const answerOutbox = (req: IncomingMessage, res: ServerResponse, query: string): void => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return replyJson(res, 405, METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' })
-    if (!isAllowed(req)) return replyJson(res, 401, INVALID_TOKEN)
+    if (req.method !== 'GET' && req.method !== 'HEAD') return replyJson(req, res, 405, METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' })
+    if (!isAllowed(req)) return replyJson(req, res, 401, INVALID_TOKEN)
     const to = recipientOf(query)
-    replyJson(res, 200, devOutboxJson(messaging.outbox.messages(to === undefined ? {} : { to })))
+    replyJson(req, res, 200, devOutboxJson(messaging.outbox.messages(to === undefined ? {} : { to })))
   }
 
 

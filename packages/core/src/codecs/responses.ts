@@ -217,3 +217,23 @@ export type LifecycleObject = t.TypeOf<typeof LifecycleObject>
 /** One security question of the catalogue (`GET /api/v1/users/{userId}/factors/questions`, spec §6.3). */
 export const SecurityQuestionObject = t.exact(t.type({ question: t.string, questionText: t.string }), 'SecurityQuestion')
 export type SecurityQuestionObject = t.TypeOf<typeof SecurityQuestionObject>
+
+/**
+ * Every response object, by codec: an OpenAPI document's components (each codec's name is its
+ * schema's name). A response codec added here is documented everywhere such a list is read.
+ */
+export const RESPONSE_OBJECT_CODECS = [
+  TransactionObject,
+  EmbeddedObject,
+  UserObject,
+  FactorObject,
+  PasswordPolicyObject,
+  RememberDevicePolicyObject,
+  LinkObject,
+  LinksObject,
+  CancelObject,
+  ErrorObject,
+  SessionObject,
+  LifecycleObject,
+  SecurityQuestionObject,
+] as const
