@@ -1,5 +1,22 @@
 export { createYubikeyFactor, MALFORMED_OTP_CAUSE } from './yubikey-factor.js'
-export type { YubikeyOptions } from './yubikey-factor.js'
+export type { YubikeyOptions, YubikeyLocalOptions, YubikeyValidationModeOptions } from './yubikey-factor.js'
+export { createYubikeyValidationFactor, yubikeyValidationFactorWith, YubikeyValidationSecret, VALIDATION_UNAVAILABLE_CAUSE } from './validation-mode.js'
+export { createYubicoValidationClient, isNonce, readAnswer, MAX_ANSWER_BYTES } from './validation-client.js'
+export type { YubicoValidationClient, YubicoValidationOptions, ValidationAnswer, ValidationError } from './validation-client.js'
+export {
+  VERIFY_PATH,
+  WSAPI_STATUSES,
+  isWsapiStatus,
+  signedText,
+  signatureOf,
+  hasValidSignature,
+  signed,
+  decodeApiKey,
+  parseWsapiAnswer,
+  formatWsapiAnswer,
+  verifyUrlOf,
+} from './wsapi.js'
+export type { WsapiStatus } from './wsapi.js'
 export { keySourceOf } from './key-source.js'
 export type { YubikeyKeySource, YubikeyKeyStoreError } from './key-source.js'
 export { parseYubicoCsv, parseYubicoCsvRow, keySourceFromYubicoCsv } from './yubico-csv.js'

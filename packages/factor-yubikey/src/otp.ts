@@ -11,6 +11,9 @@ export const MIN_OTP_LENGTH = MIN_PUBLIC_ID_LENGTH + TOKEN_MODHEX_LENGTH
 /** Longest OTP accepted: a 32-character public id and the token. Okta's OTPs have 44 (a 12-character public id). */
 export const MAX_OTP_LENGTH = MAX_PUBLIC_ID_LENGTH + TOKEN_MODHEX_LENGTH
 
+/** The cause of a refused enrollment whose `passCode` is not shaped as a YubiKey OTP (400 E0000001). */
+export const MALFORMED_OTP_CAUSE = `passCode: A YubiKey OTP is ${MIN_OTP_LENGTH} to ${MAX_OTP_LENGTH} modhex characters (cbdefghijklnrtuv).`
+
 /** An OTP taken apart: the public id in clear, and the encrypted token. */
 export interface SplitOtp {
   readonly publicId: string

@@ -4,20 +4,32 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { CAUSES, failure, type AuthnFailure, type Enrollment, type SeededFactor, type Verification, type VerifyingFactor } from '@authn-machine/core'
 import { YubikeyKey, canonicalPublicId, credentialIdOf } from './key.js'
 import type { YubikeyKeySource } from './key-source.js'
-import { MAX_OTP_LENGTH, MIN_OTP_LENGTH, checkOtp, splitOtp, type SplitOtp } from './otp.js'
+import { MALFORMED_OTP_CAUSE, checkOtp, splitOtp, type SplitOtp } from './otp.js'
 import { PassCodeAnswer, YubikeyEnrollRequest, YubikeyProfile } from './requests.js'
 import { YubikeySecret } from './secret.js'
+import type { YubicoValidationOptions } from './validation-client.js'
+import { createYubikeyValidationFactor, type YubikeyValidationSecret } from './validation-mode.js'
 import { parseYubicoCsvRow } from './yubico-csv.js'
 
-export interface YubikeyOptions {
+export { MALFORMED_OTP_CAUSE }
+
+/** Local mode: OTPs checked against the keys an admin uploaded. */
+export interface YubikeyLocalOptions {
   /** Where the keys an admin uploaded are found, by public id (see `keySourceOf`, `keySourceFromYubicoCsv`). */
   readonly keys: YubikeyKeySource
+  readonly validation?: undefined
 }
 
-type YubikeyEnrollment = Enrollment<YubikeyProfile, YubikeySecret>
+/** Validation-server mode: OTPs checked by Yubico validation servers (protocol 2.0); no keys here. */
+export interface YubikeyValidationModeOptions {
+  readonly validation: YubicoValidationOptions
+  readonly keys?: undefined
+}
 
-/** The cause of a refused enrollment whose `passCode` is not shaped as a YubiKey OTP (400 E0000001). */
-export const MALFORMED_OTP_CAUSE = `passCode: A YubiKey OTP is ${MIN_OTP_LENGTH} to ${MAX_OTP_LENGTH} modhex characters (cbdefghijklnrtuv).`
+/** One mode or the other. */
+export type YubikeyOptions = YubikeyLocalOptions | YubikeyValidationModeOptions
+
+type YubikeyEnrollment = Enrollment<YubikeyProfile, YubikeySecret>
 
 const REJECTED: Verification<never> = { _tag: 'Rejected' }
 const REPLAYED: Verification<never> = { _tag: 'Replayed' }
@@ -99,9 +111,25 @@ const seedWith = (keys: YubikeyKeySource, seeded: SeededFactor): TE.TaskEither<A
  * one-time position (`sessionCounter * 256 + sessionUse`) is above every position used before
  * (the enrollment OTP's and `lastCounter`); an earlier or equal one is `Replayed`.
  */
-export function createYubikeyFactor(options: YubikeyOptions): VerifyingFactor<YubikeyProfile, YubikeySecret, PassCodeAnswer> {
-  const { keys } = options
+export function createYubikeyFactor(options: YubikeyLocalOptions): VerifyingFactor<YubikeyProfile, YubikeySecret, PassCodeAnswer>
+/**
+ * The same factor in validation-server mode (`{ validation: { urls, clientId, apiKey, timeoutMs } }`):
+ * see `createYubikeyValidationFactor`. Its secret is the key's public id only.
+ */
+export function createYubikeyFactor(options: YubikeyValidationModeOptions): VerifyingFactor<YubikeyProfile, YubikeyValidationSecret, PassCodeAnswer>
+export function createYubikeyFactor(
+  options: YubikeyOptions,
+): VerifyingFactor<YubikeyProfile, YubikeySecret, PassCodeAnswer> | VerifyingFactor<YubikeyProfile, YubikeyValidationSecret, PassCodeAnswer> {
+  const keys = (options as YubikeyOptions | undefined)?.keys
+  const validation = (options as YubikeyOptions | undefined)?.validation
+  if (keys !== undefined && validation !== undefined) throw new TypeError('createYubikeyFactor: give `keys` (local mode) or `validation` (validation-server mode), not both')
+  if (validation !== undefined) return createYubikeyValidationFactor(validation)
   if (typeof keys !== 'function') throw new TypeError('createYubikeyFactor: `keys` must be a key source (publicId => TaskEither)')
+  return localFactor(keys)
+}
+
+/** The local mode over a key source. */
+const localFactor = (keys: YubikeyKeySource): VerifyingFactor<YubikeyProfile, YubikeySecret, PassCodeAnswer> => {
   return {
     factorType: 'token:hardware',
     provider: 'YUBICO',

@@ -59,6 +59,7 @@ const main = async (): Promise<void> => {
   const slow = o.store === 'embedded' ? ` in ${o.dataDir} (the first start of the embedded database takes 10 to 20 s)` : ''
   server = await startServer({
     ...(yubikeyKeys === undefined ? {} : { yubikeyKeys }),
+    ...(o.yubicoValidation === null ? {} : { yubikeyValidation: { ...o.yubicoValidation, timeoutMs: 5_000 } }),
     ...(symantec === undefined ? {} : { symantec }),
     ...(o.rsa === null ? {} : { rsa: { server: o.rsa, timeoutMs: 2_000, retries: 1 } }),
     progress: (line) => process.stdout.write(`authn-machine: ${line}${line.includes('opening') ? slow : ''}...\n`),

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
+import { decodeApiKey, verifyUrlOf } from '@authn-machine/factor-yubikey'
 import { isRedisUrl } from '@authn-machine/rate-limiter-redis'
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging.js'
 import { DEFAULT_SMTP_FROM, messageRoutesFrom, type MessageRoutes } from './messages.js'
@@ -30,6 +31,8 @@ export interface ServerOptions {
   readonly seedPath: string | null
   /** Yubico-format key file for the YubiKey OTP factor; null: the family is not offered. */
   readonly yubikeyKeysPath: string | null
+  /** Yubico validation servers (protocol 2.0) checking YubiKey OTPs instead of a key file, the API key from AUTHN_YUBICO_API_KEY; null: not used. */
+  readonly yubicoValidation: { readonly urls: ReadonlyArray<string>; readonly clientId: string; readonly apiKey: string } | null
   /** The Symantec VIP service and the files of its client certificate; null: the family is not offered. */
   readonly symantec: { readonly url: string; readonly certPath: string; readonly keyPath: string; readonly caPath: string | null } | null
   /** The RADIUS server of RSA SecurID (its shared secret from AUTHN_RSA_RADIUS_SECRET); null: the family is not offered. */
@@ -91,6 +94,12 @@ Options (each also read from the environment variable shown; options win):
                            default: the demo org, packages/server/seeds/demo.json
   --yubikey-keys FILE      YubiKey OTP keys, Yubico-format CSV (AUTHN_YUBIKEY_KEYS): offers the
                            token:hardware/YUBICO factor; the file holds AES keys, keep it private
+  --yubico-validation-url URL
+                           or: a Yubico validation server (protocol 2.0, /wsapi/2.0/verify added to a
+                           URL without a path) checks the OTPs; repeatable or comma-separated, tried
+                           in order when one does not answer (AUTHN_YUBICO_VALIDATION_URL), with
+                           --yubico-client-id ID (AUTHN_YUBICO_CLIENT_ID) and the API key (base64)
+                           in AUTHN_YUBICO_API_KEY; not with --yubikey-keys
   --symantec-vip-url URL   Symantec VIP validation service, https (AUTHN_SYMANTEC_VIP_URL): offers
                            the token/SYMANTEC factor, with --symantec-cert FILE and --symantec-key
                            FILE (PEM; AUTHN_SYMANTEC_CERT, AUTHN_SYMANTEC_KEY; the key's passphrase
@@ -158,7 +167,7 @@ Secrets come from the environment only, never from flags (which show in ps):
   AUTHN_SECRET_KEYS        keys sealing factor secrets: id:base64key[,id:base64key…], first current
   AUTHN_METRICS_TOKEN      a token for GET /metrics only ("Authorization: Bearer TOKEN"), at least
                            16 characters; an API token (SSWS) is accepted there too
-  AUTHN_TWILIO_AUTH_TOKEN, AUTHN_WEBHOOK_SECRET   as above
+  AUTHN_TWILIO_AUTH_TOKEN, AUTHN_WEBHOOK_SECRET, AUTHN_YUBICO_API_KEY   as above
   AUTHN_REDIS_URL          Redis for --rate-limit-store redis: redis://[user:password@]host[:port][/db],
                            rediss://… for TLS; with --redis-cluster one or more nodes, comma-separated
 
@@ -176,6 +185,7 @@ const SECRET_FLAGS = [
   { flag: '--webhook-secret', variable: 'AUTHN_WEBHOOK_SECRET' },
   { flag: '--metrics-token', variable: 'AUTHN_METRICS_TOKEN' },
   { flag: '--redis-url', variable: 'AUTHN_REDIS_URL' },
+  { flag: '--yubico-api-key', variable: 'AUTHN_YUBICO_API_KEY' },
 ] as const
 
 /** Interfaces that only this machine can reach: links may follow their Host headers. */
@@ -235,6 +245,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'trusted-proxy': { type: 'string', multiple: true },
         seed: { type: 'string' },
         'yubikey-keys': { type: 'string' },
+        'yubico-validation-url': { type: 'string', multiple: true },
+        'yubico-client-id': { type: 'string' },
         'symantec-vip-url': { type: 'string' },
         'symantec-cert': { type: 'string' },
         'symantec-key': { type: 'string' },
@@ -330,6 +342,25 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     symantec = { url: vip.url, certPath: vip.cert, keyPath: vip.key, caPath: vip.ca === undefined || vip.ca === '' ? null : vip.ca }
   }
 
+  const yubikeyKeysPath = ((k) => (k === undefined || k === '' ? null : k))(values['yubikey-keys'] ?? env['AUTHN_YUBIKEY_KEYS'])
+  const yubico = {
+    urls: (values['yubico-validation-url'] ?? [env['AUTHN_YUBICO_VALIDATION_URL'] ?? '']).flatMap((u) => list(u)),
+    clientId: values['yubico-client-id'] ?? env['AUTHN_YUBICO_CLIENT_ID'] ?? '',
+    apiKey: env['AUTHN_YUBICO_API_KEY'] ?? '',
+  }
+  let yubicoValidation: ServerOptions['yubicoValidation'] = null
+  if (yubico.urls.length > 0 || yubico.clientId !== '' || yubico.apiKey !== '') {
+    if (yubico.urls.length === 0 || yubico.clientId === '' || yubico.apiKey === '')
+      return { _tag: 'Invalid', message: 'YubiKey OTPs checked by a validation server need --yubico-validation-url, --yubico-client-id and AUTHN_YUBICO_API_KEY together' }
+    if (yubikeyKeysPath !== null) return { _tag: 'Invalid', message: 'YubiKey OTPs are checked locally (--yubikey-keys) or by a validation server (--yubico-validation-url), not both' }
+    const badUrl = yubico.urls.find((u) => verifyUrlOf(u) === null)
+    if (badUrl !== undefined) return { _tag: 'Invalid', message: `a Yubico validation server is an http(s) URL without credentials, query or fragment, got '${redactCredentials(badUrl).slice(0, 120)}'` }
+    if (!/^\d{1,20}$/.test(yubico.clientId)) return { _tag: 'Invalid', message: `a Yubico client id is digits, got '${yubico.clientId.slice(0, 40)}'` }
+    // The key itself is never echoed.
+    if (decodeApiKey(yubico.apiKey) === null) return { _tag: 'Invalid', message: 'AUTHN_YUBICO_API_KEY is not a Yubico API key: base64 of 1 to 64 bytes, as Yubico gives it' }
+    yubicoValidation = yubico
+  }
+
   const radius = values['rsa-radius'] ?? env['AUTHN_RSA_RADIUS']
   let rsa: ServerOptions['rsa'] = null
   if (radius !== undefined && radius !== '') {
@@ -406,7 +437,8 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       allowedHosts,
       trustedProxies,
       seedPath: seed === undefined || seed === '' ? null : seed,
-      yubikeyKeysPath: ((k) => (k === undefined || k === '' ? null : k))(values['yubikey-keys'] ?? env['AUTHN_YUBIKEY_KEYS']),
+      yubikeyKeysPath,
+      yubicoValidation,
       symantec,
       rsa,
       store,

@@ -10,7 +10,7 @@ import { createHotpFactor } from '@authn-machine/factor-hotp'
 import { createQuestionFactor } from '@authn-machine/factor-question'
 import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createTotpFactor } from '@authn-machine/factor-totp'
-import { createYubikeyFactor, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
+import { createYubikeyFactor, type YubicoValidationOptions, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
 import { createSymantecFactor, type SymantecOptions } from '@authn-machine/factor-symantec'
 import { createRsaFactor, type RsaOptions } from '@authn-machine/factor-rsa'
 import {
@@ -65,6 +65,11 @@ export interface StartOptions {
   readonly conformance?: boolean
   /** The YubiKey OTP keys (`--yubikey-keys`): with them the token:hardware/YUBICO family is offered. */
   readonly yubikeyKeys?: YubikeyKeySource
+  /**
+   * Yubico validation servers (`--yubico-validation-url`, protocol 2.0): with them the
+   * token:hardware/YUBICO family is offered, its OTPs checked by the servers. Not with `yubikeyKeys`.
+   */
+  readonly yubikeyValidation?: YubicoValidationOptions
   /** The Symantec VIP service (`--symantec-vip-url` and its client certificate): with it token/SYMANTEC is offered. */
   readonly symantec?: SymantecOptions
   /** The RADIUS server of RSA SecurID (`--rsa-radius`): with it token/RSA is offered. */
@@ -192,7 +197,12 @@ export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
 
 /** Factor families the server offers only when configured: the option that turns each on. */
 export const OPTIONAL_FACTOR_FAMILIES: ReadonlyArray<{ readonly factorType: string; readonly provider: string; readonly option: string; readonly how: string }> = [
-  { factorType: 'token:hardware', provider: 'YUBICO', option: '--yubikey-keys FILE', how: 'checks a Yubico OTP locally against the keys of a Yubico-format key file, a replay refused by counter' },
+  {
+    factorType: 'token:hardware',
+    provider: 'YUBICO',
+    option: '--yubikey-keys FILE or --yubico-validation-url URL',
+    how: 'checks a Yubico OTP locally against the keys of a Yubico-format key file, a replay refused by counter, or asks Yubico validation servers (protocol 2.0, HMAC-SHA1 signed)',
+  },
   { factorType: 'token', provider: 'SYMANTEC', option: '--symantec-vip-url URL', how: 'validates the code with the Symantec VIP service over SOAP with mutual TLS' },
   { factorType: 'token', provider: 'RSA', option: '--rsa-radius HOST:PORT', how: 'checks the passcode with a RADIUS server (RSA Authentication Manager), Message-Authenticator signed' },
 ]
@@ -370,6 +380,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   const factorPlugins: ReadonlyArray<Factor> = [
     ...FACTOR_PLUGINS,
     ...(options.yubikeyKeys === undefined ? [] : [registered(createYubikeyFactor({ keys: options.yubikeyKeys }))]),
+    ...(options.yubikeyValidation === undefined ? [] : [registered(createYubikeyFactor({ validation: options.yubikeyValidation }))]),
     ...(symantec === undefined ? [] : [registered(symantec)]),
     ...(rsa === undefined ? [] : [registered(rsa)]),
   ]
@@ -396,6 +407,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     users: stores.users,
     steps: stores.steps,
     factors: stores.factors,
+   
     secrets: stores.secrets,
     factorPlugins,
     messages: messaging.sender,

@@ -18,6 +18,7 @@ describe('parseCommandLine', () => {
         maxConnections: 1024,
         seedPath: null,
         yubikeyKeysPath: null,
+        yubicoValidation: null,
         symantec: null,
         rsa: null,
         store: 'embedded',
@@ -77,6 +78,7 @@ describe('parseCommandLine', () => {
         maxConnections: 1024,
         seedPath: 'org.json',
         yubikeyKeysPath: 'keys.csv',
+        yubicoValidation: null,
         symantec: null,
         rsa: null,
         store: 'memory',
@@ -118,6 +120,7 @@ describe('parseCommandLine', () => {
         trustedOrigins: ['https://a.example.org', 'https://b.example.org'],
         seedPath: '/etc/org.json',
         yubikeyKeysPath: '/etc/authn/yubikeys.csv',
+        yubicoValidation: null,
       },
     })
   })
@@ -253,6 +256,34 @@ describe('parseCommandLine', () => {
       const r = parseCommandLine(argv, {})
       expect(r).toEqual({ _tag: 'Invalid', message: "--redis-url is not an option: set AUTHN_REDIS_URL in the environment (a flag's value shows in ps)" })
     }
+  })
+
+  it('reads Yubico validation servers (repeatable or comma-separated), the client id, and the API key from the environment only', () => {
+    const apiKey = Buffer.from('validation key').toString('base64')
+    const validation = (argv: ReadonlyArray<string>, env: Record<string, string>) => {
+      const r = parseCommandLine(argv, env)
+      return r._tag === 'Run' ? r.options.yubicoValidation : r
+    }
+    expect(validation(['--yubico-validation-url', 'https://a.example,https://b.example', '--yubico-validation-url', 'http://127.0.0.1:9/wsapi/2.0/verify', '--yubico-client-id', '42'], { AUTHN_YUBICO_API_KEY: apiKey })).toEqual({
+      urls: ['https://a.example', 'https://b.example', 'http://127.0.0.1:9/wsapi/2.0/verify'],
+      clientId: '42',
+      apiKey,
+    })
+    expect(validation([], { AUTHN_YUBICO_VALIDATION_URL: 'https://a.example, https://b.example', AUTHN_YUBICO_CLIENT_ID: '7', AUTHN_YUBICO_API_KEY: apiKey })).toEqual({ urls: ['https://a.example', 'https://b.example'], clientId: '7', apiKey })
+    const invalid = (argv: ReadonlyArray<string>, env: Record<string, string>) => {
+      const r = parseCommandLine(argv, env)
+      return r._tag === 'Invalid' ? r.message : `not refused: ${JSON.stringify(r)}`
+    }
+    const url = ['--yubico-validation-url', 'https://a.example']
+    expect(invalid(url, { AUTHN_YUBICO_API_KEY: apiKey })).toMatch(/need --yubico-validation-url, --yubico-client-id and AUTHN_YUBICO_API_KEY together/)
+    expect(invalid([...url, '--yubico-client-id', '42'], {})).toMatch(/together/)
+    expect(invalid(['--yubico-client-id', '42'], { AUTHN_YUBICO_API_KEY: apiKey })).toMatch(/together/)
+    expect(invalid([...url, '--yubico-client-id', '42', '--yubikey-keys', 'k.csv'], { AUTHN_YUBICO_API_KEY: apiKey })).toMatch(/not both/)
+    expect(invalid(['--yubico-validation-url', 'ftp://a.example', '--yubico-client-id', '42'], { AUTHN_YUBICO_API_KEY: apiKey })).toMatch(/http\(s\) URL/)
+    expect(invalid(['--yubico-validation-url', 'https://u:pw@a.example', '--yubico-client-id', '42'], { AUTHN_YUBICO_API_KEY: apiKey })).not.toContain('pw')
+    expect(invalid([...url, '--yubico-client-id', 'abc'], { AUTHN_YUBICO_API_KEY: apiKey })).toMatch(/client id is digits/)
+    expect(invalid([...url, '--yubico-client-id', '42'], { AUTHN_YUBICO_API_KEY: 'not base64!' })).toBe('AUTHN_YUBICO_API_KEY is not a Yubico API key: base64 of 1 to 64 bytes, as Yubico gives it')
+    expect(invalid(['--yubico-api-key', apiKey], {})).toBe("--yubico-api-key is not an option: set AUTHN_YUBICO_API_KEY in the environment (a flag's value shows in ps)")
   })
 
   it('answers help', () => {
