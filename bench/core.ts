@@ -78,7 +78,7 @@ const reduce = (state: MachineState, c: AuthnContext, e: AuthnEvent): Step => {
         return {
           state: 'SUCCESS',
           context: { ...touched, sessionTokenHash: e.sessionTokenHash, sessionExpiresAt },
-          effects: [{ type: 'issueSessionToken', params: { userId: c.userId, tokenHash: e.sessionTokenHash, expiresAt: sessionExpiresAt } }],
+          effects: [{ type: 'issueSessionToken', params: { userId: c.userId, tokenHash: e.sessionTokenHash, expiresAt: sessionExpiresAt, kind: 'session' } }],
         }
       }
       default:

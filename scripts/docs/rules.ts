@@ -26,6 +26,7 @@ export const FAMILIES = {
   WIRE: 'Wire format',
   SEC: 'User existence and hostile input',
   RATE: 'Rate limits',
+  STEP: 'Step-up to applications',
 } as const
 
 export type Family = keyof typeof FAMILIES
@@ -95,6 +96,12 @@ const SMS = 'packages/factor-sms/src/sms-factor.ts'
 const PHONE = 'packages/factor-sms/src/phone-number.ts'
 const CALL = 'packages/factor-call/src/call-factor.ts'
 const EMAIL = 'packages/factor-email/src/email-factor.ts'
+const APP_MODEL = 'packages/core/src/model/app.ts'
+const APP_SOURCE = 'packages/core/src/ports/app-source.ts'
+const STEP_UP = 'packages/core/src/machines/step-up.ts'
+const STEP_UP_OPS = 'packages/engine/src/operations/step-up.ts'
+const STEP_UP_TICKET = 'packages/engine/src/step-up-ticket.ts'
+const SEED = 'packages/core/src/codecs/org-seed.ts'
 
 // Tests, by file.
 const T_DECIDE = 'packages/core/test/decide.test.ts'
@@ -141,6 +148,9 @@ const T_QUESTION = 'packages/factor-question/test/question.test.ts'
 const T_SMS = 'packages/factor-sms/test/sms.test.ts'
 const T_CALL = 'packages/factor-call/test/call.test.ts'
 const T_EMAIL = 'packages/factor-email/test/email.test.ts'
+const T_STEP_UP = 'packages/engine/test/step-up.test.ts'
+const T_APP_SUITE = 'packages/testkit/src/app-source-suite.ts'
+const T_HARNESS_STEP_UP = 'packages/testkit/src/harness/step-up-commands.ts'
 
 const impl = (file: string, ...symbols: ReadonlyArray<string>): ReadonlyArray<Implementation> => symbols.map((symbol) => ({ file, symbol }))
 const tests = (file: string, ...titles: ReadonlyArray<string>): ReadonlyArray<TestReference> => titles.map((test) => ({ file, test }))
@@ -1126,5 +1136,73 @@ export const RULES: ReadonlyArray<Rule> = [
     okta: 'https://developer.okta.com/docs/reference/rate-limits/',
     implementedBy: [...impl(HASH_QUEUE, 'createQueuedHasher'), ...impl(PIPELINE, 'createPipeline.hasherFailed', 'createPipeline.admit')],
     testedBy: tests(T_HASH_QUEUE, 'over the engine: sign-ins past a full queue are answered 429 E0000047 at once, the others as usual'),
+  },
+  // --------------------------------------------------------------------------------- step-up
+  {
+    id: 'AUTHN-STEP-1',
+    title: 'Apps are data',
+    statement:
+      'A step-up targets an app: its id, name, label and logo (what `_embedded.target` shows), its protocol and issuer (`_embedded.authentication`), the return URL its `original` link leads to, and its own sign-on policy. Apps come from the seed and from the embedding server through the AppSource port; every adapter passes the same suite.',
+    sections: ['6.7', '6.8'],
+    okta: authn('target-object'),
+    implementedBy: [...impl(APP_MODEL, 'App', 'AppSignOnPolicy'), ...impl(APP_SOURCE, 'AppSource'), ...impl(SEED, 'SeedApp', 'appFromSeed'), ...impl(STEP_UP_OPS, 'stepUpOperations.putApp')],
+    testedBy: [
+      ...tests(T_APP_SUITE, 'any sequence of put, find, list and remove answers as a map from id to app would'),
+      ...tests(T_STEP_UP, 'administration: put checks the app, remove of an unknown app is 404, list is by id'),
+    ],
+  },
+  {
+    id: 'AUTHN-STEP-2',
+    title: 'IdP-initiated step-up: an audience names the app',
+    statement:
+      'Primary authentication with `audience` signs in to that app: an unknown app is 400 E0000001 ("Invalid or unknown audience"), an inactive one 400 E0000001 ("Sign in not allowed for app"), both before any password is checked; an app whose policy denies is 401 E0000004, as the org\'s sign-on policy.',
+    sections: ['4.3', '4.1'],
+    okta: authn('idp-initiated-step-up-authentication'),
+    implementedBy: [...impl(PRIMARY, 'primaryOperations.authenticate', 'primaryOperations.stepUpByPassword'), ...impl(STEP_UP_OPS, 'createStepUp.audienceApp'), ...impl(AUTHN_MACHINE, 'authnMachine.isSignOnDenied')],
+    testedBy: [
+      ...tests(T_STEP_UP, 'audience: unknown → 400 E0000001 "Invalid or unknown audience", inactive → "Sign in not allowed for app", a denying app → 401 E0000004'),
+      ...tests(T_HARNESS_STEP_UP, 'Refused before any password is checked'),
+    ],
+  },
+  {
+    id: 'AUTHN-STEP-3',
+    title: 'The app\'s sign-on policy joins the org\'s after the password',
+    statement:
+      'After primary authentication, an app that asks for a factor is answered as the org\'s factor requirement is (MFA_REQUIRED, or MFA_ENROLL without an active factor), unless the session the embedding server vouches for verified one within the app\'s factor lifetime; a remembered device does not answer it. Every state of a step-up is typed SESSION_STEP_UP and shows the app.',
+    sections: ['4.2', '4.3', '6.7', '6.8'],
+    okta: authn('sp-initiated-step-up-authentication'),
+    implementedBy: [...impl(FACTS, 'evaluationFacts', 'requiredEnrollmentMissing'), ...impl(STEP_UP, 'stepUpOf', 'appRequiresFactor'), ...impl(RENDER, 'renderTransaction')],
+    testedBy: [
+      ...tests(T_INVARIANTS, 'step-up (spec §4.2, §4.3): an app that denies is never reached; one that asks for a factor is reached only after a factor, unless one was verified recently'),
+      ...tests(T_STEP_UP, 'an app that asks for a factor: MFA_REQUIRED typed SESSION_STEP_UP with target and authentication'),
+      ...tests(T_RENDER, 'every live state is typed SESSION_STEP_UP and embeds target and authentication after its own members'),
+    ],
+  },
+  {
+    id: 'AUTHN-STEP-4',
+    title: 'SP-initiated step-up waits for its user in UNAUTHENTICATED',
+    statement:
+      'A trusted caller opens a step-up for an app: UNAUTHENTICATED, with a state token for the sign-in page, the app, and only the `authenticate` link. Get-state shows it again; primary authentication with it continues as an IdP-initiated step-up to the same app (a wrong password leaves it usable); any other operation is 403 E0000079; a tampered or expired one, or one whose app is gone, 401 E0000011. For a user whose session the caller knows, it starts after primary authentication instead.',
+    sections: ['4.2', '3.2'],
+    okta: authn('sp-initiated-step-up-authentication'),
+    implementedBy: [...impl(PRIMARY, 'primaryOperations.openStepUp', 'primaryOperations.getStateOf', 'primaryOperations.bySession'), ...impl(STEP_UP_TICKET, 'sealTicket', 'openTicket'), ...impl(RENDER, 'renderStepUpStart')],
+    testedBy: [
+      ...tests(T_STEP_UP, 'SP-initiated: UNAUTHENTICATED (no user, no cancel)', 'ticket is 401 E0000011', 'a factor verified within the app'),
+      ...tests(T_RENDER, 'UNAUTHENTICATED: the state token, typed SESSION_STEP_UP, target and authentication, the authenticate link only'),
+    ],
+  },
+  {
+    id: 'AUTHN-STEP-5',
+    title: 'A step-up SUCCESS leads to its app once',
+    statement:
+      'A step-up SUCCESS carries no session token: a one-time token stands as its state token and in its `original` link (GET). Following the link redirects to the return URL configured for the app (never one from a request) once; a second use, an expired token, or a user locked or suspended since is 401 E0000011.',
+    sections: ['4.2', '3.1', '6.9'],
+    okta: authn('sp-initiated-step-up-authentication'),
+    implementedBy: [...impl(AUTHN_MACHINE, 'route'), ...impl(STEP_UP_OPS, 'stepUpOperations.redeemStepUp'), ...impl(HANDLER, 'createAuthnHandler.getResource')],
+    testedBy: [
+      ...tests(T_STEP_UP, 'IdP-initiated: audience of an allowing app → SUCCESS typed SESSION_STEP_UP with the `original` link and no session token; the link works once', 'a user locked or suspended after the SUCCESS cannot follow it'),
+      ...tests(T_INVARIANTS, 'every transition into SUCCESS emits exactly one issueSessionToken'),
+      ...tests(T_HARNESS_STEP_UP, 'configured return URL, once'),
+    ],
   },
 ]

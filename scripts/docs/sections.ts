@@ -45,17 +45,8 @@ export const SECTIONS: Readonly<Record<string, DigestSection>> = {
   },
   '4.0': { subject: 'the endpoint index', okta: authn('authentication-operations') },
   '4.1': { subject: 'primary authentication', okta: authn('primary-authentication') },
-  '4.2': {
-    subject: 'SP-initiated step-up authentication',
-    okta: authn('sp-initiated-step-up-authentication'),
-    context:
-      'A SAML or WS-Fed app hands the sign-in page a state token of an UNAUTHENTICATED step-up transaction, and primary authentication continues inside it. Not implemented: no operation creates such a transaction, so a state token sent with credentials is refused (403 E0000079).',
-  },
-  '4.3': {
-    subject: 'IdP-initiated step-up authentication',
-    okta: authn('idp-initiated-step-up-authentication'),
-    context: 'Primary authentication naming an app instance in `audience`. Not implemented: every audience is answered as unknown (400 E0000001).',
-  },
+  '4.2': { subject: 'SP-initiated step-up authentication', okta: authn('sp-initiated-step-up-authentication') },
+  '4.3': { subject: 'IdP-initiated step-up authentication', okta: authn('idp-initiated-step-up-authentication') },
   '4.4': { subject: 'get the transaction state', okta: authn('get-transaction-state') },
   '4.5': { subject: 'change an expired or expiring password', okta: authn('change-password') },
   '4.6': { subject: 'enroll a factor', okta: authn('enroll-factor') },
@@ -95,6 +86,8 @@ export const SECTIONS: Readonly<Record<string, DigestSection>> = {
   '6.3': { subject: 'an enrollable factor (the MFA_ENROLL catalogue)', okta: authn('factor-object') },
   '6.5': { subject: 'the password policy object', okta: authn('password-policy-object') },
   '6.6': { subject: 'the remember-device policy object', okta: authn('remember-device-policy-object') },
+  '6.7': { subject: 'the target object of a step-up (the app)', okta: authn('target-object') },
+  '6.8': { subject: 'the authentication object of a step-up (protocol and issuer)', okta: authn('authentication-object') },
   '6.9': { subject: 'links (`_links`)', okta: authn('links-object') },
   '7.1': { subject: 'factor types and providers', okta: authn('enroll-factor') },
   '7.2': { subject: 'factor profiles', okta: OKTA_FACTORS },

@@ -10,8 +10,8 @@
  * The lists below restate the digest (what exists); nothing in them says what is implemented.
  */
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { createMemoryStores } from '@authn-machine/adapter-memory'
-import { AUTHN_STATUSES, DEFAULT_POLICIES, OPERATIONS, type FactorProvider, type FactorType, type Random } from '@authn-machine/core'
+import { createMemoryAppSource, createMemoryStores } from '@authn-machine/adapter-memory'
+import { AUTHN_STATUSES, DEFAULT_APP_SIGN_ON, DEFAULT_POLICIES, OPERATIONS, type App, type FactorProvider, type FactorType, type Random } from '@authn-machine/core'
 import { createAuthn, createMemoryAuditSink, createSecretBox, ephemeralKeyring, type Authn, type Call } from '@authn-machine/engine'
 import { AUTHN_ROUTES, createAuthnHandler, createRouter } from '@authn-machine/http'
 import { FACTOR_PLUGINS, OPTIONAL_FACTOR_FAMILIES } from '@authn-machine/server'
@@ -128,9 +128,23 @@ const CHANNEL_WORDS = { sms: 'SMS', call: 'voice call', email: 'email' } as cons
 const zeroRandom: Random = { bytes: (n) => new Uint8Array(n) }
 
 /** An engine over empty memory stores: only to see which operations it has and how it answers. */
+/** The app the probes step up to (`audience`, an SP-initiated step-up). */
+const PROBE_APP: App = {
+  id: '0oaprobe',
+  name: 'probe',
+  label: 'Probe',
+  status: 'ACTIVE',
+  logo: null,
+  protocol: 'SAML2.0',
+  issuer: { id: '0oaprobe', name: 'Probe', uri: 'urn:probe' },
+  returnUrl: 'https://probe.invalid/',
+  signOn: DEFAULT_APP_SIGN_ON,
+}
+
 const probeEngine = (): Authn =>
   createAuthn({
     ...createMemoryStores(),
+    apps: createMemoryAppSource([PROBE_APP]),
     secrets: createSecretBox(ephemeralKeyring(zeroRandom), zeroRandom),
     factorPlugins: FACTOR_PLUGINS,
     policies: { forUser: () => TE.right(DEFAULT_POLICIES) },
@@ -158,7 +172,11 @@ export const renderStatus = async (
   const handler = createAuthnHandler({ engine })
   const served = new Set([...FACTOR_PLUGINS, ...OPTIONAL_FACTOR_FAMILIES].map((f) => `${f.factorType}/${f.provider}`))
   const servedTypes = new Set(FACTOR_PLUGINS.map((f) => f.factorType))
-  const entered = (state: string): boolean => machines.some((m) => m.targets.has(state))
+  // UNAUTHENTICATED is the machine's state before primary authentication; a step-up that waits in
+  // it is a sealed ticket (docs/adr/0028-step-up.md), so it is implemented when one can be opened.
+  const opened = await engine.openStepUp({ appId: PROBE_APP.id }, { ...CALL, context: { ...CALL.context, trusted: true } })()
+  const ticket = opened._tag === 'Right' && opened.right.body['status'] === 'UNAUTHENTICATED' ? String(opened.right.body['stateToken']) : null
+  const entered = (state: string): boolean => machines.some((m) => m.targets.has(state)) || (state === 'UNAUTHENTICATED' && ticket !== null)
 
   // ---------------------------------------------------------------- statuses
   const statusRows = AUTHN_STATUSES.map((s) => {
@@ -168,7 +186,12 @@ export const renderStatus = async (
       return m.machine.root.initial.target.some((t) => t.key === s) ? 'initial only, never entered' : 'declared, never entered'
     })
     const implemented = entered(s)
-    const note = s === 'UNAUTHENTICATED' && !implemented ? 'the step-up status (§4.2): no operation creates such a transaction' : ''
+    const note =
+      s !== 'UNAUTHENTICATED'
+        ? ''
+        : implemented
+          ? 'the step-up status (§4.2): `openStepUp` answers it with a sealed ticket; primary authentication leaves it'
+          : 'the step-up status (§4.2): no operation creates such a transaction'
     return `| \`${s}\` | ${per.join(' | ')} | ${implemented ? 'yes' : '**no**'} | ${cell(note)} |`
   })
 
@@ -187,6 +210,11 @@ export const renderStatus = async (
     const missing = (e.needsFactors ?? []).filter((t) => !servedTypes.has(t))
     if (missing.length > 0 && missing.length === (e.needsFactors ?? []).length) return no(`\`${operation}\`, but no ${missing.join(' or ')} factor is served`)
     if (e.needsState !== undefined && !entered(e.needsState)) return no(`no transition enters \`${e.needsState}\`; a state token with credentials is 403 E0000079`)
+    if (e.needsState === 'UNAUTHENTICATED' && ticket !== null) {
+      const r = await engine.authenticate({ stateToken: ticket, username: 'status-probe', password: 'status-probe' }, CALL)()
+      const refused = r._tag === 'Left' && JSON.stringify(r.left.body).includes('E0000079')
+      return refused ? no('a ticket with credentials is 403 E0000079') : yes(`\`${operation}\` takes credentials with an UNAUTHENTICATED ticket`)
+    }
     if (e.probe === 'audience') {
       const r = await engine.authenticate({ username: 'status-probe', password: 'status-probe', audience: '0oaprobe' }, CALL)()
       const refused = r._tag === 'Left' && r.left.status === 400 && JSON.stringify(r.left.body).includes('audience')

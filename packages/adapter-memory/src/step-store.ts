@@ -23,7 +23,9 @@ import {
   type TransactionStore,
   type UserRecord,
   type UserStore,
+  type AppSource,
 } from '@authn-machine/core'
+import { createMemoryAppSource, type MemoryAppInternals } from './app-source.js'
 import { createMemoryFactorStore, type MemoryFactorInternals } from './factor-store.js'
 import { createMemoryTransactionStore, type MemoryTransactionInternals } from './transaction-store.js'
 import { createMemoryUserStore, type MemoryUserInternals } from './user-store.js'
@@ -230,9 +232,11 @@ export interface MemoryStores {
   readonly users: UserStore & MemoryUserInternals
   readonly factors: FactorStore & MemoryFactorInternals
   readonly steps: StepStore
+  /** The applications a step-up can target (empty at first). */
+  readonly apps: AppSource & MemoryAppInternals
 }
 
-/** A TransactionStore, a UserStore and the StepStore over both, sharing one memory. */
+/** A TransactionStore, a UserStore and the StepStore over both, sharing one memory; and an AppSource. */
 export const createMemoryStores = (): MemoryStores => {
   const users = createMemoryUserStore()
   const transactions = createMemoryTransactionStore({
@@ -242,5 +246,5 @@ export const createMemoryStores = (): MemoryStores => {
     },
   })
   const factors = createMemoryFactorStore((userId) => E.isRight(users.internal.read(userId)))
-  return { transactions, users, factors, steps: createMemoryStepStore(transactions, users, factors) }
+  return { transactions, users, factors, steps: createMemoryStepStore(transactions, users, factors), apps: createMemoryAppSource() }
 }

@@ -520,6 +520,23 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       ${STEP_COMMIT({ ...t, users: t.decoys }, 'authn_decoy_commit', true)}
     `,
   },
+  {
+    version: 7,
+    name: 'the applications a step-up can target',
+    // docs/adr/0028-step-up.md. One row per app: its id, and the whole encoded `App` (core's codec)
+    // as jsonb, decoded on every read. An app is read by id or all at once ordered by id, so the
+    // primary key is the only index. The check keeps the row's key and the app's own id the same.
+    // `updated_at` is for operators only (when an administration or a seed last wrote the app);
+    // no answer of the AppSource depends on it.
+    sql: (t) => `
+      create table ${t.apps} (
+        id         text        primary key,
+        app        jsonb       not null,
+        updated_at timestamptz not null default now(),
+        constraint apps_id_matches check (app->>'id' = id)
+      );
+    `,
+  },
 ]
 
 /** The version the code expects. */

@@ -25,6 +25,7 @@ export const tables = (schema: string) => {
     factors: `${s}.factors`,
     decoys: `${s}.user_decoys`,
     rateLimits: `${s}.rate_limits`,
+    apps: `${s}.apps`,
     migrations: `${s}.schema_migrations`,
   }
 }

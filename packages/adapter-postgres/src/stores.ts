@@ -1,4 +1,5 @@
-import type { FactorStore, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import type { AppSource, FactorStore, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import { createPostgresAppSource } from './app-source.js'
 import type { PgQueryable } from './client.js'
 import { createPostgresFactorStore } from './factor-store.js'
 import { createPostgresStepStore } from './step-store.js'
@@ -19,6 +20,8 @@ export interface PostgresStores {
   readonly factors: FactorStore
   /** The atomic unit of work over the three (`authn_step_commit`). */
   readonly steps: StepStore
+  /** The applications a step-up can target (migration 7). */
+  readonly apps: AppSource
 }
 
 /** The stores on one client (a pool, or an embedded PGlite). Throws only on invalid options. */
@@ -32,5 +35,6 @@ export const createPostgresStores = (db: PgQueryable, opts: PostgresStoresOption
     users: createPostgresUserStore(db, schema),
     factors: createPostgresFactorStore(db, schema),
     steps: createPostgresStepStore(db, schema),
+    apps: createPostgresAppSource(db, schema),
   }
 }

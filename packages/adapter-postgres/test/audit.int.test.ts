@@ -50,6 +50,7 @@ describe(`authn-audit (${BACKEND})`, () => {
       users: stores.users,
       steps: stores.steps,
       factors: stores.factors,
+      apps: stores.apps,
       factorPlugins: FACTOR_PLUGINS,
       outbox: createDevOutbox({ log: () => undefined }),
       hasher: createTrivialHasher(),

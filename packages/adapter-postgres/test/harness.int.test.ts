@@ -42,6 +42,7 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
     users: stores.users,
     steps: stores.steps,
     factors: stores.factors,
+    apps: stores.apps,
     factorPlugins: HARNESS_PLUGINS,
     outbox: createDevOutbox({ log: () => undefined }),
     hasher: createTrivialHasher(),

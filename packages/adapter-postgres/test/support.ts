@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
-import type { FactorStore, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import type { AppSource, FactorStore, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import { createPostgresStores, migrate, type PgQueryable } from '../src/index.js'
 
 /** The real server CI provides (`postgres://postgres@127.0.0.1:5432/test`), or undefined for embedded PGlite. */
@@ -46,6 +46,7 @@ export interface PostgresTestStores {
   readonly users: UserStore
   readonly factors: FactorStore
   readonly steps: StepStore
+  readonly apps: AppSource
   /** Drops the schema. */
   readonly dispose: () => Promise<void>
 }
@@ -67,6 +68,7 @@ export const createPostgresTestStores = async (db?: PgQueryable): Promise<Postgr
     users: stores.users,
     factors: stores.factors,
     steps: stores.steps,
+    apps: stores.apps,
     dispose: async () => {
       await client.query(`drop schema if exists "${schema}" cascade`)
     },

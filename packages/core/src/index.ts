@@ -43,6 +43,7 @@ export {
   DEFAULT_RECOVERY_POLICY,
 } from './model/policy.js'
 export { AuthnEvent, FactorOutcome, PasswordCandidateCodec } from './model/events.js'
+export { App, AppId, AppProtocol, AppSignOnPolicy, AbsoluteHttpUrl, DEFAULT_APP_SIGN_ON } from './model/app.js'
 export { SentCode } from './model/sent-code.js'
 export type { AuthnEventType } from './model/events.js'
 // Errors
@@ -53,6 +54,7 @@ export { TransactionRecord, AuthnRecord, RecoveryRecord, TransactionEvent, Trans
 export {
   PrimaryAuthRequest,
   StateTokenRequest,
+  StepUpRequest,
   ChangePasswordRequest,
   ResetPasswordRequest,
   SessionTokenRequest,
@@ -116,7 +118,17 @@ export { evaluationFacts, requiredEnrollmentMissing } from './machines/authn-fac
 export { decide, decideStart, precheck, startAuthn, restoreAuthn, replayAuthn } from './machines/decide.js'
 export type { AuthnSnapshot, Decision } from './machines/decide.js'
 // View
-export { renderTransaction, maskEmail, maskPhone } from './view/render.js'
+export { renderTransaction, renderStepUpStart, maskEmail, maskPhone } from './view/render.js'
+export {
+  StepUpContext,
+  StepUpTicket,
+  stepUpOf,
+  appRequiresFactor,
+  appDenies,
+  renderTarget,
+  renderAuthentication,
+  STEP_UP_REDIRECT_PATH,
+} from './machines/step-up.js'
 export { renderRecovery, renderEmailChallenge, renderRecoveryTokenIssued } from './view/render-recovery.js'
 export { recoveryMachine, RECOVERY_EFFECT_TYPES } from './machines/recovery-machine.js'
 export type { RecoveryMachine, RecoveryEffect, RecoveryEffects } from './machines/recovery-machine.js'
@@ -135,5 +147,5 @@ export type { FlowKind, OperationName, OperationSpec } from './operations.js'
 // Ports
 export * from './ports/index.js'
 export { RateRule, RateLimitPolicy, DEFAULT_RATE_LIMIT_POLICY, SeedRateLimitPolicy, rateLimitsFromSeed } from './model/rate-limit.js'
-export { OrgSeed, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, policiesFromSeed, resolveRelativeDate, resolveRelativeDates } from './codecs/org-seed.js'
+export { OrgSeed, SeedApp, SeedUser, SeedFactor, SeedPolicies, SeedRecoveryPolicy, appFromSeed, policiesFromSeed, resolveRelativeDate, resolveRelativeDates } from './codecs/org-seed.js'
 export { decodeStored } from './codecs/decode-stored.js'

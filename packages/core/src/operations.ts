@@ -75,6 +75,9 @@ export const OPERATIONS = [
   op('skip', '4.20', '/api/v1/authn/skip', AUTHN),
   op('cancel', '4.21', '/api/v1/authn/cancel', ANY),
   op('redeemSessionToken', '3.1', '/api/v1/sessions', NONE, { present: 'session' }),
+  // Not an Okta endpoint: where a trusted caller opens an SP-initiated step-up (spec §4.2 step 1,
+  // which Okta does inside its own SAML flow; docs/adr/0028-step-up.md).
+  op('openStepUp', '4.2', '/api/v1/apps/{appId}/step-up', NONE, { caller: 'trusted' }),
   op('lifecycle', 'Users API', `/api/v1/users/{userId}/lifecycle/{operation:${Object.keys(LIFECYCLE_PATH_SEGMENTS).join('|')}}`, NONE, {
     caller: 'trusted',
     body: 'none',

@@ -27,6 +27,7 @@ import {
   type Progress,
   type SentCode,
   type SignOnPolicy,
+  type StepUpContext,
   type TokenHash,
   type UserRecord,
 } from '../src/index.js'
@@ -227,6 +228,26 @@ export const arbUser: fc.Arbitrary<UserRecord> = fc
     rememberedDevices: r.rememberedDevices,
   }))
 
+/** A step-up's app as the transaction keeps it (spec §4.2, §4.3): any sign-on policy, a factor perhaps verified recently. */
+export const arbStepUp: fc.Arbitrary<StepUpContext> = fc.record({
+  appId: fc.string({ unit: alnum, minLength: 4, maxLength: 20 }).map((s) => `0oa${s}`),
+  target: fc.record({
+    name: word(1, 12),
+    label: word(1, 20),
+    logo: fc.option(fc.constant({ href: 'https://apps.example.com/logo.png', type: 'image/png' })),
+  }),
+  authentication: fc.record({
+    protocol: fc.constantFrom<StepUpContext['authentication']['protocol']>('SAML2.0', 'SAML1.1', 'WS-FED'),
+    issuer: fc.record({ id: word(3, 12), name: word(1, 20), uri: word(3, 30) }),
+  }),
+  signOn: fc.record({
+    access: fc.constantFrom<'ALLOW' | 'DENY'>('ALLOW', 'ALLOW', 'ALLOW', 'DENY'),
+    requireFactor: fc.boolean(),
+    factorLifetimeMinutes: fc.constantFrom(0, 15, 60),
+  }),
+  factorFresh: fc.constantFrom(false, false, true),
+})
+
 export const arbOptions: fc.Arbitrary<AuthnOptions> = fc.record({
   warnBeforePasswordExpired: fc.boolean(),
   multiOptionalFactorEnroll: fc.boolean(),
@@ -235,7 +256,7 @@ export const arbOptions: fc.Arbitrary<AuthnOptions> = fc.record({
 /** What the shell hands the core when a transaction starts; `now` is T0 (users are built around it). */
 export const arbInput: fc.Arbitrary<AuthnInput> = fc.record({
   user: arbUser,
-  flow: fc.constantFrom<'PASSWORD' | 'ACTIVATION'>('PASSWORD', 'PASSWORD', 'PASSWORD', 'ACTIVATION'),
+  flow: fc.constantFrom<'PASSWORD' | 'ACTIVATION' | 'SESSION'>('PASSWORD', 'PASSWORD', 'PASSWORD', 'ACTIVATION', 'SESSION'),
   policy: arbPolicies,
   options: arbOptions,
   relayState: fc.option(fc.string({ maxLength: 20 })),
@@ -247,6 +268,7 @@ export const arbInput: fc.Arbitrary<AuthnInput> = fc.record({
   factors: fc.array(arbEnrolledFactor, { maxLength: 3 }),
   deviceRemembered: fc.constantFrom(false, false, false, true),
   deviceTokenHash: fc.option(arbTokenHash),
+  stepUp: fc.option(arbStepUp, { freq: 2, nil: null }),
 })
 
 export const arbProgress: fc.Arbitrary<Progress> = fc.record({

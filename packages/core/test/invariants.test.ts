@@ -87,7 +87,10 @@ describe('invariants over arbitrary runs (spec §9, §10.1)', () => {
     (run) => {
       const v = visit(run)
       const { input } = v.run
-      const mfa = input.policy.signOn.requireFactor && input.factors.some((f) => f.status === 'ACTIVE') && !input.deviceRemembered
+      // The org's requirement (a remembered device answers it) or a step-up app's (only a recent factor does).
+      const app = input.stepUp ?? null
+      const appAsks = app !== null && app.signOn.requireFactor && !app.factorFresh
+      const mfa = ((input.policy.signOn.requireFactor && !input.deviceRemembered) || appAsks) && input.factors.some((f) => f.status === 'ACTIVE')
       if (!mfa) return
       for (const i of intoSuccess(v)) {
         const p = v.decisions[i]?.snapshot.context.progress
@@ -95,7 +98,7 @@ describe('invariants over arbitrary runs (spec §9, §10.1)', () => {
       }
       const first = v.decisions[0]
       const passwordFirst = input.flow === 'ACTIVATION' && input.user.credentials.passwordHash === null
-      if (v.run.events[0]?.type === 'primary.verified' && !input.lockedOut && input.policy.signOn.access === 'ALLOW')
+      if (v.run.events[0]?.type === 'primary.verified' && !input.lockedOut && input.policy.signOn.access === 'ALLOW' && app?.signOn.access !== 'DENY')
         expect(first?.state).toBe(passwordFirst ? 'PASSWORD_RESET' : 'MFA_REQUIRED')
     },
   )
@@ -131,7 +134,9 @@ describe('invariants over arbitrary runs (spec §9, §10.1)', () => {
         if (!entered.includes(i)) return expect(issued).toEqual([])
         if (e === undefined || !('sessionTokenHash' in e)) throw new Error('SUCCESS without a session token')
         const expiresAt = e.now + v.run.input.sessionLifetimeMs
-        expect(issued).toEqual([{ type: 'issueSessionToken', params: { userId: v.run.input.user.id, tokenHash: e.sessionTokenHash, expiresAt } }])
+        // A step-up's SUCCESS issues the one-time token of its `original` link; any other, a session token.
+        const kind = (v.run.input.stepUp ?? null) === null ? 'session' : 'stepup'
+        expect(issued).toEqual([{ type: 'issueSessionToken', params: { userId: v.run.input.user.id, tokenHash: e.sessionTokenHash, expiresAt, kind } }])
         expect(d.snapshot.context.sessionTokenHash).toBe(e.sessionTokenHash)
         expect(d.snapshot.context.sessionExpiresAt).toBe(expiresAt)
       })
@@ -244,5 +249,28 @@ describe('lockout through the machine (spec §9.3)', () => {
       counters = next
     }
     expect(states).toEqual(['FAILED', 'FAILED', 'SUCCESS', 'FAILED', 'FAILED', 'LOCKED_OUT'])
+  })
+
+  test.prop([arbRun], { numRuns: 500 })(
+    'step-up (spec §4.2, §4.3): an app that denies is never reached; one that asks for a factor is reached only after a factor, unless one was verified recently',
+    (run) => {
+      const v = visit(run)
+      const app = v.run.input.stepUp ?? null
+      if (app === null) return
+      for (const i of intoSuccess(v)) {
+        const c = v.decisions[i]?.snapshot.context
+        if (c === undefined) throw new Error('out of range')
+        expect(app.signOn.access).toBe('ALLOW')
+        if (app.signOn.requireFactor && !app.factorFresh) expect(c.progress.mfaVerified || c.progress.enrolledHere).toBe(true)
+      }
+      if (app.signOn.access === 'DENY' && v.run.events[0]?.type === 'primary.verified' && !(v.run.input.lockedOut && v.run.input.policy.password.lockout.showLockoutFailures))
+        expect(v.decisions[0]?.failure?.code).toBe('E0000004')
+    },
+  )
+
+  test.prop([arbRun], { numRuns: 300 })('a step-up opened for a session (flow SESSION) never resets the failure counter on its primary step', (run) => {
+    const v = visit(run)
+    if (v.run.input.flow !== 'SESSION' || v.run.events[0]?.type !== 'primary.verified') return
+    expect(v.decisions[0]?.effects.some((e) => e.type === 'resetFailedAttempts')).toBe(false)
   })
 })

@@ -30,6 +30,9 @@ export interface Expected {
 
 export const FINISHED: ReadonlyArray<MachineState> = ['SUCCESS', 'LOCKED_OUT', 'CANCELLED', 'FAILED']
 
+/** A step-up's app sign-on policy asks for a factor that was not verified recently (spec §4.2, §4.3). */
+const appAsksFactor = (c: AuthnContext): boolean => c.stepUp !== undefined && c.stepUp !== null && c.stepUp.signOn.requireFactor && !c.stepUp.factorFresh
+
 /** The facts of spec §10.1 rows 6–9, re-derived here. */
 export const modelFacts = (c: AuthnContext, p: Progress, now: number): EvaluationFacts => {
   const active = c.factors.filter((f) => f.status === 'ACTIVE')
@@ -43,11 +46,13 @@ export const modelFacts = (c: AuthnContext, p: Progress, now: number): Evaluatio
   )
   return {
     // Not again after a factor was verified or enrolled here, nor from a remembered device.
-    mfaRequired: c.policy.signOn.requireFactor && active.length > 0 && !p.mfaVerified && !p.enrolledHere && !c.deviceRemembered,
+    // A step-up's app may ask for a factor too, unless one was verified within its factor lifetime;
+    // a remembered device answers only the org's requirement.
+    mfaRequired: ((c.policy.signOn.requireFactor && !c.deviceRemembered) || appAsksFactor(c)) && active.length > 0 && !p.mfaVerified && !p.enrolledHere,
     passwordExpired: !p.passwordChanged && (c.adminExpired || (expiry !== null && now >= expiry)),
     enrollmentRequired:
       missing.length > 0 ||
-      (c.policy.signOn.requireFactor && active.length === 0) ||
+      ((c.policy.signOn.requireFactor || appAsksFactor(c)) && active.length === 0) ||
       // multiOptionalFactorEnroll: after an enrollment here, the optional factors left are offered until skipped.
       (c.options.multiOptionalFactorEnroll && p.enrolledHere && !p.enrollHandled && optionalLeft),
     passwordWarn:
@@ -114,9 +119,11 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
     if (step !== 'SUCCESS') return to(step, context, effects)
     const hash = (e as Extract<AuthnEvent, { sessionTokenHash: unknown }>).sessionTokenHash
     const sessionExpiresAt = e.now + c.sessionLifetimeMs
+    // A step-up's SUCCESS issues the one-time token of its `original` link instead of a session token.
+    const kind = c.stepUp === undefined || c.stepUp === null ? ('session' as const) : ('stepup' as const)
     return to('SUCCESS', { ...context, sessionTokenHash: hash, sessionExpiresAt }, [
       ...effects,
-      { type: 'issueSessionToken', params: { userId, tokenHash: hash, expiresAt: sessionExpiresAt } },
+      { type: 'issueSessionToken', params: { userId, tokenHash: hash, expiresAt: sessionExpiresAt, kind } },
     ])
   }
 
@@ -165,11 +172,13 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
   if (state === 'UNAUTHENTICATED') {
     if (e.type === 'primary.verified') {
       if (c.lockedOut && lockout.showLockoutFailures) return to('LOCKED_OUT', c)
-      if (c.lockedOut || c.policy.signOn.access === 'DENY') return to('FAILED', c, [], fail('E0000004'))
-      const reset: AuthnEffect = { type: 'resetFailedAttempts', params: { userId } }
+      const appDeny = c.stepUp !== undefined && c.stepUp !== null && c.stepUp.signOn.access === 'DENY'
+      if (c.lockedOut || c.policy.signOn.access === 'DENY' || appDeny) return to('FAILED', c, [], fail('E0000004'))
+      // A step-up opened for a session verified no credential: the failure counter stays.
+      const reset: ReadonlyArray<AuthnEffect> = c.flow === 'SESSION' ? [] : [{ type: 'resetFailedAttempts', params: { userId } }]
       if (c.flow === 'ACTIVATION' && !c.hasPassword)
-        return to('PASSWORD_RESET', { ...touched, recoveryType: 'ACCOUNT_ACTIVATION' }, [reset])
-      return route({}, touched, [reset, ...activation])
+        return to('PASSWORD_RESET', { ...touched, recoveryType: 'ACCOUNT_ACTIVATION' }, reset)
+      return route({}, touched, [...reset, ...activation])
     }
     if (e.type === 'primary.rejected') {
       if (c.lockedOut && lockout.showLockoutFailures) return to('LOCKED_OUT', c)
@@ -205,7 +214,7 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
         const active = c.factors.filter((f) => f.status === 'ACTIVE')
         const requiredLeft =
           c.policy.enrollment.factors.some((r) => r.enroll === 'REQUIRED' && !active.some((f) => f.factorType === r.factorType && f.provider === r.provider)) ||
-          (c.policy.signOn.requireFactor && active.length === 0)
+          ((c.policy.signOn.requireFactor || appAsksFactor(c)) && active.length === 0)
         return requiredLeft ? notAllowed : route({ enrollHandled: true }, touched, [])
       }
       return notAllowed

@@ -1,7 +1,12 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { maskEmail, maskPhone, renderTransaction, type AuthnContext, type MachineState, type TransactionJson } from '../src/index.js'
-import { T0, arbContext, arbEmail, arbPhone } from './arbitraries.js'
+import { maskEmail, maskPhone, renderStepUpStart, renderTransaction, type AuthnContext, type MachineState, type TransactionJson } from '../src/index.js'
+import { T0, arbContext as arbAnyContext, arbEmail, arbPhone, arbStepUp } from './arbitraries.js'
+
+/** A transaction that is not a step-up (those are rendered with their app: below). */
+const arbContext = arbAnyContext.map((c): AuthnContext => ({ ...c, stepUp: null }))
+/** A step-up transaction. */
+const arbStepUpContext = fc.tuple(arbAnyContext, arbStepUp).map(([c, stepUp]): AuthnContext => ({ ...c, stepUp }))
 
 const arbBase = fc
   .tuple(fc.constantFrom('https://example.okta.com', 'http://127.0.0.1:8080', 'https://auth.example.test/prefix'), fc.constantFrom('', '/', '//'))
@@ -261,5 +266,64 @@ describe('masking (spec §9.15)', () => {
     expect(masked.startsWith(local.slice(0, 1))).toBe(true)
     // The masked local part never shows the local part (the domain may happen to contain it).
     if (local.length > 3) expect(masked.slice(0, masked.lastIndexOf('@'))).not.toContain(local)
+  })
+
+  describe('step-up (spec §4.2, §6.7, §6.8)', () => {
+    const appOf = (c: AuthnContext) => {
+      const s = c.stepUp
+      if (s === undefined || s === null) throw new Error('not a step-up')
+      return {
+        target: { type: 'APP', name: s.target.name, label: s.target.label, _links: s.target.logo === null ? {} : { logo: { name: 'medium', ...s.target.logo } } },
+        authentication: { protocol: s.authentication.protocol, issuer: s.authentication.issuer },
+      }
+    }
+
+    test.prop([fc.constantFrom('PASSWORD_WARN' as const, 'PASSWORD_EXPIRED' as const, 'MFA_ENROLL' as const, 'MFA_REQUIRED' as const, 'MFA_CHALLENGE' as const), arbStepUpContext, arbBase])(
+      'every live state is typed SESSION_STEP_UP and embeds target and authentication after its own members, keys in Okta order',
+      (state, c, { given }) => {
+        const json = render(state, c, given)
+        expect(json['type']).toBe('SESSION_STEP_UP')
+        const embedded = json['_embedded'] as Record<string, unknown>
+        expect(embedded['target']).toEqual(appOf(c).target)
+        expect(embedded['authentication']).toEqual(appOf(c).authentication)
+        expect(Object.keys(embedded).slice(-2)).toEqual(['target', 'authentication'])
+        const keys = Object.keys(json)
+        expect(keys).toEqual([...keys].sort((a, b) => KEY_ORDER.indexOf(a) - KEY_ORDER.indexOf(b)))
+      },
+    )
+
+    test.prop([arbStepUpContext, arbBase])(
+      'SUCCESS: no session token; the one-time token as stateToken, and the `original` link (GET) to the redirect under the base URL',
+      (c, { given, base }) => {
+        const json = render('SUCCESS', c, given)
+        expect(json).toEqual({
+          stateToken: secrets.sessionToken,
+          type: 'SESSION_STEP_UP',
+          expiresAt: new Date(c.sessionExpiresAt ?? c.expiresAt).toISOString(),
+          status: 'SUCCESS',
+          ...(c.relayState === null ? {} : { relayState: c.relayState }),
+          _embedded: { user: expectedUser(c), ...appOf(c) },
+          _links: {
+            next: { name: 'original', href: `${base}/login/step-up/redirect?stateToken=${encodeURIComponent(secrets.sessionToken)}`, hints: { allow: ['GET'] } },
+          },
+        })
+      },
+    )
+
+    test.prop([arbStepUpContext, arbBase, fc.integer({ min: T0, max: T0 + 3_600_000 })])(
+      'UNAUTHENTICATED: the state token, typed SESSION_STEP_UP, target and authentication, the authenticate link only (no cancel, no user)',
+      (c, { given, base }, expiresAt) => {
+        const s = c.stepUp
+        if (s === undefined || s === null) throw new Error('not a step-up')
+        expect(renderStepUpStart(s, { expiresAt }, secrets.stateToken, given)).toEqual({
+          stateToken: secrets.stateToken,
+          type: 'SESSION_STEP_UP',
+          expiresAt: new Date(expiresAt).toISOString(),
+          status: 'UNAUTHENTICATED',
+          _embedded: appOf(c),
+          _links: { next: { name: 'authenticate', href: `${base}/api/v1/authn`, hints: { allow: ['POST'] } } },
+        })
+      },
+    )
   })
 })

@@ -1,6 +1,8 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { HashQueueOptions } from './hash-queue.js'
 import {
+  type App,
+  type AppSource,
   type AuditSink,
   type Clock,
   type Hasher,
@@ -82,6 +84,11 @@ export interface AuthnDeps {
    */
   readonly messages?: MessageSender
   readonly policies: PolicySource
+  /**
+   * The apps step-ups target (`audience`, SP-initiated step-up; docs/adr/0028-step-up.md). Without
+   * it no app is known: an `audience` is 400 E0000001 and no step-up can be opened.
+   */
+  readonly apps?: AppSource
   readonly hasher: Hasher
   readonly clock: Clock
   readonly random: Random
@@ -163,6 +170,24 @@ export interface Authn {
    * transaction of the user ends, and lock, suspend and deactivate revoke unredeemed session tokens.
    */
   readonly lifecycle: (userId: string, operation: LifecycleOperation) => Result<LifecycleJson>
+  /**
+   * Opens an SP-initiated step-up to an app (spec §4.2; docs/adr/0028-step-up.md), for an embedding
+   * server or a trusted caller: `{ appId }` answers UNAUTHENTICATED with a state token for the
+   * sign-in page; `{ appId, login, factorVerifiedAt? }`, for a user whose session the caller knows,
+   * goes straight to what the app's and the org's policies ask of that user (MFA, or SUCCESS).
+   */
+  readonly openStepUp: (body: unknown, call: Call) => Result
+  /**
+   * Follows the `original` link of a step-up SUCCESS, once: the app's configured return URL (302),
+   * with the user and the transaction the embedding server signs the user in to the app with.
+   */
+  readonly redeemStepUp: (token: string) => TE.TaskEither<ErrorReply, Reply<{ readonly location: string; readonly appId: string; readonly userId: string; readonly transactionId: string }>>
+  /** Adds or replaces an app (the body is checked as an `App`: 400 E0000001 with causes). */
+  readonly putApp: (body: unknown) => Result<App>
+  /** Removes an app (404 E0000007 when unknown). */
+  readonly removeApp: (appId: string) => Result<Record<string, never>>
+  /** Every app, by id. */
+  readonly listApps: () => Result<ReadonlyArray<App>>
   /** The transaction's log (for audit and replay), by its state token. */
   readonly readLog: (stateToken: string) => TE.TaskEither<ErrorReply, { readonly record: TransactionRecord; readonly log: ReadonlyArray<LogEntry> }>
 }

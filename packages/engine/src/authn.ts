@@ -5,6 +5,7 @@ import { passwordOperations } from './operations/password.js'
 import { primaryOperations } from './operations/primary.js'
 import { recoveryOperations } from './operations/recovery.js'
 import { transactionOperations } from './operations/transaction.js'
+import { createStepUp, stepUpOperations } from './operations/step-up.js'
 import { createPipeline } from './pipeline.js'
 
 export * from './api.js'
@@ -16,8 +17,10 @@ export * from './api.js'
  */
 export const createAuthn = (deps: AuthnDeps): Authn => {
   const p = createPipeline(deps)
+  const stepUp = createStepUp(p)
   return {
-    ...primaryOperations(p),
+    ...primaryOperations(p, stepUp),
+    ...stepUpOperations(p, stepUp),
     ...passwordOperations(p),
     ...transactionOperations(p),
     ...lifecycleOperations(p),
@@ -25,7 +28,6 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     ...recoveryOperations(p),
     factorQrCode: p.factorQrCode,
     factorQuestions: () => (deps.factorPlugins ?? []).find((f) => f.factorType === 'question')?.catalogue ?? [],
-    getState: p.getState,
     previous: p.simpleStep('previous', 'transaction.previous'),
   }
 }

@@ -1,5 +1,5 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { OPERATIONS, type Clock, type Factor, type FactorStore, type Hasher, type MessageSender, type OutboundMessage, type Random, type SecretBox, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
+import { OPERATIONS, type AppSource, type Clock, type Factor, type FactorStore, type Hasher, type MessageSender, type OutboundMessage, type Random, type SecretBox, type StepStore, type TransactionStore, type UserStore } from '@authn-machine/core'
 import { createAuthn, type Authn, type AuthnSettings, type Call, type LifecycleOperation, type Reply, type Result } from './authn.js'
 import { createMemoryAuditSink } from './defaults.js'
 import { createFactorRegistry } from './factors.js'
@@ -36,6 +36,11 @@ export const createInProcessDriver = (authn: Authn, call: Call, advanceClock: (m
   return {
     ...operations,
     lifecycle: (userId: string, operation: LifecycleOperation) => wire(authn.lifecycle(userId, operation)),
+    /** Follows a step-up SUCCESS's `original` link: 302 with `{ location }`, as the binding's redirect says it. */
+    stepUpRedirect: async (token: string): Promise<InProcessResponse> => {
+      const e = await authn.redeemStepUp(token)()
+      return e._tag === 'Left' ? { status: e.left.status, body: JSON.parse(JSON.stringify(e.left.body)) as unknown } : { status: e.right.status, body: { location: e.right.body.location } }
+    },
     advanceClock,
   }
 }
@@ -60,6 +65,8 @@ export const createInProcessSystem = async (o: {
   readonly users: UserStore
   readonly steps: StepStore
   readonly factors: FactorStore
+  /** The apps of step-ups (the seed's `apps` are stored there); without it no app is known. */
+  readonly apps?: AppSource
   /** Seals factor secrets. Default: a box with a random key (nothing outlives the process). */
   readonly secrets?: SecretBox
   readonly factorPlugins?: ReadonlyArray<Factor>
@@ -81,7 +88,7 @@ export const createInProcessSystem = async (o: {
   const secrets = o.secrets ?? createSecretBox(ephemeralKeyring(o.random), o.random)
   const factorPlugins = o.factorPlugins ?? []
   const registry = createFactorRegistry(factorPlugins, secrets)
-  const org = await seedOrg(o.seed, { users: o.users, factors: o.factors, hasher: o.hasher, registry, random: o.random }, startTime)()
+  const org = await seedOrg(o.seed, { users: o.users, factors: o.factors, ...(o.apps === undefined ? {} : { apps: o.apps }), hasher: o.hasher, registry, random: o.random }, startTime)()
   if (org._tag === 'Left') throw new Error(`seed: ${JSON.stringify(org.left)}`)
   const policies = org.right.policies
   const messages = o.messages ?? o.outbox
@@ -90,6 +97,7 @@ export const createInProcessSystem = async (o: {
     users: o.users,
     steps: o.steps,
     factors: o.factors,
+    ...(o.apps === undefined ? {} : { apps: o.apps }),
     secrets,
     factorPlugins,
     ...(messages === undefined ? {} : { messages }),

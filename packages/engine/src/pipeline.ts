@@ -45,6 +45,7 @@ import { hashToken, tokens } from './defaults.js'
 import { createSentCodes } from './sent-codes.js'
 import { createQueuedHasher } from './hash-queue.js'
 import { sameEvent } from './same-event.js'
+import { isStepUpTicket, openTicket } from './step-up-ticket.js'
 
 /** `audited`: the failure came from a decision that was already written to the audit sink. */
 export type Failed = { readonly _tag: 'Failed'; readonly failure: AuthnFailure; readonly audited?: true }
@@ -184,7 +185,7 @@ export const createPipeline = (given: AuthnDeps) => {
           attempt = { leaseId, outcome: { type: 'success', lockout: policies.password.lockout } }
           break
         case 'issueSessionToken':
-          issue = { schemaVersion: 1, hash: effect.params.tokenHash, kind: 'session', userId: effect.params.userId, transactionId: tx, expiresAt: effect.params.expiresAt }
+          issue = { schemaVersion: 1, hash: effect.params.tokenHash, kind: 'kind' in effect.params ? effect.params.kind : 'session', userId: effect.params.userId, transactionId: tx, expiresAt: effect.params.expiresAt }
           break
         case 'setPassword':
           userChanges.push({ type: 'setPassword', passwordHash: effect.params.passwordHash, changedAt: effect.params.changedAt, historyCount: effect.params.historyCount })
@@ -404,6 +405,10 @@ export const createPipeline = (given: AuthnDeps) => {
   ): TE.TaskEither<StepError, AuthnReply> => {
     const attempt = async (): Promise<E.Either<StepError, AuthnReply>> => {
       const now = deps.clock.now()
+      // A step-up waiting for its user (UNAUTHENTICATED) is a sealed ticket, not a stored
+      // transaction: it takes primary authentication and get-state only (docs/adr/0028-step-up.md).
+      if (isStepUpTicket(stateToken))
+        return E.left(failed(openTicket(deps.secrets, stateToken, now) === null ? failure('E0000011') : failure('E0000079', [CAUSES.notAllowedInState])))
       const leaseId = reserve ? mint.leaseId() : null
       const loaded = await deps.steps.load(hashToken(stateToken), now, leaseId === null ? null : { id: leaseId, until: now + settings.attemptLeaseMs })()
       if (E.isLeft(loaded)) return E.left(fromStore(loaded.left))

@@ -5,9 +5,12 @@ import { PathReporter } from 'io-ts/lib/PathReporter.js'
 import {
   DEFAULT_POLICIES,
   OrgSeed,
+  appFromSeed,
   asFactorId,
   asUserId,
   policiesFromSeed,
+  type App,
+  type AppSource,
   type FactorRecord,
   type FactorStore,
   type Random,
@@ -29,6 +32,8 @@ export type SeedError =
 export interface LoadedOrg {
   readonly users: ReadonlyArray<UserRecord>
   readonly policies: Policies
+  /** The seed's apps, as stored (docs/adr/0028-step-up.md). */
+  readonly apps: ReadonlyArray<App>
 }
 
 const stableId = (prefix: string, key: string) => `${prefix}${createHash('sha256').update(key).digest('hex').slice(0, 17)}`
@@ -155,6 +160,11 @@ export interface SeedOptions {
 export interface SeedDeps {
   readonly users: UserStore
   readonly hasher: Hasher
+  /**
+   * Where seeded apps go: each is added, or replaces the stored app of its id (the seed is the
+   * configuration of the apps it lists); without it a seed with apps is refused.
+   */
+  readonly apps?: AppSource
   /** Where seeded factors go; without it a seed with factors is refused. */
   readonly factors?: FactorStore
   /** The factor plug-ins and the SecretBox that seal seeded secrets (`createFactorRegistry`). */
@@ -201,7 +211,19 @@ export const seedOrg = (
             ),
           ),
         ),
-        TE.map((users) => ({ users, policies: policiesFromSeed(seed.policies, defaults) })),
+        TE.chain((users) =>
+          pipe(
+            TE.sequenceSeqArray(
+              (seed.apps ?? []).map((a) => {
+                const apps = deps.apps
+                return apps === undefined
+                  ? TE.left<SeedError, App>({ _tag: 'SeedStoreFailed', login: `app ${a.id}`, cause: 'no app source to seed apps into' })
+                  : pipe(apps.put(appFromSeed(a)), TE.mapLeft((cause): SeedError => ({ _tag: 'SeedStoreFailed', login: `app ${a.id}`, cause })))
+              }),
+            ),
+            TE.map((apps) => ({ users, policies: policiesFromSeed(seed.policies, defaults), apps })),
+          ),
+        ),
       ),
     ),
   )

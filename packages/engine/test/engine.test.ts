@@ -23,8 +23,8 @@ const seed = harnessSeeds(T0)[0]?.seed as OrgSeed
 const build = async (o: Partial<AuthnDeps> = {}, wrapSteps: (s: StepStore) => StepStore = (s) => s) => {
   const clock = createManualClock(T0)
   const hasher = o.hasher ?? createTrivialHasher()
-  const { users, transactions, steps, factors } = createMemoryStores()
-  const org = expectRight(await seedOrg(seed, { users, factors, hasher }, clock.now())())
+  const { users, transactions, steps, factors, apps } = createMemoryStores()
+  const org = expectRight(await seedOrg(seed, { users, factors, apps, hasher }, clock.now())())
   const audit = createMemoryAuditSink()
   const authn = createAuthn({
     transactions,

@@ -51,7 +51,7 @@ const counting = (hasher: Hasher, passwords: ReadonlyArray<string> = [ALICE.pass
 const system = async (seededWith: Hasher, wrapUsers: (u: UserStore) => UserStore = (u) => u) => {
   const clock = createManualClock(T0)
   const stores = createMemoryStores()
-  const org = expectRight(await seedOrg(seed, { users: stores.users, factors: stores.factors, hasher: seededWith }, clock.now())())
+  const org = expectRight(await seedOrg(seed, { users: stores.users, factors: stores.factors, apps: stores.apps, hasher: seededWith }, clock.now())())
   let engines = 0
   const engine = (hasher: Hasher) => {
     const audit = createMemoryAuditSink()

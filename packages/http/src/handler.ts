@@ -4,6 +4,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   CAUSES,
   DEFAULT_RATE_LIMIT_POLICY,
+  STEP_UP_REDIRECT_PATH,
   UserId,
   failure,
   httpStatusOf,
@@ -344,7 +345,16 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
    * code (`…/factors/{factorId}/qr/{token}`, the token sealed and expiring) and the security
    * question catalogue (`/api/v1/users/{id}/factors/questions`, spec §6.3).
    */
-  const getResource = async (path: string, headers: Readonly<Record<string, string>>): Promise<HttpResponse | null> => {
+  const getResource = async (path: string, query: URLSearchParams, headers: Readonly<Record<string, string>>): Promise<HttpResponse | null> => {
+    if (path === STEP_UP_REDIRECT_PATH) {
+      // A step-up SUCCESS's `original` link (spec §4.2 step 4): once, to the app's configured
+      // return URL; the token in the URL is not passed on (no referrer) nor kept by caches.
+      const token = query.get('stateToken')
+      if (token === null || token === '') return fail(failure('E0000001', ['stateToken: The field cannot be left blank'], 'stepUpRedirect'), headers)
+      const r = await engine.redeemStepUp(token)()
+      if (E.isLeft(r)) return reply(r.left, headers)
+      return { status: 302, headers: { ...headers, location: r.right.body.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' }
+    }
     const qr = QR_PATH.exec(path)
     if (qr !== null) {
       let token: string
@@ -367,7 +377,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     const { path, query } = splitUrl(req.url)
     const origin = header('origin')
     if (method === 'GET') {
-      const got = await getResource(path, cors.headers(origin, false))
+      const got = await getResource(path, query, cors.headers(origin, false))
       if (got !== null) return got
     }
     const match = router(path)
@@ -491,7 +501,13 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     bodyLimit,
     handles: (path: string) => {
       const p = splitUrl(path).path
-      return router(p) !== null || OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)) || OWNED_USER_PATH.test(p) || QUESTIONS_PATH.test(p)
+      return (
+        router(p) !== null ||
+        OWNED_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)) ||
+        OWNED_USER_PATH.test(p) ||
+        QUESTIONS_PATH.test(p) ||
+        p === STEP_UP_REDIRECT_PATH
+      )
     },
     error: (request: Pick<HttpRequest, 'headers'> & Pick<Partial<HttpRequest>, 'requestId'>, f: AuthnFailure) =>
       withRequestId(fail(f, cors.headers(headerReader(request.headers)('origin'), false)), requestIdOf(request.requestId)),
@@ -499,6 +515,7 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       const p = splitUrl(path).path
       if (QR_PATH.test(p)) return QR_ROUTE
       if (QUESTIONS_PATH.test(p)) return QUESTIONS_ROUTE
+      if (p === STEP_UP_REDIRECT_PATH) return STEP_UP_REDIRECT_PATH
       return router(p)?.route.path ?? null
     },
   })

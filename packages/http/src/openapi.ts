@@ -10,6 +10,7 @@ import {
   type JsonSchema,
   type OperationName,
   type OperationSpec,
+  STEP_UP_REDIRECT_PATH,
 } from '@authn-machine/core'
 import { QUERY_FLAGS } from './handler.js'
 
@@ -48,7 +49,7 @@ export interface OpenApiResponse {
 }
 
 /** The two `GET` resources transactions link to (`qrcode`, `questions`), besides the operations of the table. */
-export type LinkedResourceName = 'factorQrCode' | 'factorQuestions'
+export type LinkedResourceName = 'factorQrCode' | 'factorQuestions' | 'stepUpRedirect'
 
 export interface OpenApiOperation {
   readonly operationId: OperationName | LinkedResourceName
@@ -105,7 +106,7 @@ export interface OpenApiOptions {
   readonly serverUrl?: string
 }
 
-type Tag = 'Authentication' | 'Factors' | 'Recovery' | 'Transaction' | 'Sessions' | 'Users API'
+type Tag = 'Authentication' | 'Factors' | 'Recovery' | 'Transaction' | 'Sessions' | 'Users API' | 'Step-up'
 
 const TAGS: Readonly<Record<Tag, string>> = {
   Authentication: 'Primary authentication and password changes.',
@@ -114,6 +115,7 @@ const TAGS: Readonly<Record<Tag, string>> = {
   Transaction: 'Reading, stepping back, skipping and cancelling a transaction.',
   Sessions: 'Exchanging a session token for a session.',
   'Users API': 'Administrators\' lifecycle operations on a user (API token only).',
+  'Step-up': 'Signing in to an app that asks for more (SP- and IdP-initiated step-up, type SESSION_STEP_UP).',
 }
 
 interface OperationText {
@@ -236,6 +238,12 @@ const TEXT: Readonly<Record<OperationName, OperationText>> = {
     description: 'Redeems the one-time session token of a SUCCESS answer and answers an Okta session. A token works once.',
     answer: 'The session.',
   },
+  openStepUp: {
+    tag: 'Step-up',
+    summary: 'Open a step-up to an app',
+    description:
+      'Not an Okta endpoint (Okta opens step-up inside its own app sign-in): for a trusted caller (API token). With only the app, answers UNAUTHENTICATED with a state token to hand to the sign-in page; with `login` (the user of a session the caller knows, and when that session last verified a factor), the state the app\'s and the org\'s sign-on policies lead to: MFA, or SUCCESS with the `original` link.',
+  },
   lifecycle: {
     tag: 'Users API',
     summary: 'Lifecycle operation on a user',
@@ -274,9 +282,9 @@ const codesByStatus = (): ReadonlyMap<number, ReadonlyArray<ErrorCode>> => {
 /** What every operation may answer besides its success: refusals of the binding and of the engine. */
 const COMMON_ERRORS = [400, 401, 403, 413, 415, 429, 500] as const
 
-/** Operations naming a factor or a user in the path also answer 404 E0000007 for an unknown one. */
+/** Operations naming a factor, a user or an app in the path also answer 404 E0000007 for an unknown one. */
 const errorStatusesOf = (op: OperationSpec): ReadonlyArray<number> =>
-  /\{(factorId|userId)\}/.test(op.path) ? [...COMMON_ERRORS, 404].sort((a, b) => a - b) : COMMON_ERRORS
+  /\{(factorId|userId|appId)\}/.test(op.path) ? [...COMMON_ERRORS, 404].sort((a, b) => a - b) : COMMON_ERRORS
 
 /** Matches `{name}` and `{name:a|b}` segments of a path template. */
 const PARAMETER = /\{(\w+)(?::([\w|]+))?\}/g
@@ -453,6 +461,25 @@ export const openApiDocument = (options: OpenApiOptions): OpenApiDocument => {
       },
       security: publicCaller,
       'x-spec-section': '6.3',
+    },
+  }
+  paths[`${STEP_UP_REDIRECT_PATH}`] = {
+    get: {
+      operationId: 'stepUpRedirect',
+      summary: 'Follow a step-up\'s `original` link',
+      description:
+        'The `original` link of a step-up SUCCESS (type SESSION_STEP_UP): redirects, once, to the return URL configured for the app; the URL never comes from the request. A token used before, expired or unknown is 401 E0000011; an app removed meanwhile 404 E0000007.',
+      tags: ['Step-up'],
+      parameters: [{ name: 'stateToken', in: 'query', required: true, description: 'The `stateToken` of the step-up SUCCESS.', schema: { type: 'string' } }],
+      responses: {
+        302: { description: 'To the app\'s return URL (`Location`).', headers: { ...REQUEST_ID, Location: { description: 'The app\'s configured return URL.', schema: { type: 'string', format: 'uri' } } } },
+        400: { $ref: '#/components/responses/Error400' },
+        401: { $ref: '#/components/responses/Error401' },
+        404: { $ref: '#/components/responses/Error404' },
+        500: { $ref: '#/components/responses/Error500' },
+      },
+      security: publicCaller,
+      'x-spec-section': '4.2',
     },
   }
   const errorStatuses = [...new Set([...OPERATIONS.flatMap((op) => errorStatusesOf(op)), 405])].sort((a, b) => a - b)

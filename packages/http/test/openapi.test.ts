@@ -145,10 +145,11 @@ describe('openApiDocument: derived from the operation table and the codecs', () 
     expect(described).toEqual(lacking)
   })
 
-  it('the two GET resources transactions link to are documented and served by the handler under those paths', async () => {
+  it('the three GET resources transactions link to are documented and served by the handler under those paths', async () => {
     expect(documentOperations(doc).filter((o) => o.method === 'get').map((o) => [o.path, o.operation.operationId])).toEqual([
       [QR_CODE_PATH, 'factorQrCode'],
       [QUESTIONS_PATH, 'factorQuestions'],
+      ['/login/step-up/redirect', 'stepUpRedirect'],
     ])
     const { handler } = await setupHandler()
     const get = (url: string) => handler({ ...post(url, ''), method: 'GET' })
@@ -157,6 +158,11 @@ describe('openApiDocument: derived from the operation table and the codecs', () 
     const questions = await get(QUESTIONS_PATH.replace('{userId}', '00u1'))
     expect(questions.status).toBe(200)
     expect(Array.isArray(JSON.parse(questions.body as string))).toBe(true)
+    // The `original` link of a step-up: a token nobody was given is 401 E0000011, none at all 400.
+    const original = await get('/login/step-up/redirect?stateToken=20111neverIssued')
+    expect([original.status, json(original)['errorCode']]).toEqual([401, 'E0000011'])
+    const blank = await get('/login/step-up/redirect')
+    expect([blank.status, json(blank)['errorCode']]).toEqual([400, 'E0000001'])
   })
 
   it('the members a body schema requires are the ones the engine names when they are missing', async () => {

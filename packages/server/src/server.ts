@@ -389,7 +389,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
 
   // A persistent store reopened keeps its users (their password changes and lockouts survive).
   const loadSeed = () =>
-    seedOrg(resolveRelativeDates(options.seed, clock.now()), { users: stores.users, factors: stores.factors, hasher, registry, random: cryptoRandom }, clock.now(), undefined, {
+    seedOrg(resolveRelativeDates(options.seed, clock.now()), { users: stores.users, factors: stores.factors, apps: stores.apps, hasher, registry, random: cryptoRandom }, clock.now(), undefined, {
       existing: stores.persistent ? 'keep' : 'fail',
     })()
   const seeded = await loadSeed()
@@ -407,7 +407,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     users: stores.users,
     steps: stores.steps,
     factors: stores.factors,
-   
+    apps: stores.apps,
     secrets: stores.secrets,
     factorPlugins,
     messages: messaging.sender,

@@ -14,7 +14,7 @@ import {
   resetStores,
   type PgQueryable,
 } from '@authn-machine/adapter-postgres'
-import type { FactorStore, RateLimiter, SecretBox, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
+import type { AppSource, FactorStore, RateLimiter, SecretBox, StepStore, TransactionStore, UserStore } from '@authn-machine/core'
 import { createSecretBox, ephemeralKeyring, parseKeyring } from '@authn-machine/engine'
 import { connectRedis, createRedisRateLimiter, type RedisUnavailableError } from '@authn-machine/rate-limiter-redis'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -74,6 +74,8 @@ export interface Stores {
   readonly users: UserStore
   readonly steps: StepStore
   readonly factors: FactorStore
+  /** The apps step-ups target (docs/adr/0028-step-up.md): from the seed, and the embedder's administration. */
+  readonly apps: AppSource
   /**
    * Seals factor secrets: `AUTHN_SECRET_KEYS` (`id:base64key,…`, the first current) when set; else
    * for `embedded` a key kept in the data folder, for `memory` a random one. `postgres` without
@@ -210,7 +212,7 @@ const openStores = async (config: StoreConfig): Promise<Stores> => {
   const schema = config.schema === undefined ? {} : { schema: config.schema }
   switch (config.kind) {
     case 'memory': {
-      const { transactions, users, steps, factors } = createMemoryStores()
+      const { transactions, users, steps, factors, apps } = createMemoryStores()
       const rateLimiter = createMemoryRateLimiter()
       return {
         rateLimiter,
@@ -218,6 +220,7 @@ const openStores = async (config: StoreConfig): Promise<Stores> => {
         users,
         steps,
         factors,
+        apps,
         secrets: await secretBoxFor(config),
         persistent: false,
         ping: () => Promise.resolve(),
@@ -225,6 +228,7 @@ const openStores = async (config: StoreConfig): Promise<Stores> => {
           transactions.clear()
           users.clear()
           factors.clear()
+          apps.clear()
           return rateLimiter.clear()
         },
         close: () => Promise.resolve(),
@@ -241,6 +245,7 @@ const openStores = async (config: StoreConfig): Promise<Stores> => {
         users: db.users,
         steps: db.steps,
         factors: db.factors,
+        apps: db.apps,
         secrets: await secretBoxFor(config, dataDir),
         persistent: true,
         ping: () => db.db.query('select 1').then(() => undefined),
@@ -281,7 +286,7 @@ const openStores = async (config: StoreConfig): Promise<Stores> => {
 }
 
 /** The store ports whose failures are counted and logged (`withStoreErrorReports`). */
-export const STORE_PORTS = ['transactions', 'users', 'steps', 'factors', 'rateLimiter'] as const
+export const STORE_PORTS = ['transactions', 'users', 'steps', 'factors', 'apps', 'rateLimiter'] as const
 export type StorePort = (typeof STORE_PORTS)[number]
 
 /** A failed store call: the port, its method, and the `Unavailable` / `Corrupt` error or what was thrown. */

@@ -15,6 +15,7 @@ import {
   ResetPasswordRequest,
   SessionTokenRequest,
   StateTokenRequest,
+  StepUpRequest,
 } from './requests.js'
 import { CancelObject, LifecycleObject, SessionObject, TransactionObject } from './responses.js'
 
@@ -66,5 +67,6 @@ export const OPERATION_CODECS: Readonly<Record<OperationName, OperationCodecs>> 
   skip: transaction(StateTokenRequest),
   cancel: { request: StateTokenRequest, parameters: {}, response: CancelObject },
   redeemSessionToken: { request: SessionTokenRequest, parameters: {}, response: SessionObject },
+  openStepUp: transaction(StepUpRequest),
   lifecycle: { request: IgnoredBody, parameters: { userId: UserId }, response: LifecycleObject },
 }

@@ -13,6 +13,7 @@ import {
   type Policies,
 } from '../model/policy.js'
 import { FactorProvider, FactorType } from '../model/status.js'
+import { AbsoluteHttpUrl, App, AppId, AppProtocol, AppSignOnPolicy, DEFAULT_APP_SIGN_ON } from '../model/app.js'
 
 /**
  * An organisation described as data: users with plaintext passwords (hashed on load) and policies.
@@ -93,8 +94,40 @@ export const SeedPolicies = t.partial(
 )
 export type SeedPolicies = t.TypeOf<typeof SeedPolicies>
 
+/**
+ * An app that step-ups may target (docs/adr/0028-step-up.md): `status` defaults to ACTIVE, `logo`
+ * to none, `issuer` to the app's id and label with its return URL's origin, `signOn` to
+ * {@link DEFAULT_APP_SIGN_ON} part by part.
+ */
+export const SeedApp = t.intersection(
+  [
+    t.type({ id: AppId, name: App.props.name, label: App.props.label, protocol: AppProtocol, returnUrl: AbsoluteHttpUrl }),
+    t.partial({
+      status: App.props.status,
+      logo: App.props.logo,
+      issuer: t.partial(App.props.issuer.props),
+      signOn: t.partial(AppSignOnPolicy.props),
+    }),
+  ],
+  'SeedApp',
+)
+export type SeedApp = t.TypeOf<typeof SeedApp>
+
+/** Pure: the app a seed entry describes, its defaults filled in. */
+export const appFromSeed = (s: SeedApp): App => ({
+  id: s.id,
+  name: s.name,
+  label: s.label,
+  status: s.status ?? 'ACTIVE',
+  logo: s.logo ?? null,
+  protocol: s.protocol,
+  issuer: { id: s.issuer?.id ?? s.id, name: s.issuer?.name ?? s.label, uri: s.issuer?.uri ?? new URL(s.returnUrl).origin },
+  returnUrl: s.returnUrl,
+  signOn: { ...DEFAULT_APP_SIGN_ON, ...s.signOn },
+})
+
 export const OrgSeed = t.intersection(
-  [t.type({ users: t.readonlyArray(SeedUser) }), t.partial({ policies: SeedPolicies })],
+  [t.type({ users: t.readonlyArray(SeedUser) }), t.partial({ policies: SeedPolicies, apps: t.readonlyArray(SeedApp) })],
   'OrgSeed',
 )
 export type OrgSeed = t.TypeOf<typeof OrgSeed>

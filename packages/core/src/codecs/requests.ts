@@ -133,6 +133,20 @@ export type RecoveryTokenRequest = t.TypeOf<typeof RecoveryTokenRequest>
 export const RecoveryAnswerRequest = t.type({ stateToken: StateTokenString, answer: bounded(1024, 'string (max 1024)') }, 'recoveryAnswerRequest')
 export type RecoveryAnswerRequest = t.TypeOf<typeof RecoveryAnswerRequest>
 
+/**
+ * An embedding server (or a trusted caller of the reference server) opens a step-up to an app
+ * (spec §4.2; docs/adr/0028-step-up.md): for a user whose session it knows (`login`, and when a
+ * factor was last verified in that session, ISO 8601), or for nobody yet (UNAUTHENTICATED).
+ */
+export const StepUpRequest = t.intersection(
+  [
+    t.type({ appId: NonEmpty(64) }),
+    t.partial({ login: NonEmpty(256), factorVerifiedAt: NonEmpty(64), relayState: bounded(2048, 'string (max 2048)') }),
+  ],
+  'stepUpRequest',
+)
+export type StepUpRequest = t.TypeOf<typeof StepUpRequest>
+
 /** Turns io-ts decode errors into Okta `errorCauses` texts: `field: problem`. Pure. */
 export const describeDecodeErrors = (errors: t.Errors): ReadonlyArray<string> => {
   const out = new Set<string>()

@@ -128,6 +128,19 @@ export const EmbeddedObject = t.exact(
     factors: described(t.readonlyArray(FactorObject), 'MFA_REQUIRED: the enrolled factors to choose from; MFA_ENROLL: the factors that may be enrolled.'),
     factor: described(FactorObject, 'MFA_ENROLL_ACTIVATE and MFA_CHALLENGE: the factor being activated or verified.'),
     policy: t.union([PasswordPolicyObject, RememberDevicePolicyObject]),
+    target: described(
+      t.exact(t.type({ type: t.literal('APP'), name: t.string, label: t.string, _links: LinksObject })),
+      'A step-up (type SESSION_STEP_UP): the app being signed in to (spec §6.7).',
+    ),
+    authentication: described(
+      t.exact(
+        t.type({
+          protocol: t.keyof({ 'SAML2.0': null, 'SAML1.1': null, 'WS-FED': null }),
+          issuer: t.exact(t.type({ id: t.string, name: t.string, uri: t.string })),
+        }),
+      ),
+      'A step-up (type SESSION_STEP_UP): how the app is signed in to (spec §6.8).',
+    ),
   }),
   'Embedded',
 )
@@ -144,7 +157,11 @@ export const TransactionObject = t.exact(
   t.intersection([
     t.type({ status: AuthnStatus }),
     t.partial({
-      stateToken: described(t.string, 'The transaction\'s state token: send it with the next request. Absent once the transaction is over.'),
+      stateToken: described(
+        t.string,
+        'The transaction\'s state token: send it with the next request. Absent once the transaction is over, but for a step-up SUCCESS, where it is the one-time token of the `original` link.',
+      ),
+      type: described(t.literal('SESSION_STEP_UP'), 'A step-up to an app (spec §4.2, §4.3): every state of it, UNAUTHENTICATED to SUCCESS.'),
       expiresAt: described(DateTimeString, 'When the state token (in SUCCESS: the session token) expires.'),
       relayState: described(t.string, 'The relay state given when the transaction started, as it was.'),
       recoveryType: RecoveryType,

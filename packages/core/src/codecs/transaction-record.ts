@@ -60,7 +60,8 @@ export const LogEntry = t.exact(
 export type LogEntry = t.TypeOf<typeof LogEntry>
 
 /**
- * A one-time bearer token, stored by its hash only: a session token (SUCCESS), or a recovery
+ * A one-time bearer token, stored by its hash only: a session token (SUCCESS), the token of a
+ * step-up SUCCESS's `original` link (`stepup`, docs/adr/0028-step-up.md), or a recovery
  * token (an email link, a trusted caller's issuance) whose `kind` says what it recovers and whose
  * `transactionId` is the id the recovery transaction it opens will have.
  */
@@ -68,7 +69,7 @@ export const IssuedToken = t.exact(
   t.type({
     schemaVersion: t.literal(1),
     hash: TokenHash,
-    kind: t.keyof({ session: null, recovery: null, unlock: null }),
+    kind: t.keyof({ session: null, recovery: null, unlock: null, stepup: null }),
     userId: UserId,
     transactionId: TransactionId,
     expiresAt: t.number,

@@ -5,6 +5,7 @@ import { RecoveryType } from '../model/status.js'
 import { SentCode } from '../model/sent-code.js'
 import { EnrolledFactor, type UserRecord } from '../model/user.js'
 import type { EpochMs } from '../model/ids.js'
+import { StepUpContext } from './step-up.js'
 
 const nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null])
 
@@ -64,8 +65,11 @@ const AuthnContextRequired = t.type(
   {
     userId: UserId,
     user: UserSummary,
-    /** How the transaction began: a password, or an activation token. */
-    flow: t.keyof({ PASSWORD: null, ACTIVATION: null }),
+    /**
+     * How the transaction began: a password, an activation token, or (a step-up an embedding server
+     * opened for a user whose session it knows) that session.
+     */
+    flow: t.keyof({ PASSWORD: null, ACTIVATION: null, SESSION: null }),
     policy: Policies,
     options: AuthnOptions,
     /** Facts about the user, read when the transaction started. */
@@ -104,6 +108,8 @@ export const AuthnContext = t.intersection(
        * resend throttle), whatever was sent for other types in between.
        */
       resendAfter: t.record(t.string, t.number),
+      /** The app of a step-up (spec §4.2, §4.3): its sign-on policy applies, and SUCCESS leads to it. */
+      stepUp: t.union([StepUpContext, t.null]),
     }),
   ],
   'AuthnContext',
@@ -113,7 +119,7 @@ export type AuthnContext = t.TypeOf<typeof AuthnContext>
 /** What the shell gathers before a transaction starts. */
 export interface AuthnInput {
   readonly user: UserRecord
-  readonly flow: 'PASSWORD' | 'ACTIVATION'
+  readonly flow: 'PASSWORD' | 'ACTIVATION' | 'SESSION'
   readonly policy: Policies
   readonly options: AuthnOptions
   readonly relayState: string | null
@@ -130,6 +136,8 @@ export interface AuthnInput {
   readonly deviceRemembered: boolean
   /** The hash of a trusted caller's `context.deviceToken`, or null. */
   readonly deviceTokenHash: TokenHash | null
+  /** The app of a step-up, or null (absent: null). */
+  readonly stepUp?: StepUpContext | null
 }
 
 /** What `_embedded.user` shows of a user, copied when a transaction starts. */
@@ -177,5 +185,6 @@ export const initialContext = (input: AuthnInput): AuthnContext => ({
   deviceTokenHash: input.deviceTokenHash,
   progress: { mfaVerified: false, passwordChanged: false, warnHandled: false, enrolledHere: false, enrollHandled: false },
   recoveryType: null,
+  ...(input.stepUp === undefined || input.stepUp === null ? {} : { stepUp: input.stepUp }),
   ...lifetimesOf(input),
 })

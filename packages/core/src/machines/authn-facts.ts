@@ -2,6 +2,7 @@ import type { EnrolledFactor } from '../model/user.js'
 import type { EvaluationFacts } from '../policy/evaluation.js'
 import { DAY, passwordExpiresAt } from '../policy/password-rules.js'
 import type { AuthnContext, Progress } from './authn-context.js'
+import { appRequiresFactor } from './step-up.js'
 
 /**
  * Pure: the facts the evaluation order looks at, for a context with some progress applied and
@@ -20,11 +21,14 @@ export const evaluationFacts = (c: AuthnContext, progress: Progress, now: number
     progress.enrolledHere &&
     !progress.enrollHandled &&
     c.policy.enrollment.factors.some((e) => e.enroll === 'OPTIONAL' && !enrolled(e))
+  // A step-up's app may ask for a factor on top of the org (a remembered device does not answer it).
+  const appFactor = appRequiresFactor(c.stepUp)
   return {
     // A factor enrolled (and so proven) in this transaction, or a remembered device, needs no verification.
-    mfaRequired: c.policy.signOn.requireFactor && active.length > 0 && !progress.mfaVerified && !progress.enrolledHere && !c.deviceRemembered,
+    mfaRequired:
+      ((c.policy.signOn.requireFactor && !c.deviceRemembered) || appFactor) && active.length > 0 && !progress.mfaVerified && !progress.enrolledHere,
     passwordExpired: !progress.passwordChanged && (c.adminExpired || (expiresAt !== null && now >= expiresAt)),
-    enrollmentRequired: requiredMissing || (c.policy.signOn.requireFactor && active.length === 0) || optionalOffered,
+    enrollmentRequired: requiredMissing || ((c.policy.signOn.requireFactor || appFactor) && active.length === 0) || optionalOffered,
     passwordWarn:
       c.options.warnBeforePasswordExpired &&
       !progress.passwordChanged &&
@@ -41,4 +45,4 @@ export const requiredEnrollmentMissing = (c: AuthnContext): boolean =>
   c.policy.enrollment.factors.some(
     (e) => e.enroll === 'REQUIRED' && !c.factors.some((f) => f.status === 'ACTIVE' && f.factorType === e.factorType && f.provider === e.provider),
   ) ||
-  (c.policy.signOn.requireFactor && !c.factors.some((f) => f.status === 'ACTIVE'))
+  ((c.policy.signOn.requireFactor || appRequiresFactor(c.stepUp)) && !c.factors.some((f) => f.status === 'ACTIVE'))

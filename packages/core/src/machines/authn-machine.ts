@@ -14,6 +14,7 @@ import {
 import { initialContext, type AuthnContext, type AuthnInput, type Progress } from './authn-context.js'
 import { evaluationFacts, requiredEnrollmentMissing } from './authn-facts.js'
 import { failureOf, throttledFailure } from './failure-codes.js'
+import { appDenies } from './step-up.js'
 
 type Update = Partial<Progress>
 
@@ -26,7 +27,11 @@ type Update = Partial<Progress>
 export interface AuthnEffects {
   /** The success resets the failure counter, guarded: refused if the account is locked meanwhile. */
   readonly resetFailedAttempts: { readonly userId: UserId }
-  readonly issueSessionToken: { readonly userId: UserId; readonly tokenHash: TokenHash; readonly expiresAt: number }
+  /**
+   * The one-time token of SUCCESS: a session token, or for a step-up the token of its `original`
+   * link (`stepup`), redeemed once by following it.
+   */
+  readonly issueSessionToken: { readonly userId: UserId; readonly tokenHash: TokenHash; readonly expiresAt: number; readonly kind: 'session' | 'stepup' }
   readonly setPassword: {
     readonly userId: UserId
     readonly passwordHash: string
@@ -124,7 +129,8 @@ export const authnMachine = setup({
     resendOfOtherActivation: ({ context, event }) => event.type === 'factor.challenge' && event.factorId !== context.activating?.id,
     isLockedOutShown: ({ context }) => context.lockedOut && context.policy.password.lockout.showLockoutFailures,
     isLockedOut: ({ context }) => context.lockedOut,
-    isSignOnDenied: ({ context }) => context.policy.signOn.access === 'DENY',
+    /** The org's sign-on policy, or a step-up's app's, refuses sign-in. */
+    isSignOnDenied: ({ context }) => context.policy.signOn.access === 'DENY' || appDenies(context.stepUp),
     needsPasswordToActivate: ({ context }) => context.flow === 'ACTIVATION' && !context.hasPassword,
     /** The failure just recorded locked the account, and the policy shows lockouts. */
     failureLockedShown: ({ context, event }) =>
@@ -193,6 +199,13 @@ export const authnMachine = setup({
       sessionTokenHash: (event as TokenEvent).sessionTokenHash,
       sessionExpiresAt: event.now + context.sessionLifetimeMs,
     })),
+    /**
+     * A verified primary credential settles the failure counter; a step-up opened for a session
+     * (flow SESSION) verified none, so it leaves the counter as it is.
+     */
+    resetFailuresUnlessSession: enqueueActions(({ context, enqueue }) => {
+      if (context.flow !== 'SESSION') enqueue({ type: 'resetFailedAttempts', params: { userId: context.userId } } as never)
+    }),
     /** Activation-token transactions activate the user once the credential is settled. */
     activateIfToken: enqueueActions(({ context, enqueue }) => {
       if (context.flow === 'ACTIVATION') enqueue({ type: 'activateUser', params: { userId: context.userId } } as never)
@@ -237,7 +250,7 @@ export const authnMachine = setup({
             target: 'PASSWORD_RESET',
             actions: ['touch', 'markActivation', resetFailures()],
           },
-          ...route({}, [resetFailures(), activateIfToken()]),
+          ...route({}, ['resetFailuresUnlessSession', activateIfToken()]),
         ],
         'primary.rejected': [
           { guard: 'isLockedOutShown', target: 'LOCKED_OUT' },
@@ -415,6 +428,7 @@ function newPasswordActions() {
 
 type RouteAction =
   | ReturnType<typeof resetFailures>
+  | 'resetFailuresUnlessSession'
   | ReturnType<typeof activateIfToken>
   | ReturnType<typeof newPasswordActions>[number]
   | 'applyFactors'
@@ -457,6 +471,7 @@ function route(update: Update, extra: ReadonlyArray<RouteAction>) {
                 userId: context.userId,
                 tokenHash: (event as TokenEvent).sessionTokenHash,
                 expiresAt: event.now + context.sessionLifetimeMs,
+                kind: context.stepUp === undefined || context.stepUp === null ? ('session' as const) : ('stepup' as const),
               }),
             },
           ]

@@ -19,6 +19,7 @@ export type {
 } from './step-store.js'
 export { emptyStepWrite, isTransactionOnly } from './step-store.js'
 export type { PolicySource, RequestContext } from './policy-source.js'
+export type { AppSource } from './app-source.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'
 export type {
   CodeMessage,

@@ -3,6 +3,7 @@ import type { EnrolledFactor } from '../model/user.js'
 import type { MachineState } from '../model/status.js'
 import { requiredEnrollmentMissing } from '../machines/authn-facts.js'
 import { daysUntil, passwordExpiresAt } from '../policy/password-rules.js'
+import { STEP_UP_REDIRECT_PATH, renderAuthentication, renderTarget, type StepUpContext } from '../machines/step-up.js'
 
 export interface HalLink {
   readonly name?: string
@@ -156,13 +157,18 @@ export const renderTransaction = (
   const base = baseUrl.replace(/\/+$/, '')
   const cancel = post(base, '/cancel')
   const user = renderUser(c)
+  // A step-up's every state is typed SESSION_STEP_UP and shows its app (spec §4.2, §6.7, §6.8).
+  const stepUp = c.stepUp ?? null
+  const typed = stepUp === null ? {} : { type: 'SESSION_STEP_UP' }
+  const app = (s: StepUpContext | null) => (s === null ? {} : { target: renderTarget(s), authentication: renderAuthentication(s) })
   const live = (status: string, embedded: Record<string, unknown>, links: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
     ...(secrets.stateToken === null ? {} : { stateToken: secrets.stateToken }),
+    ...typed,
     expiresAt: iso(c.expiresAt),
     status,
     ...(c.relayState === null ? {} : { relayState: c.relayState }),
     ...extra,
-    _embedded: embedded,
+    _embedded: { ...embedded, ...app(stepUp) },
     _links: links,
   })
   switch (state) {
@@ -234,6 +240,23 @@ export const renderTransaction = (
     case 'LOCKED_OUT':
       return { status: 'LOCKED_OUT', _links: { next: post(base, '/recovery/unlock', 'unlock') } }
     case 'SUCCESS':
+      if (stepUp !== null) {
+        // No session token: the one-time token of the `original` link stands in the state token's
+        // place, and following the link (once) finishes the sign-in to the app (spec §4.2 step 4).
+        const redirect = secrets.sessionToken
+        return {
+          ...(redirect === null ? {} : { stateToken: redirect }),
+          ...typed,
+          expiresAt: iso(c.sessionExpiresAt ?? c.expiresAt),
+          status: 'SUCCESS',
+          ...(c.relayState === null ? {} : { relayState: c.relayState }),
+          _embedded: { user, ...app(stepUp) },
+          _links:
+            redirect === null
+              ? {}
+              : { next: { name: 'original', href: `${base}${STEP_UP_REDIRECT_PATH}?stateToken=${encodeURIComponent(redirect)}`, hints: { allow: ['GET'] } } },
+        }
+      }
       return {
         expiresAt: iso(c.sessionExpiresAt ?? c.expiresAt),
         status: 'SUCCESS',
@@ -251,5 +274,26 @@ export const renderTransaction = (
     case 'FAILED':
       // Not states of the authentication machine at rest: nothing to show but the status.
       return { status: state }
+  }
+}
+
+/**
+ * Pure: a step-up waiting for its user (UNAUTHENTICATED, spec §3.2, §4.2): typed SESSION_STEP_UP,
+ * its app, and the `authenticate` link; no `cancel` (spec §6.9) and no user.
+ */
+export const renderStepUpStart = (
+  s: StepUpContext,
+  ticket: { readonly expiresAt: number },
+  stateToken: string,
+  baseUrl: string,
+): TransactionJson => {
+  const base = baseUrl.replace(/\/+$/, '')
+  return {
+    stateToken,
+    type: 'SESSION_STEP_UP',
+    expiresAt: iso(ticket.expiresAt),
+    status: 'UNAUTHENTICATED',
+    _embedded: { target: renderTarget(s), authentication: renderAuthentication(s) },
+    _links: { next: post(base, '', 'authenticate') },
   }
 }

@@ -3,6 +3,8 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   PrimaryAuthRequest,
+  StepUpRequest,
+  stepUpOf,
   asTransactionId,
   asVersion,
   blankUser,
@@ -23,15 +25,22 @@ import {
   type TransactionId,
   type UserId,
   type UserRecord,
+  type StepUpContext,
 } from '@authn-machine/core'
 import type { Authn, Call, Result, AuthnReply } from '../api.js'
 import { hashToken } from '../defaults.js'
 import { authnDecision } from '../flows.js'
 import { failed, fromStore, ACTIVE_SIGN_IN_STATUSES } from '../pipeline.js'
 import type { StepError, Pipeline } from '../pipeline.js'
+import { isStepUpTicket } from '../step-up-ticket.js'
+import { unknownApp, type StepUp } from './step-up.js'
 
-/** Primary authentication: a new transaction by password (attempts reserved before hashing) or activation token. */
-export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
+/**
+ * Primary authentication: a new transaction by password (attempts reserved before hashing) or
+ * activation token; for a step-up, with its app (`audience`, a ticket), or opened by a trusted
+ * caller for a user whose session it knows.
+ */
+export const primaryOperations = (p: Pipeline, stepUp: StepUp): Pick<Authn, 'authenticate' | 'getState' | 'openStepUp'> => {
   const { deps, registry, settings, mint, admit, dummyHash, audit, decodeBody, hasherFailed, auditEffects, release, effectsWrite, epochAfter, respond, finish, step, getState } = p
 
   // ---------------------------------------------------------------------------------------------
@@ -112,6 +121,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
     call: Call,
     now: EpochMs,
     counters: LockoutCounters = user,
+    app: StepUpContext | null = null,
   ): AuthnInput => {
     const lock = effectiveLockout(counters, policy.password.lockout, now)
     // The device the user asked to remember (spec §6.6), unexpired. The binding passes only a device
@@ -134,6 +144,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       maxLifetimeMs: settings.stateTokenMaxLifetimeMs,
       sessionLifetimeMs: settings.sessionTokenLifetimeMs,
       lockedOut: lock.lockedOut,
+      stepUp: app,
     }
   }
 
@@ -175,7 +186,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
     }
 
   const byPassword =
-    (req: PrimaryAuthRequest & { username: string; password: string }, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    (req: PrimaryAuthRequest & { username: string; password: string }, call: Call, app: StepUpContext | null = null): TE.TaskEither<StepError, AuthnReply> =>
     async () => {
       const authFailed = E.left(failed(failure('E0000004')))
       const leaseId = mint.leaseId()
@@ -196,7 +207,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         const now = deps.clock.now()
         const settled = await deps.steps.settleUnknown(req.username, leaseId, policy.right.password.lockout, now)()
         if (E.isLeft(settled)) return E.left(fromStore(settled.left))
-        const d = decideStart(inputFor(decoy, [], policy.right, req, 'PASSWORD', call, now), { type: 'primary.rejected', now, lockedAfter: false })
+        const d = decideStart(inputFor(decoy, [], policy.right, req, 'PASSWORD', call, now, decoy, app), { type: 'primary.rejected', now, lockedAfter: false })
         await audit('authenticate.unknownUser', null, null, now)()
         return E.left(failed(d.failure ?? failure('E0000004')))
       }
@@ -222,7 +233,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         if (E.isLeft(spent)) return giveBack(E.left(spent.left))
         const now = deps.clock.now()
         if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) return giveBack(authFailed)
-        const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now, admission.right.locked)
+        const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now, admission.right.locked, app)
         return giveBack(await startTransaction('authenticate', input, { type: 'primary.rejected', now, lockedAfter: true }, '', call, null))
       }
       const stored = user.credentials.passwordHash
@@ -238,7 +249,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       if (verified.right && stored !== null) {
         const sessionToken = mint.sessionToken()
         const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
-        const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now)
+        const input = inputFor(user, factors, policy.right, req, 'PASSWORD', call, now, user, app)
         return startTransaction('authenticate', input, event, sessionToken, call, leaseId, rehashAfterSuccess(user.id, stored, req.password))
       }
       // A wrong password is recorded first; the answer comes from the state that recording produced.
@@ -250,7 +261,7 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       const after = recorded.right.user
       const event: AuthnEvent = { type: 'primary.rejected', now, lockedAfter: lockedNow(after, lockout, now) }
       await audit('effect.recordFailedAttempt', null, user.id, now)()
-      return startTransaction('authenticate', inputFor(user, factors, policy.right, req, 'PASSWORD', call, now), event, '', call, null)
+      return startTransaction('authenticate', inputFor(user, factors, policy.right, req, 'PASSWORD', call, now, user, app), event, '', call, null)
     }
 
   const byActivationToken =
@@ -269,6 +280,45 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
       return startTransaction('activate', inputFor(user, factors.right, policy.right, req, 'ACTIVATION', call, now), event, sessionToken, call, null)
     }
 
+  /** The blank-field causes of a primary authentication without a username and password. */
+  const credentialsMissing = (req: PrimaryAuthRequest): StepError =>
+    failed(
+      failure(
+        'E0000001',
+        [
+          ...(req.username === undefined || req.username === '' ? ['username: The field cannot be left blank'] : []),
+          ...(req.password === undefined ? ['password: The field cannot be left blank'] : []),
+        ],
+        'authRequest',
+      ),
+    )
+
+  const withPassword = (req: PrimaryAuthRequest): (PrimaryAuthRequest & { username: string; password: string }) | null =>
+    req.username !== undefined && req.password !== undefined && req.username !== '' ? { ...req, username: req.username, password: req.password } : null
+
+  /** A step-up's primary authentication (spec §4.2 step 3, §4.3): the password, then the app's policy with the org's. */
+  const stepUpByPassword = (req: PrimaryAuthRequest, call: Call, app: TE.TaskEither<StepError, { readonly id: string }>): TE.TaskEither<StepError, AuthnReply> => {
+    const credentials = withPassword(req)
+    if (credentials === null) return TE.left(credentialsMissing(req))
+    return pipe(
+      app as TE.TaskEither<StepError, Parameters<typeof stepUpOf>[0]>,
+      TE.chain((a) => byPassword(credentials, call, stepUpOf(a, null, deps.clock.now()))),
+    )
+  }
+
+  /** Get-state (spec §4.4), of a stored transaction or of a step-up waiting for its user (UNAUTHENTICATED). */
+  const getStateOf = (body: unknown, call: Call): Result => {
+    const token = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['stateToken'] : undefined
+    if (typeof token !== 'string' || !isStepUpTicket(token)) return getState(body, call)
+    return finish(
+      'getState',
+      pipe(
+        stepUp.ticketApp(token, deps.clock.now()),
+        TE.map(({ ticket, app }) => stepUp.renderTicket(token, ticket, app, call)),
+      ),
+    )
+  }
+
   const authenticate = (body: unknown, call: Call): Result =>
     pipe(
       decodeBody(PrimaryAuthRequest, 'authRequest')(body),
@@ -276,29 +326,86 @@ export const primaryOperations = (p: Pipeline): Pick<Authn, 'authenticate'> => {
         (e) => finish('authenticate', TE.left(e)),
         (req) => {
           const hasCredentials = req.username !== undefined || req.password !== undefined || req.token !== undefined
-          if (req.stateToken !== undefined && !hasCredentials) return getState({ stateToken: req.stateToken }, call)
+          if (req.stateToken !== undefined && !hasCredentials) return getStateOf({ stateToken: req.stateToken }, call)
+          if (req.stateToken !== undefined && isStepUpTicket(req.stateToken))
+            // SP-initiated step-up (spec §4.2 step 3): the ticket's app, still active.
+            return finish('authenticate', stepUpByPassword(req, call, pipe(stepUp.ticketApp(req.stateToken, deps.clock.now()), TE.map(({ app }) => app))))
           if (req.stateToken !== undefined)
-            // Step-up (§4.2) needs an UNAUTHENTICATED transaction, which only step-up creates.
+            // A stored transaction is past UNAUTHENTICATED: primary authentication is not allowed in it.
             return finish(
               'authenticate',
               step('authenticate', req.stateToken, 'primary.verified', call, () => TE.left(failed(failure('E0000079'))), null),
             )
           if (req.audience !== undefined)
-            return finish(
-              'authenticate',
-              TE.left(failed(failure('E0000001', [`Invalid or unknown audience '${req.audience}'.`], 'authRequest'))),
-            )
+            // IdP-initiated step-up (spec §4.3): an unknown or inactive app is refused before any password is checked.
+            return finish('authenticate', stepUpByPassword(req, call, stepUp.audienceApp(req.audience)))
           if (req.token !== undefined) return finish('activate', byActivationToken({ ...req, token: req.token }, call))
-          if (req.username !== undefined && req.password !== undefined && req.username !== '')
-            return finish('authenticate', byPassword({ ...req, username: req.username, password: req.password }, call))
-          const causes = [
-            ...(req.username === undefined || req.username === '' ? ['username: The field cannot be left blank'] : []),
-            ...(req.password === undefined ? ['password: The field cannot be left blank'] : []),
-          ]
-          return finish('authenticate', TE.left(failed(failure('E0000001', causes, 'authRequest'))))
+          const credentials = withPassword(req)
+          if (credentials !== null) return finish('authenticate', byPassword(credentials, call))
+          return finish('authenticate', TE.left(credentialsMissing(req)))
         },
       ),
     )
 
-  return { authenticate }
+  /**
+   * SP-initiated step-up opened by a trusted caller (spec §4.2 step 1; docs/adr/0028-step-up.md).
+   * Without `login`: UNAUTHENTICATED, a ticket for the sign-in page. With it: the user's session is
+   * vouched for by the caller, so no password is asked; the transaction starts as after primary
+   * authentication, under the app's policy (a factor verified at `factorVerifiedAt`, within the
+   * app's factor lifetime, meets its factor requirement).
+   */
+  const openStepUp = (body: unknown, call: Call): Result =>
+    finish(
+      'openStepUp',
+      pipe(
+        TE.fromEither(decodeBody(StepUpRequest, 'stepUpRequest')(body)),
+        TE.chain((req) => {
+          const now = deps.clock.now()
+          const verifiedAt = req.factorVerifiedAt === undefined ? null : Date.parse(req.factorVerifiedAt)
+          if (verifiedAt !== null && !Number.isFinite(verifiedAt))
+            return TE.left(failed(failure('E0000001', ['factorVerifiedAt: Expected an ISO 8601 date and time'], 'stepUpRequest')))
+          return pipe(
+            stepUp.findApp(req.appId),
+            TE.mapLeft((e) => (e === 'missing' ? failed(unknownApp(req.appId)) : e)),
+            TE.chain((app) =>
+              app.status === 'ACTIVE' ? TE.right(app) : TE.left(failed(failure('E0000001', [`Sign in not allowed for app '${app.id}'.`], 'stepUpRequest'))),
+            ),
+            TE.chain((app): TE.TaskEither<StepError, AuthnReply> => {
+              if (req.login === undefined) {
+                const { stateToken, ticket } = stepUp.issueTicket(app, now)
+                return pipe(
+                  TE.fromTask(audit('openStepUp.UNAUTHENTICATED', null, null, now)),
+                  TE.map(() => stepUp.renderTicket(stateToken, ticket, app, call)),
+                )
+              }
+              return bySession(req.login, req.relayState ?? null, stepUpOf(app, verifiedAt, now), call)
+            }),
+          )
+        }),
+      ),
+    )
+
+  /** A step-up for the user of a session the trusted caller knows: no password, the user's state as it is. */
+  const bySession =
+    (login: string, relayState: string | null, app: StepUpContext, call: Call): TE.TaskEither<StepError, AuthnReply> =>
+    async () => {
+      const found = await deps.users.findByLogin(login)()
+      if (E.isLeft(found)) return E.left(found.left._tag === 'NotFound' ? failed(failure('E0000007', [], `${login} (User)`)) : fromStore(found.left))
+      const user = found.right
+      const now = deps.clock.now()
+      if (!ACTIVE_SIGN_IN_STATUSES.includes(user.status)) {
+        await audit(`openStepUp.E0000004.${user.status}`, null, user.id, now)()
+        return E.left({ _tag: 'Failed', failure: failure('E0000004'), audited: true })
+      }
+      const policy = await deps.policies.forUser(user, call.context)()
+      if (E.isLeft(policy)) return E.left(fromStore(policy.left))
+      const factors = await deps.factors.listByUser(user.id)()
+      if (E.isLeft(factors)) return E.left(fromStore(factors.left))
+      const sessionToken = mint.sessionToken()
+      const event: AuthnEvent = { type: 'primary.verified', now, sessionTokenHash: hashToken(sessionToken) }
+      const input = inputFor(user, factors.right, policy.right, relayState === null ? {} : { relayState }, 'SESSION', call, now, user, app)
+      return startTransaction('openStepUp', input, event, sessionToken, call, null)
+    }
+
+  return { authenticate, getState: getStateOf, openStepUp }
 }

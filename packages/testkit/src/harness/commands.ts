@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { Driver, LifecycleOp, WireResponse } from './driver.js'
 import { createGuardrails, generate, ScureBase32Plugin } from 'otplib'
-import { err, sendingFamily, type Model, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
+import { err, sendingFamily, type Model, type ModelApp, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
 /**
  * One request and its answer, kept so a failure can show the shrunk sequence on the wire: the
@@ -55,7 +55,7 @@ export const str = (x: unknown): string | undefined => (typeof x === 'string' ? 
 export const cover = (real: Real, state: string, operation: string) =>
   real.coverage.set(`${state} × ${operation}`, (real.coverage.get(`${state} × ${operation}`) ?? 0) + 1)
 
-type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle' | 'readOutbox'>
+type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle' | 'readOutbox' | 'openStepUp' | 'stepUpRedirect'>
 
 /** Keeps an exchange of the running command. */
 export const record = (real: Real, operation: string, request: unknown, response: WireResponse): void => {
@@ -78,7 +78,15 @@ export const describePrediction = (p: Prediction): string => {
   if (p.kind === 'error') return `${p.status} ${p.errorCode}`
   if (p.kind === 'cancelled') return '200 (the transaction cancelled)'
   if (p.kind === 'session') return '200 (the session token redeemed)'
-  const token = p.status === 'SUCCESS' ? ', a sessionToken and no stateToken' : p.status === 'LOCKED_OUT' ? ', no stateToken' : ', a stateToken'
+  const stepUp = p.app !== undefined && p.app !== null
+  const token =
+    p.status === 'SUCCESS'
+      ? stepUp
+        ? ' typed SESSION_STEP_UP, no sessionToken, the `original` link and its one-time token as stateToken'
+        : ', a sessionToken and no stateToken'
+      : p.status === 'LOCKED_OUT'
+        ? ', no stateToken'
+        : `${stepUp ? ' typed SESSION_STEP_UP' : ''}, a stateToken`
   return `200 status ${p.status}${token}${p.expiresAt === null ? '' : `, expiresAt ${new Date(p.expiresAt).toISOString()}`}`
 }
 
@@ -118,10 +126,19 @@ const answerIs = (model: Model, real: Real, what: string, p: Prediction, r: Wire
   if (body['status'] !== p.status)
     throw new ConformanceError('answers match the spec', `${what}: expected status ${p.status}, got ${got}`)
   const hasState = typeof body['stateToken'] === 'string'
-  if (p.status === 'SUCCESS' || p.status === 'LOCKED_OUT') {
+  const stepUp = p.app !== undefined && p.app !== null
+  if (stepUp !== (body['type'] === 'SESSION_STEP_UP'))
+    throw new ConformanceError('a step-up, and only a step-up, is typed SESSION_STEP_UP', `${what}: ${got}`)
+  if (stepUp && p.status === 'SUCCESS') {
+    // Spec §4.2 step 4: no session token; the `original` link (GET) carries a one-time token, also shown as stateToken.
+    const next = isObject(body['_links']) && isObject(body['_links']['next']) ? body['_links']['next'] : {}
+    const href = str(next['name']) === 'original' ? str(next['href']) : undefined
+    if (!hasState || typeof body['sessionToken'] === 'string' || href === undefined || !href.endsWith(`stateToken=${encodeURIComponent(str(body['stateToken']) ?? '')}`))
+      throw new ConformanceError('a step-up SUCCESS leads to its app by the `original` link, with no session token', `${what}: ${got}`)
+  } else if (p.status === 'SUCCESS' || p.status === 'LOCKED_OUT') {
     if (hasState) throw new ConformanceError('finished transactions hand out no state token', `${what}: ${got}`)
   } else if (!hasState) throw new ConformanceError('live transactions carry a state token', `${what}: ${got}`)
-  if (p.status === 'SUCCESS' && typeof body['sessionToken'] !== 'string')
+  if (p.status === 'SUCCESS' && !stepUp && typeof body['sessionToken'] !== 'string')
     throw new ConformanceError('SUCCESS carries a one-time session token', `${what}: ${got}`)
   if (real.controlsClock && p.expiresAt !== null && body['expiresAt'] !== new Date(p.expiresAt).toISOString())
     throw new ConformanceError('sliding expiry', `${what}: expected expiresAt ${new Date(p.expiresAt).toISOString()}, got ${got}`)
@@ -179,6 +196,7 @@ export const advance = (model: Model, tx: ModelTransaction, _u: ModelUser): Pred
     kind: 'transaction',
     status: tx.status,
     expiresAt: tx.status === 'SUCCESS' ? model.now + model.options.sessionTokenLifetimeMs : tx.expiresAt,
+    app: tx.app,
   }
 }
 
@@ -195,7 +213,11 @@ const acceptNewPassword = (model: Model, tx: ModelTransaction, u: ModelUser, pas
 
 /** Keeps the session token of an answer that the model predicted to be SUCCESS. */
 export const keepSession = (model: Model, u: ModelUser, p: Prediction, r: WireResponse): void => {
-  if (p.kind === 'transaction' && p.status === 'SUCCESS') model.issueSession(u, isObject(r.body) ? (str(r.body['sessionToken']) ?? '') : '')
+  if (p.kind !== 'transaction' || p.status !== 'SUCCESS') return
+  const body = isObject(r.body) ? r.body : {}
+  // A step-up's SUCCESS hands out the one-time token of its `original` link instead of a session token.
+  if (p.app !== undefined && p.app !== null) model.issueRedirect(u, p.app, str(body['stateToken']) ?? '')
+  else model.issueSession(u, str(body['sessionToken']) ?? '')
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -254,7 +276,7 @@ export class SignInRun implements fc.AsyncCommand<Model, Real> {
  * The model's prediction for a primary authentication, and what to record once the real answer
  * (which carries the fresh tokens) is known.
  */
-const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, viaActivation = false, multiOptional = false) => {
+export const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, viaActivation = false, multiOptional = false, app: ModelApp | null = null) => {
   const keep = (prediction: Prediction, commit: (r: WireResponse) => void = () => {}) => ({ prediction, commit })
   if (!viaActivation && u.status !== 'ACTIVE' && u.status !== 'PASSWORD_EXPIRED') return keep(err(401, 'E0000004'))
   if (model.isLocked(u)) return keep(model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
@@ -262,13 +284,14 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
     const locks = model.recordFailure(u)
     return keep(locks && model.policy.showLockoutFailures ? { kind: 'transaction', status: 'LOCKED_OUT', expiresAt: null } : err(401, 'E0000004'))
   }
-  if (model.policy.signOnDenied) return keep(err(401, 'E0000004'))
+  // The org's sign-on policy, or a step-up app's, may refuse (spec §4.1): a failure, the counter as it was.
+  if (model.policy.signOnDenied || app?.deny === true) return keep(err(401, 'E0000004'))
   u.failedAttempts = 0
   u.lockedAt = null
   const start = { changedAtAtStart: u.passwordChangedAt, adminExpiredAtStart: u.status === 'PASSWORD_EXPIRED', warnOption: warn }
   const fresh = { factors: u.factors, mfaVerified: false, enrolledHere: false, enrollHandled: false, multiOptional }
   const status: ModelStatus =
-    viaActivation && u.password === null ? 'PASSWORD_RESET' : model.route({ ...start, ...fresh, passwordChanged: false, warnHandled: false })
+    viaActivation && u.password === null ? 'PASSWORD_RESET' : model.route({ ...start, ...fresh, passwordChanged: false, warnHandled: false, app })
   if (viaActivation && status !== 'PASSWORD_RESET') {
     // The activation completes at once: a credential change.
     u.status = 'ACTIVE'
@@ -279,17 +302,18 @@ const predictPrimary = (model: Model, u: ModelUser, ok: boolean, warn: boolean, 
     status === 'SUCCESS'
       ? model.now + model.options.sessionTokenLifetimeMs
       : model.now + Math.min(model.options.stateTokenLifetimeMs, model.options.stateTokenMaxLifetimeMs)
-  return keep({ kind: 'transaction', status, expiresAt }, (r) => {
+  return keep({ kind: 'transaction', status, expiresAt, app }, (r) => {
     const body = isObject(r.body) ? r.body : {}
     // A transaction that finished at once hands out no state token: nothing for a client to reuse.
     const stateToken = str(body['stateToken'])
     if (status === 'MFA_REQUIRED') learnFactorIds(u, r)
-    if (stateToken !== undefined) {
-      const tx = model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart, multiOptional)
+    if (stateToken !== undefined && status !== 'SUCCESS') {
+      const tx = model.open(stateToken, u, status, warn, start.changedAtAtStart, start.adminExpiredAtStart, multiOptional, app)
       // An activation token opens one live transaction at a time.
       if (viaActivation && status === 'PASSWORD_RESET') u.activationHolder = tx
     }
-    if (status === 'SUCCESS') model.issueSession(u, str(body['sessionToken']) ?? '')
+    if (status === 'SUCCESS' && app !== null) model.issueRedirect(u, app, stateToken ?? '')
+    else if (status === 'SUCCESS') model.issueSession(u, str(body['sessionToken']) ?? '')
   })
 }
 
@@ -341,7 +365,7 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
     if (!model.live(tx)) p = err(401, 'E0000011')
     else if (this.operation === 'getState') {
       model.touch(tx)
-      p = { kind: 'transaction', status: tx.status, expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: tx.status, expiresAt: tx.expiresAt, app: tx.app }
     } else if (this.operation === 'cancel') {
       tx.dead = true
       p = { kind: 'cancelled' }
@@ -362,13 +386,13 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
       tx.pending = null
       tx.status = 'MFA_ENROLL'
       model.touch(tx)
-      p = { kind: 'transaction', status: 'MFA_ENROLL', expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: 'MFA_ENROLL', expiresAt: tx.expiresAt, app: tx.app }
     } else if (this.operation === 'previous' && tx.status === 'MFA_CHALLENGE') {
       // Back to the list of factors; the code sent stays open (and its throttle holds).
       tx.challenge = null
       tx.status = 'MFA_REQUIRED'
       model.touch(tx)
-      p = { kind: 'transaction', status: 'MFA_REQUIRED', expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: 'MFA_REQUIRED', expiresAt: tx.expiresAt, app: tx.app }
     } else p = err(403, 'E0000079')
     const r = await send(real, this.operation === 'getState' ? 'authenticate' : this.operation, { stateToken: tx.stateToken })
     expectAnswer(model, real, this.toString(), p, r)
@@ -613,7 +637,7 @@ export class EnrollFactor extends TransactionCommand {
     } else {
       model.touch(tx)
       tx.status = 'MFA_ENROLL_ACTIVATE'
-      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
       learn = (r) => {
         // The id and the shared secret come from the answer (its activation object).
         const factor = isObject(r.body) && isObject(r.body['_embedded']) && isObject(r.body['_embedded']['factor']) ? r.body['_embedded']['factor'] : {}

@@ -69,4 +69,16 @@ export type Driver = { readonly [K in DriverOperation]: (body: unknown) => Promi
    * the harness generates no commands that send codes (SMS, voice call, email).
    */
   readonly readOutbox?: (to: string) => Promise<ReadonlyArray<OutboxMessage> | null>
+  /**
+   * Opens an SP-initiated step-up to an app as a trusted caller (`{ appId }`; the reference
+   * server's `POST /api/v1/apps/{appId}/step-up`, not an Okta endpoint). Optional: without it, or
+   * without apps in the seed, the harness opens no step-up that waits for its user.
+   */
+  readonly openStepUp?: (body: unknown) => Promise<WireResponse>
+  /**
+   * Follows the `original` link of a step-up SUCCESS (`GET /login/step-up/redirect?stateToken=…`):
+   * a redirect is answered as `{ status: 302, body: { location } }`, anything else as it came.
+   * Optional: without it the harness sends no step-up (`audience`) at all.
+   */
+  readonly stepUpRedirect?: (token: string) => Promise<WireResponse>
 }

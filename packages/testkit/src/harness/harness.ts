@@ -5,6 +5,7 @@ import type { Driver, WireResponse } from './driver.js'
 import { Model, sendingFamily } from './model.js'
 import { recoveryArbitraries } from './recovery-commands.js'
 import { sentCodeArbitraries } from './sent-code-commands.js'
+import { stepUpArbitraries } from './step-up-commands.js'
 
 /** A fresh system under test: a driver over a newly seeded org, and how to dispose of it. */
 export interface System {
@@ -128,6 +129,9 @@ export const SPEC_PAIRS: Readonly<Record<string, ReadonlyArray<string>>> = {
   'R:RECOVERY': ['answerRecoveryQuestion', 'getState', 'cancel'],
   'R:PASSWORD_RESET': ['resetPassword', 'getState', 'cancel'],
   'TOKEN:LIVE': ['verifyRecoveryToken'],
+  // Step-up (spec §4.2–4.3): a ticket waiting for its user, and the `original` link of a step-up SUCCESS.
+  UNAUTHENTICATED: ['authenticate', 'getState'],
+  'ORIGINAL:LIVE': ['stepUpRedirect'],
 }
 
 /**
@@ -188,11 +192,20 @@ const senders = (seed: OrgSeed): ReadonlyArray<number> => {
  * and an org that sends codes, and the recovery ones with an outbox (recovery by email is on by
  * default; codes and recovery links are read back from it).
  */
-const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean, more: Parameters<typeof commandArbitraries>[2]) => [
+const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean, more: Parameters<typeof commandArbitraries>[2], stepUp: StepUpAbility = NO_STEP_UP) => [
   ...commandArbitraries(o.seed.users.length, controlsClock, more),
   ...(outbox && sendsCodes(o.seed) ? sentCodeArbitraries(senders(o.seed), controlsClock, more?.concurrent !== false) : []),
   ...(outbox ? recoveryArbitraries(o.seed.users.length, controlsClock, more?.concurrent !== false) : []),
+  ...(stepUp.follow && (o.seed.apps ?? []).length > 0 ? stepUpArbitraries(o.seed.users.length, (o.seed.apps ?? []).length, stepUp.open) : []),
 ]
+
+/** What the driver can do of step-up: follow `original` links (then `audience` is sent), open SP-initiated ones. */
+interface StepUpAbility {
+  readonly follow: boolean
+  readonly open: boolean
+}
+const NO_STEP_UP: StepUpAbility = { follow: false, open: false }
+const stepUpOf = (driver: Driver): StepUpAbility => ({ follow: driver.stepUpRedirect !== undefined, open: driver.stepUpRedirect !== undefined && driver.openStepUp !== undefined })
 
 /**
  * Runs `runs` random command sequences against fresh systems and checks, after every command,
@@ -216,11 +229,12 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
   const controlsClock = probe.driver.advanceClock(0)
   const lifecycle = probe.driver.lifecycle !== undefined
   const outbox = await hasOutbox(probe.driver)
+  const stepUp = stepUpOf(probe.driver)
   await probe.dispose?.()
   const options = modelOptions(o)
   const maxCommands = o.maxCommands ?? 30
   const varyPolicies = o.varyPolicies === true
-  const cmdsArb = fc.commands(traced(arbitraries(o, controlsClock, outbox, { lifecycle })), {
+  const cmdsArb = fc.commands(traced(arbitraries(o, controlsClock, outbox, { lifecycle }, stepUp)), {
     maxCommands,
     size: 'max',
     ...(o.replay?.replayPath == null ? {} : { replayPath: o.replay.replayPath }),
@@ -381,7 +395,7 @@ export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok
     return exchanges
   }
   // Lifecycle operations are sequential and reproducible; concurrent bursts are not byte for byte.
-  const property = fc.asyncProperty(fc.commands(traced(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false })), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
+  const property = fc.asyncProperty(fc.commands(traced(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false }, stepUpOf(probe.driver))), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
     const a = await runOnce(cmds)
     const b = await runOnce(cmds)
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`responses differ:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`)

@@ -59,6 +59,24 @@ export const readDevOutbox = async (o: HttpDriverOptions, to: string): Promise<R
   return body
 }
 
+/** `GET /login/step-up/redirect?stateToken=…` without following it: a redirect as `{ location }`, else the JSON answer. */
+export const followStepUp = async (o: HttpDriverOptions, token: string): Promise<WireResponse> => {
+  const res = await fetch(new URL(`/login/step-up/redirect?stateToken=${encodeURIComponent(token)}`, o.baseUrl), {
+    redirect: 'manual',
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+  })
+  const text = await res.text()
+  if (res.status >= 300 && res.status < 400) return { status: res.status, body: { location: res.headers.get('location') } }
+  let parsed: unknown = text
+  try {
+    parsed = text === '' ? null : (JSON.parse(text) as unknown)
+  } catch {
+    // Not JSON: reported as it is.
+  }
+  return { status: res.status, body: parsed }
+}
+
 /** A Driver that speaks HTTP to any implementation of `/api/v1/authn`. It does not control time. */
 export const createHttpDriver = (o: HttpDriverOptions): Driver => ({
   ...(Object.fromEntries(DRIVER_OPERATIONS.map((name) => [name, (b: unknown) => postJson(o, fill(PATHS[name], b), b)])) as {
@@ -66,11 +84,13 @@ export const createHttpDriver = (o: HttpDriverOptions): Driver => ({
   }),
   advanceClock: () => false,
   readOutbox: (to: string) => readDevOutbox(o, to),
+  stepUpRedirect: (token: string) => followStepUp(o, token),
   // Lifecycle operations need an administrator: only with an `authorization` header.
   ...(o.headers?.['authorization'] === undefined
     ? {}
     : {
         lifecycle: (user: string, op: LifecycleOp) =>
           postJson(o, `/api/v1/users/${encodeURIComponent(user)}/lifecycle/${op === 'expirePassword' ? 'expire_password' : op}`, {}),
+        openStepUp: (b: unknown) => postJson(o, fill(PATHS.openStepUp, b), b),
       }),
 })

@@ -193,6 +193,37 @@ export interface ModelTransaction {
   challenge: string | null
   /** Every code sent in this transaction, oldest first; the last is the open one (one at a time). */
   readonly codes: ModelSentCode[]
+  /** The app of a step-up (its SUCCESS leads there), or null. */
+  readonly app: ModelApp | null
+}
+
+/**
+ * An app a step-up can target (the seed's `apps`; spec §4.2, §4.3): whether it may be signed in to,
+ * whether it asks for a factor, and where its `original` link leads.
+ */
+export interface ModelApp {
+  readonly id: string
+  readonly active: boolean
+  readonly deny: boolean
+  readonly requireFactor: boolean
+  readonly returnUrl: string
+}
+
+/** A step-up waiting for its user (UNAUTHENTICATED): a state token for an app, until it expires. */
+export interface ModelTicket {
+  readonly stateToken: string
+  readonly app: ModelApp
+  readonly expiresAt: number
+}
+
+/** The one-time token of a step-up SUCCESS's `original` link. */
+export interface ModelRedirect {
+  readonly token: string
+  readonly app: ModelApp
+  /** The user who signed in (a lock or suspension since then closes the link). */
+  readonly login: string
+  readonly expiresAt: number
+  used: boolean
 }
 
 export interface ModelSession {
@@ -205,7 +236,13 @@ export interface ModelSession {
 /** What the model predicts for one request. */
 export type Prediction =
   | { readonly kind: 'error'; readonly status: number; readonly errorCode: string }
-  | { readonly kind: 'transaction'; readonly status: ModelStatus | 'LOCKED_OUT'; readonly expiresAt: number | null }
+  | {
+      readonly kind: 'transaction'
+      readonly status: ModelStatus | 'LOCKED_OUT'
+      readonly expiresAt: number | null
+      /** A step-up's answer: typed SESSION_STEP_UP; its SUCCESS carries the `original` link instead of a session token. */
+      readonly app?: ModelApp | null
+    }
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'session' }
 
@@ -224,6 +261,9 @@ export class Model {
   readonly sessions: ModelSession[] = []
   readonly recoveries: ModelRecovery[] = []
   readonly recoveryTokens: ModelRecoveryToken[] = []
+  readonly apps: ReadonlyArray<ModelApp>
+  readonly tickets: ModelTicket[] = []
+  readonly redirects: ModelRedirect[] = []
   readonly policy: ModelPolicies
   passwordCounter = 0
 
@@ -268,6 +308,13 @@ export class Model {
         maxAnswerAttempts: p?.recovery?.maxAnswerAttempts ?? 5,
       },
     }
+    this.apps = (seed.apps ?? []).map((a) => ({
+      id: a.id,
+      active: a.status !== 'INACTIVE',
+      deny: a.signOn?.access === 'DENY',
+      requireFactor: a.signOn?.requireFactor ?? false,
+      returnUrl: a.returnUrl,
+    }))
     this.users = seed.users.map((u) => ({
       login: u.login,
       firstName: u.firstName,
@@ -314,17 +361,24 @@ export class Model {
 
   /** Spec §10.1 rows 6–10, after the primary credential (and any progress) is settled. */
   /** Whether the transaction still has to enroll a REQUIRED factor (or any, when sign-on requires one). */
-  requiredLeft(tx: Pick<ModelTransaction, 'factors'>): boolean {
+  /** Whether a factor is asked for: by the org's sign-on policy, or by a step-up's app. */
+  factorAsked(tx: { readonly app?: ModelApp | null }): boolean {
+    return this.policy.requireFactor || (tx.app?.requireFactor ?? false)
+  }
+
+  requiredLeft(tx: Pick<ModelTransaction, 'factors'> & { readonly app?: ModelApp | null }): boolean {
     const active = tx.factors.filter((f) => f.status === 'ACTIVE').map((f) => f.key)
-    return this.policy.requiredEnrollments.some((k) => !active.includes(k)) || (this.policy.requireFactor && active.length === 0)
+    return this.policy.requiredEnrollments.some((k) => !active.includes(k)) || (this.factorAsked(tx) && active.length === 0)
   }
 
   route(
-    tx: Pick<ModelTransaction, 'changedAtAtStart' | 'adminExpiredAtStart' | 'warnOption' | 'passwordChanged' | 'warnHandled' | 'factors' | 'mfaVerified' | 'enrolledHere' | 'enrollHandled' | 'multiOptional'>,
+    tx: Pick<ModelTransaction, 'changedAtAtStart' | 'adminExpiredAtStart' | 'warnOption' | 'passwordChanged' | 'warnHandled' | 'factors' | 'mfaVerified' | 'enrolledHere' | 'enrollHandled' | 'multiOptional'> & {
+      readonly app?: ModelApp | null
+    },
   ): ModelStatus {
     const active = tx.factors.filter((f) => f.status === 'ACTIVE').map((f) => f.key)
     // A factor verified or enrolled in this transaction is not asked for again.
-    if (this.policy.requireFactor && active.length > 0 && !tx.mfaVerified && !tx.enrolledHere) return 'MFA_REQUIRED'
+    if (this.factorAsked(tx) && active.length > 0 && !tx.mfaVerified && !tx.enrolledHere) return 'MFA_REQUIRED'
     const expiry = this.expiryOf(tx.changedAtAtStart)
     if (!tx.passwordChanged && (tx.adminExpiredAtStart || (expiry !== null && this.now >= expiry))) return 'PASSWORD_EXPIRED'
     const optionalOffered = tx.multiOptional && tx.enrolledHere && !tx.enrollHandled && this.policy.optionalEnrollments.some((k) => !active.includes(k))
@@ -425,6 +479,7 @@ export class Model {
     changedAt: number | null,
     adminExpired: boolean,
     multiOptional = false,
+    app: ModelApp | null = null,
   ): ModelTransaction {
     const tx: ModelTransaction = {
       stateToken,
@@ -447,6 +502,7 @@ export class Model {
       pending: null,
       challenge: null,
       codes: [],
+      app,
     }
     this.transactions.push(tx)
     return tx
@@ -551,6 +607,11 @@ export class Model {
     u.lockedAt = null
     u.failedAttempts = 0
     u.epoch += 1
+  }
+
+  /** A step-up SUCCESS's `original` link token, usable once for as long as a session token lives. */
+  issueRedirect(u: ModelUser, app: ModelApp, token: string): void {
+    this.redirects.push({ token, app, login: u.login, expiresAt: this.now + this.options.sessionTokenLifetimeMs, used: false })
   }
 
   issueSession(u: ModelUser, token: string): void {

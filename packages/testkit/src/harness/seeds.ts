@@ -55,6 +55,12 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
           lockout: { maxAttempts: 3, autoUnlockMinutes: 30, showLockoutFailures: false },
         },
       },
+      // Step-up (spec §4.2, §4.3): an app that lets everyone in, one that denies, one switched off.
+      apps: [
+        { id: '0oaharnessopen00001', name: 'salesforce', label: 'Corporate SFDC', protocol: 'SAML2.0', returnUrl: 'https://sfdc.example.com/saml/acs' },
+        { id: '0oaharnessdeny00001', name: 'payroll', label: 'Payroll', protocol: 'WS-FED', returnUrl: 'https://payroll.example.com/wsfed', signOn: { access: 'DENY' } },
+        { id: '0oaharnessoff000001', name: 'legacy', label: 'Legacy', protocol: 'SAML1.1', returnUrl: 'https://legacy.example.com/', status: 'INACTIVE' },
+      ],
     },
   },
   {
@@ -105,6 +111,17 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
           ],
         },
       },
+      // An app that asks for a factor itself: a step-up to it goes through MFA before `original`.
+      apps: [
+        {
+          id: '0oaharnessmfa000001',
+          name: 'vault',
+          label: 'Vault',
+          protocol: 'SAML2.0',
+          returnUrl: 'https://vault.example.com/sso',
+          signOn: { requireFactor: true, factorLifetimeMinutes: 0 },
+        },
+      ],
     },
   },
   {

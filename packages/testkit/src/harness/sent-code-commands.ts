@@ -160,7 +160,7 @@ export class SendCode extends TransactionCommand {
       tx.status = 'MFA_CHALLENGE'
       tx.challenge = f.id
       sends = true
-      p = { kind: 'transaction', status: 'MFA_CHALLENGE', expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: 'MFA_CHALLENGE', expiresAt: tx.expiresAt, app: tx.app }
     }
     expectAnswer(model, real, this.toString(), p, r)
     coverAnswer(real, `verifyFactor(send ${family.channel})`, r)
@@ -219,7 +219,7 @@ export class ResendCode extends TransactionCommand {
     else {
       model.touch(tx)
       sends = { f: row, purpose: activation ? 'mfa-activation' : 'mfa-challenge', at }
-      p = { kind: 'transaction', status: tx.status, expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: tx.status, expiresAt: tx.expiresAt, app: tx.app }
     }
     expectAnswer(model, real, this.toString(), p, r)
     coverAnswer(real, `${op}(${this.target})`, r)
@@ -279,7 +279,7 @@ export class EnrollSending extends TransactionCommand {
       model.touch(tx)
       tx.status = 'MFA_ENROLL_ACTIVATE'
       sends = { f: row, purpose: 'mfa-activation', at }
-      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt }
+      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
     }
     expectAnswer(model, real, this.toString(), p, r)
     coverAnswer(real, `enrollFactor(${key})`, r)
