@@ -126,7 +126,7 @@ describe('openApiDocument: derived from the operation table and the codecs', () 
     for (const [, op] of operations(doc)) {
       const statuses = Object.keys(op.responses)
       expect(statuses, op.operationId).toEqual(expect.arrayContaining(['200', '400', '401', '403', '413', '415', '429', '500']))
-      expect(statuses.includes('404'), op.operationId).toBe(/factorId|userId/.test(JSON.stringify(op.parameters)))
+      expect(statuses.includes('404'), op.operationId).toBe(/factorId|userId|appId/.test(JSON.stringify(op.parameters)))
     }
     for (const [name, response] of Object.entries(doc.components.responses)) {
       const status = Number(name.replace('Error', ''))
