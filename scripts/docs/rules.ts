@@ -102,6 +102,8 @@ const STEP_UP = 'packages/core/src/machines/step-up.ts'
 const STEP_UP_OPS = 'packages/engine/src/operations/step-up.ts'
 const STEP_UP_TICKET = 'packages/engine/src/step-up-ticket.ts'
 const SEED = 'packages/core/src/codecs/org-seed.ts'
+const WEBAUTHN = 'packages/factor-webauthn/src/webauthn-factor.ts'
+const U2F = 'packages/factor-u2f/src/u2f-factor.ts'
 
 // Tests, by file.
 const T_DECIDE = 'packages/core/test/decide.test.ts'
@@ -149,6 +151,8 @@ const T_SMS = 'packages/factor-sms/test/sms.test.ts'
 const T_CALL = 'packages/factor-call/test/call.test.ts'
 const T_EMAIL = 'packages/factor-email/test/email.test.ts'
 const T_STEP_UP = 'packages/engine/test/step-up.test.ts'
+const T_WEBAUTHN_FLOW = 'packages/factor-webauthn/test/flow.test.ts'
+const T_U2F_FLOW = 'packages/factor-u2f/test/flow.test.ts'
 const T_APP_SUITE = 'packages/testkit/src/app-source-suite.ts'
 const T_HARNESS_STEP_UP = 'packages/testkit/src/harness/step-up-commands.ts'
 
@@ -674,6 +678,26 @@ export const RULES: ReadonlyArray<Rule> = [
       ...tests(T_MFA_AUTH_JS, 'remember device is not granted to an untrusted caller, nor without rememberDevice, nor when the policy does not allow it'),
       ...tests(T_HANDLER, 'are taken from the body (.NET) and from the query (okta-auth-js), the query winning'),
       ...tests(T_MFA_SDK, 'rememberDevice in the JSON body (the .NET form) is honoured as the query flag is: true remembers the device, false and null do not'),
+    ],
+  },
+  {
+    id: 'AUTHN-MFA-12',
+    title: 'WebAuthn and U2F sign a nonce this server issued, once',
+    statement:
+      'Enrolling WebAuthn or U2F shows creation options or a registration request with a fresh nonce; activation checks the registration (attestation, client data type, nonce, the origin the server is served at and its host as RP ID) and keeps the credential. Verifying without an answer issues a nonce into the transaction (MFA_CHALLENGE with `_embedded.challenge`); an assertion is checked against that nonce, unexpired and for that factor, which it then uses up. A signature counter that does not grow is a replay (403 E0000082), anything else refused 403 E0000068, and WebAuthn also verifies by factor type (one nonce for all of the user\'s WebAuthn factors, the one whose key signed answering).',
+    sections: ['4.6', '4.7', '4.10', '7.3'],
+    okta: authn('enroll-webauthn-factor'),
+    implementedBy: [
+      ...impl(FACTOR_PORT, 'ChallengingFactor', 'isChallenging'),
+      ...impl(FACTOR_OPS, 'factorOperations.checkSigned', 'factorOperations.nonceFor', 'factorOperations.registerOf'),
+      ...impl(AUTHN_MACHINE, 'authnMachine.setNonce', 'authnMachine.clearNonce'),
+      ...impl(WEBAUTHN, 'createWebauthnFactor'),
+      ...impl(U2F, 'createU2fFactor'),
+    ],
+    testedBy: [
+      ...tests(T_WEBAUTHN_FLOW, 'enroll → activate → MFA_REQUIRED → nonce → assertion → SUCCESS', 'an assertion from another origin, over an answered nonce, or with a counter that went back', 'by factor type (/factors/webauthn/verify)'),
+      ...tests(T_U2F_FLOW, 'the same signature again, a stale nonce, or a counter that went back are refused', 'a nonce expires'),
+      ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],
   },
   // ------------------------------------------------------------------------------------- SENT

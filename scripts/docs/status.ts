@@ -255,7 +255,9 @@ export const renderStatus = async (
           ? ''
           : plugin.delivery !== undefined
             ? `sends a ${plugin.delivery.codeLength}-digit code by ${CHANNEL_WORDS[plugin.delivery.channel]}`
-            : 'checks an answer against its stored secret'
+            : plugin.challenges !== undefined
+              ? 'checks a registration, then signatures, over nonces the server issued (docs/adr/0029-challenge-factors.md)'
+              : 'checks an answer against its stored secret'
     return `| \`${d.factorType}\` | \`${d.provider}\` | ${cell(d.product)} | ${served.has(`${d.factorType}/${d.provider}`) ? 'yes' : '**no**'} | ${cell(how)} |`
   })
 

@@ -101,6 +101,11 @@ export const createMemoryStepStore = (
         if (f !== undefined) factors.internal.put({ ...f, lastCounter: c.counter })
         return
       }
+      case 'update': {
+        const f = factors.internal.get(c.factorId)
+        if (f !== undefined) factors.internal.put({ ...f, profile: c.profile, secret: c.secret })
+        return
+      }
     }
   }
 

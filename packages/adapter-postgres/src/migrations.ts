@@ -38,7 +38,7 @@ export interface Migration {
  * - `rememberDevice`: the user's `remembered_devices` without the entries of the same hash or with
  *   `until <= now`, then the new entry.
  */
-const STEP_COMMIT = (t: Tables, name = 'authn_step_commit', logState = false): string => `
+const STEP_COMMIT = (t: Tables, name = 'authn_step_commit', logState = false, factorUpdate = false): string => `
       create or replace function ${t.schema}.${name}(w jsonb) returns jsonb language plpgsql volatile as $commit$
       declare
         v_now       constant numeric := (w->>'now')::numeric;
@@ -107,7 +107,7 @@ const STEP_COMMIT = (t: Tables, name = 'authn_step_commit', logState = false): s
                or exists (select 1 from ${t.factors} where id = v_change->'record'->>'id') then
               return jsonb_build_object('error', 'Conflict', 'what', 'factor');
             end if;
-          elsif v_change->>'type' in ('activate', 'use') then
+          elsif v_change->>'type' in ('activate', 'use'${factorUpdate ? ", 'update'" : ''}) then
             if not exists (select 1 from ${t.factors} where id = v_change->>'factorId' and user_id = v_user.id) then
               return jsonb_build_object('error', 'NotFound');
             end if;
@@ -271,7 +271,13 @@ const STEP_COMMIT = (t: Tables, name = 'authn_step_commit', logState = false): s
             when 'activate' then
               update ${t.factors} set status = 'ACTIVE' where id = v_change->>'factorId';
             when 'use' then
-              update ${t.factors} set last_counter = (v_change->>'counter')::bigint where id = v_change->>'factorId';
+              update ${t.factors} set last_counter = (v_change->>'counter')::bigint where id = v_change->>'factorId';${
+                factorUpdate
+                  ? `
+            when 'update' then
+              update ${t.factors} set profile = v_change->'profile', secret = v_change->>'secret' where id = v_change->>'factorId';`
+                  : ''
+              }
           end case;
         end loop;
 
@@ -535,6 +541,18 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
         updated_at timestamptz not null default now(),
         constraint apps_id_matches check (app->>'id' = id)
       );
+    `,
+  },
+  {
+    version: 8,
+    name: 'a factor updated by its activation',
+    // docs/adr/0029-challenge-factors.md. A registration completed at activation (WebAuthn, U2F)
+    // replaces the factor's profile and sealed secret in the activation's own step: a new factor
+    // change, `update`, checked like `activate` and applied in order. Both commit functions are
+    // replaced (the decoy's refuses factor changes before reading them, as before).
+    sql: (t) => `
+      ${STEP_COMMIT(t, 'authn_step_commit', true, true)}
+      ${STEP_COMMIT({ ...t, users: t.decoys }, 'authn_decoy_commit', true, true)}
     `,
   },
 ]

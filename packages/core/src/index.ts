@@ -55,6 +55,7 @@ export {
   PrimaryAuthRequest,
   StateTokenRequest,
   StepUpRequest,
+  ProfileOnlyEnrollRequest,
   ChangePasswordRequest,
   ResetPasswordRequest,
   SessionTokenRequest,

@@ -72,6 +72,7 @@ export const EVENT_TYPES = [
   'factor.activate',
   'factor.verify',
   'factor.challenge',
+  'factor.nonce',
 ] as const satisfies ReadonlyArray<AuthnEvent['type']>
 
 const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''))
@@ -421,6 +422,10 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
       return fc
         .record({ sent: arbSentCodeAt(arbFactorId, now, fc.constant(5)), resend: fc.boolean() })
         .map(({ sent, resend }) => ({ type, now, factorId: sent.factorId, sent, resend }))
+    case 'factor.nonce':
+      return fc
+        .record({ factorId: arbFactorId, nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }) })
+        .map(({ factorId, nonce }) => ({ type, now, factorId, nonce: { nonce, expiresAt: now + 60_000 } }))
   }
 }
 
@@ -437,6 +442,10 @@ export const aimedAt = (c: AuthnContext, e: AuthnEvent, aim: boolean): AuthnEven
   if (e.type === 'factor.challenge') {
     const target = c.activating?.id ?? c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
     return target === undefined ? e : { ...e, factorId: target, sent: { ...e.sent, ...family, factorId: target } }
+  }
+  if (e.type === 'factor.nonce') {
+    const target = c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
+    return target === undefined ? e : { ...e, factorId: target }
   }
   if (e.type === 'factor.enroll' && e.sent !== undefined) return { ...e, sent: { ...e.sent, ...family } }
   return e
@@ -471,7 +480,7 @@ const arbFirstType = fc.constantFrom<AuthnEvent['type']>(
 const arbLaterType = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...EVENT_TYPES) },
   { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('password.change', 'password.reset', 'transaction.skip', 'transaction.read') },
-  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge') },
+  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge', 'factor.nonce') },
 )
 
 export const arbRun: fc.Arbitrary<Run> = fc

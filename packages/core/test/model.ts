@@ -238,20 +238,24 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       return notAllowed
     case 'MFA_REQUIRED':
     case 'MFA_CHALLENGE':
-      if (e.type === 'transaction.previous' && state === 'MFA_CHALLENGE') return to('MFA_REQUIRED', { ...touched, challenge: null })
+      if (e.type === 'transaction.previous' && state === 'MFA_CHALLENGE') return to('MFA_REQUIRED', { ...touched, challenge: null, nonce: null })
+      // A nonce for a factor that signs one (WebAuthn, U2F) opens, or replaces, the challenge.
+      if (e.type === 'factor.nonce') return to('MFA_CHALLENGE', { ...touched, challenge: e.factorId, nonce: { factorId: e.factorId, ...e.nonce } })
       if (e.type === 'factor.challenge') {
         if (e.resend && e.factorId !== c.challenge) return notAllowed
         if (throttled) return same(fail(e.sent.throttledCode))
         return to('MFA_CHALLENGE', withSent({ ...touched, challenge: e.factorId }), sendEffect('mfa-challenge'))
       }
       if (e.type === 'factor.verify') {
-        if (c.challenge !== null && e.factorId !== c.challenge) return notAllowed
+        // A challenge by factor type (WebAuthn) is answered by any active factor of that type.
+        const ofType = c.factors.some((f) => f.id === e.factorId && f.status === 'ACTIVE' && f.factorType === c.challenge)
+        if (c.challenge !== null && e.factorId !== c.challenge && !ofType) return notAllowed
         if (e.outcome !== 'accepted') return to(state, { ...touched, sent: answered((n) => Math.max(0, n - 1)) }, [], factorFail(e))
         const effects: AuthnEffect[] = [{ type: 'resetFailedAttempts', params: { userId } }]
         if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
         if (e.rememberDevice && c.deviceTokenHash !== null && c.policy.signOn.allowRememberDevice)
           effects.push({ type: 'rememberDevice', params: { userId, hash: c.deviceTokenHash, until: e.now + c.policy.signOn.rememberDeviceLifetimeInMinutes * MINUTE } })
-        return route({ mfaVerified: true }, { ...touched, challenge: null, sent: answered(() => 0) }, effects)
+        return route({ mfaVerified: true }, { ...touched, challenge: null, nonce: null, sent: answered(() => 0) }, effects)
       }
       return notAllowed
     default:

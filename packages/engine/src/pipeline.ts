@@ -4,6 +4,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import {
   CAUSES,
+  isChallenging,
   StateTokenRequest,
   asUserId,
   asVersion,
@@ -101,6 +102,8 @@ export interface Loaded<R extends TransactionRecord = AuthnRecord> {
 export interface StepFacts<V extends TransactionEvent = AuthnEvent> {
   readonly event: V
   readonly factorRecord?: FactorRecord
+  /** A registration completed at activation: the factor's new profile and sealed secret (docs/adr/0029). */
+  readonly factorUpdate?: { readonly factorId: FactorRecord['id']; readonly profile: Readonly<Record<string, unknown>>; readonly secret: string }
   /** The attempt that a rejected answer recorded before deciding (so the step only releases nothing). */
   readonly settled?: true
   /** The message carrying the code the event sends: delivered once, after the step is saved, if the decision sends it. */
@@ -172,6 +175,7 @@ export const createPipeline = (given: AuthnDeps) => {
     tx: TransactionId,
     leaseId: string | null,
     factorRecord: FactorRecord | null = null,
+    factorUpdate: StepFacts['factorUpdate'] | null = null,
   ): Pick<StepWrite, 'attempt' | 'userChanges' | 'revokeSessionTokens' | 'issue' | 'factorChanges' | 'rememberDevice'> => {
     const userChanges: UserChange[] = []
     const factorChanges: FactorChange[] = []
@@ -205,6 +209,9 @@ export const createPipeline = (given: AuthnDeps) => {
           if (factorRecord !== null && factorRecord.id === effect.params.factorId) factorChanges.push({ type: 'enroll', record: factorRecord })
           break
         case 'activateFactor':
+          // A registration completed here writes the credential before the factor turns ACTIVE.
+          if (factorUpdate !== null && factorUpdate.factorId === effect.params.factorId)
+            factorChanges.push({ type: 'update', factorId: factorUpdate.factorId, profile: factorUpdate.profile, secret: factorUpdate.secret })
           factorChanges.push({ type: 'activate', factorId: effect.params.factorId })
           break
         case 'useFactor':
@@ -285,12 +292,13 @@ export const createPipeline = (given: AuthnDeps) => {
     call: Call,
     now: EpochMs,
     activation: Readonly<Record<string, unknown>> | null = null,
+    challenge: Readonly<Record<string, unknown>> | null = null,
   ): E.Either<StepError, AuthnReply> =>
     d.failure !== null
       ? E.left({ _tag: 'Failed', failure: d.failure, audited: true })
       : E.right({
           status: 200,
-          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation }, call.baseUrl, now),
+          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation, challenge }, call.baseUrl, now),
         })
 
   /**
@@ -335,7 +343,21 @@ export const createPipeline = (given: AuthnDeps) => {
     if (E.isLeft(secret) || E.isLeft(profile)) return null
     const base = baseUrl.replace(/\/+$/, '')
     const token = deps.secrets.encryptSecret(JSON.stringify({ u: row.userId, f: row.id, e: now + QR_LINK_LIFETIME_MS, i: new URL(base).host }), 'qrcode')
-    return plugin.activationView(profile.right, secret.right, { qrcode: `${base}/api/v1/authn/factors/${encodeURIComponent(row.id)}/qr/${token}` })
+    return plugin.activationView(profile.right, secret.right, { qrcode: `${base}/api/v1/authn/factors/${encodeURIComponent(row.id)}/qr/${token}`, origin: base })
+  }
+
+  /**
+   * `factor._embedded.challenge` of MFA_CHALLENGE for a factor whose client signs a nonce (WebAuthn,
+   * U2F): the plug-in's view of the nonce the transaction holds, or null.
+   */
+  const challengeOf = (row: FactorRecord | undefined, nonce: { readonly factorId: string; readonly nonce: string; readonly expiresAt: number } | null | undefined, baseUrl: string, now: EpochMs): Readonly<Record<string, unknown>> | null => {
+    // By factor type (WebAuthn), the nonce names the type, and any factor of it shows it.
+    if (row === undefined || nonce === null || nonce === undefined || (nonce.factorId !== row.id && nonce.factorId !== row.factorType)) return null
+    const plugin = registry.plugin(row)
+    if (plugin === null || !isChallenging(plugin)) return null
+    const profile = plugin.profileCodec.decode(row.profile)
+    if (E.isLeft(profile)) return null
+    return plugin.challenges.view(profile.right, { nonce: nonce.nonce, expiresAt: nonce.expiresAt }, { random: deps.random, hasher: deps.hasher, now, origin: baseUrl.replace(/\/+$/, '') })
   }
 
   /** The PNG behind an activation's QR code link (404 E0000007 once expired, used or unknown). */
@@ -436,7 +458,7 @@ export const createPipeline = (given: AuthnDeps) => {
         return giveBack(respond(d, stateToken, sessionToken, call, now))
       }
       {
-        const parts = effectsWrite(d.effects, record.context.policy, record.id, facts.settled === true ? null : (lease?.id ?? null), facts.factorRecord ?? null)
+        const parts = effectsWrite(d.effects, record.context.policy, record.id, facts.settled === true ? null : (lease?.id ?? null), facts.factorRecord ?? null, facts.factorUpdate ?? null)
         const next = {
           ...record,
           version: asVersion(record.version + 1),
@@ -488,7 +510,13 @@ export const createPipeline = (given: AuthnDeps) => {
       // A pending enrollment's activation object (TOTP: shared secret, QR code link) is shown while it waits.
       const pendingId = d.state === 'MFA_ENROLL_ACTIVATE' && 'activating' in d.context ? d.context.activating?.id : undefined
       const pending = pendingId === undefined ? undefined : facts.factorRecord?.id === pendingId ? facts.factorRecord : factors.find((f) => f.id === pendingId)
-      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now))
+      // The nonce of a factor that signs one is shown while MFA_CHALLENGE waits for its answer.
+      const challenged = d.state === 'MFA_CHALLENGE' && 'nonce' in d.context ? d.context.nonce : null
+      const challenge =
+        challenged === null || challenged === undefined
+          ? null
+          : challengeOf(factors.find((f) => f.id === challenged.factorId) ?? factors.find((f) => f.status === 'ACTIVE' && f.factorType === challenged.factorId), challenged, call.baseUrl, now)
+      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now), challenge)
     }
     return async () => {
       let r = await attempt()

@@ -13,6 +13,8 @@ import { createTotpFactor } from '@authn-machine/factor-totp'
 import { createYubikeyFactor, type YubicoValidationOptions, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
 import { createSymantecFactor, type SymantecOptions } from '@authn-machine/factor-symantec'
 import { createRsaFactor, type RsaOptions } from '@authn-machine/factor-rsa'
+import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
+import { createU2fFactor } from '@authn-machine/factor-u2f'
 import {
   createArgon2Hasher,
   createAuthn,
@@ -193,6 +195,8 @@ export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
   registered(createSmsFactor()),
   registered(createCallFactor()),
   registered(createEmailFactor()),
+  registered(createWebauthnFactor()),
+  registered(createU2fFactor()),
 ]
 
 /** Factor families the server offers only when configured: the option that turns each on. */

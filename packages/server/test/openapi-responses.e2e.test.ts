@@ -139,6 +139,12 @@ describe('answers of the reference server match the OpenAPI document', () => {
         expect(r.status, `${o.operation.operationId ?? path}: ${r.status}`).toBeGreaterThanOrEqual(400)
       }
     }
+    // The `original` link of a step-up, when no run followed one: a token nobody was given.
+    if (!log.seen.has('stepUpRedirect')) {
+      const server = await start(demoSeed())
+      const r = await fetch(`${server.url}/login/step-up/redirect?stateToken=20111nobodyIssuedThisToken`, { redirect: 'manual' })
+      expect(r.status).toBe(401)
+    }
     expect(log.problems).toEqual([])
     expect(documentOperations(doc).map((o) => o.operation.operationId).filter((name) => !log.seen.has(name))).toEqual([])
   })

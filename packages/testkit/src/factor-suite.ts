@@ -182,7 +182,12 @@ export function describeFactor<P, S, A>(name: string, o: FactorSuiteOptions<P, S
         ? enrollmentOf(seed)
         : { profile: decoded(f.profileCodec, refused.seeded.profile), secret: decoded(f.secretCodec, refused.seeded.secret) },
   }
-  if (f.delivery === undefined) {
+  if (f.challenges !== undefined) {
+    // A family that signs nonces (WebAuthn, U2F) has its own protocol tests; the common part applies.
+    describe(`Factor conformance (${name}: ${f.factorType}/${f.provider}, signs nonces)`, () => {
+      describeCommon(f, o, scope, o.refusesEnrollment?.code ?? 'E0000001')
+    })
+  } else if (f.delivery === undefined) {
     const { validAnswer, invalidAnswers } = o
     if (validAnswer === undefined || invalidAnswers === undefined)
       throw new Error(`describeFactor(${name}): ${f.factorType}/${f.provider} verifies answers (no delivery): give validAnswer and invalidAnswers`)

@@ -174,7 +174,15 @@ const expectedFactors = (userId: string, stored: ReadonlyArray<FactorRecord>, ch
       factors = factors.filter((f) => !(f.userId === r.userId && f.status === 'PENDING_ACTIVATION' && f.factorType === r.factorType && f.provider === r.provider))
       factors.push(r)
     } else {
-      factors = factors.map((f) => (f.id !== c.factorId ? f : c.type === 'activate' ? { ...f, status: 'ACTIVE' as const } : { ...f, lastCounter: c.counter }))
+      factors = factors.map((f) =>
+        f.id !== c.factorId
+          ? f
+          : c.type === 'activate'
+            ? { ...f, status: 'ACTIVE' as const }
+            : c.type === 'update'
+              ? { ...f, profile: c.profile, secret: c.secret }
+              : { ...f, lastCounter: c.counter },
+      )
     }
   return { _tag: 'applied', factors }
 }
@@ -935,6 +943,20 @@ export function describeStepStore(name: string, o: StepStoreSuiteOptions): void 
           await seeded(s, pending, active)
           applied(await commit(s, step({ userId: u.id, factorChanges: [{ type: 'activate', factorId: pending.id }, { type: 'activate', factorId: active.id }] })))
           expect(await listed(s, u)).toEqual([{ ...pending, status: 'ACTIVE' }, active])
+        }))
+
+      it('update replaces the profile and sealed secret (a registration at activation), in order with activate; another user\'s factor is NotFound', () =>
+        withStores(async (s) => {
+          const u = await created(s, fresh())
+          const other = await created(s, fresh())
+          const pending = factorOf(u, { status: 'PENDING_ACTIVATION', profile: {}, secret: 'v1.k.pending' })
+          const foreign = factorOf(other, { factorType: 'sms', provider: 'OKTA' })
+          await seeded(s, pending, foreign)
+          const profile = { credentialId: 'Ab1jRznBN0A1', authenticatorName: 'Authenticator' }
+          applied(await commit(s, step({ userId: u.id, factorChanges: [{ type: 'update', factorId: pending.id, profile, secret: 'v1.k.credential' }, { type: 'activate', factorId: pending.id }] })))
+          expect(await listed(s, u)).toEqual([{ ...pending, profile, secret: 'v1.k.credential', status: 'ACTIVE' }])
+          expect(expectLeft(await run(s.steps.commit(step({ userId: u.id, factorChanges: [{ type: 'update', factorId: foreign.id, profile, secret: 'v1.k.stolen' }] }))))._tag).toBe('NotFound')
+          expect(await listed(s, other)).toEqual([foreign])
         }))
 
       it('use is accepted only above lastCounter, which it then becomes (any counter when there is none yet)', () =>

@@ -1,4 +1,5 @@
 import * as t from 'io-ts'
+import type { EnrollRequest } from '../ports/factor.js'
 import { annotate } from './json-schema.js'
 
 /**
@@ -162,3 +163,18 @@ export const describeDecodeErrors = (errors: t.Errors): ReadonlyArray<string> =>
   }
   return [...out]
 }
+
+/**
+ * The enroll request of a family that takes nothing at enrollment (WebAuthn, U2F: the authenticator
+ * answers at activation): an optional `profile` object, its members unused.
+ */
+const ProfileOnlyBody = t.partial({ profile: t.UnknownRecord })
+export const ProfileOnlyEnrollRequest = new t.Type<EnrollRequest, unknown, unknown>(
+  'factorEnrollRequest',
+  (u): u is EnrollRequest => ProfileOnlyBody.is(u),
+  (u, c) => {
+    const body = ProfileOnlyBody.validate(u, c)
+    return body._tag === 'Left' ? body : t.success({ profile: body.right.profile ?? {} })
+  },
+  (a) => a,
+)

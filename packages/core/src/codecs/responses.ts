@@ -79,7 +79,12 @@ export const FactorObject = t.exact(
       status: FactorStatus,
       enrollment: EnrollmentRequirement,
       profile: t.UnknownRecord,
-      _embedded: t.exact(t.partial({ activation: described(t.UnknownRecord, 'The family\'s activation data (TOTP: the shared secret and a `qrcode` link).') })),
+      _embedded: t.exact(
+        t.partial({
+          activation: described(t.UnknownRecord, 'The family\'s activation data (TOTP: the shared secret and a `qrcode` link; WebAuthn: the creation options; U2F: the registration request).'),
+          challenge: described(t.UnknownRecord, 'MFA_CHALLENGE of a family that signs a nonce: the nonce to sign (WebAuthn: `challenge`; U2F: `nonce`, `timeoutSeconds`).'),
+        }),
+      ),
       _links: LinksObject,
     }),
   ]),
@@ -128,6 +133,7 @@ export const EmbeddedObject = t.exact(
     factors: described(t.readonlyArray(FactorObject), 'MFA_REQUIRED: the enrolled factors to choose from; MFA_ENROLL: the factors that may be enrolled.'),
     factor: described(FactorObject, 'MFA_ENROLL_ACTIVATE and MFA_CHALLENGE: the factor being activated or verified.'),
     policy: t.union([PasswordPolicyObject, RememberDevicePolicyObject]),
+    challenge: described(t.UnknownRecord, 'MFA_CHALLENGE by factor type (WebAuthn): the nonce every factor of the type may sign (`challenge`).'),
     target: described(
       t.exact(t.type({ type: t.literal('APP'), name: t.string, label: t.string, _links: LinksObject })),
       'A step-up (type SESSION_STEP_UP): the app being signed in to (spec §6.7).',
@@ -166,7 +172,11 @@ export const TransactionObject = t.exact(
       relayState: described(t.string, 'The relay state given when the transaction started, as it was.'),
       recoveryType: RecoveryType,
       factorResult: FactorResult,
-      factorType: described(RecoveryFactorType, 'RECOVERY_CHALLENGE: where the recovery code went.'),
+      factorType: described(
+        t.union([RecoveryFactorType, t.literal('webauthn')]),
+        'RECOVERY_CHALLENGE: where the recovery code went; MFA_CHALLENGE by factor type: the type (`webauthn`).',
+      ),
+      challengeType: described(t.keyof({ FACTOR: null, FACTOR_TYPE: null }), 'MFA_CHALLENGE of WebAuthn by factor type: `FACTOR_TYPE`.'),
       recoveryToken: described(t.string, 'RECOVERY started by a trusted caller without a factor type: the recovery token to hand to the user.'),
       sessionToken: described(t.string, 'SUCCESS: a one-time token to exchange for a session (`POST /api/v1/sessions`).'),
       _embedded: EmbeddedObject,

@@ -79,6 +79,13 @@ const factorsAfter = (c: AuthnContext, event: AuthnEvent): ReadonlyArray<Enrolle
   return c.factors
 }
 
+/**
+ * Whether `factorId` is one of the factors a challenge by factor type covers (WebAuthn by type,
+ * spec §4.10: the challenge names a factor type, and any of the user's factors of it may answer).
+ */
+const ofChallengedType = (c: AuthnContext, factorId: string): boolean =>
+  c.challenge !== null && c.factors.some((f) => f.id === factorId && f.status === 'ACTIVE' && f.factorType === c.challenge)
+
 /** The failure of a factor answer that was not accepted (its codes are listed in `RUNTIME_FAILURES.failFactor`). */
 const factorFailure = (event: FactorEvent): AuthnFailure => {
   if (event.outcome === 'replayed') return failureOf('failFactor', 'E0000082')
@@ -116,7 +123,7 @@ export const authnMachine = setup({
     /** The answered factor is not the one this state waits for (MFA_ENROLL_ACTIVATE, MFA_CHALLENGE). */
     otherFactor: ({ context, event }) =>
       (event.type === 'factor.activate' && event.factorId !== context.activating?.id) ||
-      (event.type === 'factor.verify' && context.challenge !== null && event.factorId !== context.challenge),
+      (event.type === 'factor.verify' && context.challenge !== null && event.factorId !== context.challenge && !ofChallengedType(context, event.factorId)),
     enrollmentRequiredLeft: ({ context }) => requiredEnrollmentMissing(context),
     /** A code of the same factor type was sent in this transaction too recently (that type's resend throttle). */
     sendThrottled: ({ context, event }) => {
@@ -155,8 +162,12 @@ export const authnMachine = setup({
     applyFactors: assign({ factors: ({ context, event }) => factorsAfter(context, event), activating: null }),
     setActivating: assign({ activating: ({ event }) => (event.type === 'factor.enroll' ? event.factor : null) }),
     clearActivating: assign({ activating: null }),
-    setChallenge: assign({ challenge: ({ event }) => (event.type === 'factor.challenge' ? event.factorId : null) }),
+    setChallenge: assign({ challenge: ({ event }) => (event.type === 'factor.challenge' || event.type === 'factor.nonce' ? event.factorId : null) }),
     clearChallenge: assign({ challenge: null }),
+    /** The nonce the event issued is the one an answer must sign (WebAuthn, U2F). */
+    setNonce: assign({ nonce: ({ event }) => (event.type === 'factor.nonce' ? { factorId: event.factorId, ...event.nonce } : null) }),
+    /** An issued nonce is answered once, and not after going back. */
+    clearNonce: assign({ nonce: null }),
     /** The code the event sends becomes the open one, and is delivered once the step is saved. */
     sendEventCode: enqueueActions(({ context, event, enqueue }, params: { readonly purpose: AuthnEffects['sendCode']['purpose'] }) => {
       const sent = sentBy(event)
@@ -322,6 +333,7 @@ export const authnMachine = setup({
         ...live(),
         'factor.verify': verifyTransitions(),
         'factor.challenge': challengeTransitions('MFA_CHALLENGE'),
+        'factor.nonce': { target: 'MFA_CHALLENGE', actions: ['touch', 'setChallenge', 'setNonce'] },
       },
     },
     MFA_CHALLENGE: {
@@ -330,7 +342,9 @@ export const authnMachine = setup({
         'factor.verify': verifyTransitions(),
         // A new challenge (a resend, or another factor's) replaces the one in progress.
         'factor.challenge': challengeTransitions(),
-        'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge'] },
+        // A new nonce (the same factor's or another's) replaces the one in progress.
+        'factor.nonce': { actions: ['touch', 'setChallenge', 'setNonce'] },
+        'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge', 'clearNonce'] },
       },
     },
     LOCKED_OUT: { type: 'final' },
@@ -362,7 +376,7 @@ function verifyTransitions() {
   return [
     { guard: 'otherFactor' as const, actions: { type: 'fail' as const, params: failure('E0000079', [CAUSES.notAllowedInState]) } },
     { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const, 'spendSentAttempt' as const] },
-    ...route({ mfaVerified: true }, ['clearChallenge', 'useSentCode', resetFailures(), 'factorAccepted']),
+    ...route({ mfaVerified: true }, ['clearChallenge', 'clearNonce', 'useSentCode', resetFailures(), 'factorAccepted']),
   ]
 }
 
@@ -435,6 +449,7 @@ type RouteAction =
   | 'enrollEventFactor'
   | 'factorAccepted'
   | 'clearChallenge'
+  | 'clearNonce'
   | 'useSentCode'
 
 /**

@@ -91,6 +91,12 @@ export const AuthnEvent = t.union(
      * MFA_ENROLL_ACTIVATE). Delivered only once the step that accepted it is saved.
      */
     ev('factor.challenge', { factorId: FactorId, sent: SentCode, resend: t.boolean }),
+    /**
+     * A nonce was issued for a factor whose client signs one (WebAuthn, U2F): a verification
+     * without an answer (MFA_REQUIRED, MFA_CHALLENGE). The nonce is public: it is what the client
+     * signs (docs/adr/0029-challenge-factors.md).
+     */
+    ev('factor.nonce', { factorId: FactorId, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
   ],
   'AuthnEvent',
 )

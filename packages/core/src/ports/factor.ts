@@ -82,9 +82,10 @@ export interface FactorBase<P, S, A> {
   readonly profileView: (profile: P) => Readonly<Record<string, unknown>>
   /**
    * `factor._embedded.activation` while PENDING_ACTIVATION (TOTP: shared secret, QR code link), or
-   * null. `links.qrcode` is the absolute URL at which the server serves this enrollment's QR code.
+   * null. `links.qrcode` is the absolute URL at which the server serves this enrollment's QR code;
+   * `links.origin` the origin the binding serves (U2F's `appId`).
    */
-  readonly activationView: (profile: P, secret: S, links: { readonly qrcode: string }) => Readonly<Record<string, unknown>> | null
+  readonly activationView: (profile: P, secret: S, links: { readonly qrcode: string; readonly origin?: string }) => Readonly<Record<string, unknown>> | null
   /** The family's catalogue, when it has one (the security questions: `[{ question, questionText }]`). */
   readonly catalogue?: ReadonlyArray<Readonly<Record<string, unknown>>>
   /** The QR code of a pending enrollment as a PNG, when the family has one (TOTP). */
@@ -100,6 +101,7 @@ export interface VerifyingFactor<P, S, A> extends FactorBase<P, S, A> {
   /** Checks an answer against the secret; `lastCounter` is the last one-time position used, if any. */
   readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext) => TaskEither<AuthnFailure, Verification<S>>
   readonly delivery?: undefined
+  readonly challenges?: undefined
 }
 
 /** The channel a sent code travels by. */
@@ -142,10 +144,63 @@ export interface Delivery<P> {
 export interface SendingFactor<P, S, A> extends FactorBase<P, S, A> {
   readonly delivery: Delivery<P>
   readonly verify?: undefined
+  readonly challenges?: undefined
 }
 
-/** A factor family's plug-in: one that verifies against a stored secret, or one that sends codes. */
-export type Factor<P = unknown, S = unknown, A = unknown> = VerifyingFactor<P, S, A> | SendingFactor<P, S, A>
+/**
+ * A challenge this transaction issued for a factor (WebAuthn, U2F: docs/adr/0029-challenge-factors.md):
+ * a nonce the client's authenticator signs, answerable until `expiresAt`, once.
+ */
+export interface IssuedNonce {
+  readonly nonce: string
+  readonly expiresAt: EpochMs
+}
+
+/**
+ * What a challenge-answering family may use besides a factor context: the origin the binding serves
+ * (`https://login.example.com`), which a WebAuthn client data's `origin` and a U2F `appId` must be.
+ */
+export interface ChallengeContext extends FactorContext {
+  readonly origin: string
+}
+
+/** An activation's outcome for a family whose enrollment is a registration (WebAuthn, U2F). */
+export type Registration<P, S> =
+  /** The credential registered: the factor's profile and secret from now on, and its counter. */
+  | { readonly _tag: 'Registered'; readonly profile: P; readonly secret: S; readonly counter: number | null }
+  /** The registration does not answer the enrollment's challenge: 403 E0000068, counted as a wrong code. */
+  | { readonly _tag: 'Rejected' }
+
+/**
+ * A family whose client signs a nonce the server issued (WebAuthn, U2F). Enrollment issues one in
+ * its pending secret (shown by `activationView`) and activation checks a registration against it
+ * (`register`); verification without an answer issues one into the transaction (MFA_CHALLENGE)
+ * and an answer is checked against it (`verify`).
+ */
+export interface ChallengingFactor<P, S, A> extends FactorBase<P, S, A> {
+  readonly challenges: {
+    /** How long an issued nonce may be answered (Okta: U2F 20 s, WebAuthn 60 s). */
+    readonly lifetimeMs: number
+    /** A new nonce (Okta: 20 alphanumerics). */
+    readonly nonce: (ctx: FactorContext) => string
+    /** `factor._embedded.challenge` of MFA_CHALLENGE for an issued nonce (WebAuthn: `{ challenge }`, U2F: `{ nonce, timeoutSeconds }`). */
+    readonly view: (profile: P, nonce: IssuedNonce, ctx: ChallengeContext) => Readonly<Record<string, unknown>>
+  }
+  /** Checks an activation's registration against the pending enrollment (its secret holds the nonce). */
+  readonly register: (pending: S, answer: A, ctx: ChallengeContext) => TaskEither<AuthnFailure, Registration<P, S>>
+  /**
+   * Checks an assertion against the nonce this transaction issued for the factor (null: none, or
+   * expired) and the stored credential; `lastCounter` is the authenticator's last signature count.
+   */
+  readonly verify: (secret: S, answer: A, nonce: IssuedNonce | null, lastCounter: number | null, ctx: ChallengeContext) => TaskEither<AuthnFailure, Verification<S>>
+  readonly delivery?: undefined
+}
+
+/** A family's plug-in: one that verifies against a stored secret, one that sends codes, or one that signs a nonce. */
+export type Factor<P = unknown, S = unknown, A = unknown> = VerifyingFactor<P, S, A> | SendingFactor<P, S, A> | ChallengingFactor<P, S, A>
+
+/** Whether a plug-in answers challenges it issues (WebAuthn, U2F). */
+export const isChallenging = <P, S, A>(f: Factor<P, S, A>): f is ChallengingFactor<P, S, A> => 'challenges' in f && f.challenges !== undefined
 
 /** An enroll request's body beyond `stateToken`, `factorType` and `provider`. */
 export interface EnrollRequest {

@@ -22,6 +22,10 @@ export type { PolicySource, RequestContext } from './policy-source.js'
 export type { AppSource } from './app-source.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'
 export type {
+  ChallengeContext,
+  ChallengingFactor,
+  IssuedNonce,
+  Registration,
   CodeMessage,
   CodePurpose,
   Delivery,
@@ -38,7 +42,7 @@ export type {
   Verification,
   VerifyingFactor,
 } from './factor.js'
-export { factorKey, registered } from './factor.js'
+export { factorKey, isChallenging, registered } from './factor.js'
 export type { FactorStore } from './factor-store.js'
 export type { SecretBox, SecretError } from './secret-box.js'
 export type { DeliveryError, MessageSender, OutboundMessage } from './message-sender.js'

@@ -78,6 +78,11 @@ export type FactorChange =
    * (`factorReplayed`) unless `counter` exceeds the factor's `lastCounter`, which it then becomes.
    */
   | { readonly type: 'use'; readonly factorId: FactorId; readonly counter: number }
+  /**
+   * The factor's profile and sealed secret are replaced: a registration completed at activation
+   * (WebAuthn, U2F: the credential's id and public key replace the enrollment's pending challenge).
+   */
+  | { readonly type: 'update'; readonly factorId: FactorId; readonly profile: Readonly<Record<string, unknown>>; readonly secret: string }
 
 export type TransactionWrite =
   /** A new transaction at version 1 with its first log entry (see `TransactionStore.create`). */

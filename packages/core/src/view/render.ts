@@ -24,6 +24,11 @@ export interface ResponseSecrets {
    * secret and QR code link), made by the shell from the factor's sealed secret for this response.
    */
   readonly activation?: Readonly<Record<string, unknown>> | null
+  /**
+   * `factor._embedded.challenge` of the factor challenged in MFA_CHALLENGE, when its client signs a
+   * nonce (WebAuthn, U2F): made by the shell from the nonce in the transaction, by the factor's plug-in.
+   */
+  readonly challenge?: Readonly<Record<string, unknown>> | null
 }
 
 // eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
@@ -226,9 +231,29 @@ export const renderTransaction = (
     }
     case 'MFA_CHALLENGE': {
       const f = c.factors.find((x) => x.id === c.challenge) ?? null
+      // A challenge by factor type (WebAuthn, spec §4.10): every active factor of the type, and the one challenge.
+      const ofType = f === null && c.challenge !== null ? c.factors.filter((x) => x.status === 'ACTIVE' && x.factorType === c.challenge) : []
+      if (ofType.length > 0 && c.challenge !== null)
+        return live(
+          state,
+          {
+            user,
+            factors: ofType.map((x) => renderFactor(x, null)),
+            ...(secrets.challenge === undefined || secrets.challenge === null ? {} : { challenge: secrets.challenge }),
+            policy: rememberDevicePolicy(c),
+          },
+          {
+            next: post(base, `/factors/${encodeURIComponent(c.challenge)}/verify`, 'verify'),
+            prev: post(base, '/previous'),
+            cancel,
+          },
+          { challengeType: 'FACTOR_TYPE', factorType: c.challenge },
+        )
       return live(
         state,
-        f === null ? { user, policy: rememberDevicePolicy(c) } : { user, factor: renderFactor(f, null), policy: rememberDevicePolicy(c) },
+        f === null
+          ? { user, policy: rememberDevicePolicy(c) }
+          : { user, factor: renderFactor(f, secrets.challenge === undefined || secrets.challenge === null ? null : { challenge: secrets.challenge }), policy: rememberDevicePolicy(c) },
         {
           ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, 'verify') }),
           prev: post(base, '/previous'),

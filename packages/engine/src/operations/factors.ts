@@ -20,8 +20,12 @@ import {
   type FactorOutcome,
   type FactorRecord,
   type AuthnRecord,
+  type ChallengingFactor,
+  type IssuedNonce,
+  type TokenHash,
   type Verification,
   type VerifyingFactor,
+  isChallenging,
 } from '@authn-machine/core'
 import type { Authn, Call, Result } from '../api.js'
 import { hashToken } from '../defaults.js'
@@ -68,6 +72,8 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
   const { deps, registry, mint, admit, decodeBody, finish, step, sentCodes } = p
 
   const factorContext = (now: number) => ({ random: deps.random, hasher: deps.hasher, now })
+  /** What a family that signs nonces checks against: the origin the binding serves for this call. */
+  const challengeContext = (now: number, call: Call) => ({ ...factorContext(now), origin: call.baseUrl.replace(/\/+$/, '') })
 
   /** Okta-style factor id: the family's prefix and 17 random alphanumerics. */
   const newFactorId = (prefix: string): string => {
@@ -109,9 +115,72 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
       }),
     )
 
-  /** Checks an answer: against the stored secret, or against the code that was sent. */
-  const check = (plugin: Factor, f: FactorRecord, record: AuthnRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
-    plugin.delivery === undefined ? checkSecret(plugin, f, body, now) : TE.fromEither(checkSent(plugin, f, record, body, now))
+  /**
+   * Checks an assertion against the nonce this transaction issued for the factor (none, another
+   * factor's or an expired one: the plug-in gets null and refuses) and the stored credential.
+   */
+  const checkSigned = (plugin: ChallengingFactor<unknown, unknown, unknown>, f: FactorRecord, record: AuthnRecord, body: unknown, now: number, call: Call): TE.TaskEither<StepError, Verification<unknown>> => {
+    const held = record.context.nonce ?? null
+    // Issued for this factor, or for its type (WebAuthn by type), and unexpired.
+    const nonce: IssuedNonce | null =
+      held !== null && (held.factorId === f.id || held.factorId === f.factorType) && now < held.expiresAt ? { nonce: held.nonce, expiresAt: held.expiresAt } : null
+    return pipe(
+      TE.fromEither(decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
+      TE.bindTo('answer'),
+      TE.bind('secret', () => TE.fromEither(pipe(registry.open(plugin, f), E.mapLeft(failed)))),
+      TE.chain(({ answer, secret }) => pipe(plugin.verify(secret, answer, nonce, f.lastCounter, challengeContext(now, call)), TE.mapLeft(failed))),
+    )
+  }
+
+  /** Checks an answer: against the stored secret, against the code that was sent, or against the nonce issued. */
+  const check = (plugin: Factor, f: FactorRecord, record: AuthnRecord, body: unknown, now: number, call: Call): TE.TaskEither<StepError, Verification<unknown>> =>
+    isChallenging(plugin)
+      ? checkSigned(plugin, f, record, body, now, call)
+      : plugin.delivery === undefined
+        ? checkSecret(plugin, f, body, now)
+        : TE.fromEither(checkSent(plugin, f, record, body, now))
+
+  /** Whether a body answers the challenge of a family that signs nonces (its answer codec accepts it). */
+  const answersChallenge = (plugin: ChallengingFactor<unknown, unknown, unknown>, body: unknown): boolean => E.isRight(plugin.answerCodec.decode(body))
+
+  /** A new nonce for `f`, or for every factor of a type (MFA_REQUIRED → MFA_CHALLENGE, or a new one in MFA_CHALLENGE). */
+  const nonceFor = (plugin: ChallengingFactor<unknown, unknown, unknown>, key: string, now: number): StepFacts => ({
+    event: { type: 'factor.nonce', now, factorId: asFactorId(key), nonce: { nonce: plugin.challenges.nonce(factorContext(now)), expiresAt: now + plugin.challenges.lifetimeMs } },
+  })
+
+  /** The factor types verified by type rather than by id (spec §4.10: `/api/v1/authn/factors/webauthn/verify`). */
+  const BY_TYPE: ReadonlyArray<string> = ['webauthn']
+
+  /**
+   * An activation of a family whose enrollment is a registration: the registration against the
+   * pending enrollment; registered, the credential becomes the factor's profile and secret.
+   */
+  const registerOf = (
+    plugin: ChallengingFactor<unknown, unknown, unknown>,
+    f: FactorRecord,
+    body: unknown,
+    now: number,
+    call: Call,
+    sessionTokenHash: TokenHash,
+  ): TE.TaskEither<StepError, StepFacts> =>
+    pipe(
+      TE.fromEither(decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
+      TE.bindTo('answer'),
+      TE.bind('pending', () => TE.fromEither(pipe(registry.open(plugin, f), E.mapLeft(failed)))),
+      TE.chain(({ answer, pending }) => pipe(plugin.register(pending, answer, challengeContext(now, call)), TE.mapLeft(failed))),
+      TE.map((r): StepFacts => {
+        const base = { type: 'factor.activate' as const, now, factorId: f.id, sessionTokenHash }
+        if (r._tag === 'Rejected') return { event: { ...base, outcome: 'rejected', counter: null } }
+        return {
+          event: { ...base, outcome: 'accepted', counter: r.counter },
+          factorUpdate: {
+            factorId: f.id,
+            profile: plugin.profileCodec.encode(r.profile) as Record<string, unknown>,
+            secret: registry.seal(plugin, r.secret, f.userId, f.id),
+          },
+        }
+      }),
+    )
 
   /** A new code for `f` in this transaction, as the facts of a `factor.challenge` event. */
   const challengeOf = (plugin: AnySendingFactor, f: FactorRecord, record: AuthnRecord, now: number, resend: boolean): E.Either<StepError, StepFacts> =>
@@ -215,7 +284,7 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
         TE.fromEither(decodeBody(FactorAnswerRequest, 'factorVerifyRequest')(body)),
         TE.chain((req) => {
           const sessionToken = mint.sessionToken()
-          const buildEvent = ({ record, now, factors }: Loaded): TE.TaskEither<StepError, AuthnEvent> => {
+          const buildEvent = ({ record, now, factors }: Loaded): TE.TaskEither<StepError, AuthnEvent | StepFacts> => {
             const f = factors.find((x) => x.id === req.factorId)
             if (f === undefined) return TE.left(notFound(req.factorId))
             // Another of the user's factors than the awaited one: the machine refuses it (E0000079).
@@ -223,8 +292,9 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
               return TE.right({ type: 'factor.activate', now, factorId: f.id, outcome: 'rejected', counter: null, sessionTokenHash: hashToken(sessionToken) })
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return TE.left(plugin.left)
+            if (isChallenging(plugin.right)) return registerOf(plugin.right, f, body, now, call, hashToken(sessionToken))
             return pipe(
-              check(plugin.right, f, record, body, now),
+              check(plugin.right, f, record, body, now, call),
               TE.map((v): AuthnEvent => ({ type: 'factor.activate', now, factorId: f.id, ...outcomeOf(v), sessionTokenHash: hashToken(sessionToken) })),
             )
           }
@@ -242,14 +312,20 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
           const sessionToken = mint.sessionToken()
           const buildEvent = ({ record, now, factors, lease }: Loaded): TE.TaskEither<StepError, StepFacts> => async () => {
             const c = record.context
-            const f = factors.find((x) => x.id === req.factorId && x.status === 'ACTIVE')
+            // By type (WebAuthn): every active factor of the type may answer; the first one is asked to issue the nonce.
+            const byType = BY_TYPE.includes(req.factorId) && !factors.some((x) => x.id === req.factorId)
+            const candidates = byType ? factors.filter((x) => x.status === 'ACTIVE' && x.factorType === req.factorId) : factors.filter((x) => x.id === req.factorId && x.status === 'ACTIVE')
+            const f = candidates[0]
             if (f === undefined) return E.left(notFound(req.factorId))
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return plugin
+            if (byType && !isChallenging(plugin.right)) return E.left(notFound(req.factorId))
             // Without a passCode, a family that sends codes sends one (spec §4.10): a challenge, not an attempt.
             if (plugin.right.delivery !== undefined && !hasPassCode(body)) return challengeOf(plugin.right, f, record, now, false)
+            // Without an answer, a family that signs nonces is issued one (spec §4.10): a challenge, not an attempt.
+            if (isChallenging(plugin.right) && !answersChallenge(plugin.right, body)) return E.right(nonceFor(plugin.right, byType ? req.factorId : f.id, now))
             // An answer for another factor than the one challenged: refused before anything is counted (the machine says the same).
-            if (c.challenge !== null && f.id !== c.challenge) return E.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+            if (c.challenge !== null && f.id !== c.challenge && f.factorType !== c.challenge) return E.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
             if (lease === null) return E.left(failed(failure('E0000009', ['The verification attempt could not be reserved.'])))
             const lockout = c.policy.password.lockout
             // At most as many verifications in flight as failures left before the lock.
@@ -258,13 +334,23 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             if (admission.right === 'busy')
               return E.left(failed(failure('E0000047', ['Too many verifications for this account are in progress. Retry later.'])))
             if (admission.right !== 'admitted') return E.left(failed(failure('E0000069')))
-            const checked = await check(plugin.right, f, record, body, now)()
+            // By type, the first factor whose credential the answer is signed with decides (the others refuse it).
+            let answered = f
+            let checked = await check(plugin.right, f, record, body, now, call)()
+            for (const other of candidates.slice(1)) {
+              if (E.isLeft(checked) || checked.right._tag !== 'Rejected') break
+              const next = await check(plugin.right, other, record, body, now, call)()
+              if (E.isRight(next) && next.right._tag !== 'Rejected') {
+                answered = other
+                checked = next
+              }
+            }
             if (E.isLeft(checked)) return checked
             const { outcome, counter } = outcomeOf(checked.right)
             const event = (lockedAfter: boolean): AuthnEvent => ({
               type: 'factor.verify',
               now,
-              factorId: f.id,
+              factorId: answered.id,
               outcome,
               counter,
               answerKind: f.factorType === 'question' ? 'answer' : 'passCode',
