@@ -151,8 +151,8 @@ const T_SMS = 'packages/factor-sms/test/sms.test.ts'
 const T_CALL = 'packages/factor-call/test/call.test.ts'
 const T_EMAIL = 'packages/factor-email/test/email.test.ts'
 const T_STEP_UP = 'packages/engine/test/step-up.test.ts'
-const T_WEBAUTHN_FLOW = 'packages/factor-webauthn/test/flow.test.ts'
-const T_U2F_FLOW = 'packages/factor-u2f/test/flow.test.ts'
+const T_WEBAUTHN_FLOW = 'packages/server/test/webauthn-flow.test.ts'
+const T_U2F_FLOW = 'packages/server/test/u2f-flow.test.ts'
 const T_APP_SUITE = 'packages/testkit/src/app-source-suite.ts'
 const T_HARNESS_STEP_UP = 'packages/testkit/src/harness/step-up-commands.ts'
 
@@ -697,6 +697,7 @@ export const RULES: ReadonlyArray<Rule> = [
     testedBy: [
       ...tests(T_WEBAUTHN_FLOW, 'enroll → activate → MFA_REQUIRED → nonce → assertion → SUCCESS', 'an assertion from another origin, over an answered nonce, or with a counter that went back', 'by factor type (/factors/webauthn/verify)'),
       ...tests(T_U2F_FLOW, 'the same signature again, a stale nonce, or a counter that went back are refused', 'a nonce expires'),
+      ...tests('packages/testkit/src/harness/challenge-commands.ts', 'no SUCCESS without a signature over the nonce this transaction issued'),
       ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],
   },

@@ -3,6 +3,7 @@ import { registered, type OrgSeed } from '@authn-machine/core'
 import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createCallFactor } from '@authn-machine/factor-call'
 import { createEmailFactor } from '@authn-machine/factor-email'
+import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
 import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createDevOutbox } from '@authn-machine/message-senders'
 import { checkDeterminism, formatReport, harnessSeeds, runConformance, type System } from '@authn-machine/testkit'
@@ -31,7 +32,7 @@ afterAll(async () => {
 })
 
 /** Every family the harness drives: the verifying ones and those that send codes (SMS, call, email). */
-const HARNESS_PLUGINS = [...FACTOR_PLUGINS, registered(createSmsFactor()), registered(createCallFactor()), registered(createEmailFactor())]
+const HARNESS_PLUGINS = [...FACTOR_PLUGINS, registered(createSmsFactor()), registered(createCallFactor()), registered(createEmailFactor()), registered(createWebauthnFactor())]
 
 /** Empties the file's schema, seeds the org and builds the engine on it; codes go to a dev outbox the driver reads. */
 const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promise<System> => {

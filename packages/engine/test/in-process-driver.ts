@@ -5,6 +5,7 @@ import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
 import { createQuestionFactor } from '@authn-machine/factor-question'
 import { createSmsFactor } from '@authn-machine/factor-sms'
+import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
 import { createTotpFactor } from '@authn-machine/factor-totp'
 import { createDevOutbox } from '@authn-machine/message-senders'
 import type { System } from '@authn-machine/testkit'
@@ -19,6 +20,8 @@ export const FACTOR_PLUGINS = [registered(createTotpFactor('OKTA')), registered(
 
 /** The families that send codes (SMS, voice call, email). */
 export const SENDING_PLUGINS = [registered(createSmsFactor()), registered(createCallFactor()), registered(createEmailFactor())]
+/** WebAuthn, for the harness's software authenticator (docs/adr/0029-challenge-factors.md). */
+export const CHALLENGE_PLUGINS = [registered(createWebauthnFactor())]
 
 /** The parts a deliberate fault may replace (the mutation check, `mutations.test.ts`). */
 export interface SystemParts {
@@ -32,7 +35,7 @@ export type Fault = (parts: SystemParts) => SystemParts
  * `System` for the harness. Codes go to a dev outbox that the driver reads back.
  */
 export const makeEngineSystem = (seed: OrgSeed, randomSeed: number | string = 1, fault: Fault = (parts) => parts): Promise<System> => {
-  const parts = fault({ stores: createMemoryStores(), factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS] })
+  const parts = fault({ stores: createMemoryStores(), factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS, ...CHALLENGE_PLUGINS] })
   return createInProcessSystem({
     seed,
     ...parts.stores,

@@ -388,8 +388,9 @@ export class OnTransaction implements fc.AsyncCommand<Model, Real> {
       model.touch(tx)
       p = { kind: 'transaction', status: 'MFA_ENROLL', expiresAt: tx.expiresAt, app: tx.app }
     } else if (this.operation === 'previous' && tx.status === 'MFA_CHALLENGE') {
-      // Back to the list of factors; the code sent stays open (and its throttle holds).
+      // Back to the list of factors; the code sent stays open (and its throttle holds); a nonce is forgotten.
       tx.challenge = null
+      tx.nonce = null
       tx.status = 'MFA_REQUIRED'
       model.touch(tx)
       p = { kind: 'transaction', status: 'MFA_REQUIRED', expiresAt: tx.expiresAt, app: tx.app }
@@ -668,8 +669,8 @@ export class ActivateFactor extends TransactionCommand {
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     const pending = tx.pending
-    // A factor that sends codes is activated with the code sent (AnswerSentCode).
-    if (pending === null || sendingFamily(pending.key) !== undefined) return
+    // A factor that sends codes is activated with the code sent (AnswerSentCode); WebAuthn with its authenticator (ActivateWebauthn).
+    if (pending === null || sendingFamily(pending.key) !== undefined || pending.webauthn !== undefined) return
     cover(real, state, `activateFactor(${this.right ? 'right' : 'wrong'})`)
     const at = codeTime(model, real)
     const passCode = this.right && pending.secret !== null ? await totpAt(pending.secret, at) : 'nope!!'

@@ -6,6 +6,7 @@ import { Model, sendingFamily } from './model.js'
 import { recoveryArbitraries } from './recovery-commands.js'
 import { sentCodeArbitraries } from './sent-code-commands.js'
 import { stepUpArbitraries } from './step-up-commands.js'
+import { challengeArbitraries } from './challenge-commands.js'
 
 /** A fresh system under test: a driver over a newly seeded org, and how to dispose of it. */
 export interface System {
@@ -197,6 +198,8 @@ const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean,
   ...(outbox && sendsCodes(o.seed) ? sentCodeArbitraries(senders(o.seed), controlsClock, more?.concurrent !== false) : []),
   ...(outbox ? recoveryArbitraries(o.seed.users.length, controlsClock, more?.concurrent !== false) : []),
   ...(stepUp.follow && (o.seed.apps ?? []).length > 0 ? stepUpArbitraries(o.seed.users.length, (o.seed.apps ?? []).length, stepUp.open) : []),
+  // WebAuthn, with a software authenticator, where the org's enrollment policy names it.
+  ...((o.seed.policies?.enrollment?.factors ?? []).some((f) => f.factorType === 'webauthn' && f.provider === 'FIDO') ? challengeArbitraries() : []),
 ]
 
 /** What the driver can do of step-up: follow `original` links (then `audience` is sent), open SP-initiated ones. */

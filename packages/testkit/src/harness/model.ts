@@ -4,6 +4,7 @@
  * xstate machine or the engine; it predicts what any conforming implementation must answer.
  */
 import { resolveRelativeDate, type OrgSeed } from '@authn-machine/core'
+import type { HarnessAuthenticator } from './webauthn-authenticator.js'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -110,8 +111,15 @@ export interface ModelFactor {
   /** Where a sending factor's codes go: its phone number (E.164) or email address. */
   readonly destination: string | null
   status: 'ACTIVE' | 'PENDING_ACTIVATION'
-  /** The last TOTP time step accepted. */
+  /** The last TOTP time step accepted (a WebAuthn factor: its last signature counter). */
   lastStep: number | null
+  /** A WebAuthn factor: its authenticator, the origin it answers for, its counter, the enrollment's nonce while pending. */
+  webauthn?: {
+    readonly authenticator: HarnessAuthenticator
+    readonly origin: string
+    counter: number
+    readonly pending: { readonly nonce: string; readonly expiresAt: number }
+  }
 }
 
 export interface ModelUser {
@@ -191,6 +199,8 @@ export interface ModelTransaction {
   pending: ModelFactor | null
   /** The factor challenged in MFA_CHALLENGE. */
   challenge: string | null
+  /** The nonce issued for a factor that signs one (WebAuthn), until answered, replaced or left by `previous`. */
+  nonce: { readonly factorId: string; readonly value: string; readonly expiresAt: number } | null
   /** Every code sent in this transaction, oldest first; the last is the open one (one at a time). */
   readonly codes: ModelSentCode[]
   /** The app of a step-up (its SUCCESS leads there), or null. */
@@ -501,6 +511,7 @@ export class Model {
       enrollHandled: false,
       pending: null,
       challenge: null,
+      nonce: null,
       codes: [],
       app,
     }

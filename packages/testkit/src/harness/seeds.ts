@@ -108,6 +108,8 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
             { factorType: 'token:software:totp', provider: 'GOOGLE', enroll: 'NOT_ALLOWED' },
             { factorType: 'email', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'call', provider: 'OKTA', enroll: 'NOT_ALLOWED' },
+            // Enrolled and verified with a software authenticator (docs/adr/0029-challenge-factors.md).
+            { factorType: 'webauthn', provider: 'FIDO', enroll: 'OPTIONAL' },
           ],
         },
       },
@@ -154,6 +156,7 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
             { factorType: 'sms', provider: 'OKTA', enroll: 'REQUIRED' },
             { factorType: 'call', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'email', provider: 'OKTA', enroll: 'OPTIONAL' },
+            { factorType: 'webauthn', provider: 'FIDO', enroll: 'OPTIONAL' },
           ],
         },
         // A code lives one minute and allows two wrong answers: expiry and exhaustion come up often.

@@ -3,8 +3,8 @@ import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { registered, type OrgSeed } from '@authn-machine/core'
 import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
-import { createWebauthnFactor } from '../src/index.js'
-import { createSoftAuthenticator, type Alg } from './authenticator.js'
+import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
+import { createSoftAuthenticator, type Alg } from '../../factor-webauthn/test/authenticator.js'
 
 // Through the engine (docs/adr/0029-challenge-factors.md): enroll (creation options), activate with
 // an attestation, then verify with assertions over nonces the transaction issued.

@@ -3,8 +3,8 @@ import { createMemoryStores } from '@authn-machine/adapter-memory'
 import { registered, type OrgSeed } from '@authn-machine/core'
 import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
-import { createU2fFactor } from '../src/index.js'
-import { createSoftwareToken } from './token.js'
+import { createU2fFactor } from '@authn-machine/factor-u2f'
+import { createSoftwareToken } from '../../factor-u2f/test/token.js'
 
 // Through the engine (docs/adr/0029-challenge-factors.md): enroll, activate with a registration,
 // then verify with signatures over nonces the transaction issued.
