@@ -61,7 +61,7 @@ export class EnrollWebauthn extends TransactionCommand {
           destination: null,
           status: 'PENDING_ACTIVATION',
           lastStep: null,
-          webauthn: { authenticator: createHarnessAuthenticator(new URL(origin).hostname), origin, counter: 0, pending: { nonce, expiresAt: issuedAt + NONCE_MS } },
+          webauthn: { authenticator: createHarnessAuthenticator(new URL(origin).hostname, id), origin, counter: 0, pending: { nonce, expiresAt: issuedAt + NONCE_MS } },
         }
         u.factors = [...u.factors.filter((f) => !(f.key === KEY && f.status === 'PENDING_ACTIVATION')), row]
         tx.pending = row

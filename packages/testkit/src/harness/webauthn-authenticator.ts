@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto'
 
 /**
  * A software WebAuthn authenticator for the harness (ES256, `none` attestation, a signature counter):
@@ -42,12 +42,27 @@ export interface HarnessAuthenticator {
   readonly setCounter: (n: number) => void
 }
 
-/** A new authenticator for the relying party `rpId` (the host of the origin the API is served at). */
-export const createHarnessAuthenticator = (rpId: string): HarnessAuthenticator => {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' }) as { privateKey: KeyObject; publicKey: KeyObject }
-  const jwk = publicKey.export({ format: 'jwk' })
+/** SEC1 `ECPrivateKey` on P-256 (OID 1.2.840.10045.3.1.7) holding the scalar `d`; OpenSSL derives the public point. */
+const p256PrivateKey = (d: Buffer) =>
+  createPrivateKey({
+    key: Buffer.concat([Buffer.from('30310201010420', 'hex'), d, Buffer.from('a00a06082a8648ce3d030107', 'hex')]),
+    format: 'der',
+    type: 'sec1',
+  })
+
+/**
+ * A new authenticator for the relying party `rpId` (the host of the origin the API is served at).
+ * Its key and credential id derive from `seed` (the factor id the enrollment answered), so a
+ * command sequence replayed against a system with the same seed sends the same registration; only
+ * the ECDSA signatures of assertions stay randomized, as node:crypto signs.
+ */
+export const createHarnessAuthenticator = (rpId: string, seed: string): HarnessAuthenticator => {
+  // A SHA-256 digest is a valid P-256 scalar (nonzero, below the group order) except with
+  // probability about 2^-32.
+  const privateKey = p256PrivateKey(sha256(`harness key ${seed}`))
+  const jwk = createPublicKey(privateKey).export({ format: 'jwk' })
   const coord = (s: string | undefined) => Buffer.from(s ?? '', 'base64url')
-  const credentialId = randomBytes(16)
+  const credentialId = sha256(`harness credential ${seed}`).subarray(0, 16)
   const coseKey = cbor([
     [1, 2],
     [3, -7],
