@@ -58,8 +58,13 @@ const AUTHENTICATION: Page = {
     },
     {
       title: 'MFA enrollment',
-      states: ['MFA_ENROLL', 'MFA_ENROLL_ACTIVATE'],
-      text: [`Enrolling and activating factors, resends and skip (${rule('AUTHN-MFA-3')} to ${rule('AUTHN-MFA-5')}, ${rule('AUTHN-SENT-1')}).`],
+      states: ['MFA_ENROLL'],
+      text: [`Enrolling factors and skip (${rule('AUTHN-MFA-3')}, ${rule('AUTHN-MFA-5')}, ${rule('AUTHN-SENT-1')}).`],
+    },
+    {
+      title: 'MFA activation',
+      states: ['MFA_ENROLL_ACTIVATE'],
+      text: [`Activating the enrolled factor, resends, and a Duo activation's poll and callback (${rule('AUTHN-MFA-4')}, ${rule('AUTHN-SENT-1')}, ${rule('AUTHN-MFA-13')}).`],
     },
     {
       title: 'MFA verification',

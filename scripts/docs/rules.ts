@@ -104,6 +104,7 @@ const STEP_UP_TICKET = 'packages/engine/src/step-up-ticket.ts'
 const SEED = 'packages/core/src/codecs/org-seed.ts'
 const WEBAUTHN = 'packages/factor-webauthn/src/webauthn-factor.ts'
 const U2F = 'packages/factor-u2f/src/u2f-factor.ts'
+const DUO = 'packages/factor-duo/src/duo-factor.ts'
 
 // Tests, by file.
 const T_DECIDE = 'packages/core/test/decide.test.ts'
@@ -153,6 +154,8 @@ const T_EMAIL = 'packages/factor-email/test/email.test.ts'
 const T_STEP_UP = 'packages/engine/test/step-up.test.ts'
 const T_WEBAUTHN_FLOW = 'packages/server/test/webauthn-flow.test.ts'
 const T_U2F_FLOW = 'packages/server/test/u2f-flow.test.ts'
+const T_DUO_FLOW = 'packages/server/test/duo-flow.test.ts'
+const T_DUO_AUTH_JS = 'packages/server/test/duo-okta-auth-js.e2e.test.ts'
 const T_APP_SUITE = 'packages/testkit/src/app-source-suite.ts'
 const T_HARNESS_STEP_UP = 'packages/testkit/src/harness/step-up-commands.ts'
 
@@ -698,6 +701,25 @@ export const RULES: ReadonlyArray<Rule> = [
       ...tests(T_WEBAUTHN_FLOW, 'enroll → activate → MFA_REQUIRED → nonce → assertion → SUCCESS', 'an assertion from another origin, over an answered nonce, or with a counter that went back', 'by factor type (/factors/webauthn/verify)'),
       ...tests(T_U2F_FLOW, 'the same signature again, a stale nonce, or a counter that went back are refused', 'a nonce expires'),
       ...tests('packages/testkit/src/harness/challenge-commands.ts', 'no SUCCESS without a signature over the nonce this transaction issued'),
+      ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
+    ],
+  },
+  {
+    id: 'AUTHN-MFA-13',
+    title: 'Duo verifies; its signed response is taken once, for the verification this transaction started',
+    statement:
+      'Enrolling Duo waits in MFA_ENROLL_ACTIVATE and verifying it in MFA_CHALLENGE, both with `factorResult: WAITING`, Duo\'s request and a `poll` link; a poll keeps waiting, or starts a new verification once the old one timed out. Duo\'s response posted to `duoCallback` (a form post or JSON) is checked against the verification this transaction started: signed by Duo for the enrolled user, unexpired, its application half issued for that very verification, and not used yet; anything else is 403 E0000068, not counted toward lockout. After it, the next poll activates or verifies the factor and the transaction goes on as for any factor.',
+    sections: ['4.6', '4.7', '4.9', '4.10'],
+    okta: authn('enroll-duo-factor'),
+    implementedBy: [
+      ...impl(FACTOR_PORT, 'DelegatingFactor', 'isDelegating'),
+      ...impl(FACTOR_OPS, 'factorOperations.duoCallback', 'factorOperations.pollFactorActivation', 'factorOperations.startedFor'),
+      ...impl(AUTHN_MACHINE, 'authnMachine.confirmNonce', 'authnMachine.setEnrollNonce'),
+      ...impl(DUO, 'createDuoFactor'),
+    ],
+    testedBy: [
+      ...tests(T_DUO_FLOW, 'response is posted, then the poll activates', 'response, once; the poll → SUCCESS', 'none counts toward lockout', 'a verification that timed out takes no response'),
+      ...tests(T_DUO_AUTH_JS, 'response is form-posted to complete → SUCCESS'),
       ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],
   },

@@ -171,7 +171,8 @@ export const renderStatus = async (
   const router = createRouter(AUTHN_ROUTES)
   const handler = createAuthnHandler({ engine })
   const served = new Set([...FACTOR_PLUGINS, ...OPTIONAL_FACTOR_FAMILIES].map((f) => `${f.factorType}/${f.provider}`))
-  const servedTypes = new Set(FACTOR_PLUGINS.map((f) => f.factorType))
+  // Families the reference server serves, at once or once configured (RSA, Symantec, YubiKey, Duo).
+  const servedTypes = new Set([...FACTOR_PLUGINS, ...OPTIONAL_FACTOR_FAMILIES].map((f) => f.factorType))
   // UNAUTHENTICATED is the machine's state before primary authentication; a step-up that waits in
   // it is a sealed ticket (docs/adr/0028-step-up.md), so it is implemented when one can be opened.
   const opened = await engine.openStepUp({ appId: PROBE_APP.id }, { ...CALL, context: { ...CALL.context, trusted: true } })()

@@ -62,6 +62,7 @@ export {
   EnrollFactorRequest,
   FactorAnswerRequest,
   FactorResendRequest,
+  DuoCallbackRequest,
   RecoveryStartRequest,
   RecoveryVerifyRequest,
   RecoveryTokenRequest,

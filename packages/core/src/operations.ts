@@ -20,8 +20,11 @@ export interface OperationSpec<N extends string = string> {
   readonly flows: ReadonlyArray<FlowKind>
   /** `trusted`: API-token callers only (Okta's Users API). */
   readonly caller: 'any' | 'trusted'
-  /** `none`: the operation reads no body (an empty one is `{}`). */
-  readonly body: 'required' | 'none'
+  /**
+   * `none`: the operation reads no body (an empty one is `{}`); `form`: a JSON body, or the fields
+   * of an HTML form post (`application/x-www-form-urlencoded`), as a third party's script sends them.
+   */
+  readonly body: 'required' | 'none' | 'form'
   /** How the answer is presented: a transaction (or error) as is, or a Sessions API session. */
   readonly present: 'json' | 'session'
 }
@@ -62,6 +65,8 @@ export const OPERATIONS = [
   op('pollFactorActivation', '4.7.5', '/api/v1/authn/factors/{factorId}/lifecycle/activate/poll', AUTHN),
   op('sendActivationLink', '4.7.6', '/api/v1/authn/factors/{factorId}/lifecycle/activate/{channel:email|sms}', AUTHN),
   op('resendActivation', '4.8', '/api/v1/authn/factors/{factorId}/lifecycle/resend', AUTHN),
+  // Duo's frame form-posts here (docs/adr/0030-delegated-factors.md): a form body is read too.
+  op('duoCallback', '4.9', '/api/v1/authn/factors/{factorId}/lifecycle/duoCallback', AUTHN, { body: 'form' }),
   op('verifyFactor', '4.10', '/api/v1/authn/factors/{factorId}/verify', AUTHN),
   op('resendChallenge', '4.11', '/api/v1/authn/factors/{factorId}/verify/resend', AUTHN),
   op('forgotPassword', '4.12', '/api/v1/authn/recovery/password', NONE),

@@ -73,6 +73,7 @@ export const EVENT_TYPES = [
   'factor.verify',
   'factor.challenge',
   'factor.nonce',
+  'factor.confirm',
 ] as const satisfies ReadonlyArray<AuthnEvent['type']>
 
 const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''))
@@ -307,8 +308,10 @@ export const arbContext: fc.Arbitrary<AuthnContext> = fc
     fc.option(arbEnrolledFactor, { freq: 2 }),
     fc.option(arbFactorId, { freq: 2 }),
     fc.option(fc.integer({ min: T0 - MINUTE, max: T0 + 3 * MINUTE }).chain((at) => arbSentCodeAt(arbFactorId, at)), { freq: 2 }),
+    // A nonce issued (WebAuthn, U2F) or a third party's verification started (Duo), confirmed or not.
+    fc.option(fc.record({ nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }), expiresAt: fc.integer({ min: T0, max: T0 + 5 * MINUTE }), confirmed: fc.boolean() }), { freq: 2 }),
   )
-  .map(([input, progress, recoveryType, sessionTokenHash, activating, challenge, sent]) => {
+  .map(([input, progress, recoveryType, sessionTokenHash, activating, challenge, sent, nonce]) => {
     const c = initialContext(input)
     // A code is sent for the factor waiting for its activation or for the challenge, when there is one.
     const sentFor = sent === null ? null : { ...sent, factorId: activating?.id ?? challenge ?? sent.factorId }
@@ -318,6 +321,8 @@ export const arbContext: fc.Arbitrary<AuthnContext> = fc
       activating,
       challenge,
       sent: sentFor,
+      // Held for the factor waiting for its activation or for the challenge, when there is one.
+      ...(nonce === null || (activating === null && challenge === null) ? {} : { nonce: { factorId: asFactorId(activating?.id ?? challenge ?? ''), nonce: nonce.nonce, expiresAt: nonce.expiresAt, ...(nonce.confirmed ? { confirmed: true } : {}) } }),
       // Each type's throttle, as the codes sent so far left it (here: the last code's type only).
       ...(sentFor === null ? {} : { resendAfter: { [sentFor.factorType]: sentFor.resendAfter } }),
       recoveryType,
@@ -393,14 +398,16 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
           activation: fc.constantFrom('required' as const, 'none' as const),
           sessionTokenHash: arbTokenHash,
           sent: fc.option(arbSentCodeAt(arbFactorId, now, fc.constant(5))),
+          nonce: fc.option(fc.string({ unit: alnum, minLength: 20, maxLength: 20 }), { freq: 4 }),
         })
-        .map(({ id, sent, ...r }) => ({
+        .map(({ id, sent, nonce, ...r }) => ({
           type,
           now,
           ...r,
           factor: { ...r.factor, id },
-          // Only an enrollment that waits for its activation sends a code.
+          // Only an enrollment that waits for its activation sends a code, or starts a third party's verification (Duo).
           ...(sent === null || r.activation === 'none' ? {} : { sent: { ...sent, factorId: id } }),
+          ...(nonce === null || r.activation === 'none' || sent !== null ? {} : { nonce: { nonce, expiresAt: now + 300_000 } }),
         }))
     case 'factor.activate':
       return fc
@@ -426,6 +433,10 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
       return fc
         .record({ factorId: arbFactorId, nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }) })
         .map(({ factorId, nonce }) => ({ type, now, factorId, nonce: { nonce, expiresAt: now + 60_000 } }))
+    case 'factor.confirm':
+      return fc
+        .record({ factorId: arbFactorId, nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }) })
+        .map(({ factorId, nonce }) => ({ type, now, factorId, nonce: { nonce, expiresAt: now + 300_000 } }))
   }
 }
 
@@ -444,8 +455,13 @@ export const aimedAt = (c: AuthnContext, e: AuthnEvent, aim: boolean): AuthnEven
     return target === undefined ? e : { ...e, factorId: target, sent: { ...e.sent, ...family, factorId: target } }
   }
   if (e.type === 'factor.nonce') {
-    const target = c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
+    const target = c.activating?.id ?? c.challenge ?? c.factors.find((f) => f.status === 'ACTIVE')?.id
     return target === undefined ? e : { ...e, factorId: target }
+  }
+  // The third party's response for the verification the transaction started (Duo).
+  if (e.type === 'factor.confirm') {
+    const target = c.activating?.id ?? c.nonce?.factorId ?? c.challenge
+    return target === undefined || target === null ? e : { ...e, factorId: target, nonce: c.nonce === null || c.nonce === undefined ? e.nonce : { nonce: c.nonce.nonce, expiresAt: c.nonce.expiresAt } }
   }
   if (e.type === 'factor.enroll' && e.sent !== undefined) return { ...e, sent: { ...e.sent, ...family } }
   return e
@@ -480,7 +496,7 @@ const arbFirstType = fc.constantFrom<AuthnEvent['type']>(
 const arbLaterType = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...EVENT_TYPES) },
   { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('password.change', 'password.reset', 'transaction.skip', 'transaction.read') },
-  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge', 'factor.nonce') },
+  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge', 'factor.nonce', 'factor.confirm') },
 )
 
 export const arbRun: fc.Arbitrary<Run> = fc

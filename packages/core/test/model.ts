@@ -206,7 +206,9 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       if (e.type === 'factor.enroll') {
         if (throttled && sentByEvent !== null) return same(fail(sentByEvent.throttledCode))
         const enroll: AuthnEffect = { type: 'enrollFactor', params: { userId, factorId: e.factor.id } }
-        if (e.activation === 'required') return to('MFA_ENROLL_ACTIVATE', withSent({ ...touched, activating: e.factor }), [enroll, ...sendEffect('mfa-activation')])
+        // A third party's verification (Duo) starts with the enrollment; any other leaves no nonce.
+        const started = e.nonce === undefined ? null : { factorId: e.factor.id, ...e.nonce }
+        if (e.activation === 'required') return to('MFA_ENROLL_ACTIVATE', withSent({ ...touched, activating: e.factor, nonce: started }), [enroll, ...sendEffect('mfa-activation')])
         const factors = [...c.factors.filter((f) => f.id !== e.factor.id), { ...e.factor, status: 'ACTIVE' as const }]
         return route({ enrolledHere: true }, { ...touched, factors, activating: null }, [enroll])
       }
@@ -220,7 +222,12 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       return notAllowed
     }
     case 'MFA_ENROLL_ACTIVATE':
-      if (e.type === 'transaction.previous') return to('MFA_ENROLL', { ...touched, activating: null })
+      if (e.type === 'transaction.previous') return to('MFA_ENROLL', { ...touched, activating: null, nonce: null })
+      // A poll of a third party's activation (Duo) and the third party's response: for the factor being activated only.
+      if (e.type === 'factor.nonce' || e.type === 'factor.confirm') {
+        if (e.factorId !== c.activating?.id) return notAllowed
+        return to(state, { ...touched, nonce: { factorId: e.factorId, ...e.nonce, ...(e.type === 'factor.confirm' ? { confirmed: true } : {}) } })
+      }
       if (e.type === 'factor.activate') {
         const pending = c.activating
         if (pending === null || e.factorId !== pending.id) return notAllowed
@@ -228,7 +235,7 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
         const factors = [...c.factors.filter((f) => f.id !== pending.id), { ...pending, status: 'ACTIVE' as const }]
         const effects: AuthnEffect[] = [{ type: 'activateFactor', params: { userId, factorId: e.factorId } }]
         if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
-        return route({ enrolledHere: true }, { ...touched, sent: answered(() => 0), factors, activating: null }, effects)
+        return route({ enrolledHere: true }, { ...touched, sent: answered(() => 0), nonce: null, factors, activating: null }, effects)
       }
       if (e.type === 'factor.challenge') {
         if (e.factorId !== c.activating?.id) return notAllowed
@@ -241,6 +248,11 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       if (e.type === 'transaction.previous' && state === 'MFA_CHALLENGE') return to('MFA_REQUIRED', { ...touched, challenge: null, nonce: null })
       // A nonce for a factor that signs one (WebAuthn, U2F) opens, or replaces, the challenge.
       if (e.type === 'factor.nonce') return to('MFA_CHALLENGE', { ...touched, challenge: e.factorId, nonce: { factorId: e.factorId, ...e.nonce } })
+      // The third party's response for the verification MFA_CHALLENGE started (Duo): the next poll verifies.
+      if (e.type === 'factor.confirm') {
+        if (state !== 'MFA_CHALLENGE' || e.factorId !== c.challenge || c.nonce?.factorId !== e.factorId) return notAllowed
+        return to(state, { ...touched, nonce: { factorId: e.factorId, ...e.nonce, confirmed: true } })
+      }
       if (e.type === 'factor.challenge') {
         if (e.resend && e.factorId !== c.challenge) return notAllowed
         if (throttled) return same(fail(e.sent.throttledCode))

@@ -178,14 +178,36 @@ describe('renderTransaction (spec §3.2, §5.1, §6, Appendix A)', () => {
       expect(links['prev']).toEqual(link(base, '/previous'))
       expect(links['cancel']).toEqual(link(base, '/cancel'))
     }
-    // The awaited factor is embedded, and `next` answers it (§4.7, §4.10).
+    // The awaited factor is embedded, and `next` answers it (§4.7, §4.10); an activation a third
+    // party verifies (Duo: the transaction holds its verification) waits and is polled (§4.7.5).
     const activating = c.activating
     const activate = render('MFA_ENROLL_ACTIVATE', c, given)
     expect(Object.keys(activate['_embedded'] as object)).toEqual(activating === null ? ['user'] : ['user', 'factor'])
-    if (activating !== null) expect((activate['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${activating.id}/lifecycle/activate`, 'activate'))
+    const delegated = activating !== null && c.nonce !== undefined && c.nonce !== null && c.nonce.factorId === activating.id
+    if (activating !== null)
+      expect((activate['_links'] as Record<string, unknown>)['next']).toEqual(
+        delegated ? link(base, `/factors/${activating.id}/lifecycle/activate/poll`, 'poll') : link(base, `/factors/${activating.id}/lifecycle/activate`, 'activate'),
+      )
+    expect(activate['factorResult']).toBe(delegated ? 'WAITING' : undefined)
     // §6.6: the remember-device policy is embedded in MFA_REQUIRED and MFA_CHALLENGE, not in MFA_ENROLL_ACTIVATE.
     const challenged = c.factors.some((f) => f.id === c.challenge)
     expect(Object.keys(render('MFA_CHALLENGE', c, given)['_embedded'] as object)).toEqual(challenged ? ['user', 'factor', 'policy'] : ['user', 'policy'])
+  })
+
+  test.prop([arbContext, arbBase])('MFA_CHALLENGE of a verification a third party carries out (Duo, §4.10): WAITING, its verification embedded, next polls', (c, { given, base }) => {
+    const f = c.factors[0]
+    fc.pre(f !== undefined)
+    if (f === undefined) return
+    const verification = { host: 'api-test.duosecurity.com', signature: 'TX|x|y:APP|x|y', factorResult: 'WAITING' }
+    const r = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, { ...secrets, verification }, given, T0)
+    expect(r['factorResult']).toBe('WAITING')
+    expect(Object.keys(r).filter((k) => KEY_ORDER.includes(k))).toEqual(KEY_ORDER.filter((k) => k in r))
+    expect(((r['_embedded'] as Record<string, unknown>)['factor'] as Record<string, unknown>)['_embedded']).toEqual({ verification })
+    expect((r['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${f.id}/verify`, 'poll'))
+    // Without one, the same state is a plain challenge: no factorResult, next verifies.
+    const plain = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, secrets, given, T0)
+    expect(plain['factorResult']).toBeUndefined()
+    expect((plain['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${f.id}/verify`, 'verify'))
   })
 
   test.prop([arbContext, arbBase])(

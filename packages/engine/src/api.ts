@@ -131,6 +131,10 @@ export interface Authn {
   readonly activateFactor: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn/factors/{factorId}/verify` (MFA_REQUIRED, MFA_CHALLENGE); without `passCode`, a sending factor sends a code. */
   readonly verifyFactor: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/lifecycle/activate/poll` (MFA_ENROLL_ACTIVATE): a third party's activation (Duo) waits, or activates once confirmed. */
+  readonly pollFactorActivation: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/lifecycle/duoCallback`: Duo's signed response (`sig_response`) for the verification the transaction started. */
+  readonly duoCallback: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn/factors/{factorId}/lifecycle/resend` (MFA_ENROLL_ACTIVATE): a new activation code (SMS, call, email). */
   readonly resendActivation: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn/factors/{factorId}/verify/resend` (MFA_CHALLENGE): a new challenge code (SMS, call, email). */

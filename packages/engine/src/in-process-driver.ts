@@ -29,7 +29,7 @@ export const createInProcessDriver = (authn: Authn, call: Call, advanceClock: (m
   // Every operation of the table that the engine has and that takes a body.
   const operations = Object.fromEntries(
     OPERATIONS.flatMap((o) => {
-      const method = o.body === 'required' ? (authn as unknown as Readonly<Record<string, unknown>>)[o.name] : undefined
+      const method = o.body !== 'none' ? (authn as unknown as Readonly<Record<string, unknown>>)[o.name] : undefined
       return typeof method === 'function' ? [[o.name, (b: unknown) => wire((method as BodyOperation)(b, call))]] : []
     }),
   ) as { readonly [K in BodyOperationName]: (body: unknown) => Promise<InProcessResponse> }

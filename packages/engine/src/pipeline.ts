@@ -4,7 +4,9 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import {
   CAUSES,
+  DUO_SCRIPT_PATH,
   isChallenging,
+  isDelegating,
   StateTokenRequest,
   asUserId,
   asVersion,
@@ -228,6 +230,9 @@ export const createPipeline = (given: AuthnDeps) => {
 
   type Admission = 'admitted' | 'busy' | { readonly locked: LockoutCounters }
 
+  /** The nonce a transaction holds (WebAuthn, U2F), or the verification it started (Duo). */
+  type HeldNonce = { readonly factorId: string; readonly nonce: string; readonly expiresAt: number; readonly confirmed?: boolean } | null | undefined
+
   /**
    * Waits until the reserved attempt may be verified: the account is not locked and the failures
    * recorded plus the attempts still ahead of this one leave room for it. So at most `maxAttempts`
@@ -293,12 +298,13 @@ export const createPipeline = (given: AuthnDeps) => {
     now: EpochMs,
     activation: Readonly<Record<string, unknown>> | null = null,
     challenge: Readonly<Record<string, unknown>> | null = null,
+    verification: Readonly<Record<string, unknown>> | null = null,
   ): E.Either<StepError, AuthnReply> =>
     d.failure !== null
       ? E.left({ _tag: 'Failed', failure: d.failure, audited: true })
       : E.right({
           status: 200,
-          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation, challenge }, call.baseUrl, now),
+          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation, challenge, verification }, call.baseUrl, now),
         })
 
   /**
@@ -335,9 +341,10 @@ export const createPipeline = (given: AuthnDeps) => {
    * secret; its QR code link carries a sealed, expiring token naming the factor (no state token
    * in a URL).
    */
-  const activationOf = (row: FactorRecord, baseUrl: string, now: EpochMs): Readonly<Record<string, unknown>> | null => {
+  const activationOf = (row: FactorRecord, baseUrl: string, now: EpochMs, started: HeldNonce): Readonly<Record<string, unknown>> | null => {
     const plugin = registry.plugin(row)
     if (plugin === null) return null
+    if (isDelegating(plugin)) return delegationOf(row, started, baseUrl)
     const secret = registry.open(plugin, row)
     const profile = plugin.profileCodec.decode(row.profile)
     if (E.isLeft(secret) || E.isLeft(profile)) return null
@@ -358,6 +365,24 @@ export const createPipeline = (given: AuthnDeps) => {
     const profile = plugin.profileCodec.decode(row.profile)
     if (E.isLeft(profile)) return null
     return plugin.challenges.view(profile.right, { nonce: nonce.nonce, expiresAt: nonce.expiresAt }, { random: deps.random, hasher: deps.hasher, now, origin: baseUrl.replace(/\/+$/, '') })
+  }
+
+  /**
+   * `activation` or `verification` of a factor a third party verifies (Duo): the plug-in's view of
+   * the verification the transaction started for it, with the links its client needs (where the
+   * third party's response is posted, and the third party's script), or null.
+   */
+  const delegationOf = (row: FactorRecord, started: HeldNonce, baseUrl: string): Readonly<Record<string, unknown>> | null => {
+    const plugin = registry.plugin(row)
+    if (plugin === null || !isDelegating(plugin) || started === null || started === undefined || started.factorId !== row.id) return null
+    const profile = plugin.profileCodec.decode(row.profile)
+    if (E.isLeft(profile)) return null
+    const base = baseUrl.replace(/\/+$/, '')
+    return plugin.delegation.view(
+      profile.right,
+      { nonce: started.nonce, expiresAt: started.expiresAt },
+      { complete: `${base}/api/v1/authn/factors/${encodeURIComponent(row.id)}/lifecycle/duoCallback`, script: `${base}${DUO_SCRIPT_PATH}` },
+    )
   }
 
   /** The PNG behind an activation's QR code link (404 E0000007 once expired, used or unknown). */
@@ -511,12 +536,16 @@ export const createPipeline = (given: AuthnDeps) => {
       const pendingId = d.state === 'MFA_ENROLL_ACTIVATE' && 'activating' in d.context ? d.context.activating?.id : undefined
       const pending = pendingId === undefined ? undefined : facts.factorRecord?.id === pendingId ? facts.factorRecord : factors.find((f) => f.id === pendingId)
       // The nonce of a factor that signs one is shown while MFA_CHALLENGE waits for its answer.
-      const challenged = d.state === 'MFA_CHALLENGE' && 'nonce' in d.context ? d.context.nonce : null
-      const challenge =
+      const held: HeldNonce = 'nonce' in d.context ? d.context.nonce : null
+      const challenged = d.state === 'MFA_CHALLENGE' ? held : null
+      const row =
         challenged === null || challenged === undefined
-          ? null
-          : challengeOf(factors.find((f) => f.id === challenged.factorId) ?? factors.find((f) => f.status === 'ACTIVE' && f.factorType === challenged.factorId), challenged, call.baseUrl, now)
-      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now), challenge)
+          ? undefined
+          : (factors.find((f) => f.id === challenged.factorId) ?? factors.find((f) => f.status === 'ACTIVE' && f.factorType === challenged.factorId))
+      const challenge = challengeOf(row, challenged, call.baseUrl, now)
+      // A verification a third party carries out (Duo) is shown while MFA_CHALLENGE waits for it.
+      const verification = row === undefined ? null : delegationOf(row, challenged, call.baseUrl)
+      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now, held), challenge, verification)
     }
     return async () => {
       let r = await attempt()

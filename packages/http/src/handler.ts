@@ -194,6 +194,12 @@ const isJsonMediaType = (contentType: string): boolean => {
   return charset === undefined || /^charset="?utf-8"?$/.test(charset)
 }
 
+const isFormMediaType = (contentType: string): boolean => {
+  const [type = '', ...params] = contentType.split(';').map((p) => p.trim().toLowerCase())
+  const charset = params.find((p) => p.startsWith('charset='))
+  return type === 'application/x-www-form-urlencoded' && (charset === undefined || /^charset="?utf-8"?$/.test(charset))
+}
+
 const byteLength = (body: string | Uint8Array): number => (typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength)
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
@@ -411,8 +417,9 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     } else {
       // A missing type is refused too: a cross-origin page could otherwise post without a preflight.
       const contentType = header('content-type')
-      if (contentType === undefined || !isJsonMediaType(contentType))
-        return fail(failure('E0000012', ['Send the request body as application/json.']), headers)
+      const form = match.route.body === 'form' && contentType !== undefined && isFormMediaType(contentType)
+      if (contentType === undefined || !(form || isJsonMediaType(contentType)))
+        return fail(failure('E0000012', [match.route.body === 'form' ? 'Send the request body as application/json or application/x-www-form-urlencoded.' : 'Send the request body as application/json.']), headers)
 
       let text: string
       try {
@@ -420,13 +427,23 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
       } catch {
         return fail(failure('E0000003', ['The request body is not valid UTF-8.']), headers)
       }
-      // Counted without recursion before anything that recurses (JSON.parse, null removal, the codecs) sees the body.
-      if (jsonDepth(text, maxJsonDepth) > maxJsonDepth)
-        return fail(failure('E0000003', [`The request body must not nest objects and arrays more than ${maxJsonDepth} deep.`]), headers)
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        return fail(failure('E0000003'), headers)
+      if (form) {
+        // An HTML form post (Duo's frame): every field a string; a field sent twice is refused.
+        const fields: Record<string, string> = {}
+        for (const [name, value] of new URLSearchParams(text)) {
+          if (Object.prototype.hasOwnProperty.call(fields, name)) return fail(failure('E0000003', [`The form field '${name}' is sent more than once.`]), headers)
+          fields[name] = value
+        }
+        parsed = fields
+      } else {
+        // Counted without recursion before anything that recurses (JSON.parse, null removal, the codecs) sees the body.
+        if (jsonDepth(text, maxJsonDepth) > maxJsonDepth)
+          return fail(failure('E0000003', [`The request body must not nest objects and arrays more than ${maxJsonDepth} deep.`]), headers)
+        try {
+          parsed = JSON.parse(text)
+        } catch {
+          return fail(failure('E0000003'), headers)
+        }
       }
       if (match.route.body === 'none' && !isPlainObject(parsed))
         return fail(failure('E0000003', ['The request body must be a JSON object.']), headers)

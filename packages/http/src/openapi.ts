@@ -156,8 +156,15 @@ const TEXT: Readonly<Record<OperationName, OperationText>> = {
   },
   pollFactorActivation: {
     tag: 'Factors',
-    summary: 'Poll a push factor\'s activation',
-    description: 'Not served yet (no push factor): checks the state token, then answers 403 E0000079.',
+    summary: 'Poll an activation a third party verifies',
+    description:
+      'In MFA_ENROLL_ACTIVATE, for a Duo factor: `factorResult: WAITING` until Duo\'s signed response was posted to `duoCallback` and checked, then the activation completes (the next state). A verification that timed out is started anew. Other factors: 403 E0000079 (push is not served yet).',
+  },
+  duoCallback: {
+    tag: 'Factors',
+    summary: 'Duo\'s signed response',
+    description:
+      'Where Duo\'s frame posts (a form post, `application/x-www-form-urlencoded`, or JSON): `sig_response` for the verification the transaction started (MFA_ENROLL_ACTIVATE or MFA_CHALLENGE), with the `stateToken`. Checked against that verification, once: 403 E0000068 when it does not hold (forged, expired, another user\'s or another verification\'s, or used), not counted toward lockout. The next poll finishes the verification.',
   },
   sendActivationLink: {
     tag: 'Factors',
@@ -415,8 +422,11 @@ export const openApiDocument = (options: OpenApiOptions): OpenApiDocument => {
         tags: [text.tag],
         parameters: [...pathParameters, ...queryParameters],
         requestBody: {
-          required: op.body === 'required',
-          content: { 'application/json': { schema: withoutMembers(body, pathParameters.map((p) => p.name)) } },
+          required: op.body !== 'none',
+          content: {
+            'application/json': { schema: withoutMembers(body, pathParameters.map((p) => p.name)) },
+            ...(op.body === 'form' ? { 'application/x-www-form-urlencoded': { schema: withoutMembers(body, pathParameters.map((p) => p.name)) } } : {}),
+          },
         },
         responses,
         security: op.caller === 'trusted' ? [{ apiToken: [] }] : [{}, { apiToken: [] }],

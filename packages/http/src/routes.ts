@@ -62,8 +62,9 @@ export interface RouteSpec {
   /**
    * `required`: an empty body is 400 E0000003 (the authn API). `none`: the operation takes no body,
    * so an empty one (any `Content-Type`) is taken as `{}`; a body that is sent must still be a JSON object.
+   * `form`: required, as JSON or as an HTML form post (`application/x-www-form-urlencoded`: Duo's frame).
    */
-  readonly body: 'required' | 'none'
+  readonly body: 'required' | 'none' | 'form'
   /** The spec section (shared/spec/okta-authn-api.md §4). */
   readonly section: string
 }

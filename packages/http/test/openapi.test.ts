@@ -99,7 +99,9 @@ describe('openApiDocument: derived from the operation table and the codecs', () 
       expect(op['x-spec-section']).toBe(o.section)
       const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])
       expect(op.parameters.filter((p) => p.in === 'path').map((p) => p.name)).toEqual(inPath)
-      expect(op.requestBody?.required).toBe(o.body === 'required')
+      expect(op.requestBody?.required).toBe(o.body !== 'none')
+      // An operation that takes a form post documents it beside JSON, with the same schema (Duo's callback).
+      expect(Object.keys(op.requestBody?.content ?? {})).toEqual(o.body === 'form' ? ['application/json', 'application/x-www-form-urlencoded'] : ['application/json'])
       expect(op.security).toEqual(o.caller === 'trusted' ? [{ apiToken: [] }] : [{}, { apiToken: [] }])
     }
   })

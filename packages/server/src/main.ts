@@ -62,6 +62,7 @@ const main = async (): Promise<void> => {
     ...(o.yubicoValidation === null ? {} : { yubikeyValidation: { ...o.yubicoValidation, timeoutMs: 5_000 } }),
     ...(symantec === undefined ? {} : { symantec }),
     ...(o.rsa === null ? {} : { rsa: { server: o.rsa, timeoutMs: 2_000, retries: 1 } }),
+    ...(o.duo === null ? {} : { duo: o.duo }),
     progress: (line) => process.stdout.write(`authn-machine: ${line}${line.includes('opening') ? slow : ''}...\n`),
     host: o.host,
     port: o.port,

@@ -37,6 +37,14 @@ export interface ServerOptions {
   readonly symantec: { readonly url: string; readonly certPath: string; readonly keyPath: string; readonly caPath: string | null } | null
   /** The RADIUS server of RSA SecurID (its shared secret from AUTHN_RSA_RADIUS_SECRET); null: the family is not offered. */
   readonly rsa: { readonly host: string; readonly port: number; readonly secret: string } | null
+  /** Duo (Web v2): the API host and keys (secret and application keys from the environment); null: the family is not offered. */
+  readonly duo: {
+    readonly apiHost: string
+    readonly integrationKey: string
+    readonly secretKey: string
+    readonly applicationKey: string
+    readonly usernameFormat: 'login' | 'localPart'
+  } | null
   readonly store: StoreKind
   /** PGlite data folder of the `embedded` store. */
   readonly dataDir: string
@@ -107,6 +115,12 @@ Options (each also read from the environment variable shown; options win):
                            of the system's CAs (AUTHN_SYMANTEC_CA)
   --rsa-radius HOST:PORT   RADIUS server of RSA SecurID (AUTHN_RSA_RADIUS; the shared secret in
                            AUTHN_RSA_RADIUS_SECRET): offers the token/RSA factor
+  --duo-api-host HOST      Duo's API host name (AUTHN_DUO_API_HOST): offers the web/DUO factor
+                           (Duo Web v2), with --duo-integration-key KEY (AUTHN_DUO_INTEGRATION_KEY),
+                           the secret key in AUTHN_DUO_SECRET_KEY and an application key of this
+                           server (40 or more characters, kept secret) in AUTHN_DUO_APPLICATION_KEY;
+                           --duo-username-format login|localPart: the Duo user name is the login
+                           or its part before '@' (AUTHN_DUO_USERNAME_FORMAT)  default login
   --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)
                            default: postgres when a database URL is set, else embedded
                              embedded  PostgreSQL in-process (PGlite), kept in --data-dir across restarts
@@ -186,6 +200,8 @@ const SECRET_FLAGS = [
   { flag: '--metrics-token', variable: 'AUTHN_METRICS_TOKEN' },
   { flag: '--redis-url', variable: 'AUTHN_REDIS_URL' },
   { flag: '--yubico-api-key', variable: 'AUTHN_YUBICO_API_KEY' },
+  { flag: '--duo-secret-key', variable: 'AUTHN_DUO_SECRET_KEY' },
+  { flag: '--duo-application-key', variable: 'AUTHN_DUO_APPLICATION_KEY' },
 ] as const
 
 /** Interfaces that only this machine can reach: links may follow their Host headers. */
@@ -247,6 +263,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'yubikey-keys': { type: 'string' },
         'yubico-validation-url': { type: 'string', multiple: true },
         'yubico-client-id': { type: 'string' },
+        'duo-api-host': { type: 'string' },
+        'duo-integration-key': { type: 'string' },
+        'duo-username-format': { type: 'string' },
         'symantec-vip-url': { type: 'string' },
         'symantec-cert': { type: 'string' },
         'symantec-key': { type: 'string' },
@@ -361,6 +380,27 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     yubicoValidation = yubico
   }
 
+  const duoGiven = {
+    apiHost: values['duo-api-host'] ?? env['AUTHN_DUO_API_HOST'] ?? '',
+    integrationKey: values['duo-integration-key'] ?? env['AUTHN_DUO_INTEGRATION_KEY'] ?? '',
+    secretKey: env['AUTHN_DUO_SECRET_KEY'] ?? '',
+    applicationKey: env['AUTHN_DUO_APPLICATION_KEY'] ?? '',
+    usernameFormat: values['duo-username-format'] ?? env['AUTHN_DUO_USERNAME_FORMAT'] ?? 'login',
+  }
+  let duo: ServerOptions['duo'] = null
+  if (duoGiven.apiHost !== '' || duoGiven.integrationKey !== '' || duoGiven.secretKey !== '' || duoGiven.applicationKey !== '') {
+    if (duoGiven.apiHost === '' || duoGiven.integrationKey === '' || duoGiven.secretKey === '' || duoGiven.applicationKey === '')
+      return { _tag: 'Invalid', message: 'the Duo factor needs --duo-api-host, --duo-integration-key, AUTHN_DUO_SECRET_KEY and AUTHN_DUO_APPLICATION_KEY together' }
+    if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(duoGiven.apiHost)) return { _tag: 'Invalid', message: `a Duo API host is a host name with an optional port, got '${duoGiven.apiHost.slice(0, 80)}'` }
+    // The keys themselves are never echoed.
+    if (duoGiven.integrationKey.length !== 20) return { _tag: 'Invalid', message: 'a Duo integration key is 20 characters' }
+    if (duoGiven.secretKey.length !== 40) return { _tag: 'Invalid', message: 'AUTHN_DUO_SECRET_KEY is not a Duo secret key: 40 characters' }
+    if (duoGiven.applicationKey.length < 40) return { _tag: 'Invalid', message: 'AUTHN_DUO_APPLICATION_KEY must be 40 characters or more' }
+    if (duoGiven.usernameFormat !== 'login' && duoGiven.usernameFormat !== 'localPart')
+      return { _tag: 'Invalid', message: `--duo-username-format is login or localPart, got '${duoGiven.usernameFormat.slice(0, 40)}'` }
+    duo = { ...duoGiven, usernameFormat: duoGiven.usernameFormat }
+  }
+
   const radius = values['rsa-radius'] ?? env['AUTHN_RSA_RADIUS']
   let rsa: ServerOptions['rsa'] = null
   if (radius !== undefined && radius !== '') {
@@ -441,6 +481,7 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       yubicoValidation,
       symantec,
       rsa,
+      duo,
       store,
       dataDir: values['data-dir'] ?? env['AUTHN_DATA_DIR'] ?? DEFAULT_DATA_DIR,
       databaseUrl,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Socket, type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createStaticPolicySource } from '@authn-machine/adapter-memory'
-import { DEFAULT_RATE_LIMIT_POLICY, OrgSeed, rateLimitsFromSeed, registered, type Clock, type Factor, type Hasher, type RateLimitPolicy } from '@authn-machine/core'
+import { DEFAULT_RATE_LIMIT_POLICY, DUO_SCRIPT_PATH, OrgSeed, rateLimitsFromSeed, registered, type Clock, type Factor, type Hasher, type RateLimitPolicy } from '@authn-machine/core'
 import { createCallFactor } from '@authn-machine/factor-call'
 import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
@@ -15,6 +15,8 @@ import { createSymantecFactor, type SymantecOptions } from '@authn-machine/facto
 import { createRsaFactor, type RsaOptions } from '@authn-machine/factor-rsa'
 import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
 import { createU2fFactor } from '@authn-machine/factor-u2f'
+import { createDuoFactor, duoWebScriptPath, type DuoOptions } from '@authn-machine/factor-duo'
+import { readFile } from 'node:fs/promises'
 import {
   createArgon2Hasher,
   createAuthn,
@@ -72,6 +74,8 @@ export interface StartOptions {
    * token:hardware/YUBICO family is offered, its OTPs checked by the servers. Not with `yubikeyKeys`.
    */
   readonly yubikeyValidation?: YubicoValidationOptions
+  /** Duo (Web v2, `--duo-api-host` and its keys): with it web/DUO is offered, and Duo's frame script is served. */
+  readonly duo?: DuoOptions
   /** The Symantec VIP service (`--symantec-vip-url` and its client certificate): with it token/SYMANTEC is offered. */
   readonly symantec?: SymantecOptions
   /** The RADIUS server of RSA SecurID (`--rsa-radius`): with it token/RSA is offered. */
@@ -209,6 +213,7 @@ export const OPTIONAL_FACTOR_FAMILIES: ReadonlyArray<{ readonly factorType: stri
   },
   { factorType: 'token', provider: 'SYMANTEC', option: '--symantec-vip-url URL', how: 'validates the code with the Symantec VIP service over SOAP with mutual TLS' },
   { factorType: 'token', provider: 'RSA', option: '--rsa-radius HOST:PORT', how: 'checks the passcode with a RADIUS server (RSA Authentication Manager), Message-Authenticator signed' },
+  { factorType: 'web', provider: 'DUO', option: '--duo-api-host HOST', how: 'Duo Web v2: Duo\'s frame verifies the user, its signed response is checked once by the transaction that asked for it' },
 ]
 
 /** The conformance harness's reset path (authn-conformance `--reset-path`). */
@@ -352,6 +357,8 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   }
   // The Sign-In Widget's files for the front page, read from the installed package (once per process).
   const widgetAssets = await loadWidgetAssets().catch(unbind)
+  // Duo's frame script (Duo Web v2), served at Okta's path for it when Duo is configured.
+  const duoScript = options.duo === undefined ? null : await readFile(duoWebScriptPath()).catch(unbind)
   const opened = options.stores ?? (await createStores(options.store ?? { kind: 'memory' }).catch(unbind))
   const trustedProxies = options.trustedProxies ?? []
   const ops = createOperations({
@@ -387,6 +394,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
     ...(options.yubikeyValidation === undefined ? [] : [registered(createYubikeyFactor({ validation: options.yubikeyValidation }))]),
     ...(symantec === undefined ? [] : [registered(symantec)]),
     ...(rsa === undefined ? [] : [registered(rsa)]),
+    ...(options.duo === undefined ? [] : [registered(createDuoFactor(options.duo))]),
   ]
   const registry = createFactorRegistry(factorPlugins, stores.secrets)
   const messaging = createServerMessaging(options.messages ?? DEV_OUTBOX_ROUTES, options.log)
@@ -487,13 +495,25 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
   }
 
 
+  /** `GET` Duo's frame script (`_links.script` of a Duo verification). */
+  const answerDuoScript = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+    if (duoScript === null || path !== DUO_SCRIPT_PATH) return false
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      replyJson(req, res, 405, METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' })
+      return true
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': duoScript.byteLength, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' })
+    res.end(req.method === 'HEAD' ? undefined : duoScript)
+    return true
+  }
+
   /** A path's route template for the request line and the metrics: a recovery page's token is left out. */
   const routeOf = (path: string): string => {
     const page = RECOVERY_PAGE.exec(path)
     if (page !== null) return `/signin/${page[1] ?? ''}/{recoveryToken}`
     if (path === RECOVERY_SCRIPT_PATH) return path
     if ((options.conformance === true && path === CONFORMANCE_RESET) || (options.devOutbox === true && path === DEV_OUTBOX_PATH)) return path
-    if (API_DOCS_PATHS.includes(path) || FRONT_PAGE_PATHS.includes(path)) return path
+    if (API_DOCS_PATHS.includes(path) || FRONT_PAGE_PATHS.includes(path) || (duoScript !== null && path === DUO_SCRIPT_PATH)) return path
     if (widgetFileOf(widgetAssets, path) !== undefined) return WIDGET_ROUTE
     return ops.routeOf(path) ?? handler.routeOf(path) ?? UNMATCHED_ROUTE
   }
@@ -508,6 +528,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       else if (
         !frontPage.answer(req, res, target.path) &&
         !answerWidgetFile(widgetAssets, req, res, target.path) &&
+        !answerDuoScript(req, res, target.path) &&
         !answerApiDocs(req, res, target.path) &&
         !answerRecoveryPage(req, res, target.path)
       )

@@ -21,6 +21,7 @@ describe('parseCommandLine', () => {
         yubicoValidation: null,
         symantec: null,
         rsa: null,
+        duo: null,
         store: 'embedded',
         dataDir: '.data/authn',
         databaseUrl: null,
@@ -81,6 +82,7 @@ describe('parseCommandLine', () => {
         yubicoValidation: null,
         symantec: null,
         rsa: null,
+        duo: null,
         store: 'memory',
         dataDir: '.data/authn',
         databaseUrl: null,
@@ -284,6 +286,31 @@ describe('parseCommandLine', () => {
     expect(invalid([...url, '--yubico-client-id', 'abc'], { AUTHN_YUBICO_API_KEY: apiKey })).toMatch(/client id is digits/)
     expect(invalid([...url, '--yubico-client-id', '42'], { AUTHN_YUBICO_API_KEY: 'not base64!' })).toBe('AUTHN_YUBICO_API_KEY is not a Yubico API key: base64 of 1 to 64 bytes, as Yubico gives it')
     expect(invalid(['--yubico-api-key', apiKey], {})).toBe("--yubico-api-key is not an option: set AUTHN_YUBICO_API_KEY in the environment (a flag's value shows in ps)")
+  })
+
+  it('reads Duo: the API host and integration key from flags or the environment, the secret and application keys from the environment only, all together', () => {
+    const keys = { AUTHN_DUO_SECRET_KEY: 's'.repeat(40), AUTHN_DUO_APPLICATION_KEY: 'a'.repeat(40) }
+    const duo = (argv: ReadonlyArray<string>, env: Record<string, string>) => {
+      const r = parseCommandLine(argv, env)
+      return r._tag === 'Run' ? r.options.duo : r
+    }
+    const flags = ['--duo-api-host', 'api-0123abcd.duosecurity.com', '--duo-integration-key', 'DIXXXXXXXXXXXXXXXXXX']
+    expect(duo(flags, keys)).toEqual({ apiHost: 'api-0123abcd.duosecurity.com', integrationKey: 'DIXXXXXXXXXXXXXXXXXX', secretKey: 's'.repeat(40), applicationKey: 'a'.repeat(40), usernameFormat: 'login' })
+    expect(duo([], { ...keys, AUTHN_DUO_API_HOST: '127.0.0.1:8443', AUTHN_DUO_INTEGRATION_KEY: 'DIXXXXXXXXXXXXXXXXXX', AUTHN_DUO_USERNAME_FORMAT: 'localPart' })).toMatchObject({ apiHost: '127.0.0.1:8443', usernameFormat: 'localPart' })
+    const invalid = (argv: ReadonlyArray<string>, env: Record<string, string>) => {
+      const r = parseCommandLine(argv, env)
+      return r._tag === 'Invalid' ? r.message : `not refused: ${JSON.stringify(r)}`
+    }
+    expect(invalid(flags, { AUTHN_DUO_SECRET_KEY: 's'.repeat(40) })).toMatch(/together/)
+    expect(invalid(['--duo-api-host', 'api.example'], keys)).toMatch(/together/)
+    expect(invalid(['--duo-api-host', 'https://api.example/', '--duo-integration-key', 'DIXXXXXXXXXXXXXXXXXX'], keys)).toMatch(/host name with an optional port/)
+    expect(invalid(['--duo-api-host', 'api.example', '--duo-integration-key', 'short'], keys)).toBe('a Duo integration key is 20 characters')
+    expect(invalid(flags, { ...keys, AUTHN_DUO_SECRET_KEY: 'short' })).toBe('AUTHN_DUO_SECRET_KEY is not a Duo secret key: 40 characters')
+    expect(invalid(flags, { ...keys, AUTHN_DUO_APPLICATION_KEY: 'short' })).toBe('AUTHN_DUO_APPLICATION_KEY must be 40 characters or more')
+    expect(invalid([...flags, '--duo-username-format', 'email'], keys)).toMatch(/login or localPart/)
+    // Keys are never echoed, and never taken from a flag.
+    expect(invalid(flags, { ...keys, AUTHN_DUO_SECRET_KEY: 'secret-value' })).not.toContain('secret-value')
+    expect(invalid(['--duo-secret-key', 'x'], {})).toBe("--duo-secret-key is not an option: set AUTHN_DUO_SECRET_KEY in the environment (a flag's value shows in ps)")
   })
 
   it('answers help', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { fc, test } from '@fast-check/vitest'
 import type { Either } from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -5,6 +6,8 @@ import {
   ERROR_CATALOGUE,
   describeDecodeErrors,
   type AuthnFailure,
+  type DelegatingFactor,
+  type DelegationLinks,
   type Enrollment,
   type EpochMs,
   type ErrorCode,
@@ -12,6 +15,7 @@ import {
   type FactorContext,
   type FactorSubject,
   type Hasher,
+  type IssuedNonce,
   type SeededFactor,
   type SendingFactor,
   type Verification,
@@ -37,6 +41,8 @@ export interface FactorVector {
  * What `describeFactor` needs. A family that verifies answers against its secret (`verify`: TOTP,
  * HOTP, a question) needs `validAnswer` and `invalidAnswers`; a family that sends codes (`delivery`:
  * SMS, call, email) needs neither, since the engine checks the codes it sends: it may give `seed`.
+ * A family a third party verifies (`delegation`: Duo) needs neither either: it may give `seed`,
+ * `responseFields` and `wrongResponses`.
  */
 export interface FactorSuiteOptions<P, S, A> {
   readonly factor: Factor<P, S, A>
@@ -73,8 +79,18 @@ export interface FactorSuiteOptions<P, S, A> {
   readonly timeStepMs?: number
   /** Verifying families: known-answer vectors. */
   readonly vectors?: ReadonlyArray<FactorVector>
-  /** Sending families: an org seed the factor loads (default: the enroll request's profile). */
+  /**
+   * Sending families: an org seed the factor loads (default: the enroll request's profile).
+   * Delegating families: an org seed the factor loads (default: the profile enrollment stores).
+   */
   readonly seed?: SeededFactor
+  /** Delegating families: the fields of the third party's response (the answer codec's), for the arbitrary responses tried. */
+  readonly responseFields?: ReadonlyArray<string>
+  /**
+   * Delegating families: responses the answer codec accepts but that no third party signed for the
+   * verification (garbage, empty, wrong format): each is `rejected`.
+   */
+  readonly wrongResponses?: ReadonlyArray<unknown>
   readonly subject?: FactorSubject
   /** Default: the testkit's trivial hasher. */
   readonly hasher?: Hasher
@@ -159,6 +175,8 @@ const decoded = <B>(codec: { readonly decode: (u: unknown) => Either<unknown, B>
  * counters (replay), expired time windows and known-answer vectors. For a family that sends codes
  * (`delivery`): enrollment PENDING_ACTIVATION, seeding, the message that carries a code, sane
  * delivery parameters, the `{ passCode }` answer codec and a profile view of the profile's fields.
+ * For a family a third party verifies (`delegation`): enrollment PENDING_ACTIVATION, seeding, fresh
+ * nonces, a pure view that carries its links, and no response the suite can make confirmed.
  */
 export function describeFactor<P, S, A>(name: string, o: FactorSuiteOptions<P, S, A>): void {
   const f = o.factor
@@ -182,7 +200,13 @@ export function describeFactor<P, S, A>(name: string, o: FactorSuiteOptions<P, S
         ? enrollmentOf(seed)
         : { profile: decoded(f.profileCodec, refused.seeded.profile), secret: decoded(f.secretCodec, refused.seeded.secret) },
   }
-  if (f.challenges !== undefined) {
+  if (f.delegation !== undefined) {
+    // A family a third party verifies (Duo): what can be checked without the third party.
+    describe(`Factor conformance (${name}: ${f.factorType}/${f.provider}, verified by a third party)`, () => {
+      describeCommon(f, o, scope, 'E0000001')
+      describeDelegating(f, o, scope)
+    })
+  } else if (f.challenges !== undefined) {
     // A family that signs nonces (WebAuthn, U2F) has its own protocol tests; the common part applies.
     describe(`Factor conformance (${name}: ${f.factorType}/${f.provider}, signs nonces)`, () => {
       describeCommon(f, o, scope, o.refusesEnrollment?.code ?? 'E0000001')
@@ -201,6 +225,116 @@ export function describeFactor<P, S, A>(name: string, o: FactorSuiteOptions<P, S
       describeSending(f, o, scope)
     })
   }
+}
+
+/** The links a started verification is shown with in the suite. */
+const LINKS: DelegationLinks = {
+  complete: 'https://authn.example/api/v1/authn/factors/f00conformance/lifecycle/duoCallback',
+  script: 'https://authn.example/js/sections/duo/Duo-Web-v2.js',
+}
+
+/**
+ * The contract of a family a third party verifies (`delegation`), as far as it can be checked
+ * without the third party: enrollment starts a verification (PENDING_ACTIVATION), seeding gives an
+ * ACTIVE factor, nonces are Okta's 20 alphanumerics and fresh, the view of a started verification
+ * is pure and carries its links, and no response the suite can make is confirmed, nor throws.
+ */
+function describeDelegating<P, S, A>(f: DelegatingFactor<P, S, A>, o: FactorSuiteOptions<P, S, A>, s: SuiteScope<P, S>): void {
+  const { subject, ctx, enrollmentOf, now, numRuns } = s
+  const d = f.delegation
+  const startedAt = (nonce: string, at: EpochMs = now): IssuedNonce => ({ nonce, expiresAt: at + d.lifetimeMs })
+  const seededOf = async (): Promise<SeededFactor> => {
+    if (o.seed !== undefined) return o.seed
+    const encoded = f.profileCodec.encode((await enrollmentOf('seed')).profile)
+    if (typeof encoded !== 'object' || encoded === null) throw new Error(`the encoded profile is not an object: ${JSON.stringify(encoded)}`)
+    return { profile: encoded as Readonly<Record<string, unknown>> }
+  }
+  const confirm = (profile: P, response: A, started: IssuedNonce, at: EpochMs = now): Promise<Either<AuthnFailure, 'confirmed' | 'rejected'>> =>
+    settle(() => d.confirm(profile, response, started, ctx('confirm', at)), 'delegation.confirm')
+
+  it('lifetimeMs is a positive, finite number of milliseconds', () => {
+    expect(Number.isFinite(d.lifetimeMs)).toBe(true)
+    expect(d.lifetimeMs).toBeGreaterThan(0)
+  })
+
+  it('enroll gives a PENDING_ACTIVATION factor (activation required) whose profile round-trips its codec', async () => {
+    const e = await enrollmentOf('enroll')
+    expect(e.activation).toBe('required')
+    expect(f.profileCodec.is(e.profile)).toBe(true)
+    expect(f.secretCodec.is(e.secret)).toBe(true)
+    expect(decoded(f.profileCodec, json(f.profileCodec.encode(e.profile)))).toEqual(e.profile)
+  })
+
+  it('seed gives an ACTIVE factor (activation none) with a valid profile', async () => {
+    const seeded = await seededOf()
+    const e = expectRight(await settle(() => f.seed(seeded, subject, ctx('seed')), 'seed'))
+    expect(e.activation).toBe('none')
+    expect(f.profileCodec.is(e.profile)).toBe(true)
+    expect(f.secretCodec.is(e.secret)).toBe(true)
+    if (o.seed === undefined) expect(e.profile, 'a seed of the profile enrollment stores stores the same profile').toEqual((await enrollmentOf('seed')).profile)
+  })
+
+  test.prop([fc.integer({ min: 0, max: 1_000_000 })], { numRuns })('a nonce is 20 characters of [A-Za-z0-9], whatever the seeded source', (seed) => {
+    const c = ctx(seed)
+    const first = d.nonce(c)
+    expect(first).toMatch(/^[A-Za-z0-9]{20}$/)
+    expect(d.nonce(c), 'a second draw from the same source').not.toBe(first)
+  })
+
+  it('nonces from a real random source differ between draws', () => {
+    const real: FactorContext = { ...ctx('real'), random: { bytes: (n) => new Uint8Array(randomBytes(n)) } }
+    const nonces = Array.from({ length: 16 }, () => d.nonce(real))
+    for (const n of nonces) expect(n).toMatch(/^[A-Za-z0-9]{20}$/)
+    expect(new Set(nonces).size).toBe(nonces.length)
+  })
+
+  test.prop([fc.integer({ min: 0, max: 1_000_000 })], { numRuns: Math.min(numRuns, 25) })(
+    'the view of a started verification is pure (the same for the same input, through JSON too) and carries its links',
+    async (seed) => {
+      const e = await enrollmentOf(seed)
+      const started = startedAt(d.nonce(ctx(seed)))
+      const view = d.view(e.profile, started, LINKS)
+      expect(d.view(e.profile, { ...started }, { ...LINKS })).toEqual(view)
+      expect(json(view)).toEqual(view)
+      const strings = stringsIn(view)
+      expect(strings).toContain(LINKS.complete)
+      expect(strings).toContain(LINKS.script)
+    },
+  )
+
+  it('the answer codec refuses what is not an object', () => {
+    for (const raw of NON_OBJECT_ANSWERS) expect(f.answerCodec.decode(raw)._tag, `answer ${JSON.stringify(raw)}`).toBe('Left')
+  })
+
+  it('wrong responses (garbage, empty, wrong format) are rejected, before and after the verification expires; never a throw', async () => {
+    const e = await enrollmentOf('wrong')
+    const started = startedAt(d.nonce(ctx('wrong')))
+    const fields = o.responseFields ?? []
+    const generic = fields.flatMap((k) => [{ [k]: '' }, { [k]: 'garbage' }, { [k]: 'A|B|C:D|E|F' }, { [k]: ':' }, { [k]: '|||' }, { [k]: 'é\u0000' }])
+    const candidates = [{}, ...generic, ...(o.wrongResponses ?? [])]
+    let tried = 0
+    for (const raw of candidates) {
+      const response = f.answerCodec.decode(raw)
+      if (response._tag === 'Left') continue
+      tried += 1
+      for (const at of [now, started.expiresAt, started.expiresAt + 1]) {
+        expect(expectRight(await confirm(e.profile, response.right, started, at)), `response ${JSON.stringify(raw)} at ${at}`).toBe('rejected')
+      }
+    }
+    if (fields.length > 0 || o.wrongResponses !== undefined) expect(tried, 'responses the answer codec accepted').toBeGreaterThan(0)
+  })
+
+  test.prop([fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => ({ kind: 'json' as const, v })), arbPairs.map((p) => ({ kind: 'fields' as const, p }))), fc.integer({ min: -1_000_000, max: 1_000_000 })], { numRuns })(
+    'any response body at any time: the codec refuses it, or confirm answers rejected; never a throw',
+    async (input, offset) => {
+      const e = await enrollmentOf('fuzz-response')
+      const raw = input.kind === 'json' ? input.v : bodyOver(o.responseFields ?? [], input.p)
+      const response = f.answerCodec.decode(raw)
+      if (response._tag === 'Left') return
+      const started = startedAt(d.nonce(ctx('fuzz-response')))
+      expect(expectRight(await confirm(e.profile, response.right, started, now + offset))).toBe('rejected')
+    },
+  )
 }
 
 /** The contract every family meets: its declaration, refusals of malformed enroll requests, codecs. */

@@ -4,6 +4,7 @@ import { FactorId, UserId } from '../model/ids.js'
 import { annotate } from './json-schema.js'
 import {
   ChangePasswordRequest,
+  DuoCallbackRequest,
   EnrollFactorRequest,
   FactorAnswerRequest,
   FactorResendRequest,
@@ -42,8 +43,8 @@ const transaction = (request: t.Mixed, parameters: Readonly<Record<string, t.Mix
 const IgnoredBody = annotate(t.UnknownRecord, { description: 'Not read: send no body, or `{}`.' })
 
 /**
- * Every operation of the table with its request and response codecs. Operations the engine does
- * not have yet (spec §4.7.5, §4.7.6) decode a state token and answer 403 E0000079 (ADR 0006).
+ * Every operation of the table with its request and response codecs. The operation the engine does
+ * not have yet (spec §4.7.6, push) decodes a state token and answers 403 E0000079 (ADR 0006).
  */
 export const OPERATION_CODECS: Readonly<Record<OperationName, OperationCodecs>> = {
   authenticate: transaction(PrimaryAuthRequest),
@@ -54,6 +55,7 @@ export const OPERATION_CODECS: Readonly<Record<OperationName, OperationCodecs>> 
   pollFactorActivation: transaction(StateTokenRequest, { factorId: FactorId }),
   sendActivationLink: transaction(StateTokenRequest, { factorId: FactorId }),
   resendActivation: transaction(FactorResendRequest),
+  duoCallback: transaction(DuoCallbackRequest, { factorId: FactorId }),
   verifyFactor: transaction(FactorAnswerRequest),
   resendChallenge: transaction(FactorResendRequest),
   forgotPassword: transaction(RecoveryStartRequest),

@@ -94,6 +94,16 @@ export type EnrollFactorRequest = t.TypeOf<typeof EnrollFactorRequest>
 export const FactorResendRequest = t.type({ stateToken: StateTokenString, factorId: FactorIdString }, 'factorResendRequest')
 export type FactorResendRequest = t.TypeOf<typeof FactorResendRequest>
 
+/**
+ * Duo's callback (spec §4.9): the fields its frame's script form-posts, the state token the page's
+ * form adds, and the factor id of the path. `id` (the factor id again) is sent by Okta's pages and ignored.
+ */
+export const DuoCallbackRequest = t.intersection(
+  [t.type({ stateToken: StateTokenString, factorId: FactorIdString, sig_response: t.string }), t.partial({ id: t.string })],
+  'duoCallbackRequest',
+)
+export type DuoCallbackRequest = t.TypeOf<typeof DuoCallbackRequest>
+
 /** Activation and verification of a factor (spec §4.7, §4.10): the answer fields are the family's. */
 export const FactorAnswerRequest = t.intersection(
   [t.type({ stateToken: StateTokenString, factorId: FactorIdString }), t.partial({ rememberDevice: Flag, autoPush: Flag })],

@@ -81,8 +81,15 @@ export const FactorObject = t.exact(
       profile: t.UnknownRecord,
       _embedded: t.exact(
         t.partial({
-          activation: described(t.UnknownRecord, 'The family\'s activation data (TOTP: the shared secret and a `qrcode` link; WebAuthn: the creation options; U2F: the registration request).'),
+          activation: described(
+            t.UnknownRecord,
+            'The family\'s activation data (TOTP: the shared secret and a `qrcode` link; WebAuthn: the creation options; U2F: the registration request; Duo: `host`, `signature`, `factorResult` and the `complete` and `script` links).',
+          ),
           challenge: described(t.UnknownRecord, 'MFA_CHALLENGE of a family that signs a nonce: the nonce to sign (WebAuthn: `challenge`; U2F: `nonce`, `timeoutSeconds`).'),
+          verification: described(
+            t.UnknownRecord,
+            'MFA_CHALLENGE of a family a third party verifies (Duo): its request (`host`, `signature`, `factorResult`) and links (`complete`: where its response is posted; `script`: its frame script).',
+          ),
         }),
       ),
       _links: LinksObject,

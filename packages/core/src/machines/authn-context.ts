@@ -108,8 +108,12 @@ export const AuthnContext = t.intersection(
        * resend throttle), whatever was sent for other types in between.
        */
       resendAfter: t.record(t.string, t.number),
-      /** The nonce issued for the factor challenged in MFA_CHALLENGE (WebAuthn, U2F), until it is answered. */
-      nonce: t.union([t.type({ factorId: FactorId, nonce: t.string, expiresAt: t.number }), t.null]),
+      /**
+       * The nonce issued for the factor challenged in MFA_CHALLENGE (WebAuthn, U2F), until it is
+       * answered; or the verification started for a factor a third party verifies (Duo, also in
+       * MFA_ENROLL_ACTIVATE), `confirmed` once its signed response was checked.
+       */
+      nonce: t.union([t.intersection([t.type({ factorId: FactorId, nonce: t.string, expiresAt: t.number }), t.partial({ confirmed: t.boolean })]), t.null]),
       /** The app of a step-up (spec §4.2, §4.3): its sign-on policy applies, and SUCCESS leads to it. */
       stepUp: t.union([StepUpContext, t.null]),
     }),

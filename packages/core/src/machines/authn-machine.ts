@@ -134,6 +134,10 @@ export const authnMachine = setup({
     resendOfNoChallenge: ({ context, event }) => event.type === 'factor.challenge' && event.resend && event.factorId !== context.challenge,
     /** A resend of an activation code for another factor than the one waiting. */
     resendOfOtherActivation: ({ context, event }) => event.type === 'factor.challenge' && event.factorId !== context.activating?.id,
+    /** A poll or a third party's response for another factor than the one being activated. */
+    otherActivation: ({ context, event }) => (event.type === 'factor.nonce' || event.type === 'factor.confirm') && event.factorId !== context.activating?.id,
+    /** A third party's response for another factor than the one challenged, or for no started verification. */
+    otherConfirmation: ({ context, event }) => event.type === 'factor.confirm' && (event.factorId !== context.challenge || context.nonce?.factorId !== event.factorId),
     isLockedOutShown: ({ context }) => context.lockedOut && context.policy.password.lockout.showLockoutFailures,
     isLockedOut: ({ context }) => context.lockedOut,
     /** The org's sign-on policy, or a step-up's app's, refuses sign-in. */
@@ -168,6 +172,10 @@ export const authnMachine = setup({
     setNonce: assign({ nonce: ({ event }) => (event.type === 'factor.nonce' ? { factorId: event.factorId, ...event.nonce } : null) }),
     /** An issued nonce is answered once, and not after going back. */
     clearNonce: assign({ nonce: null }),
+    /** The verification an enrollment started (Duo), or none. */
+    setEnrollNonce: assign({ nonce: ({ event }) => (event.type === 'factor.enroll' && event.nonce !== undefined ? { factorId: event.factor.id, ...event.nonce } : null) }),
+    /** The third party confirmed the verification started (Duo): the next poll finishes it. */
+    confirmNonce: assign({ nonce: ({ event }) => (event.type === 'factor.confirm' ? { factorId: event.factorId, ...event.nonce, confirmed: true } : null) }),
     /** The code the event sends becomes the open one, and is delivered once the step is saved. */
     sendEventCode: enqueueActions(({ context, event, enqueue }, params: { readonly purpose: AuthnEffects['sendCode']['purpose'] }) => {
       const sent = sentBy(event)
@@ -301,7 +309,11 @@ export const authnMachine = setup({
         ...live(),
         'factor.enroll': [
           { guard: 'sendThrottled', actions: 'failThrottled' },
-          { guard: 'needsActivation', target: 'MFA_ENROLL_ACTIVATE', actions: ['touch', 'setActivating', 'enrollEventFactor', { type: 'sendEventCode', params: { purpose: 'mfa-activation' } }] },
+          {
+            guard: 'needsActivation',
+            target: 'MFA_ENROLL_ACTIVATE',
+            actions: ['touch', 'setActivating', 'setEnrollNonce', 'enrollEventFactor', { type: 'sendEventCode', params: { purpose: 'mfa-activation' } }],
+          },
           ...route({ enrolledHere: true }, ['applyFactors', 'enrollEventFactor']),
         ],
         // Skip is offered only when nothing required is left (spec §3.2 MFA_ENROLL).
@@ -317,7 +329,7 @@ export const authnMachine = setup({
         'factor.activate': [
           { guard: 'otherFactor', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } },
           { guard: 'factorNotAccepted', actions: ['touch', 'failFactor', 'spendSentAttempt'] },
-          ...route({ enrolledHere: true }, ['useSentCode', 'applyFactors', 'factorAccepted']),
+          ...route({ enrolledHere: true }, ['useSentCode', 'clearNonce', 'applyFactors', 'factorAccepted']),
         ],
         // A resend of the activation code (SMS, call, email: spec §4.8).
         'factor.challenge': [
@@ -325,7 +337,11 @@ export const authnMachine = setup({
           { guard: 'sendThrottled', actions: 'failThrottled' },
           { actions: ['touch', { type: 'sendEventCode', params: { purpose: 'mfa-activation' } }] },
         ],
-        'transaction.previous': { target: 'MFA_ENROLL', actions: ['touch', 'clearActivating'] },
+        // A poll of an activation a third party verifies (Duo, spec §4.7.5): still waiting, or started anew.
+        'factor.nonce': [{ guard: 'otherActivation', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } }, { actions: ['touch', 'setNonce'] }],
+        // The third party's response for the activation (spec §4.9): the next poll activates.
+        'factor.confirm': [{ guard: 'otherActivation', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } }, { actions: ['touch', 'confirmNonce'] }],
+        'transaction.previous': { target: 'MFA_ENROLL', actions: ['touch', 'clearActivating', 'clearNonce'] },
       },
     },
     MFA_REQUIRED: {
@@ -344,6 +360,8 @@ export const authnMachine = setup({
         'factor.challenge': challengeTransitions(),
         // A new nonce (the same factor's or another's) replaces the one in progress.
         'factor.nonce': { actions: ['touch', 'setChallenge', 'setNonce'] },
+        // The third party's response for the verification started (Duo, spec §4.9): the next poll verifies.
+        'factor.confirm': [{ guard: 'otherConfirmation', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } }, { actions: ['touch', 'confirmNonce'] }],
         'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge', 'clearNonce'] },
       },
     },

@@ -66,8 +66,11 @@ export const AuthnEvent = t.union(
      */
     t.intersection([
       ev('factor.enroll', { factor: EnrolledFactor, activation: t.keyof({ required: null, none: null }), sessionTokenHash: TokenHash }),
-      /** The code sent for the activation of a family that sends codes (SMS, call, email). */
-      t.partial({ sent: SentCode }),
+      /**
+       * `sent`: the code sent for the activation of a family that sends codes (SMS, call, email).
+       * `nonce`: the verification started for the activation of a family a third party verifies (Duo).
+       */
+      t.partial({ sent: SentCode, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
     ]),
     /** A verification of the factor being activated: accepted, rejected or a replayed code. */
     ev('factor.activate', { factorId: FactorId, outcome: FactorOutcome, counter: t.union([t.number, t.null]), sessionTokenHash: TokenHash }),
@@ -94,9 +97,16 @@ export const AuthnEvent = t.union(
     /**
      * A nonce was issued for a factor whose client signs one (WebAuthn, U2F): a verification
      * without an answer (MFA_REQUIRED, MFA_CHALLENGE). The nonce is public: it is what the client
-     * signs (docs/adr/0029-challenge-factors.md).
+     * signs (docs/adr/0029-challenge-factors.md). For a family a third party verifies (Duo) it
+     * names the verification started, or still waited for, by a poll (MFA_ENROLL_ACTIVATE too).
      */
     ev('factor.nonce', { factorId: FactorId, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
+    /**
+     * The third party's signed response for the verification `nonce` started (Duo, posted to the
+     * `complete` link) was checked and holds: the client's next poll finishes the verification or
+     * activation (docs/adr/0030-delegated-factors.md).
+     */
+    ev('factor.confirm', { factorId: FactorId, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
   ],
   'AuthnEvent',
 )

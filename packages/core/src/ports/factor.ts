@@ -102,6 +102,7 @@ export interface VerifyingFactor<P, S, A> extends FactorBase<P, S, A> {
   readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext) => TaskEither<AuthnFailure, Verification<S>>
   readonly delivery?: undefined
   readonly challenges?: undefined
+  readonly delegation?: undefined
 }
 
 /** The channel a sent code travels by. */
@@ -145,6 +146,7 @@ export interface SendingFactor<P, S, A> extends FactorBase<P, S, A> {
   readonly delivery: Delivery<P>
   readonly verify?: undefined
   readonly challenges?: undefined
+  readonly delegation?: undefined
 }
 
 /**
@@ -194,13 +196,61 @@ export interface ChallengingFactor<P, S, A> extends FactorBase<P, S, A> {
    */
   readonly verify: (secret: S, answer: A, nonce: IssuedNonce | null, lastCounter: number | null, ctx: ChallengeContext) => TaskEither<AuthnFailure, Verification<S>>
   readonly delivery?: undefined
+  readonly delegation?: undefined
 }
 
-/** A family's plug-in: one that verifies against a stored secret, one that sends codes, or one that signs a nonce. */
-export type Factor<P = unknown, S = unknown, A = unknown> = VerifyingFactor<P, S, A> | SendingFactor<P, S, A> | ChallengingFactor<P, S, A>
+/**
+ * Where a started delegated verification sends its user's client: `complete`, the absolute URL the
+ * third party's signed response is posted to (Okta: `…/lifecycle/duoCallback`); `script`, the
+ * absolute URL of the script that runs the third party's frame.
+ */
+/** Where the reference binding serves Duo's frame script (Okta's path for it). */
+export const DUO_SCRIPT_PATH = '/js/sections/duo/Duo-Web-v2.js'
+
+export interface DelegationLinks {
+  readonly complete: string
+  readonly script: string
+}
+
+/**
+ * A family whose verification a third party carries out (Duo: docs/adr/0030-delegated-factors.md).
+ * Enrollment and verification without an answer start one (a nonce in the transaction, shown through
+ * `view`); the third party's signed response, posted to the `complete` link, is checked by `confirm`
+ * against the one this transaction started; the client's next poll finishes it. The answer codec
+ * decodes the posted response's fields.
+ */
+export interface DelegatingFactor<P, S, A> extends FactorBase<P, S, A> {
+  readonly delegation: {
+    /** How long a started verification waits for the third party's response (Duo: 5 minutes, its request's lifetime). */
+    readonly lifetimeMs: number
+    /** A new nonce that names one started verification (Okta's 20 alphanumerics). */
+    readonly nonce: (ctx: FactorContext) => string
+    /**
+     * `factor._embedded.activation` (MFA_ENROLL_ACTIVATE) or `factor._embedded.verification`
+     * (MFA_CHALLENGE) of the verification `started`: Duo's `{ host, signature, factorResult, _links }`.
+     * Pure in its inputs, so every poll shows the same request.
+     */
+    readonly view: (profile: P, started: IssuedNonce, links: DelegationLinks) => Readonly<Record<string, unknown>>
+    /**
+     * Checks the third party's response against the verification this transaction started (its
+     * nonce and lifetime) and the enrolled profile: `confirmed` or `rejected` (forged, expired,
+     * another user's, or signed for another verification).
+     */
+    readonly confirm: (profile: P, response: A, started: IssuedNonce, ctx: FactorContext) => TaskEither<AuthnFailure, 'confirmed' | 'rejected'>
+  }
+  readonly verify?: undefined
+  readonly delivery?: undefined
+  readonly challenges?: undefined
+}
+
+/** A family's plug-in: one that verifies against a stored secret, one that sends codes, one that signs a nonce, or one a third party verifies. */
+export type Factor<P = unknown, S = unknown, A = unknown> = VerifyingFactor<P, S, A> | SendingFactor<P, S, A> | ChallengingFactor<P, S, A> | DelegatingFactor<P, S, A>
 
 /** Whether a plug-in answers challenges it issues (WebAuthn, U2F). */
 export const isChallenging = <P, S, A>(f: Factor<P, S, A>): f is ChallengingFactor<P, S, A> => 'challenges' in f && f.challenges !== undefined
+
+/** Whether a third party verifies for the plug-in (Duo). */
+export const isDelegating = <P, S, A>(f: Factor<P, S, A>): f is DelegatingFactor<P, S, A> => 'delegation' in f && f.delegation !== undefined
 
 /** An enroll request's body beyond `stateToken`, `factorType` and `provider`. */
 export interface EnrollRequest {

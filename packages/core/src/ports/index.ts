@@ -24,6 +24,8 @@ export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from '
 export type {
   ChallengeContext,
   ChallengingFactor,
+  DelegatingFactor,
+  DelegationLinks,
   IssuedNonce,
   Registration,
   CodeMessage,
@@ -42,7 +44,7 @@ export type {
   Verification,
   VerifyingFactor,
 } from './factor.js'
-export { factorKey, isChallenging, registered } from './factor.js'
+export { DUO_SCRIPT_PATH, factorKey, isChallenging, isDelegating, registered } from './factor.js'
 export type { FactorStore } from './factor-store.js'
 export type { SecretBox, SecretError } from './secret-box.js'
 export type { DeliveryError, MessageSender, OutboundMessage } from './message-sender.js'

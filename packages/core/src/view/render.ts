@@ -29,6 +29,12 @@ export interface ResponseSecrets {
    * nonce (WebAuthn, U2F): made by the shell from the nonce in the transaction, by the factor's plug-in.
    */
   readonly challenge?: Readonly<Record<string, unknown>> | null
+  /**
+   * `factor._embedded.verification` of the factor challenged in MFA_CHALLENGE, when a third party
+   * verifies it (Duo): made by the shell from the verification the transaction started, by the
+   * factor's plug-in. The state then waits (`factorResult: WAITING`) and its `next` link polls.
+   */
+  readonly verification?: Readonly<Record<string, unknown>> | null
 }
 
 // eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
@@ -218,15 +224,22 @@ export const renderTransaction = (
       // Spec §3.2 / §6.6: the remember-device policy belongs to MFA_REQUIRED and MFA_CHALLENGE only.
       const f = c.activating
       const activation = secrets.activation ?? null
+      // An activation a third party verifies (Duo) waits for its response; the client polls (spec §4.7.5).
+      const delegated = f !== null && c.nonce !== undefined && c.nonce !== null && c.nonce.factorId === f.id
       return live(
         state,
         f === null ? { user } : { user, factor: renderFactor(f, activation === null ? null : { activation }) },
         {
-          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate`, 'activate') }),
+          ...(f === null
+            ? {}
+            : delegated
+              ? { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate/poll`, 'poll') }
+              : { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate`, 'activate') }),
           prev: post(base, '/previous'),
           cancel,
           ...(f === null ? {} : resendLink(base, f, '/lifecycle/resend')),
         },
+        delegated ? { factorResult: 'WAITING' } : {},
       )
     }
     case 'MFA_CHALLENGE': {
@@ -249,17 +262,20 @@ export const renderTransaction = (
           },
           { challengeType: 'FACTOR_TYPE', factorType: c.challenge },
         )
+      // A verification a third party carries out (Duo) waits for its response; the client polls (spec §4.10).
+      const verification = f === null ? null : (secrets.verification ?? null)
+      const embedded =
+        verification !== null ? { verification } : secrets.challenge === undefined || secrets.challenge === null ? null : { challenge: secrets.challenge }
       return live(
         state,
-        f === null
-          ? { user, policy: rememberDevicePolicy(c) }
-          : { user, factor: renderFactor(f, secrets.challenge === undefined || secrets.challenge === null ? null : { challenge: secrets.challenge }), policy: rememberDevicePolicy(c) },
+        f === null ? { user, policy: rememberDevicePolicy(c) } : { user, factor: renderFactor(f, embedded), policy: rememberDevicePolicy(c) },
         {
-          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, 'verify') }),
+          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, verification === null ? 'verify' : 'poll') }),
           prev: post(base, '/previous'),
           cancel,
           ...(f === null ? {} : resendLink(base, f, '/verify/resend')),
         },
+        verification === null ? {} : { factorResult: 'WAITING' },
       )
     }
     case 'LOCKED_OUT':

@@ -21,11 +21,14 @@ import {
   type FactorRecord,
   type AuthnRecord,
   type ChallengingFactor,
+  type DelegatingFactor,
   type IssuedNonce,
   type TokenHash,
   type Verification,
   type VerifyingFactor,
   isChallenging,
+  isDelegating,
+  DuoCallbackRequest,
 } from '@authn-machine/core'
 import type { Authn, Call, Result } from '../api.js'
 import { hashToken } from '../defaults.js'
@@ -68,7 +71,9 @@ const outcomeOf = (v: Verification<unknown>): { readonly outcome: FactorOutcome;
  * verification reserves an attempt with the load, and a wrong answer is recorded (toward lockout)
  * before deciding, as a wrong password is (docs/adr/0008, 0009).
  */
-export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'activateFactor' | 'verifyFactor' | 'resendActivation' | 'resendChallenge'> => {
+export const factorOperations = (
+  p: Pipeline,
+): Pick<Authn, 'enrollFactor' | 'activateFactor' | 'verifyFactor' | 'resendActivation' | 'resendChallenge' | 'pollFactorActivation' | 'duoCallback'> => {
   const { deps, registry, mint, admit, decodeBody, finish, step, sentCodes } = p
 
   const factorContext = (now: number) => ({ random: deps.random, hasher: deps.hasher, now })
@@ -134,7 +139,10 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
 
   /** Checks an answer: against the stored secret, against the code that was sent, or against the nonce issued. */
   const check = (plugin: Factor, f: FactorRecord, record: AuthnRecord, body: unknown, now: number, call: Call): TE.TaskEither<StepError, Verification<unknown>> =>
-    isChallenging(plugin)
+    // A third party's verification is confirmed through its callback, never by an answer here.
+    isDelegating(plugin)
+      ? TE.right({ _tag: 'Rejected' })
+      : isChallenging(plugin)
       ? checkSigned(plugin, f, record, body, now, call)
       : plugin.delivery === undefined
         ? checkSecret(plugin, f, body, now)
@@ -146,6 +154,24 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
   /** A new nonce for `f`, or for every factor of a type (MFA_REQUIRED → MFA_CHALLENGE, or a new one in MFA_CHALLENGE). */
   const nonceFor = (plugin: ChallengingFactor<unknown, unknown, unknown>, key: string, now: number): StepFacts => ({
     event: { type: 'factor.nonce', now, factorId: asFactorId(key), nonce: { nonce: plugin.challenges.nonce(factorContext(now)), expiresAt: now + plugin.challenges.lifetimeMs } },
+  })
+
+  /**
+   * The verification a transaction started for a factor a third party verifies (Duo), when it is
+   * `f`'s: `open` while it may still be confirmed, `confirmed` once its response was checked.
+   */
+  const startedFor = (record: AuthnRecord, f: FactorRecord, now: number): { readonly state: 'open' | 'confirmed'; readonly nonce: IssuedNonce } | null => {
+    const held = record.context.nonce ?? null
+    if (held === null || held.factorId !== f.id) return null
+    const nonce = { nonce: held.nonce, expiresAt: held.expiresAt }
+    if (held.confirmed === true) return { state: 'confirmed', nonce }
+    return now < held.expiresAt ? { state: 'open', nonce } : null
+  }
+
+  /** A new verification by the third party for `f` (Duo): its nonce and how long it waits. */
+  const startDelegation = (plugin: DelegatingFactor<unknown, unknown, unknown>, now: number): IssuedNonce => ({
+    nonce: plugin.delegation.nonce(factorContext(now)),
+    expiresAt: now + plugin.delegation.lifetimeMs,
   })
 
   /** The factor types verified by type rather than by id (spec §4.10: `/api/v1/authn/factors/webauthn/verify`). */
@@ -262,6 +288,8 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
                   activation: enrollment.activation,
                   sessionTokenHash: hashToken(sessionToken),
                 }
+                // A family a third party verifies (Duo) starts the activation's verification with the enrollment.
+                if (isDelegating(factor) && enrollment.activation === 'required') return E.right({ event: { ...event, nonce: startDelegation(factor, now) }, factorRecord })
                 if (factor.delivery === undefined || enrollment.activation === 'none') return E.right({ event, factorRecord })
                 // A family that sends codes sends the activation code with the enrollment (spec §4.6).
                 return pipe(
@@ -320,6 +348,26 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return plugin
             if (byType && !isChallenging(plugin.right)) return E.left(notFound(req.factorId))
+            if (isDelegating(plugin.right)) {
+              // A third party verifies (Duo, spec §4.10): the first call starts a verification, every
+              // later one polls it; once its response was confirmed (the callback), the poll verifies.
+              const started = c.challenge === f.id ? startedFor(record, f, now) : null
+              if (started?.state === 'confirmed')
+                return E.right({
+                  event: {
+                    type: 'factor.verify',
+                    now,
+                    factorId: f.id,
+                    outcome: 'accepted',
+                    counter: null,
+                    answerKind: 'passCode',
+                    lockedAfter: false,
+                    rememberDevice: flagValue(req.rememberDevice),
+                    sessionTokenHash: hashToken(sessionToken),
+                  },
+                })
+              return E.right({ event: { type: 'factor.nonce', now, factorId: f.id, nonce: started?.nonce ?? startDelegation(plugin.right, now) } })
+            }
             // Without a passCode, a family that sends codes sends one (spec §4.10): a challenge, not an attempt.
             if (plugin.right.delivery !== undefined && !hasPassCode(body)) return challengeOf(plugin.right, f, record, now, false)
             // Without an answer, a family that signs nonces is issued one (spec §4.10): a challenge, not an attempt.
@@ -390,5 +438,83 @@ export const factorOperations = (p: Pipeline): Pick<Authn, 'enrollFactor' | 'act
         ),
       )
 
-  return { enrollFactor, activateFactor, verifyFactor, resendActivation: resend('resendActivation'), resendChallenge: resend('resendChallenge') }
+  /** The activating factor `factorId` names, when a third party verifies it (Duo); otherwise why not. */
+  const delegatedActivation = (record: AuthnRecord, factors: ReadonlyArray<FactorRecord>, factorId: string): E.Either<StepError, { readonly f: FactorRecord; readonly plugin: DelegatingFactor<unknown, unknown, unknown> }> => {
+    const f = factors.find((x) => x.id === factorId)
+    if (f === undefined) return E.left(notFound(factorId))
+    const plugin = registry.plugin(f)
+    if (record.state !== 'MFA_ENROLL_ACTIVATE' || f.id !== record.context.activating?.id || plugin === null || !isDelegating(plugin))
+      return E.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+    return E.right({ f, plugin })
+  }
+
+  /**
+   * `POST …/lifecycle/activate/poll` (spec §4.7.5): the activation of a factor a third party
+   * verifies (Duo) waits (MFA_ENROLL_ACTIVATE, `factorResult: WAITING`; a verification that timed
+   * out is started anew) until the third party's response was confirmed, then activates.
+   */
+  const pollFactorActivation = (body: unknown, call: Call): Result =>
+    finish(
+      'pollFactorActivation',
+      pipe(
+        TE.fromEither(decodeBody(FactorResendRequest, 'factorVerifyRequest')(body)),
+        TE.chain((req) => {
+          const sessionToken = mint.sessionToken()
+          const buildEvent = ({ record, now, factors }: Loaded): TE.TaskEither<StepError, AuthnEvent> =>
+            TE.fromEither(
+              pipe(
+                delegatedActivation(record, factors, req.factorId),
+                E.map(({ f, plugin }): AuthnEvent => {
+                  const started = startedFor(record, f, now)
+                  return started?.state === 'confirmed'
+                    ? { type: 'factor.activate', now, factorId: f.id, outcome: 'accepted', counter: null, sessionTokenHash: hashToken(sessionToken) }
+                    : { type: 'factor.nonce', now, factorId: f.id, nonce: started?.nonce ?? startDelegation(plugin, now) }
+                }),
+              ),
+            )
+          return step('pollFactorActivation', req.stateToken, 'factor.nonce', call, buildEvent, sessionToken)
+        }),
+      ),
+    )
+
+  /**
+   * `POST …/lifecycle/duoCallback` (spec §4.9): the third party's signed response for the
+   * verification this transaction started (Duo's frame form-posts `sig_response` with the state
+   * token). Checked by the plug-in against that verification; confirmed, the next poll finishes it.
+   * A response that does not hold is 403 E0000068 and is not counted toward lockout: it is not a
+   * guess at the user's secret but a forged or stale message of the third party.
+   */
+  const duoCallback = (body: unknown, call: Call): Result =>
+    finish(
+      'duoCallback',
+      pipe(
+        TE.fromEither(decodeBody(DuoCallbackRequest, 'duoCallbackRequest')(body)),
+        TE.chain((req) => {
+          const buildEvent = ({ record, now, factors }: Loaded): TE.TaskEither<StepError, AuthnEvent> => {
+            const f = factors.find((x) => x.id === req.factorId)
+            if (f === undefined) return TE.left(notFound(req.factorId))
+            const plugin = registry.plugin(f)
+            if (plugin === null || !isDelegating(plugin)) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+            const waiting = record.state === 'MFA_ENROLL_ACTIVATE' ? record.context.activating?.id === f.id : record.state === 'MFA_CHALLENGE' && record.context.challenge === f.id
+            if (!waiting) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+            const held = record.context.nonce ?? null
+            // A response once confirmed is not taken again (single use), and none after the verification timed out.
+            const started = startedFor(record, f, now)
+            if (held === null || held.factorId !== f.id || started === null || started.state === 'confirmed') return TE.left(failed(failure('E0000068')))
+            return pipe(
+              TE.fromEither(decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
+              TE.bindTo('response'),
+              TE.bind('profile', () => TE.fromEither(decodeWith(plugin.profileCodec, f.profile, 'factorVerifyRequest'))),
+              TE.chain(({ response, profile }) => pipe(plugin.delegation.confirm(profile, response, started.nonce, factorContext(now)), TE.mapLeft(failed))),
+              TE.chain((outcome): TE.TaskEither<StepError, AuthnEvent> =>
+                outcome === 'confirmed' ? TE.right({ type: 'factor.confirm', now, factorId: f.id, nonce: started.nonce }) : TE.left(failed(failure('E0000068'))),
+              ),
+            )
+          }
+          return step('duoCallback', req.stateToken, 'factor.confirm', call, buildEvent, null)
+        }),
+      ),
+    )
+
+  return { enrollFactor, activateFactor, verifyFactor, resendActivation: resend('resendActivation'), resendChallenge: resend('resendChallenge'), pollFactorActivation, duoCallback }
 }
