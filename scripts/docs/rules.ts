@@ -105,6 +105,7 @@ const SEED = 'packages/core/src/codecs/org-seed.ts'
 const WEBAUTHN = 'packages/factor-webauthn/src/webauthn-factor.ts'
 const U2F = 'packages/factor-u2f/src/u2f-factor.ts'
 const DUO = 'packages/factor-duo/src/duo-factor.ts'
+const RSA = 'packages/factor-rsa/src/rsa-factor.ts'
 
 // Tests, by file.
 const T_DECIDE = 'packages/core/test/decide.test.ts'
@@ -155,6 +156,8 @@ const T_STEP_UP = 'packages/engine/test/step-up.test.ts'
 const T_WEBAUTHN_FLOW = 'packages/server/test/webauthn-flow.test.ts'
 const T_U2F_FLOW = 'packages/server/test/u2f-flow.test.ts'
 const T_DUO_FLOW = 'packages/server/test/duo-flow.test.ts'
+const T_RSA_E2E = 'packages/server/test/rsa.e2e.test.ts'
+const T_RSA = 'packages/factor-rsa/test/rsa.test.ts'
 const T_DUO_AUTH_JS = 'packages/server/test/duo-okta-auth-js.e2e.test.ts'
 const T_APP_SUITE = 'packages/testkit/src/app-source-suite.ts'
 const T_HARNESS_STEP_UP = 'packages/testkit/src/harness/step-up-commands.ts'
@@ -720,6 +723,20 @@ export const RULES: ReadonlyArray<Rule> = [
     testedBy: [
       ...tests(T_DUO_FLOW, 'response is posted, then the poll activates', 'response, once; the poll → SUCCESS', 'none counts toward lockout', 'a verification that timed out takes no response'),
       ...tests(T_DUO_AUTH_JS, 'response is form-posted to complete → SUCCESS'),
+      ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
+    ],
+  },
+  {
+    id: 'AUTHN-MFA-14',
+    title: 'RSA next tokencode: the server asks, the transaction keeps its State for the next code',
+    statement:
+      'When the RADIUS server answers a verification with an Access-Challenge (next-tokencode mode), the answer is 403 E0000068 asking for the next tokencode, not counted toward lockout. The transaction keeps the server\'s State for three minutes and sends it with that factor\'s next code, which the server can then accept; another transaction keeps none.',
+    sections: ['4.10'],
+    okta: authn('verify-token-factor'),
+    implementedBy: [...impl(RSA, 'radiusFactorWith'), ...impl(FACTOR_OPS, 'factorOperations.checkSecret'), ...impl(AUTHN_MACHINE, 'authnMachine.keepServerChallenge')],
+    testedBy: [
+      ...tests(T_RSA_E2E, 'next-tokencode mode: an Access-Challenge is 403 E0000068 asking for the next code, not counted'),
+      ...tests(T_RSA, 'an Access-Challenge is Challenged with its State; the next code sent with that State is Accepted'),
       ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],
   },

@@ -423,8 +423,12 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
           lockedAfter: fc.constantFrom(false, false, true),
           rememberDevice: fc.boolean(),
           sessionTokenHash: arbTokenHash,
+          challenge: fc.option(fc.string({ unit: alnum, minLength: 4, maxLength: 24 }), { freq: 5 }),
         })
-        .map((r) => ({ type, now, ...r }))
+        // A server asking for the next code (RSA) is a refusal, never counted as locking.
+        .map(({ challenge, ...r }) =>
+          challenge === null || r.outcome !== 'rejected' || r.lockedAfter ? { type, now, ...r } : { type, now, ...r, challenge: { nonce: challenge, expiresAt: now + 180_000 } },
+        )
     case 'factor.challenge':
       return fc
         .record({ sent: arbSentCodeAt(arbFactorId, now, fc.constant(5)), resend: fc.boolean() })

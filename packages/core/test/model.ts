@@ -95,6 +95,7 @@ type NewPassword = Extract<AuthnEvent, { type: 'password.change' | 'password.res
 const factorFail = (e: Extract<AuthnEvent, { type: 'factor.activate' | 'factor.verify' }>): AuthnFailure => {
   if (e.outcome === 'replayed') return fail('E0000082')
   if (e.type === 'factor.verify' && e.lockedAfter) return fail('E0000069')
+  if (e.type === 'factor.verify' && e.challenge !== undefined) return fail('E0000068', [CAUSES.nextCode])
   return fail('E0000068', [e.type === 'factor.verify' && e.answerKind === 'answer' ? CAUSES.answerMismatch : CAUSES.passcodeMismatch])
 }
 
@@ -262,7 +263,9 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
         // A challenge by factor type (WebAuthn) is answered by any active factor of that type.
         const ofType = c.factors.some((f) => f.id === e.factorId && f.status === 'ACTIVE' && f.factorType === c.challenge)
         if (c.challenge !== null && e.factorId !== c.challenge && !ofType) return notAllowed
-        if (e.outcome !== 'accepted') return to(state, { ...touched, sent: answered((n) => Math.max(0, n - 1)) }, [], factorFail(e))
+        // A server asking for the next code (RSA) leaves its state in the transaction for the next answer.
+        const kept = e.challenge === undefined ? {} : { nonce: { factorId: e.factorId, ...e.challenge } }
+        if (e.outcome !== 'accepted') return to(state, { ...touched, sent: answered((n) => Math.max(0, n - 1)), ...kept }, [], factorFail(e))
         const effects: AuthnEffect[] = [{ type: 'resetFailedAttempts', params: { userId } }]
         if (e.counter !== null) effects.push({ type: 'useFactor', params: { userId, factorId: e.factorId, counter: e.counter } })
         if (e.rememberDevice && c.deviceTokenHash !== null && c.policy.signOn.allowRememberDevice)

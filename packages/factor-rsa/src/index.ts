@@ -1,4 +1,4 @@
-export { createRsaFactor, createOnPremMfaFactor, radiusFactorWith, MALFORMED_ENROLL_CAUSES, UNAVAILABLE_CAUSE, NEXT_CODE_CAUSE } from './rsa-factor.js'
+export { createRsaFactor, createOnPremMfaFactor, radiusFactorWith, MALFORMED_ENROLL_CAUSES, UNAVAILABLE_CAUSE, NEXT_CODE_CAUSE, CHALLENGE_STATE_LIFETIME_MS } from './rsa-factor.js'
 export type { RadiusFactor, RsaOptions } from './rsa-factor.js'
 export { createRadiusClient, checkReply, MAX_PASSWORD_BYTES, MAX_USER_NAME_BYTES } from './radius-client.js'
 export type { RadiusClient, RadiusClientOptions, RadiusServer, RadiusReply, RadiusError } from './radius-client.js'

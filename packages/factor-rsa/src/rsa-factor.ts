@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { CAUSES, failure, type AuthnFailure, type Enrollment, type SeededFactor, type Verification, type VerifyingFactor } from '@authn-machine/core'
+import { CAUSES, failure, type AuthnFailure, type Enrollment, type IssuedNonce, type SeededFactor, type Verification, type VerifyingFactor } from '@authn-machine/core'
 import { createRadiusClient, type RadiusClient, type RadiusClientOptions, type RadiusError, type RadiusReply } from './radius-client.js'
 import { PassCodeAnswer, RsaEnrollRequest, RsaProfile, RsaSecret, isCredentialId, isPassCode } from './requests.js'
 
@@ -20,10 +20,16 @@ export const MALFORMED_ENROLL_CAUSES = {
 export const UNAVAILABLE_CAUSE = 'The authentication server could not check the passcode. Try again later.'
 
 /**
- * The cause of 403 E0000068 for an Access-Challenge (RSA's next-tokencode or new-PIN mode): the
- * transaction cannot carry the server's State, so the user is told to wait for the next code.
+ * The cause of 403 E0000068 for an Access-Challenge (RSA's next-tokencode mode): the user is told
+ * to wait for the next code, which goes to the server with the State the challenge carried.
  */
-export const NEXT_CODE_CAUSE = 'Your token requires the next tokencode. Wait for the code to change, then enter the new one.'
+export const NEXT_CODE_CAUSE = CAUSES.nextCode
+
+/**
+ * How long the transaction keeps the State of an Access-Challenge for the next code: long enough
+ * for a token's code to change (60 s) and be typed, short of the server forgetting it.
+ */
+export const CHALLENGE_STATE_LIFETIME_MS = 3 * 60_000
 
 const REJECTED: Verification<never> = { _tag: 'Rejected' }
 const ACCEPTED: Verification<never> = { _tag: 'Accepted', counter: null }
@@ -39,9 +45,11 @@ const unreadableSecret = (): AuthnFailure => failure('E0000009', ['The factor se
  * and `passCode`, and sends them in an Access-Request: Access-Accept makes the factor ACTIVE at
  * once; Access-Reject is 403 E0000068. `verify` sends `passCode` the same way: Access-Accept is
  * `Accepted` (no counter: the server keeps each code single-use), Access-Reject `Rejected`. An
- * Access-Challenge (next-tokencode or new-PIN mode) is answered 403 E0000068 with
- * `NEXT_CODE_CAUSE` (the port cannot keep the server's State between requests), and not counted
- * toward lockout. A server that is down, slow or does not sign its reply with the shared secret
+ * Access-Challenge to a verification (next-tokencode mode) is `Challenged` with the server's State:
+ * the engine answers 403 E0000068 with `NEXT_CODE_CAUSE`, counts nothing, keeps the State in the
+ * transaction and hands it back with the next code, which is sent with it. An Access-Challenge to
+ * an enrollment is 403 E0000068 with the same cause (enrollment has no transaction state to keep
+ * it in: the user enrolls with the next code). A server that is down, slow or does not sign its reply with the shared secret
  * answers 400 E0000074 (Factor Service Error). A malformed passcode is `Rejected` without asking
  * the server. Throws a TypeError (at construction only) for bad options.
  */
@@ -91,11 +99,13 @@ export function radiusFactorWith(client: RadiusClient, provider: 'RSA' | 'DEL_OA
       : TE.left(failure('E0000001', [MALFORMED_ENROLL_CAUSES.credentialId], 'factor'))
   }
 
-  const verify = (secret: RsaSecret, answer: PassCodeAnswer): TE.TaskEither<AuthnFailure, Verification<RsaSecret>> => {
+  const verify = (secret: RsaSecret, answer: PassCodeAnswer, kept: IssuedNonce | null): TE.TaskEither<AuthnFailure, Verification<RsaSecret>> => {
     if (!RsaSecret.is(secret)) return TE.left(unreadableSecret())
     if (typeof answer.passCode !== 'string' || !isPassCode(answer.passCode)) return TE.right(REJECTED)
+    // The State of the Access-Challenge this transaction keeps, sent back with the next code.
+    const state = kept === null ? undefined : Buffer.from(kept.nonce, 'base64')
     return pipe(
-      client.authenticate(secret.userName, answer.passCode),
+      client.authenticate(secret.userName, answer.passCode, state !== undefined && state.length > 0 ? Uint8Array.from(state) : undefined),
       TE.mapLeft(serviceError),
       TE.chainEitherK((reply: RadiusReply): E.Either<AuthnFailure, Verification<RsaSecret>> => {
         switch (reply._tag) {
@@ -104,7 +114,7 @@ export function radiusFactorWith(client: RadiusClient, provider: 'RSA' | 'DEL_OA
           case 'Reject':
             return E.right(REJECTED)
           case 'Challenge':
-            return E.left(nextCode())
+            return E.right({ _tag: 'Challenged', state: Buffer.from(reply.state).toString('base64'), lifetimeMs: CHALLENGE_STATE_LIFETIME_MS })
         }
       }),
     )
@@ -120,7 +130,7 @@ export function radiusFactorWith(client: RadiusClient, provider: 'RSA' | 'DEL_OA
     answerCodec: PassCodeAnswer,
     enroll: (request) => enroll(request),
     seed: (seeded) => seed(seeded),
-    verify: (secret, answer) => verify(secret, answer),
+    verify: (secret, answer, _lastCounter, _ctx, kept) => verify(secret, answer, kept ?? null),
     profileView: (profile) => ({ credentialId: profile.credentialId }),
     activationView: () => null,
   }

@@ -5,6 +5,7 @@ import type { FactorContext, FactorSubject } from '@authn-machine/core'
 import {
   MALFORMED_ENROLL_CAUSES,
   NEXT_CODE_CAUSE,
+  CHALLENGE_STATE_LIFETIME_MS,
   UNAVAILABLE_CAUSE,
   createOnPremMfaFactor,
   createRadiusClient,
@@ -86,11 +87,16 @@ describe.skipIf(!available)('RSA SecurID factor against a private FreeRADIUS', (
     })
   })
 
-  it('verify: Accept is Accepted (no counter), Reject is Rejected, a challenge is 403 E0000068 asking for the next code', async () => {
+  it('verify: Accept is Accepted (no counter), Reject is Rejected, an Access-Challenge is Challenged with its State; the next code sent with that State is Accepted', async () => {
     expect(await rsa.verify({ userName: USERS.alice }, { passCode: PASSCODE.alice }, null, ctx)()).toEqual({ _tag: 'Right', right: { _tag: 'Accepted', counter: null } })
     expect(await rsa.verify({ userName: USERS.alice }, { passCode: '99999999' }, null, ctx)()).toEqual({ _tag: 'Right', right: { _tag: 'Rejected' } })
     expect(await rsa.verify({ userName: USERS.bob }, { passCode: PASSCODE.alice }, null, ctx)()).toEqual({ _tag: 'Right', right: { _tag: 'Rejected' } })
-    expect(await rsa.verify({ userName: USERS.carol }, { passCode: PASSCODE.carolNext }, null, ctx)()).toMatchObject({ _tag: 'Left', left: { code: 'E0000068', causes: [NEXT_CODE_CAUSE] } })
+    const challenged = await rsa.verify({ userName: USERS.carol }, { passCode: PASSCODE.carolNext }, null, ctx)()
+    expect(challenged).toEqual({ _tag: 'Right', right: { _tag: 'Challenged', state: CHALLENGE_STATE.toString('base64'), lifetimeMs: CHALLENGE_STATE_LIFETIME_MS } })
+    const kept = { nonce: CHALLENGE_STATE.toString('base64'), expiresAt: ctx.now + CHALLENGE_STATE_LIFETIME_MS }
+    expect(await rsa.verify({ userName: USERS.carol }, { passCode: PASSCODE.carolNext }, null, ctx, kept)()).toEqual({ _tag: 'Right', right: { _tag: 'Accepted', counter: null } })
+    expect(await rsa.verify({ userName: USERS.carol }, { passCode: '1234000000' }, null, ctx, kept)()).toEqual({ _tag: 'Right', right: { _tag: 'Rejected' } })
+    expect(NEXT_CODE_CAUSE).toMatch(/next tokencode/)
   })
 
   it('malformed passcodes are Rejected without asking the server', async () => {

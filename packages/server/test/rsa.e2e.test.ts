@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { NEXT_CODE_CAUSE } from '@authn-machine/factor-rsa'
 import { freeradiusAvailable, PASSCODE, SECRET, startPrivateRadius, USERS, type PrivateRadius } from '../../factor-rsa/test/freeradius.js'
 import { createProcesses } from './process.js'
 import { postJson } from './support.js'
@@ -57,6 +58,38 @@ describe.runIf(available || IN_CI)('the RSA SecurID factor on the reference serv
     const wrong = await postJson(`${url}/api/v1/authn/factors/${factor.id}/verify`, { stateToken: again.body['stateToken'], passCode: '9999000011' })
     expect([wrong.status, wrong.body['errorCode']]).toEqual([403, 'E0000068'])
     const ok = await postJson(`${url}/api/v1/authn/factors/${factor.id}/verify`, { stateToken: again.body['stateToken'], passCode: PASSCODE.alice })
+    expect(ok.body['status'], JSON.stringify(ok.body)).toBe('SUCCESS')
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
+  })
+
+  it('next-tokencode mode: an Access-Challenge is 403 E0000068 asking for the next code, not counted; the next code goes with the State its transaction kept → SUCCESS', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authn-rsa-'))
+    const seed = join(dir, 'seed.json')
+    const user = { username: 'carol.next@example.com', password: 'Carol-Next-Code-1' }
+    writeFileSync(
+      seed,
+      JSON.stringify({
+        users: [{ login: user.username, firstName: 'Carol', lastName: 'Next', password: user.password, factors: [{ factorType: 'token', provider: 'RSA', id: 'rsacarolnext00000001', credentialId: USERS.carol }] }],
+        policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 3 } }, enrollment: { factors: [{ factorType: 'token', provider: 'RSA', enroll: 'REQUIRED' }] } },
+      }),
+    )
+    const server = processes.launch(['--port', '0', '--store', 'memory', '--seed', seed, '--rsa-radius', `127.0.0.1:${radius.port}`], { AUTHN_RSA_RADIUS_SECRET: SECRET })
+    const url = await server.ready
+    const verify = (stateToken: unknown, passCode: string) => postJson(`${url}/api/v1/authn/factors/rsacarolnext00000001/verify`, { stateToken, passCode })
+
+    // More challenged transactions than the lockout allows (3): none is counted, and each keeps its
+    // own State (a new transaction has none, so its first code is challenged again).
+    let stateToken: unknown = null
+    for (let i = 0; i < 4; i++) {
+      const signIn = await postJson(`${url}/api/v1/authn`, user)
+      expect(signIn.body['status'], JSON.stringify(signIn.body)).toBe('MFA_REQUIRED')
+      stateToken = signIn.body['stateToken']
+      const challenged = await verify(stateToken, i === 3 ? PASSCODE.carolNext : '1234555000')
+      expect([challenged.status, challenged.body['errorCode'], challenged.body['errorCauses']]).toEqual([403, 'E0000068', [{ errorSummary: NEXT_CODE_CAUSE }]])
+    }
+    // In the last one, the next code goes with the State its challenge carried.
+    const ok = await verify(stateToken, PASSCODE.carolNext)
     expect(ok.body['status'], JSON.stringify(ok.body)).toBe('SUCCESS')
     server.child.kill('SIGTERM')
     expect((await server.exited).code).toBe(0)

@@ -75,6 +75,7 @@ export const CAUSES = {
   notAllowedInState: 'This operation is not allowed in the current authentication state.',
   oldPasswordIncorrect: 'oldPassword: The credentials provided were incorrect.',
   passcodeMismatch: "Your passcode doesn't match our records. Please try again.",
+  nextCode: 'Your token requires the next tokencode. Wait for the code to change, then enter the new one.',
   answerMismatch: "Your answer doesn't match our records. Please try again.",
   /** A wrong recovery code (spec §4.14). */
   tokenMismatch: "Your token doesn't match our records. Please try again.",

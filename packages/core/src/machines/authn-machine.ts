@@ -90,6 +90,7 @@ const ofChallengedType = (c: AuthnContext, factorId: string): boolean =>
 const factorFailure = (event: FactorEvent): AuthnFailure => {
   if (event.outcome === 'replayed') return failureOf('failFactor', 'E0000082')
   if (event.type === 'factor.verify' && event.lockedAfter) return failureOf('failFactor', 'E0000069')
+  if (event.type === 'factor.verify' && event.challenge !== undefined) return failureOf('failFactor', 'E0000068', [CAUSES.nextCode])
   return failureOf('failFactor', 'E0000068', [event.type === 'factor.verify' && event.answerKind === 'answer' ? CAUSES.answerMismatch : CAUSES.passcodeMismatch])
 }
 type TokenEvent = Extract<AuthnEvent, { sessionTokenHash: TokenHash }>
@@ -174,6 +175,10 @@ export const authnMachine = setup({
     clearNonce: assign({ nonce: null }),
     /** The verification an enrollment started (Duo), or none. */
     setEnrollNonce: assign({ nonce: ({ event }) => (event.type === 'factor.enroll' && event.nonce !== undefined ? { factorId: event.factor.id, ...event.nonce } : null) }),
+    /** The factor's server asked for the next code (RSA): its state is kept for the next answer. */
+    keepServerChallenge: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'factor.verify' && event.challenge !== undefined) enqueue.assign({ nonce: { factorId: event.factorId, ...event.challenge } })
+    }),
     /** The third party confirmed the verification started (Duo): the next poll finishes it. */
     confirmNonce: assign({ nonce: ({ event }) => (event.type === 'factor.confirm' ? { factorId: event.factorId, ...event.nonce, confirmed: true } : null) }),
     /** The code the event sends becomes the open one, and is delivered once the step is saved. */
@@ -393,7 +398,7 @@ function resetFailures() {
 function verifyTransitions() {
   return [
     { guard: 'otherFactor' as const, actions: { type: 'fail' as const, params: failure('E0000079', [CAUSES.notAllowedInState]) } },
-    { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const, 'spendSentAttempt' as const] },
+    { guard: 'factorNotAccepted' as const, actions: ['touch' as const, 'failFactor' as const, 'spendSentAttempt' as const, 'keepServerChallenge' as const] },
     ...route({ mfaVerified: true }, ['clearChallenge', 'clearNonce', 'useSentCode', resetFailures(), 'factorAccepted']),
   ]
 }

@@ -26,7 +26,7 @@ export const RUNTIME_FAILURES = {
   failFactor: {
     codes: ['E0000068', 'E0000069', 'E0000082'],
     source:
-      "the outcome of the factor answer carried by the event: a replayed one-time position E0000082; a wrong verification that locked the account E0000069 (an activation never locks); any other wrong answer E0000068 (the answer or the passcode wording)",
+      "the outcome of the factor answer carried by the event: a replayed one-time position E0000082; a wrong verification that locked the account E0000069 (an activation never locks); a server asking for the next code (RSA) E0000068 asking for it; any other wrong answer E0000068 (the answer or the passcode wording)",
   },
   failMinimumAge: {
     codes: ['E0000080'],

@@ -79,15 +79,23 @@ export const AuthnEvent = t.union(
      * and that locked the account. `rememberDevice`: the user asked to remember the device the
      * transaction began on (a trusted caller's device token).
      */
-    ev('factor.verify', {
-      factorId: FactorId,
-      outcome: FactorOutcome,
-      counter: t.union([t.number, t.null]),
-      answerKind: t.keyof({ passCode: null, answer: null }),
-      lockedAfter: t.boolean,
-      rememberDevice: t.boolean,
-      sessionTokenHash: TokenHash,
-    }),
+    t.intersection([
+      ev('factor.verify', {
+        factorId: FactorId,
+        outcome: FactorOutcome,
+        counter: t.union([t.number, t.null]),
+        answerKind: t.keyof({ passCode: null, answer: null }),
+        lockedAfter: t.boolean,
+        rememberDevice: t.boolean,
+        sessionTokenHash: TokenHash,
+      }),
+      /**
+       * `challenge`: the factor's server asked for the next code instead (RSA's next-tokencode mode,
+       * docs/adr/0027-factor-rsa.md): the outcome is `rejected`, not counted, and the server's state
+       * is kept in the transaction until `expiresAt`, to be sent with the next code.
+       */
+      t.partial({ challenge: t.type({ nonce: t.string, expiresAt: t.number }) }),
+    ]),
     /**
      * A code was made for a factor that sends one (SMS, call, email): a verification without a
      * code (MFA_REQUIRED, MFA_CHALLENGE), or a resend (`resend: true`, MFA_CHALLENGE and

@@ -47,6 +47,12 @@ export type Verification<S> =
   | { readonly _tag: 'Rejected' }
   /** The code is right but its one-time position was used already (≤ `lastCounter`): 403 E0000082. */
   | { readonly _tag: 'Replayed' }
+  /**
+   * The factor's server wants the next code instead (RSA's next-tokencode mode): 403 E0000068 asking
+   * for it, not counted; `state` (the server's, as a string) is kept in the transaction for
+   * `lifetimeMs` and handed back to `verify` with the next answer.
+   */
+  | { readonly _tag: 'Challenged'; readonly state: string; readonly lifetimeMs: number }
 
 /** An enrolled factor as an org seed gives it: its profile fields, and its secret or answer in clear. */
 export interface SeededFactor {
@@ -98,8 +104,12 @@ export interface FactorBase<P, S, A> {
  * machine never calls a factor.
  */
 export interface VerifyingFactor<P, S, A> extends FactorBase<P, S, A> {
-  /** Checks an answer against the secret; `lastCounter` is the last one-time position used, if any. */
-  readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext) => TaskEither<AuthnFailure, Verification<S>>
+  /**
+   * Checks an answer against the secret; `lastCounter` is the last one-time position used, if any;
+   * `challenge`, the state this transaction keeps from the factor's server asking for the next code
+   * (a `Challenged` verification of this factor, unexpired), or null.
+   */
+  readonly verify: (secret: S, answer: A, lastCounter: number | null, ctx: FactorContext, challenge?: IssuedNonce | null) => TaskEither<AuthnFailure, Verification<S>>
   readonly delivery?: undefined
   readonly challenges?: undefined
   readonly delegation?: undefined

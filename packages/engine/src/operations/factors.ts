@@ -65,6 +65,10 @@ const notFound = (factorId: string): StepError => failed(failure('E0000007', [],
 const outcomeOf = (v: Verification<unknown>): { readonly outcome: FactorOutcome; readonly counter: number | null } =>
   v._tag === 'Accepted' ? { outcome: 'accepted', counter: v.counter } : { outcome: v._tag === 'Replayed' ? 'replayed' : 'rejected', counter: null }
 
+/** The state a factor's server asked to keep for the next code (RSA's next-tokencode mode), as the event carries it. */
+const serverChallengeOf = (v: Verification<unknown>, now: number): { readonly challenge?: { readonly nonce: string; readonly expiresAt: number } } =>
+  v._tag === 'Challenged' ? { challenge: { nonce: v.state, expiresAt: now + v.lifetimeMs } } : {}
+
 /**
  * The MFA operations (spec §4.6, §4.7, §4.10): enroll, activate and verify a factor. The factor's
  * plug-in checks the answer BEFORE the machine decides; the outcome arrives in the event. A factor
@@ -99,13 +103,17 @@ export const factorOperations = (
   }
 
   /** Checks an answer with the factor's plug-in (the secret opened from its sealed form). */
-  const checkSecret = (plugin: VerifyingFactor<unknown, unknown, unknown>, f: FactorRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> =>
-    pipe(
+  const checkSecret = (plugin: VerifyingFactor<unknown, unknown, unknown>, f: FactorRecord, record: AuthnRecord, body: unknown, now: number): TE.TaskEither<StepError, Verification<unknown>> => {
+    // The state the factor's server asked this transaction to keep for this factor's next code (RSA), unexpired.
+    const held = record.context.nonce ?? null
+    const kept: IssuedNonce | null = held !== null && held.factorId === f.id && now < held.expiresAt ? { nonce: held.nonce, expiresAt: held.expiresAt } : null
+    return pipe(
       TE.fromEither(decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
       TE.bindTo('answer'),
       TE.bind('secret', () => TE.fromEither(pipe(registry.open(plugin, f), E.mapLeft(failed)))),
-      TE.chain(({ answer, secret }) => pipe(plugin.verify(secret, answer, f.lastCounter, factorContext(now)), TE.mapLeft(failed))),
+      TE.chain(({ answer, secret }) => pipe(plugin.verify(secret, answer, f.lastCounter, factorContext(now), kept), TE.mapLeft(failed))),
     )
+  }
 
   /** Checks a `passCode` against the code this transaction sent for the factor (docs/adr/0010-sent-codes.md). */
   const checkSent = (plugin: AnySendingFactor, f: FactorRecord, record: AuthnRecord, body: unknown, now: number): E.Either<StepError, Verification<unknown>> =>
@@ -145,7 +153,7 @@ export const factorOperations = (
       : isChallenging(plugin)
       ? checkSigned(plugin, f, record, body, now, call)
       : plugin.delivery === undefined
-        ? checkSecret(plugin, f, body, now)
+        ? checkSecret(plugin, f, record, body, now)
         : TE.fromEither(checkSent(plugin, f, record, body, now))
 
   /** Whether a body answers the challenge of a family that signs nonces (its answer codec accepts it). */
@@ -395,6 +403,7 @@ export const factorOperations = (
             }
             if (E.isLeft(checked)) return checked
             const { outcome, counter } = outcomeOf(checked.right)
+            const challenge = serverChallengeOf(checked.right, now)
             const event = (lockedAfter: boolean): AuthnEvent => ({
               type: 'factor.verify',
               now,
@@ -405,8 +414,10 @@ export const factorOperations = (
               lockedAfter,
               rememberDevice: flagValue(req.rememberDevice),
               sessionTokenHash: hashToken(sessionToken),
+              ...challenge,
             })
-            if (outcome !== 'rejected') return E.right({ event: event(false) })
+            // A server asking for the next code (RSA) refuses this one without counting it: no guess was wrong.
+            if (outcome !== 'rejected' || challenge.challenge !== undefined) return E.right({ event: event(false) })
             // A wrong answer is recorded first; the answer comes from the state that produced.
             const recorded = await deps.steps.commit({ ...emptyStepWrite(c.userId, now), attempt: { leaseId: lease.id, outcome: { type: 'failure', lockout } } })()
             if (E.isLeft(recorded)) return E.left(fromStore(recorded.left))
