@@ -244,9 +244,12 @@ describe.runIf(runnable)('three servers behind haproxy on one PostgreSQL schema'
     expect(results).toHaveLength(FLOWS * 4)
     // Requests landed on more than one server before the kill, and the load went on after it.
     expect(attempts.filter((a) => a.started > killAt.t && a.ok).length).toBeGreaterThan(FLOWS)
-    // Only requests in flight at the kill failed: sent before the process was gone, answered after the signal.
+    // Only requests around the kill failed: answered after the signal, and sent before the process was
+    // gone or within one health-check interval (200 ms) of when this process saw it gone. On a loaded
+    // machine haproxy may still hand a request to the dying server's last accepted connections in
+    // that interval (seen once: a 503 sent 0.6 ms after the exit was seen); never later.
     const failed = attempts.filter((a) => !a.ok)
-    for (const a of failed) expect(a.started <= diedAt && a.ended >= killAt.t, JSON.stringify({ ...a, killAt: killAt.t, diedAt })).toBe(true)
+    for (const a of failed) expect(a.started <= diedAt + 200 && a.ended >= killAt.t, JSON.stringify({ ...a, killAt: killAt.t, diedAt })).toBe(true)
     console.log(`haproxy: ${attempts.length} requests, ${failed.length} lost at the kill (in flight; the process was gone ${(diedAt - killAt.t).toFixed(0)} ms after the signal), ${results.length} flows finished`)
 
     // haproxy took the dead server out: its health check says so and every request now succeeds.
