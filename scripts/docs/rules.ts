@@ -298,6 +298,20 @@ export const RULES: ReadonlyArray<Rule> = [
       ...tests(T_STEP_SUITE, "revokeSessionTokens revokes the user's unredeemed session tokens; the token issued by the same write survives"),
     ],
   },
+  {
+    id: 'AUTHN-TOKEN-6',
+    title: 'A session says how its user authenticated',
+    statement:
+      'The session a session token is exchanged for reports the password (`pwd`, lastPasswordVerification) only when the transaction verified or set one, and `mfa`, one reference per kind of factor (`otp`, `sms`, `tel`, `email`, `kba`, `hwk`, `swk`), lastFactorVerification and mfaActive only when a factor answer was accepted. The transaction\'s log is replayed through the core, so refused answers never count.',
+    sections: ['3.1'],
+    okta: authn('session-token'),
+    implementedBy: [...impl('packages/core/src/machines/session-facts.ts', 'sessionFactsOf', 'FACTOR_AMR'), ...impl(TRANSACTION_OPS, 'transactionOperations.redeemSessionToken')],
+    testedBy: [
+      ...tests('packages/core/test/session-facts.test.ts', 'mfa and a factor time iff the core accepted a factor answer'),
+      ...tests('packages/server/test/duo-flow.test.ts', 'response, once; the poll → SUCCESS'),
+      ...tests('packages/server/test/token-factors-okta-auth-js.e2e.test.ts', 'and the session token is redeemed'),
+    ],
+  },
   // ------------------------------------------------------------------------------------- TX
   {
     id: 'AUTHN-TX-1',

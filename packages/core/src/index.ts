@@ -140,6 +140,8 @@ export { decideRecovery, decideRecoveryStart, precheckRecovery, restoreRecovery,
 export type { RecoverySnapshot, RecoveryDecision } from './machines/recovery-decide.js'
 export { auditReplay } from './machines/audit-replay.js'
 export type { AuditReplay, ReplayDivergence, ReplayStep } from './machines/audit-replay.js'
+export { sessionFactsOf, FACTOR_AMR } from './machines/session-facts.js'
+export type { SessionFacts } from './machines/session-facts.js'
 export { RecoveryEvent } from './model/recovery-events.js'
 export type { RecoveryEventType } from './model/recovery-events.js'
 export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'

@@ -117,6 +117,12 @@ export type Result<B = TransactionJson> = TE.TaskEither<ErrorReply, Reply<B>>
 export interface RedeemedSession {
   readonly userId: UserId
   readonly transactionId: TransactionId
+  /** How the user authenticated in that transaction (core `sessionFactsOf`): `pwd`, `mfa`, the factors' references. */
+  readonly amr: ReadonlyArray<string>
+  /** When the password was last verified or set in the transaction; null when none was (a step-up for a session). */
+  readonly passwordVerifiedAt: number | null
+  /** When a factor was last verified or activated in the transaction; null without one. */
+  readonly factorVerifiedAt: number | null
 }
 
 /** One method per operation of `/api/v1/authn`. Every method takes the raw JSON body and never throws. */

@@ -119,7 +119,7 @@ export interface OktaSession {
   readonly expiresAt: string
   readonly status: 'ACTIVE'
   readonly lastPasswordVerification: string
-  readonly lastFactorVerification: null
+  readonly lastFactorVerification: string | null
   readonly amr: ReadonlyArray<string>
   readonly idp: { readonly id: string; readonly type: 'OKTA' }
   readonly mfaActive: boolean
@@ -317,17 +317,22 @@ export const createAuthnHandler = (options: AuthnHttpOptions): AuthnHttpHandler 
     if (typeof userId !== 'string') return fail(failure('E0000009'), headers)
     const now = clock.now()
     const iso = (ms: number) => new Date(ms).toISOString()
+    // How the user authenticated in the transaction (the engine reads it from the transaction's log).
+    const fact = (name: string): unknown => (isPlainObject(r.body) ? r.body[name] : undefined)
+    const amr = fact('amr')
+    const passwordAt = fact('passwordVerifiedAt')
+    const factorAt = fact('factorVerifiedAt')
     const session: OktaSession = {
       id: `102${Buffer.from(random.bytes(16)).toString('base64url')}`,
       userId,
       createdAt: iso(now),
       expiresAt: iso(now + sessionLifetimeMs),
       status: 'ACTIVE',
-      lastPasswordVerification: iso(now),
-      lastFactorVerification: null,
-      amr: ['pwd'],
+      lastPasswordVerification: iso(typeof passwordAt === 'number' ? passwordAt : now),
+      lastFactorVerification: typeof factorAt === 'number' ? iso(factorAt) : null,
+      amr: Array.isArray(amr) && amr.every((m) => typeof m === 'string') ? (amr as ReadonlyArray<string>) : ['pwd'],
       idp: { id: idpId, type: 'OKTA' },
-      mfaActive: false,
+      mfaActive: typeof factorAt === 'number',
     }
     return respond(200, session, headers)
   }

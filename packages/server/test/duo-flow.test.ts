@@ -131,6 +131,9 @@ describe('Duo through the engine', () => {
     expect(code(await s.driver.duoCallback({ stateToken: e.stateToken, factorId: e.factorId, sig_response: sigResponse }))).toEqual([403, 'E0000068'])
     const done = await s.driver.verifyFactor({ stateToken: e.stateToken, factorId: e.factorId })
     expect(body(done)['status']).toBe('SUCCESS')
+    // Its session says how: the password, and a factor (Duo's is reported as mfa only), at the poll's time.
+    const session = await s.driver.redeemSessionToken({ sessionToken: body(done)['sessionToken'] })
+    expect(body(session)).toMatchObject({ amr: ['pwd', 'mfa'], passwordVerifiedAt: expect.any(Number), factorVerifiedAt: s.clock.now() })
     // The finished transaction takes nothing more.
     expect(code(await s.driver.duoCallback({ stateToken: e.stateToken, factorId: e.factorId, sig_response: sigResponse }))[0]).toBe(401)
   })

@@ -64,9 +64,16 @@ const follow = (owner: object, name: string, args?: object): Promise<AuthnTransa
   return (fn as TxFn)(args)
 }
 
-/** Redeems a session token at POST /api/v1/sessions, as Okta's apps do; answers the session's status and user id. */
-const redeem = async (server: RunningServer, sessionToken: unknown) => {
+/** How a session reports a sign-in with the password and a factor of the type (Sessions API `amr`). */
+const AMR: Readonly<Record<string, ReadonlyArray<string>>> = { 'token:hardware': ['pwd', 'mfa', 'otp', 'hwk'], token: ['pwd', 'mfa', 'otp'] }
+
+/**
+ * Redeems a session token at POST /api/v1/sessions, as Okta's apps do; answers the session's status
+ * and user id, after checking that it reports the factor (`amr`, `mfaActive`, `lastFactorVerification`).
+ */
+const redeem = async (server: RunningServer, sessionToken: unknown, factorType: string) => {
   const r = await postJson(`${server.url}/api/v1/sessions`, { sessionToken })
+  expect([r.body['amr'], r.body['mfaActive'], typeof r.body['lastFactorVerification']]).toEqual([AMR[factorType], true, 'string'])
   return [r.status, r.body['status'], r.body['userId']]
 }
 
@@ -101,7 +108,7 @@ const enrollThenSignIn = async (server: RunningServer, factorType: string, provi
   expect(done.status).toBe('SUCCESS')
   expect(done.sessionToken).toMatch(/^20111/)
   expect(done.user).toMatchObject({ id: MAE.id })
-  expect(await redeem(server, done.sessionToken)).toEqual([200, 'ACTIVE', MAE.id])
+  expect(await redeem(server, done.sessionToken, factorType)).toEqual([200, 'ACTIVE', MAE.id])
 
   const required = await auth.signInWithCredentials(CREDENTIALS)
   expect(required.status).toBe('MFA_REQUIRED')
@@ -119,7 +126,7 @@ const verifiedWith = async (server: RunningServer, factor: OktaFactor, passCode:
   expect(verified.status).toBe('SUCCESS')
   expect(verified.sessionToken).toMatch(/^20111/)
   expect(verified.user).toMatchObject({ id: MAE.id })
-  expect(await redeem(server, verified.sessionToken)).toEqual([200, 'ACTIVE', MAE.id])
+  expect(await redeem(server, verified.sessionToken, factor.factorType)).toEqual([200, 'ACTIVE', MAE.id])
 }
 
 describe('YubiKey OTP (token:hardware/YUBICO) with okta-auth-js', () => {

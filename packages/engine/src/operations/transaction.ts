@@ -4,6 +4,7 @@ import {
   SessionTokenRequest,
   StateTokenRequest,
   failure,
+  sessionFactsOf,
 } from '@authn-machine/core'
 import type { Authn, Call, Result, RedeemedSession } from '../api.js'
 import { hashToken } from '../defaults.js'
@@ -58,7 +59,14 @@ export const transactionOperations = (p: Pipeline): Pick<Authn, 'skip' | 'cancel
             TE.mapLeft((e): StepError => (e._tag === 'NotFound' || e._tag === 'AlreadyConsumed' ? failed(failure('E0000004')) : fromStore(e))),
           ),
         ),
-        TE.map((t) => ({ status: 200, body: { userId: t.userId, transactionId: t.transactionId } })),
+        // How the user authenticated, from the transaction's log replayed through the core.
+        TE.chain((t) =>
+          pipe(
+            deps.transactions.readLog(t.transactionId),
+            TE.mapLeft(fromStore),
+            TE.map((log) => ({ status: 200, body: { userId: t.userId, transactionId: t.transactionId, ...sessionFactsOf(log) } })),
+          ),
+        ),
       ),
     )
 
