@@ -12,6 +12,7 @@ import { createSoftAuthenticator } from '../../factor-webauthn/test/authenticato
 import { createSoftwareToken } from '../../factor-u2f/test/token.js'
 import { MAE, mfaSeed, startMfaServer } from './mfa-support.js'
 import { checkAnswersAgainstOpenApi } from './openapi-check.js'
+import { factorOf, factorOfType, factorsOf, follow, type Json } from './okta-factors.js'
 import { createServers, oktaClient, postJson, rejection } from './support.js'
 
 /** What a sign-in form posts (MAE also carries the user id, which okta-auth-js would post as given). */
@@ -21,43 +22,6 @@ const servers = createServers()
 // Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
 checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
-
-type TxFn = (args?: object) => Promise<AuthnTransaction>
-type Json = Readonly<Record<string, unknown>>
-
-/** A factor as okta-auth-js flattens it: the JSON fields, its `_embedded` members, one function per link. */
-interface OktaFactor {
-  readonly id?: string
-  readonly factorType: string
-  readonly provider: string
-  readonly vendorName?: string
-  readonly status?: string
-  readonly enrollment?: string
-  readonly profile?: Json
-  readonly activation?: Json
-  readonly challenge?: Json
-  readonly enroll?: TxFn
-  readonly verify?: TxFn
-}
-
-const factorsOf = (tx: AuthnTransaction): ReadonlyArray<OktaFactor> => (tx.factors ?? []) as unknown as ReadonlyArray<OktaFactor>
-const factorOf = (tx: AuthnTransaction): OktaFactor => {
-  if (tx.factor === undefined) throw new Error(`${tx.status} has no factor`)
-  return tx.factor as unknown as OktaFactor
-}
-
-const factorOfType = (tx: AuthnTransaction, factorType: string): OktaFactor => {
-  const f = factorsOf(tx).find((x) => x.factorType === factorType && x.provider === 'FIDO')
-  if (f === undefined) throw new Error(`${tx.status} offers no ${factorType} (FIDO)`)
-  return f
-}
-
-/** Calls one of the link functions of a transaction or factor; fails the test when the link is missing. */
-const follow = (owner: object, name: string, args?: object): Promise<AuthnTransaction> => {
-  const fn = (owner as Record<string, unknown>)[name]
-  if (typeof fn !== 'function') throw new Error(`${String((owner as { status?: unknown }).status ?? 'factor')} has no ${name}()`)
-  return (fn as TxFn)(args)
-}
 
 /** The raw answer okta-auth-js keeps (`tx.data`): for what it does not flatten, such as `_links`. */
 const rawOf = (tx: AuthnTransaction): Json => {
@@ -99,7 +63,7 @@ describe('WebAuthn (webauthn/FIDO) with okta-auth-js', () => {
     const enroll = await auth.signInWithCredentials(CREDENTIALS)
     expect(enroll.status).toBe('MFA_ENROLL')
     expect(enroll.skip).toBeUndefined()
-    const offered = factorOfType(enroll, 'webauthn')
+    const offered = factorOfType(enroll, 'webauthn', 'FIDO')
     expect(offered).toMatchObject({ factorType: 'webauthn', provider: 'FIDO', vendorName: 'FIDO', status: 'NOT_SETUP', enrollment: 'REQUIRED' })
     const origin = linkOrigin(enroll)
     expect(origin.origin).toBe(server.publicUrl)
@@ -156,7 +120,7 @@ describe('WebAuthn (webauthn/FIDO) with okta-auth-js', () => {
     const { auth, authenticator, origin } = await enrollWebauthn(server)
 
     const required = await auth.signInWithCredentials(CREDENTIALS)
-    const challenged = await follow(factorOfType(required, 'webauthn'), 'verify')
+    const challenged = await follow(factorOfType(required, 'webauthn', 'FIDO'), 'verify')
     expect(challenged.status).toBe('MFA_CHALLENGE')
     const nonce = String(factorOf(challenged).challenge?.['challenge'])
     const other = nonce === 'AAAAAAAAAAAAAAAAAAAA' ? 'BBBBBBBBBBBBBBBBBBBB' : 'AAAAAAAAAAAAAAAAAAAA'
@@ -177,7 +141,7 @@ describe('U2F (u2f/FIDO) with okta-auth-js', () => {
     const auth = oktaClient(server)
     const enroll = await auth.signInWithCredentials(CREDENTIALS)
     expect(enroll.status).toBe('MFA_ENROLL')
-    const offered = factorOfType(enroll, 'u2f')
+    const offered = factorOfType(enroll, 'u2f', 'FIDO')
     expect(offered).toMatchObject({ factorType: 'u2f', provider: 'FIDO', status: 'NOT_SETUP', enrollment: 'REQUIRED' })
     const origin = linkOrigin(enroll).origin
     expect(origin).toBe(server.publicUrl)

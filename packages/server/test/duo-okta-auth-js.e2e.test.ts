@@ -7,6 +7,7 @@ import type { AuthnTransaction } from '@okta/okta-auth-js/authn'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MAE, mfaSeed, startMfaServer } from './mfa-support.js'
 import { checkAnswersAgainstOpenApi } from './openapi-check.js'
+import { follow, type Json, type TxFn } from './okta-factors.js'
 import { createServers, oktaClient } from './support.js'
 
 const DUO = {
@@ -22,8 +23,6 @@ const servers = createServers()
 checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
 
-type Json = Readonly<Record<string, unknown>>
-type TxFn = (args?: object) => Promise<AuthnTransaction>
 
 const start = (policies: Json) =>
   startMfaServer(servers.start, mfaSeed({ policies }), { fast: true, options: { duo: DUO } })
@@ -61,12 +60,6 @@ const postDuoResponse = async (tx: AuthnTransaction, request: { readonly signatu
   return { status: r.status, body: (await r.json()) as Json }
 }
 
-const call = (owner: object, name: string, args?: object): Promise<AuthnTransaction> => {
-  const fn = (owner as Record<string, unknown>)[name]
-  if (typeof fn !== 'function') throw new Error(`${String((owner as { status?: unknown }).status ?? 'factor')} has no ${name}()`)
-  return (fn as TxFn)(args)
-}
-
 describe('Duo with okta-auth-js', () => {
   it('enroll web/DUO → MFA_ENROLL_ACTIVATE WAITING; Duo\'s response through complete() → poll() → SUCCESS; then verify → MFA_CHALLENGE WAITING; poll() waits while Duo\'s response is form-posted to complete → SUCCESS', async () => {
     const { server, clock } = await start({ signOn: { requireFactor: true }, enrollment: { factors: [{ factorType: 'web', provider: 'DUO', enroll: 'REQUIRED' }] } })
@@ -75,7 +68,7 @@ describe('Duo with okta-auth-js', () => {
     expect(signIn.status).toBe('MFA_ENROLL')
     const offered = (signIn.factors ?? []).find((f) => (f as unknown as Json)['factorType'] === 'web')
     expect(offered).toBeDefined()
-    const enrolling = await call(offered as object, 'enroll')
+    const enrolling = await follow(offered as object, 'enroll')
     expect(enrolling.status).toBe('MFA_ENROLL_ACTIVATE')
     expect(enrolling.factorResult).toBe('WAITING')
     const activation = requestOf(server, enrolling, 'activation')
@@ -87,18 +80,18 @@ describe('Duo with okta-auth-js', () => {
     // token; then poll() activates at once.
     const posted = await activation.completeFn({ sig_response: duoResponse(activation.signature, clock.now()) })
     expect([posted.status, posted.factorResult]).toEqual(['MFA_ENROLL_ACTIVATE', 'WAITING'])
-    const activated = await call(posted, 'poll')
+    const activated = await follow(posted, 'poll')
     expect(activated.status).toBe('SUCCESS')
     expect(activated.sessionToken).toEqual(expect.any(String))
 
     const again = await client.signInWithCredentials(CREDENTIALS)
     expect(again.status).toBe('MFA_REQUIRED')
     const duo = (again.factors ?? []).find((f) => (f as unknown as Json)['factorType'] === 'web')
-    const challenged = await call(duo as object, 'verify')
+    const challenged = await follow(duo as object, 'verify')
     expect([challenged.status, challenged.factorResult]).toEqual(['MFA_CHALLENGE', 'WAITING'])
     const verification = requestOf(server, challenged, 'verification')
     // okta-auth-js's poll() keeps polling while the answer is WAITING; Duo's script posts meanwhile.
-    const polling2 = call(challenged, 'poll', { delay: 100 })
+    const polling2 = follow(challenged, 'poll', { delay: 100 })
     // Another user's response is refused; the user's own, form-posted as Duo's script does, goes through.
     const foreign = await postDuoResponse(challenged, verification, clock.now(), 'otto.other@example.com')
     expect([foreign.status, foreign.body['errorCode']], JSON.stringify(foreign.body)).toEqual([403, 'E0000068'])

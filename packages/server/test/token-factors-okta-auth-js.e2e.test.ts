@@ -7,7 +7,6 @@
 // `verify({ passCode })`; a wrong code is an AuthApiError 403 E0000068, after which the same
 // transaction object is still usable.
 import * as E from 'fp-ts/lib/Either.js'
-import type { AuthnTransaction } from '@okta/okta-auth-js/authn'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { keySourceFromYubicoCsv, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
 import { NEXT_CODE_CAUSE } from '@authn-machine/factor-rsa'
@@ -18,6 +17,7 @@ import { startVipStub, type VipStub } from '../../factor-symantec/test/vip-stub.
 import { freeradiusAvailable, PASSCODE, SECRET, startPrivateRadius, USERS, type PrivateRadius } from '../../factor-rsa/test/freeradius.js'
 import { MAE, mfaSeed, startMfaServer, type SeedFactor } from './mfa-support.js'
 import { checkAnswersAgainstOpenApi } from './openapi-check.js'
+import { factorOfType, factorsOf, follow, type OktaFactor } from './okta-factors.js'
 import { createServers, oktaClient, postJson, rejection } from './support.js'
 
 const IN_CI = process.env['CI'] === 'true'
@@ -32,37 +32,6 @@ const servers = createServers()
 // Every answer these tests receive must match the OpenAPI document (docs/openapi.json).
 checkAnswersAgainstOpenApi()
 afterEach(() => servers.closeAll())
-
-type TxFn = (args?: object) => Promise<AuthnTransaction>
-type Json = Readonly<Record<string, unknown>>
-
-/** A factor as okta-auth-js flattens it: the JSON fields plus one function per link. */
-interface OktaFactor {
-  readonly id?: string
-  readonly factorType: string
-  readonly provider: string
-  readonly vendorName?: string
-  readonly status?: string
-  readonly enrollment?: string
-  readonly profile?: Json
-  readonly enroll?: TxFn
-  readonly verify?: TxFn
-}
-
-const factorsOf = (tx: AuthnTransaction): ReadonlyArray<OktaFactor> => (tx.factors ?? []) as unknown as ReadonlyArray<OktaFactor>
-
-const factorOfType = (tx: AuthnTransaction, factorType: string, provider: string): OktaFactor => {
-  const f = factorsOf(tx).find((x) => x.factorType === factorType && x.provider === provider)
-  if (f === undefined) throw new Error(`${tx.status} offers no ${factorType} (${provider})`)
-  return f
-}
-
-/** Calls one of the link functions of a transaction or factor; fails the test when the link is missing. */
-const follow = (owner: object, name: string, args?: object): Promise<AuthnTransaction> => {
-  const fn = (owner as Record<string, unknown>)[name]
-  if (typeof fn !== 'function') throw new Error(`${String((owner as { status?: unknown }).status ?? 'factor')} has no ${name}()`)
-  return (fn as TxFn)(args)
-}
 
 /** How a session reports a sign-in with the password and a factor of the type (Sessions API `amr`). */
 const AMR: Readonly<Record<string, ReadonlyArray<string>>> = { 'token:hardware': ['pwd', 'mfa', 'otp', 'hwk'], token: ['pwd', 'mfa', 'otp'] }
