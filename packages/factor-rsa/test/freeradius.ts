@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram'
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 
 /** The Debian package's binary and configuration tree. */
 export const FREERADIUS = '/usr/sbin/freeradius'
@@ -151,4 +152,22 @@ export async function startPrivateRadius(): Promise<PrivateRadius> {
     throw e
   }
   return { port, output: () => out, stop }
+}
+
+/**
+ * A private FreeRADIUS for the enclosing `describe`: started before its tests (up to 60 s), stopped
+ * after them. Answers the server of the running suite.
+ */
+export const usePrivateRadius = (): (() => PrivateRadius) => {
+  let radius: PrivateRadius | undefined
+  beforeAll(async () => {
+    radius = await startPrivateRadius()
+  }, 60_000)
+  afterAll(async () => {
+    await radius?.stop()
+  })
+  return () => {
+    if (radius === undefined) throw new Error('the private FreeRADIUS is not started (usePrivateRadius runs inside a describe, its tests after beforeAll)')
+    return radius
+  }
 }

@@ -7,52 +7,17 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { chromium, type Browser } from 'playwright-core'
+import { CHROMIUM_ARGS, browserSuitesRun, chromiumPath, withTimeout as bounded } from '@authn-machine/testkit/browser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { creationOptions, makeNonce, requestOptions, verifyAssertion, verifyRegistration, type CreationOptions, type RequestOptions } from '../src/index.js'
 
-/** Debian's Chromium, or the one `CHROMIUM_PATH` names. */
-const chromiumPath = (): string => process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-
-/** No sandbox (root), no GPU, nothing that reaches the network by itself. */
-const CHROMIUM_ARGS: ReadonlyArray<string> = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-/**
- * Whether this suite runs: in CI always (a missing Chromium fails it there), elsewhere when
- * Chromium is installed; otherwise it is skipped, saying how to install it.
- */
-const BROWSER_SUITE: boolean = (() => {
-  if (existsSync(chromiumPath()) || process.env['CI'] === 'true') return true
-  console.log(
-    `factor-webauthn browser suite skipped: no Chromium at ${chromiumPath()} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_PATH); CI installs it and runs it`,
-  )
-  return false
-})()
+/** Whether this suite runs (CI always; elsewhere when Chromium is installed). */
+const BROWSER_SUITE = browserSuitesRun('factor-webauthn browser suite')
 
 /** Each browser step gets this long; a page whose authenticator is missing would wait forever. */
 const STEP_MS = 8_000
 
-const withTimeout = <A>(what: string, p: Promise<A>, ms = STEP_MS): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)
-    p.then(
-      (a) => {
-        clearTimeout(timer)
-        resolve(a)
-      },
-      (e: unknown) => {
-        clearTimeout(timer)
-        reject(e instanceof Error ? e : new Error(String(e)))
-      },
-    )
-  })
+const withTimeout = <A>(what: string, p: Promise<A>, ms = STEP_MS): Promise<A> => bounded(what, p, ms)
 
 // What the Sign-In Widget's EnrollWebauthn and VerifyWebauthn controllers do, in a few lines.
 const PAGE = `<!doctype html>

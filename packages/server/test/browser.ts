@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core'
+import { CHROMIUM_ARGS, browserSuitesRun, chromiumPath } from '@authn-machine/testkit/browser'
 import { expect } from 'vitest'
 import { createProcesses } from './process.js'
 
@@ -14,30 +15,10 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 /** Where the screenshots go (CI keeps .ci/artifacts/ as the run's artifacts; git ignores it). */
 export const SCREENSHOT_DIR = join(ROOT, '.ci', 'artifacts', 'widget')
 
-/** Debian's Chromium, or the one `CHROMIUM_PATH` names. */
-export const chromiumPath = (): string => process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+export { CHROMIUM_ARGS, chromiumPath } from '@authn-machine/testkit/browser'
 
-/** The flags Chromium needs here: no sandbox (root), no GPU, and nothing that reaches the network by itself. */
-export const CHROMIUM_ARGS: ReadonlyArray<string> = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-/**
- * Whether the browser suites run: in CI always (`.ci/run` installs Chromium, and a missing one
- * fails them), elsewhere when Chromium is installed; otherwise they are skipped, saying how to
- * install it, so that `pnpm test` on a fresh machine still passes.
- */
-export const BROWSER_SUITES: boolean = (() => {
-  if (existsSync(chromiumPath()) || process.env['CI'] === 'true') return true
-  console.log(`browser suites skipped: no Chromium at ${chromiumPath()} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_PATH); CI installs it and runs them`)
-  return false
-})()
+/** Whether the browser suites run: in CI always, elsewhere when Chromium is installed (testkit `browserSuitesRun`). */
+export const BROWSER_SUITES: boolean = browserSuitesRun('browser suites')
 
 /** A headless Chromium with a fresh profile; fails with how to install it when it is missing. */
 export const launchBrowser = async (): Promise<Browser> => {

@@ -258,6 +258,19 @@ const enrollDuo = async (s: Started) => {
 
 const isCallback = (url: string): boolean => new URL(url).pathname.endsWith('/lifecycle/duoCallback')
 
+/** A page in a fresh context (no cookies, no storage), every step bounded, its script errors collected. */
+const openWatched = async () => {
+  const context = await browser.newContext()
+  context.setDefaultTimeout(STEP_MS)
+  const page = await context.newPage().catch(async (e: unknown) => {
+    await context.close()
+    throw e
+  })
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  return { context, page, errors }
+}
+
 /**
  * Opens the application's page for `request` in a fresh context and waits for Duo's script to
  * form-post the frame's message to duoCallback; answers the callback's status and JSON, the posted
@@ -265,12 +278,8 @@ const isCallback = (url: string): boolean => new URL(url).pathname.endsWith('/li
  */
 const completeInBrowser = async (request: DuoRequest, stateToken: string) => {
   const pageUrl = pages.add(request, stateToken)
-  const context = await browser.newContext()
-  context.setDefaultTimeout(STEP_MS)
+  const { context, page, errors } = await openWatched()
   try {
-    const page = await context.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
     const answered = page.waitForResponse((r) => isCallback(r.url()) && r.request().method() === 'POST', { timeout: STEP_MS })
     await page.goto(pageUrl)
     const response = await answered
@@ -375,12 +384,8 @@ describe.runIf(BROWSER_SUITES)("Duo's frame script in Chromium against the refer
     const tampered: DuoRequest = { ...request, signature: `${tamperedTx}:${app}` }
 
     const pageUrl = pages.add(tampered, stateToken)
-    const context = await browser.newContext()
-    context.setDefaultTimeout(STEP_MS)
+    const { context, page, errors } = await openWatched()
     try {
-      const page = await context.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (e) => errors.push(e.message))
       const posted: Request[] = []
       page.on('request', (r) => {
         if (isCallback(r.url())) posted.push(r)

@@ -4,9 +4,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { NEXT_CODE_CAUSE } from '@authn-machine/factor-rsa'
-import { freeradiusAvailable, PASSCODE, SECRET, startPrivateRadius, USERS, type PrivateRadius } from '../../factor-rsa/test/freeradius.js'
+import { freeradiusAvailable, PASSCODE, SECRET, usePrivateRadius, USERS } from '../../factor-rsa/test/freeradius.js'
 import { createProcesses } from './process.js'
 import { postJson } from './support.js'
 
@@ -18,26 +18,20 @@ const processes = createProcesses()
 afterEach(() => processes.killAll())
 
 describe.runIf(available || IN_CI)('the RSA SecurID factor on the reference server', () => {
-  let radius: PrivateRadius
-  beforeAll(async () => {
-    radius = await startPrivateRadius()
-  }, 60_000)
-  afterAll(async () => {
-    await radius?.stop()
-  })
+  const radius = usePrivateRadius()
+  /** The reference server as a user starts it, with `org` as its seed file and the private RADIUS server. */
+  const launchWith = (org: unknown) => {
+    const seed = join(mkdtempSync(join(tmpdir(), 'authn-rsa-')), 'seed.json')
+    writeFileSync(seed, JSON.stringify(org))
+    return processes.launch(['--port', '0', '--store', 'memory', '--seed', seed, '--rsa-radius', `127.0.0.1:${radius().port}`], { AUTHN_RSA_RADIUS_SECRET: SECRET })
+  }
 
   it('enroll with the credential id and a passcode, verify with one; a rejected passcode E0000068', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'authn-rsa-'))
-    const seed = join(dir, 'seed.json')
     const user = { username: 'joey.pardella@example.com', password: 'Joey-Pardella-1995' }
-    writeFileSync(
-      seed,
-      JSON.stringify({
-        users: [{ login: user.username, firstName: 'Joey', lastName: 'Pardella', password: user.password }],
-        policies: { signOn: { requireFactor: true }, enrollment: { factors: [{ factorType: 'token', provider: 'RSA', enroll: 'REQUIRED' }] } },
-      }),
-    )
-    const server = processes.launch(['--port', '0', '--store', 'memory', '--seed', seed, '--rsa-radius', `127.0.0.1:${radius.port}`], { AUTHN_RSA_RADIUS_SECRET: SECRET })
+    const server = launchWith({
+      users: [{ login: user.username, firstName: 'Joey', lastName: 'Pardella', password: user.password }],
+      policies: { signOn: { requireFactor: true }, enrollment: { factors: [{ factorType: 'token', provider: 'RSA', enroll: 'REQUIRED' }] } },
+    })
     const url = await server.ready
 
     const first = await postJson(`${url}/api/v1/authn`, user)
@@ -64,17 +58,11 @@ describe.runIf(available || IN_CI)('the RSA SecurID factor on the reference serv
   })
 
   it('next-tokencode mode: an Access-Challenge is 403 E0000068 asking for the next code, not counted; the next code goes with the State its transaction kept → SUCCESS', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'authn-rsa-'))
-    const seed = join(dir, 'seed.json')
     const user = { username: 'carol.next@example.com', password: 'Carol-Next-Code-1' }
-    writeFileSync(
-      seed,
-      JSON.stringify({
-        users: [{ login: user.username, firstName: 'Carol', lastName: 'Next', password: user.password, factors: [{ factorType: 'token', provider: 'RSA', id: 'rsacarolnext00000001', credentialId: USERS.carol }] }],
-        policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 3 } }, enrollment: { factors: [{ factorType: 'token', provider: 'RSA', enroll: 'REQUIRED' }] } },
-      }),
-    )
-    const server = processes.launch(['--port', '0', '--store', 'memory', '--seed', seed, '--rsa-radius', `127.0.0.1:${radius.port}`], { AUTHN_RSA_RADIUS_SECRET: SECRET })
+    const server = launchWith({
+      users: [{ login: user.username, firstName: 'Carol', lastName: 'Next', password: user.password, factors: [{ factorType: 'token', provider: 'RSA', id: 'rsacarolnext00000001', credentialId: USERS.carol }] }],
+      policies: { signOn: { requireFactor: true }, password: { lockout: { maxAttempts: 3 } }, enrollment: { factors: [{ factorType: 'token', provider: 'RSA', enroll: 'REQUIRED' }] } },
+    })
     const url = await server.ready
     const verify = (stateToken: unknown, passCode: string) => postJson(`${url}/api/v1/authn/factors/rsacarolnext00000001/verify`, { stateToken, passCode })
 

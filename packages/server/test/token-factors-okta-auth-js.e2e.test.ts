@@ -14,7 +14,7 @@ import type { RunningServer, StartOptions } from '../src/index.js'
 import { otpAt } from '../../factor-yubikey/test/otp-generator.js'
 import { makeTestPki, type TestPki } from '../../factor-symantec/test/pki.js'
 import { startVipStub, type VipStub } from '../../factor-symantec/test/vip-stub.js'
-import { freeradiusAvailable, PASSCODE, SECRET, startPrivateRadius, USERS, type PrivateRadius } from '../../factor-rsa/test/freeradius.js'
+import { freeradiusAvailable, PASSCODE, SECRET, USERS, usePrivateRadius } from '../../factor-rsa/test/freeradius.js'
 import { MAE, mfaSeed, startMfaServer, type SeedFactor } from './mfa-support.js'
 import { checkAnswersAgainstOpenApi } from './openapi-check.js'
 import { factorOfType, factorsOf, follow, type OktaFactor } from './okta-factors.js'
@@ -183,14 +183,8 @@ describe('Symantec VIP (token/SYMANTEC) with okta-auth-js', () => {
 })
 
 describe.runIf(radiusAvailable || IN_CI)('RSA SecurID (token/RSA) with okta-auth-js', () => {
-  let radius: PrivateRadius
-  beforeAll(async () => {
-    radius = await startPrivateRadius()
-  }, 60_000)
-  afterAll(async () => {
-    await radius?.stop()
-  })
-  const rsaOptions = (): Partial<StartOptions> => ({ rsa: { server: { host: '127.0.0.1', port: radius.port, secret: SECRET }, timeoutMs: 2_000, retries: 1 } })
+  const radius = usePrivateRadius()
+  const rsaOptions = (): Partial<StartOptions> => ({ rsa: { server: { host: '127.0.0.1', port: radius().port, secret: SECRET }, timeoutMs: 2_000, retries: 1 } })
   const enrolled = async () => {
     const server = await startRequiring('token', 'RSA', rsaOptions())
     return { server, ...(await enrollThenSignIn(server, 'token', 'RSA', { profile: { credentialId: USERS.alice }, passCode: PASSCODE.alice }, USERS.alice)) }

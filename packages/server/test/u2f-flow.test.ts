@@ -42,6 +42,15 @@ const enrolled = async (s: Awaited<ReturnType<typeof system>>) => {
   return { token, stateToken, factorId: factor['id'] as string, nonce: activation['nonce'] as string }
 }
 
+/** Enrolls and activates a token, then signs in again: MFA_REQUIRED's state token and the token's key handle as the factor lists it. */
+const signedInWithToken = async (s: Awaited<ReturnType<typeof system>>) => {
+  const e = await enrolled(s)
+  await s.driver.activateFactor({ stateToken: e.stateToken, factorId: e.factorId, ...e.token.register(ORIGIN, e.nonce) })
+  const signIn = await s.driver.authenticate({ username: 'u2f@example.com', password: PASSWORD })
+  const keyHandle = ((embedded(signIn)['factors'] as ReadonlyArray<Json>)[0]?.['profile'] as Json)['credentialId'] as string
+  return { e, stateToken: body(signIn)['stateToken'], keyHandle }
+}
+
 describe('U2F through the engine', () => {
   it('enroll → activation (registration request) → activate with the registration → SUCCESS; the profile holds the key handle', async () => {
     const s = await system()
@@ -59,11 +68,7 @@ describe('U2F through the engine', () => {
 
   it('verify: no answer issues a nonce (MFA_CHALLENGE with _embedded.challenge); the signature over it → SUCCESS; the same signature again, a stale nonce, or a counter that went back are refused', async () => {
     const s = await system()
-    const e = await enrolled(s)
-    await s.driver.activateFactor({ stateToken: e.stateToken, factorId: e.factorId, ...e.token.register(ORIGIN, e.nonce) })
-    const signIn = await s.driver.authenticate({ username: 'u2f@example.com', password: PASSWORD })
-    const stateToken = body(signIn)['stateToken']
-    const keyHandle = ((embedded(signIn)['factors'] as ReadonlyArray<Json>)[0]?.['profile'] as Json)['credentialId'] as string
+    const { e, stateToken, keyHandle } = await signedInWithToken(s)
     const challenged = await s.driver.verifyFactor({ stateToken, factorId: e.factorId })
     expect(body(challenged)['status']).toBe('MFA_CHALLENGE')
     const challenge = ((embedded(challenged)['factor'] as Json)['_embedded'] as Json)['challenge'] as Json
@@ -87,11 +92,7 @@ describe('U2F through the engine', () => {
 
   it('a nonce expires: a signature over it after its lifetime is refused; previous forgets it', async () => {
     const s = await system()
-    const e = await enrolled(s)
-    await s.driver.activateFactor({ stateToken: e.stateToken, factorId: e.factorId, ...e.token.register(ORIGIN, e.nonce) })
-    const signIn = await s.driver.authenticate({ username: 'u2f@example.com', password: PASSWORD })
-    const stateToken = body(signIn)['stateToken']
-    const keyHandle = ((embedded(signIn)['factors'] as ReadonlyArray<Json>)[0]?.['profile'] as Json)['credentialId'] as string
+    const { e, stateToken, keyHandle } = await signedInWithToken(s)
     const challenged = await s.driver.verifyFactor({ stateToken, factorId: e.factorId })
     const nonce = (((embedded(challenged)['factor'] as Json)['_embedded'] as Json)['challenge'] as Json)['nonce'] as string
     s.clock.advance(61_000)

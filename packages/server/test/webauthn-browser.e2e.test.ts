@@ -7,25 +7,13 @@
 // buffers, and posts them to /api/v1/authn with `fetch`.
 import type { Browser, CDPSession, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { withTimeout as bounded } from '@authn-machine/testkit/browser'
 import { launchBrowser, openPage, startServerProcess, BROWSER_SUITES } from './browser.js'
 
 /** Each browser step gets this long: a page whose authenticator is missing would wait forever. */
 const STEP_MS = 8_000
 
-const withTimeout = <A>(what: string, p: Promise<A>, ms = STEP_MS): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)
-    p.then(
-      (a) => {
-        clearTimeout(timer)
-        resolve(a)
-      },
-      (e: unknown) => {
-        clearTimeout(timer)
-        reject(e instanceof Error ? e : new Error(String(e)))
-      },
-    )
-  })
+const withTimeout = <A>(what: string, p: Promise<A>, ms = STEP_MS): Promise<A> => bounded(what, p, ms)
 
 /** One user per authenticator: a user enrolls one WebAuthn factor. */
 const USERS = {
