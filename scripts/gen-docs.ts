@@ -68,8 +68,16 @@ const AUTHENTICATION: Page = {
     },
     {
       title: 'MFA verification',
-      states: ['MFA_REQUIRED', 'MFA_CHALLENGE'],
-      text: [`Verifying an enrolled factor and the challenges of sending factors (${rule('AUTHN-MFA-6')}, ${rule('AUTHN-SENT-2')}).`],
+      states: ['MFA_REQUIRED'],
+      text: [`Verifying an enrolled factor, or asking for its challenge (${rule('AUTHN-MFA-6')}, ${rule('AUTHN-SENT-2')}).`],
+    },
+    {
+      title: 'MFA challenge',
+      states: ['MFA_CHALLENGE'],
+      text: [
+        `Answering the challenge, resends, and the verifications a third party or a device carries out: Duo's and the push device's`,
+        `answers confirm or deny them, the next poll finishes them (${rule('AUTHN-MFA-6')}, ${rule('AUTHN-SENT-2')}, ${rule('AUTHN-MFA-13')}, ${rule('AUTHN-MFA-16')}).`,
+      ],
     },
   ],
   legend: [

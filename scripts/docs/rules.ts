@@ -105,6 +105,8 @@ const SEED = 'packages/core/src/codecs/org-seed.ts'
 const WEBAUTHN = 'packages/factor-webauthn/src/webauthn-factor.ts'
 const U2F = 'packages/factor-u2f/src/u2f-factor.ts'
 const DUO = 'packages/factor-duo/src/duo-factor.ts'
+const PUSH = 'packages/factor-push/src/push-factor.ts'
+const DEVICE_OPS = 'packages/engine/src/operations/devices.ts'
 const RSA = 'packages/factor-rsa/src/rsa-factor.ts'
 
 // Tests, by file.
@@ -156,6 +158,11 @@ const T_STEP_UP = 'packages/engine/test/step-up.test.ts'
 const T_WEBAUTHN_FLOW = 'packages/server/test/webauthn-flow.test.ts'
 const T_U2F_FLOW = 'packages/server/test/u2f-flow.test.ts'
 const T_DUO_FLOW = 'packages/server/test/duo-flow.test.ts'
+const T_PUSH_FLOW = 'packages/server/test/push-flow.test.ts'
+const T_PUSH_MODEL = 'packages/server/test/push-model.test.ts'
+const T_PUSH_FACTOR = 'packages/factor-push/test/push-factor.test.ts'
+const T_PUSH_PG = 'packages/adapter-postgres/test/push.int.test.ts'
+const T_PUSH_AUTH_JS = 'packages/server/test/push-okta-auth-js.e2e.test.ts'
 const T_RSA_E2E = 'packages/server/test/rsa.e2e.test.ts'
 const T_RSA = 'packages/factor-rsa/test/rsa.test.ts'
 const T_DUO_AUTH_JS = 'packages/server/test/duo-okta-auth-js.e2e.test.ts'
@@ -754,6 +761,43 @@ export const RULES: ReadonlyArray<Rule> = [
       ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],
   },
+  {
+    id: 'AUTHN-MFA-15',
+    title: 'Push enrollment waits for a device that proves its key, once',
+    statement:
+      'Enrolling push waits in MFA_ENROLL_ACTIVATE with `factorResult: WAITING`, a QR code and links to send the enrollment link by email or SMS; its activation token works once, for ten minutes. A device activates only with a proof signed by the key it registers, for this origin and factor; a used, expired or foreign token is 401 E0000011 and a proof that does not hold 403 E0000068. The next poll activates the factor; after ten minutes polls show TIMEOUT and `activate` starts anew.',
+    sections: ['4.6', '4.7', '4.7.5', '4.7.6'],
+    okta: authn('enroll-okta-verify-push-factor'),
+    implementedBy: [...impl(DEVICE_OPS, 'deviceOperations.activatePushDevice', 'deviceOperations.sendActivationLink'), ...impl(PUSH, 'createPushFactor'), ...impl(FACTOR_OPS, 'factorOperations.pollFactorActivation')],
+    testedBy: [
+      ...tests(T_PUSH_FLOW, 'the link sent by email activates a device once', 'a device answers nothing it does not prove', 'an activation times out after 10 minutes'),
+      ...tests(T_PUSH_FACTOR, 'a proof that does not hold is Rejected (never a throw)'),
+      ...tests(T_PUSH_PG, 'activations with one token at once: exactly one device is registered'),
+      ...tests(T_PUSH_AUTH_JS, 'the device activates with the e-mailed URI while poll() waits → SUCCESS'),
+    ],
+  },
+  {
+    id: 'AUTHN-MFA-16',
+    title: 'Push: only the device, approving with the number shown, succeeds; REJECTED and TIMEOUT are shown once',
+    statement:
+      'Verifying push waits in MFA_CHALLENGE with `factorResult: WAITING` and, under number matching, the number the user must pick among three on the device. Only an answer signed by the enrolled device for that very push, in its five minutes, is taken, once: approved with that number, the next poll succeeds; denied or with another number, the next poll shows REJECTED; unanswered, TIMEOUT. After REJECTED or TIMEOUT the next verification, or a resend, sends a new push, and an old one is refused with 403 E0000068.',
+    sections: ['4.10', '4.11'],
+    okta: authn('verify-push-factor'),
+    implementedBy: [
+      ...impl(DEVICE_OPS, 'deviceOperations.answerPushChallenge', 'deviceOperations.listPushChallenges'),
+      ...impl(FACTOR_OPS, 'factorOperations.verifyFactor', 'factorOperations.newDelegation'),
+      ...impl(AUTHN_MACHINE, 'authnMachine.denyNonce'),
+      ...impl(PUSH, 'createPushFactor'),
+    ],
+    testedBy: [
+      ...tests(T_PUSH_MODEL, 'any sequence of polls, answers, resends and waits is answered as the model says'),
+      ...tests(T_PUSH_FLOW, 'approving with that number → the poll succeeds', 'one poll shows REJECTED', 'one poll shows TIMEOUT', 'answers and requests the device did not sign are refused'),
+      ...tests(T_PUSH_FACTOR, 'for any number picked, confirmed exactly when it is the one shown'),
+      ...tests(T_PUSH_PG, 'answers to one challenge at once (approvals and denials): exactly one is taken'),
+      ...tests(T_PUSH_AUTH_JS, 'poll() ends MFA_CHALLENGE REJECTED with verify() and resend()'),
+      ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
+    ],
+  },
   // ------------------------------------------------------------------------------------- SENT
   {
     id: 'AUTHN-SENT-1',
@@ -815,7 +859,7 @@ export const RULES: ReadonlyArray<Rule> = [
     okta: authn('resend-sms-challenge'),
     implementedBy: [...impl(FACTOR_OPS, 'factorOperations.resend'), ...impl(RENDER, 'resendLink'), ...impl(AUTHN_MACHINE, 'authnMachine.resendOfOtherActivation', 'authnMachine.resendOfNoChallenge')],
     testedBy: [
-      ...tests(T_RENDER, 'resend (§4.8, §4.11, §6.9): an array naming the family, for sms, call and email only: lifecycle/resend while activating, verify/resend in a challenge'),
+      ...tests(T_RENDER, 'resend (§4.8, §4.11, §6.9): an array naming the family, for sms, call and email: lifecycle/resend while activating, verify/resend in a challenge; for push, verify/resend only'),
       ...tests(T_SENT, 'bad input: malformed phone numbers are 400 E0000001 with causes; a resend outside its state is E0000079; another number needs updatePhone'),
     ],
   },

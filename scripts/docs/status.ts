@@ -233,7 +233,7 @@ export const renderStatus = async (
   const named = new Set(DIGEST_ENDPOINTS.filter((e) => e.method === 'POST').map((e) => e.operation ?? router(e.sample)?.route.operation))
   const extraRows = [
     ...OPERATIONS.filter((o) => !named.has(o.name)).map(
-      (o) => `| ${o.section === 'Users API' ? "Okta's Users API" : `§${o.section}`} | \`POST ${cell(o.path)}\` | ${typeof methods[o.name] === 'function' ? 'yes' : '**no**'} | the engine's \`${o.name}\` |`,
+      (o) => `| ${o.section === 'Users API' ? "Okta's Users API" : o.section === 'push' ? 'push devices (ADR 0031)' : `§${o.section}`} | \`POST ${cell(o.path)}\` | ${typeof methods[o.name] === 'function' ? 'yes' : '**no**'} | the engine's \`${o.name}\` |`,
     ),
     ...(await Promise.all(
       OWN_RESOURCES.map(async (e) => {
@@ -258,7 +258,11 @@ export const renderStatus = async (
             ? `sends a ${plugin.delivery.codeLength}-digit code by ${CHANNEL_WORDS[plugin.delivery.channel]}`
             : plugin.challenges !== undefined
               ? 'checks a registration, then signatures, over nonces the server issued (docs/adr/0029-challenge-factors.md)'
-              : 'checks an answer against its stored secret'
+              : plugin.delegation?.device !== undefined
+                ? 'the user\'s device, which registered its key, approves or denies each push with a signed answer, with number matching (docs/adr/0031-push.md)'
+                : plugin.delegation !== undefined
+                  ? 'a third party verifies; its signed response is checked once (docs/adr/0030-delegated-factors.md)'
+                  : 'checks an answer against its stored secret'
     return `| \`${d.factorType}\` | \`${d.provider}\` | ${cell(d.product)} | ${served.has(`${d.factorType}/${d.provider}`) ? 'yes' : '**no**'} | ${cell(how)} |`
   })
 

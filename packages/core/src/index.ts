@@ -63,6 +63,9 @@ export {
   FactorAnswerRequest,
   FactorResendRequest,
   DuoCallbackRequest,
+  PushDeviceActivationRequest,
+  PushChallengesRequest,
+  PushAnswerRequest,
   RecoveryStartRequest,
   RecoveryVerifyRequest,
   RecoveryTokenRequest,
@@ -82,6 +85,9 @@ export {
   LinkObject,
   LinksObject,
   CancelObject,
+  PushDeviceObject,
+  PushChallengesObject,
+  PushAnswerObject,
   ErrorObject,
   SessionObject,
   LifecycleObject,
@@ -144,7 +150,7 @@ export { sessionFactsOf, FACTOR_AMR } from './machines/session-facts.js'
 export type { SessionFacts } from './machines/session-facts.js'
 export { RecoveryEvent } from './model/recovery-events.js'
 export type { RecoveryEventType } from './model/recovery-events.js'
-export type { HalLink, ResponseSecrets, TransactionJson } from './view/render.js'
+export type { DelegationView, HalLink, ResponseSecrets, TransactionJson } from './view/render.js'
 // The operation table
 export { OPERATIONS, LIFECYCLE_PATH_SEGMENTS, operationSpec } from './operations.js'
 export type { FlowKind, OperationName, OperationSpec } from './operations.js'

@@ -80,6 +80,11 @@ export const OPERATIONS = [
   op('skip', '4.20', '/api/v1/authn/skip', AUTHN),
   op('cancel', '4.21', '/api/v1/authn/cancel', ANY),
   op('redeemSessionToken', '3.1', '/api/v1/sessions', NONE, { present: 'session' }),
+  // Not Okta endpoints: where the user's push device activates and answers (Okta's own device
+  // protocol is not public; docs/adr/0031-push.md).
+  op('activatePushDevice', 'push', '/api/v1/push/devices/activate', NONE),
+  op('listPushChallenges', 'push', '/api/v1/push/challenges/pending', NONE),
+  op('answerPushChallenge', 'push', '/api/v1/push/challenges/answer', NONE),
   // Not an Okta endpoint: where a trusted caller opens an SP-initiated step-up (spec §4.2 step 1,
   // which Okta does inside its own SAML flow; docs/adr/0028-step-up.md).
   op('openStepUp', '4.2', '/api/v1/apps/{appId}/step-up', NONE, { caller: 'trusted' }),

@@ -74,6 +74,7 @@ export const EVENT_TYPES = [
   'factor.challenge',
   'factor.nonce',
   'factor.confirm',
+  'factor.deny',
 ] as const satisfies ReadonlyArray<AuthnEvent['type']>
 
 const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''))
@@ -435,9 +436,10 @@ export const arbEventOfType = (type: AuthnEvent['type'], now: number): fc.Arbitr
         .map(({ sent, resend }) => ({ type, now, factorId: sent.factorId, sent, resend }))
     case 'factor.nonce':
       return fc
-        .record({ factorId: arbFactorId, nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }) })
-        .map(({ factorId, nonce }) => ({ type, now, factorId, nonce: { nonce, expiresAt: now + 60_000 } }))
+        .record({ factorId: arbFactorId, nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }), ended: fc.constantFrom({}, { reported: true }, { denied: true, reported: true }) })
+        .map(({ factorId, nonce, ended }) => ({ type, now, factorId, nonce: { nonce, expiresAt: now + 60_000, ...ended } }))
     case 'factor.confirm':
+    case 'factor.deny':
       return fc
         .record({ factorId: arbFactorId, nonce: fc.string({ unit: alnum, minLength: 20, maxLength: 20 }) })
         .map(({ factorId, nonce }) => ({ type, now, factorId, nonce: { nonce, expiresAt: now + 300_000 } }))
@@ -463,7 +465,7 @@ export const aimedAt = (c: AuthnContext, e: AuthnEvent, aim: boolean): AuthnEven
     return target === undefined ? e : { ...e, factorId: target }
   }
   // The third party's response for the verification the transaction started (Duo).
-  if (e.type === 'factor.confirm') {
+  if (e.type === 'factor.confirm' || e.type === 'factor.deny') {
     const target = c.activating?.id ?? c.nonce?.factorId ?? c.challenge
     return target === undefined || target === null ? e : { ...e, factorId: target, nonce: c.nonce === null || c.nonce === undefined ? e.nonce : { nonce: c.nonce.nonce, expiresAt: c.nonce.expiresAt } }
   }
@@ -500,7 +502,7 @@ const arbFirstType = fc.constantFrom<AuthnEvent['type']>(
 const arbLaterType = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...EVENT_TYPES) },
   { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('password.change', 'password.reset', 'transaction.skip', 'transaction.read') },
-  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge', 'factor.nonce', 'factor.confirm') },
+  { weight: 2, arbitrary: fc.constantFrom<AuthnEvent['type']>('factor.enroll', 'factor.activate', 'factor.verify', 'factor.verify', 'factor.challenge', 'factor.nonce', 'factor.confirm', 'factor.deny') },
 )
 
 export const arbRun: fc.Arbitrary<Run> = fc

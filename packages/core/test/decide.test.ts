@@ -125,6 +125,7 @@ const refusedByContent = (s: AuthnSnapshot, e: AuthnEvent): boolean => {
     return s.value === 'MFA_ENROLL_ACTIVATE' ? e.factorId !== c.activating?.id : e.resend && e.factorId !== c.challenge
   // A poll of, or a third party's response for, another factor than the one being activated or challenged (Duo).
   if (e.type === 'factor.nonce' && s.value === 'MFA_ENROLL_ACTIVATE') return e.factorId !== c.activating?.id
+  if (e.type === 'factor.deny') return s.value === 'MFA_ENROLL_ACTIVATE' || e.factorId !== c.challenge || c.nonce?.factorId !== e.factorId
   if (e.type === 'factor.confirm')
     return s.value === 'MFA_ENROLL_ACTIVATE' ? e.factorId !== c.activating?.id : e.factorId !== c.challenge || c.nonce?.factorId !== e.factorId
   if (e.type === 'transaction.skip' && s.value === 'MFA_ENROLL') return requiredEnrollmentMissing(c)

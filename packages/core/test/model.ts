@@ -250,9 +250,9 @@ export const model = (state: MachineState, c: AuthnContext, e: AuthnEvent): Expe
       // A nonce for a factor that signs one (WebAuthn, U2F) opens, or replaces, the challenge.
       if (e.type === 'factor.nonce') return to('MFA_CHALLENGE', { ...touched, challenge: e.factorId, nonce: { factorId: e.factorId, ...e.nonce } })
       // The third party's response for the verification MFA_CHALLENGE started (Duo): the next poll verifies.
-      if (e.type === 'factor.confirm') {
+      if (e.type === 'factor.confirm' || e.type === 'factor.deny') {
         if (state !== 'MFA_CHALLENGE' || e.factorId !== c.challenge || c.nonce?.factorId !== e.factorId) return notAllowed
-        return to(state, { ...touched, nonce: { factorId: e.factorId, ...e.nonce, confirmed: true } })
+        return to(state, { ...touched, nonce: { factorId: e.factorId, ...e.nonce, ...(e.type === 'factor.confirm' ? { confirmed: true } : { denied: true }) } })
       }
       if (e.type === 'factor.challenge') {
         if (e.resend && e.factorId !== c.challenge) return notAllowed

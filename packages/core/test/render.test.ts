@@ -194,24 +194,48 @@ describe('renderTransaction (spec §3.2, §5.1, §6, Appendix A)', () => {
     expect(Object.keys(render('MFA_CHALLENGE', c, given)['_embedded'] as object)).toEqual(challenged ? ['user', 'factor', 'policy'] : ['user', 'policy'])
   })
 
-  test.prop([arbContext, arbBase])('MFA_CHALLENGE of a verification a third party carries out (Duo, §4.10): WAITING, its verification embedded, next polls', (c, { given, base }) => {
-    const f = c.factors[0]
-    fc.pre(f !== undefined)
-    if (f === undefined) return
-    const verification = { host: 'api-test.duosecurity.com', signature: 'TX|x|y:APP|x|y', factorResult: 'WAITING' }
-    const r = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, { ...secrets, verification }, given, T0)
-    expect(r['factorResult']).toBe('WAITING')
-    expect(Object.keys(r).filter((k) => KEY_ORDER.includes(k))).toEqual(KEY_ORDER.filter((k) => k in r))
-    expect(((r['_embedded'] as Record<string, unknown>)['factor'] as Record<string, unknown>)['_embedded']).toEqual({ verification })
-    expect((r['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${f.id}/verify`, 'poll'))
-    // Without one, the same state is a plain challenge: no factorResult, next verifies.
-    const plain = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, secrets, given, T0)
-    expect(plain['factorResult']).toBeUndefined()
-    expect((plain['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${f.id}/verify`, 'verify'))
-  })
+  test.prop([arbContext, arbBase, fc.constantFrom('WAITING' as const, 'REJECTED' as const, 'TIMEOUT' as const)])(
+    'MFA_CHALLENGE of a verification a third party or a device carries out (Duo, push, §4.10): its result, its view embedded; next polls while WAITING, verifies (a new one) once REJECTED or TIMEOUT',
+    (c, { given, base }, factorResult) => {
+      const f = c.factors[0]
+      fc.pre(f !== undefined)
+      if (f === undefined) return
+      const verification = { host: 'api-test.duosecurity.com', signature: 'TX|x|y:APP|x|y', factorResult: 'WAITING' }
+      const r = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, { ...secrets, delegation: { factorResult, embedded: { verification } } }, given, T0)
+      expect(r['factorResult']).toBe(factorResult)
+      expect(Object.keys(r).filter((k) => KEY_ORDER.includes(k))).toEqual(KEY_ORDER.filter((k) => k in r))
+      expect(((r['_embedded'] as Record<string, unknown>)['factor'] as Record<string, unknown>)['_embedded']).toEqual({ verification })
+      expect((r['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${f.id}/verify`, factorResult === 'WAITING' ? 'poll' : 'verify'))
+      // Nothing embedded (push without number matching): the factor has no `_embedded`.
+      const bare = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, { ...secrets, delegation: { factorResult, embedded: null } }, given, T0)
+      expect(((bare['_embedded'] as Record<string, unknown>)['factor'] as Record<string, unknown>)['_embedded']).toBeUndefined()
+      // Without one, the same state is a plain challenge: no factorResult, next verifies.
+      const plain = renderTransaction('MFA_CHALLENGE', { ...c, challenge: f.id }, secrets, given, T0)
+      expect(plain['factorResult']).toBeUndefined()
+      expect((plain['_links'] as Record<string, unknown>)['next']).toEqual(link(base, `/factors/${f.id}/verify`, 'verify'))
+    },
+  )
+
+  test.prop([arbContext, arbBase, fc.constantFrom('WAITING' as const, 'TIMEOUT' as const)])(
+    'MFA_ENROLL_ACTIVATE of an activation a device carries out (push, §4.7.5): its result, its activation embedded; next polls while WAITING, activates (anew) once TIMEOUT',
+    (c, { given, base }, factorResult) => {
+      const f = c.factors[0]
+      fc.pre(f !== undefined)
+      if (f === undefined) return
+      const pending = { ...f, status: 'PENDING_ACTIVATION' as const }
+      const activation = { expiresAt: '2030-01-01T00:10:00.000Z', factorResult, _links: {} }
+      const ctx = { ...c, activating: pending, nonce: { factorId: f.id, nonce: 'n'.repeat(32), expiresAt: T0 + 600_000 } }
+      const r = renderTransaction('MFA_ENROLL_ACTIVATE', ctx, { ...secrets, delegation: { factorResult, embedded: { activation } } }, given, T0)
+      expect(r['factorResult']).toBe(factorResult)
+      expect(((r['_embedded'] as Record<string, unknown>)['factor'] as Record<string, unknown>)['_embedded']).toEqual({ activation })
+      expect((r['_links'] as Record<string, unknown>)['next']).toEqual(
+        factorResult === 'WAITING' ? link(base, `/factors/${f.id}/lifecycle/activate/poll`, 'poll') : link(base, `/factors/${f.id}/lifecycle/activate`, 'activate'),
+      )
+    },
+  )
 
   test.prop([arbContext, arbBase])(
-    'resend (§4.8, §4.11, §6.9): an array naming the family, for sms, call and email only: lifecycle/resend while activating, verify/resend in a challenge',
+    'resend (§4.8, §4.11, §6.9): an array naming the family, for sms, call and email: lifecycle/resend while activating, verify/resend in a challenge; for push, verify/resend only',
     (c, { given, base }) => {
       const sends = (f: { readonly factorType: string } | undefined | null) => f !== undefined && f !== null && ['sms', 'call', 'email'].includes(f.factorType)
       const activating = c.activating
@@ -221,7 +245,8 @@ describe('renderTransaction (spec §3.2, §5.1, §6, Appendix A)', () => {
       )
       const challenged = c.factors.find((f) => f.id === c.challenge)
       const challengeLinks = render('MFA_CHALLENGE', c, given)['_links'] as Record<string, unknown>
-      expect(challengeLinks['resend']).toEqual(sends(challenged) && challenged !== undefined ? [link(base, `/factors/${challenged.id}/verify/resend`, challenged.factorType)] : undefined)
+      // A push is sent again too (§4.11), but never while activating.
+      expect(challengeLinks['resend']).toEqual((sends(challenged) || challenged?.factorType === 'push') && challenged !== undefined ? [link(base, `/factors/${challenged.id}/verify/resend`, challenged.factorType)] : undefined)
       // Never a code, a code's MAC or an unmasked destination in a response.
       const json = JSON.stringify([render('MFA_ENROLL_ACTIVATE', c, given), render('MFA_CHALLENGE', c, given)])
       if (c.sent !== null && c.sent !== undefined) expect(json).not.toContain(c.sent.codeMac)

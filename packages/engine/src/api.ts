@@ -141,6 +141,14 @@ export interface Authn {
   readonly pollFactorActivation: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn/factors/{factorId}/lifecycle/duoCallback`: Duo's signed response (`sig_response`) for the verification the transaction started. */
   readonly duoCallback: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/authn/factors/{factorId}/lifecycle/activate/{email|sms}` (MFA_ENROLL_ACTIVATE): a push factor's enrollment link, sent. */
+  readonly sendActivationLink: (body: unknown, call: Call) => Result
+  /** `POST /api/v1/push/devices/activate`: a push device registers its key with the enrollment's activation token (docs/adr/0031-push.md). */
+  readonly activatePushDevice: (body: unknown, call: Call) => Result<{ readonly factorId: string; readonly userId: string; readonly status: 'ACTIVATED' }>
+  /** `POST /api/v1/push/challenges/pending`: the verifications waiting for a device, for an assertion signed by its key. */
+  readonly listPushChallenges: (body: unknown, call: Call) => Result<{ readonly challenges: ReadonlyArray<Readonly<Record<string, unknown>>> }>
+  /** `POST /api/v1/push/challenges/answer`: a device's signed answer to a verification (approve or deny), once. */
+  readonly answerPushChallenge: (body: unknown, call: Call) => Result<{ readonly result: 'APPROVED' | 'DENIED' }>
   /** `POST /api/v1/authn/factors/{factorId}/lifecycle/resend` (MFA_ENROLL_ACTIVATE): a new activation code (SMS, call, email). */
   readonly resendActivation: (body: unknown, call: Call) => Result
   /** `POST /api/v1/authn/factors/{factorId}/verify/resend` (MFA_CHALLENGE): a new challenge code (SMS, call, email). */

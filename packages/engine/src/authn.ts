@@ -1,4 +1,5 @@
 import type { Authn, AuthnDeps } from './api.js'
+import { deviceOperations } from './operations/devices.js'
 import { factorOperations } from './operations/factors.js'
 import { lifecycleOperations } from './operations/lifecycle.js'
 import { passwordOperations } from './operations/password.js'
@@ -25,6 +26,7 @@ export const createAuthn = (deps: AuthnDeps): Authn => {
     ...transactionOperations(p),
     ...lifecycleOperations(p),
     ...factorOperations(p),
+    ...deviceOperations(p),
     ...recoveryOperations(p),
     factorQrCode: p.factorQrCode,
     factorQuestions: () => (deps.factorPlugins ?? []).find((f) => f.factorType === 'question')?.catalogue ?? [],

@@ -35,6 +35,8 @@ import {
   type TransactionId,
   type TransactionEvent,
   type TransactionRecord,
+  type TokenHash,
+  type DelegationView,
   type UserChange,
   type UserId,
   type UserRecord,
@@ -111,6 +113,11 @@ export interface StepFacts<V extends TransactionEvent = AuthnEvent> {
   /** The message carrying the code the event sends: delivered once, after the step is saved, if the decision sends it. */
   readonly outbound?: OutboundMessage
   /**
+   * Runs once the step is saved (not after a refused or lost commit): a started verification told
+   * to the user's device (push). Its failure is the step's answer, as a message's is.
+   */
+  readonly afterCommit?: () => Promise<E.Either<StepError, void>>
+  /**
    * Deliver `outbound` without waiting for it (recovery, spec §4.12: "sent asynchronously"): the
    * answer must not take longer for a real user, whose code is sent, than for a decoy, whose is not.
    */
@@ -182,6 +189,7 @@ export const createPipeline = (given: AuthnDeps) => {
     const userChanges: UserChange[] = []
     const factorChanges: FactorChange[] = []
     let rememberDevice: StepWrite['rememberDevice'] = null
+    let updateLeft = factorUpdate
     let attempt: StepWrite['attempt'] = null
     let revokeSessionTokens = false
     let issue: IssuedToken | null = null
@@ -215,6 +223,7 @@ export const createPipeline = (given: AuthnDeps) => {
           if (factorUpdate !== null && factorUpdate.factorId === effect.params.factorId)
             factorChanges.push({ type: 'update', factorId: factorUpdate.factorId, profile: factorUpdate.profile, secret: factorUpdate.secret })
           factorChanges.push({ type: 'activate', factorId: effect.params.factorId })
+          updateLeft = null
           break
         case 'useFactor':
           factorChanges.push({ type: 'use', factorId: effect.params.factorId, counter: effect.params.counter })
@@ -224,14 +233,20 @@ export const createPipeline = (given: AuthnDeps) => {
           break
       }
     }
+    // A registration made by the user's device (push) is written with the step that records it; the
+    // factor turns ACTIVE later, with the step that activates it.
+    if (updateLeft !== null) factorChanges.push({ type: 'update', factorId: updateLeft.factorId, profile: updateLeft.profile, secret: updateLeft.secret })
     if (attempt === null && leaseId !== null) attempt = { leaseId, outcome: { type: 'release' } }
     return { attempt, userChanges, revokeSessionTokens, issue, factorChanges, rememberDevice }
   }
 
   type Admission = 'admitted' | 'busy' | { readonly locked: LockoutCounters }
 
-  /** The nonce a transaction holds (WebAuthn, U2F), or the verification it started (Duo). */
-  type HeldNonce = { readonly factorId: string; readonly nonce: string; readonly expiresAt: number; readonly confirmed?: boolean } | null | undefined
+  /** The nonce a transaction holds (WebAuthn, U2F), or the verification it started (Duo, push). */
+  type HeldNonce =
+    | { readonly factorId: string; readonly nonce: string; readonly expiresAt: number; readonly confirmed?: boolean; readonly denied?: boolean; readonly reported?: boolean }
+    | null
+    | undefined
 
   /**
    * Waits until the reserved attempt may be verified: the account is not locked and the failures
@@ -298,13 +313,13 @@ export const createPipeline = (given: AuthnDeps) => {
     now: EpochMs,
     activation: Readonly<Record<string, unknown>> | null = null,
     challenge: Readonly<Record<string, unknown>> | null = null,
-    verification: Readonly<Record<string, unknown>> | null = null,
+    delegation: DelegationView | null = null,
   ): E.Either<StepError, AuthnReply> =>
     d.failure !== null
       ? E.left({ _tag: 'Failed', failure: d.failure, audited: true })
       : E.right({
           status: 200,
-          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation, challenge, verification }, call.baseUrl, now),
+          body: d.render({ stateToken, sessionToken: d.state === 'SUCCESS' ? sessionToken : null, activation, challenge, delegation }, call.baseUrl, now),
         })
 
   /**
@@ -333,6 +348,9 @@ export const createPipeline = (given: AuthnDeps) => {
     return E.left({ _tag: 'Failed', failure: delivered.left.failure, audited: true })
   }
 
+  /** What a device's handle is sealed for (docs/adr/0031-push.md). */
+  const HANDLE_PURPOSE = 'delegation-handle'
+
   /** How long a QR code link of a pending enrollment works. */
   const QR_LINK_LIFETIME_MS = 10 * 60_000
 
@@ -341,10 +359,9 @@ export const createPipeline = (given: AuthnDeps) => {
    * secret; its QR code link carries a sealed, expiring token naming the factor (no state token
    * in a URL).
    */
-  const activationOf = (row: FactorRecord, baseUrl: string, now: EpochMs, started: HeldNonce): Readonly<Record<string, unknown>> | null => {
+  const activationOf = (row: FactorRecord, baseUrl: string, now: EpochMs): Readonly<Record<string, unknown>> | null => {
     const plugin = registry.plugin(row)
-    if (plugin === null) return null
-    if (isDelegating(plugin)) return delegationOf(row, started, baseUrl)
+    if (plugin === null || isDelegating(plugin)) return null
     const secret = registry.open(plugin, row)
     const profile = plugin.profileCodec.decode(row.profile)
     if (E.isLeft(secret) || E.isLeft(profile)) return null
@@ -368,21 +385,66 @@ export const createPipeline = (given: AuthnDeps) => {
   }
 
   /**
-   * `activation` or `verification` of a factor a third party verifies (Duo): the plug-in's view of
-   * the verification the transaction started for it, with the links its client needs (where the
-   * third party's response is posted, and the third party's script), or null.
+   * The sealed handle of a verification a device answers (push, docs/adr/0031-push.md): the
+   * transaction by its state token's hash, the factor, the verification's nonce. It is the
+   * activation token of an enrollment and the `challengeId` a device answers; it opens only here.
    */
-  const delegationOf = (row: FactorRecord, started: HeldNonce, baseUrl: string): Readonly<Record<string, unknown>> | null => {
+  const sealHandle = (stateTokenHash: TokenHash, factorId: string, started: { readonly nonce: string; readonly expiresAt: number }): string =>
+    deps.secrets.encryptSecret(JSON.stringify({ h: stateTokenHash, f: factorId, n: started.nonce, e: started.expiresAt }), HANDLE_PURPOSE)
+
+  /** A handle `sealHandle` made, or null (forged, garbled, or sealed under a key no longer held). */
+  const openHandle = (handle: string): { readonly stateTokenHash: TokenHash; readonly factorId: string; readonly nonce: string; readonly expiresAt: number } | null => {
+    if (typeof handle !== 'string' || handle.length === 0 || handle.length > 2048) return null
+    const opened = deps.secrets.decryptSecret(handle, HANDLE_PURPOSE)
+    if (E.isLeft(opened)) return null
+    try {
+      const c = JSON.parse(new TextDecoder().decode(opened.right)) as { h?: unknown; f?: unknown; n?: unknown; e?: unknown }
+      if (typeof c.h !== 'string' || typeof c.f !== 'string' || typeof c.n !== 'string' || typeof c.e !== 'number') return null
+      return { stateTokenHash: c.h as TokenHash, factorId: c.f, nonce: c.n, expiresAt: c.e }
+    } catch {
+      return null
+    }
+  }
+
+  /** What a started delegated verification shows now: WAITING, REJECTED once its device refused, TIMEOUT once over (when its family reports that). */
+  const delegationResult = (started: NonNullable<HeldNonce>, timeout: 'restart' | 'report', now: EpochMs): DelegationView['factorResult'] =>
+    started.denied === true ? 'REJECTED' : started.confirmed !== true && timeout === 'report' && now >= started.expiresAt ? 'TIMEOUT' : 'WAITING'
+
+  /**
+   * The verification the transaction started for a factor a third party verifies (Duo, push), as
+   * the factor's `_embedded` and its result: the plug-in's view, with the links its client needs
+   * (where the third party's response is posted, its script; a device's QR code and activation
+   * links), or null.
+   */
+  const delegationOf = (
+    row: FactorRecord,
+    started: HeldNonce,
+    baseUrl: string,
+    now: EpochMs,
+    phase: 'activation' | 'verification',
+    stateTokenHash: TokenHash | null,
+  ): DelegationView | null => {
     const plugin = registry.plugin(row)
     if (plugin === null || !isDelegating(plugin) || started === null || started === undefined || started.factorId !== row.id) return null
     const profile = plugin.profileCodec.decode(row.profile)
     if (E.isLeft(profile)) return null
     const base = baseUrl.replace(/\/+$/, '')
-    return plugin.delegation.view(
+    const factorPath = `${base}/api/v1/authn/factors/${encodeURIComponent(row.id)}`
+    const factorResult = delegationResult(started, plugin.delegation.timeout, now)
+    // A device's activation token, inside a sealed, expiring QR code link (never in clear in a URL).
+    const token = plugin.delegation.device === undefined || stateTokenHash === null || phase !== 'activation' ? null : sealHandle(stateTokenHash, row.id, started)
+    const qrClaim = token === null ? null : deps.secrets.encryptSecret(JSON.stringify({ u: row.userId, f: row.id, e: started.expiresAt, i: new URL(base).host, t: token, o: base }), 'qrcode')
+    const embedded = plugin.delegation.view(
       profile.right,
-      { nonce: started.nonce, expiresAt: started.expiresAt },
-      { complete: `${base}/api/v1/authn/factors/${encodeURIComponent(row.id)}/lifecycle/duoCallback`, script: `${base}${DUO_SCRIPT_PATH}` },
+      { nonce: started.nonce, expiresAt: started.expiresAt, phase, factorResult },
+      {
+        complete: `${factorPath}/lifecycle/duoCallback`,
+        script: `${base}${DUO_SCRIPT_PATH}`,
+        qrcode: qrClaim === null ? '' : `${factorPath}/qr/${qrClaim}`,
+        send: { email: `${factorPath}/lifecycle/activate/email`, sms: `${factorPath}/lifecycle/activate/sms` },
+      },
     )
+    return { factorResult, embedded }
   }
 
   /** The PNG behind an activation's QR code link (404 E0000007 once expired, used or unknown). */
@@ -390,7 +452,7 @@ export const createPipeline = (given: AuthnDeps) => {
     const gone = E.left(errorReply(failure('E0000007', [], 'qrcode')))
     const opened = deps.secrets.decryptSecret(token, 'qrcode')
     if (E.isLeft(opened)) return gone
-    let claim: { u?: unknown; f?: unknown; e?: unknown; i?: unknown }
+    let claim: { u?: unknown; f?: unknown; e?: unknown; i?: unknown; t?: unknown; o?: unknown }
     try {
       claim = JSON.parse(new TextDecoder().decode(opened.right)) as typeof claim
     } catch {
@@ -406,7 +468,10 @@ export const createPipeline = (given: AuthnDeps) => {
     const profile = plugin.profileCodec.decode(row.profile)
     if (E.isLeft(secret) || E.isLeft(profile)) return gone
     try {
-      return E.right({ contentType: 'image/png', body: await plugin.qrCode(profile.right, secret.right, typeof claim.i === 'string' ? claim.i : 'authn-machine') })
+      const issuer = typeof claim.i === 'string' ? claim.i : 'authn-machine'
+      // A device's enrollment (push) draws its activation token; the link names the origin it was made for.
+      const activation = typeof claim.t === 'string' && typeof claim.o === 'string' ? { token: claim.t, factorId: row.id, origin: claim.o } : undefined
+      return E.right({ contentType: 'image/png', body: await plugin.qrCode(profile.right, secret.right, issuer, activation) })
     } catch {
       return E.left(errorReply(failure('E0000009', ['The QR code could not be drawn.'])))
     }
@@ -442,7 +507,8 @@ export const createPipeline = (given: AuthnDeps) => {
   const flowStep = <R extends TransactionRecord, V extends TransactionEvent>(
     accepts: (record: TransactionRecord) => record is R,
     op: string,
-    stateToken: string,
+    /** The state token; or only its hash, for a step a device takes through a sealed handle (push), whose answer holds no state token. */
+    key: string | { readonly hash: TokenHash },
     type: V['type'],
     call: Call,
     buildEvent: (l: Loaded<R>) => TE.TaskEither<StepError, V | StepFacts<V>>,
@@ -452,12 +518,14 @@ export const createPipeline = (given: AuthnDeps) => {
   ): TE.TaskEither<StepError, AuthnReply> => {
     const attempt = async (): Promise<E.Either<StepError, AuthnReply>> => {
       const now = deps.clock.now()
+      const stateToken = typeof key === 'string' ? key : null
+      const stateTokenHash = typeof key === 'string' ? hashToken(key) : key.hash
       // A step-up waiting for its user (UNAUTHENTICATED) is a sealed ticket, not a stored
       // transaction: it takes primary authentication and get-state only (docs/adr/0028-step-up.md).
-      if (isStepUpTicket(stateToken))
+      if (stateToken !== null && isStepUpTicket(stateToken))
         return E.left(failed(openTicket(deps.secrets, stateToken, now) === null ? failure('E0000011') : failure('E0000079', [CAUSES.notAllowedInState])))
       const leaseId = reserve ? mint.leaseId() : null
-      const loaded = await deps.steps.load(hashToken(stateToken), now, leaseId === null ? null : { id: leaseId, until: now + settings.attemptLeaseMs })()
+      const loaded = await deps.steps.load(stateTokenHash, now, leaseId === null ? null : { id: leaseId, until: now + settings.attemptLeaseMs })()
       if (E.isLeft(loaded)) return E.left(fromStore(loaded.left))
       const { record, factors } = loaded.right
       const flow = flowOf(record)
@@ -529,6 +597,10 @@ export const createPipeline = (given: AuthnDeps) => {
             const delivered = await deliverAfterCommit(facts, op, record.id, userId, now)
             if (E.isLeft(delivered)) return delivered
           }
+          if (facts.afterCommit !== undefined) {
+            const done = await facts.afterCommit()
+            if (E.isLeft(done)) return done
+          }
         }
       }
       await audit(`${op}.${d.failure?.code ?? d.state}`, record.id, userId, now)()
@@ -543,9 +615,10 @@ export const createPipeline = (given: AuthnDeps) => {
           ? undefined
           : (factors.find((f) => f.id === challenged.factorId) ?? factors.find((f) => f.status === 'ACTIVE' && f.factorType === challenged.factorId))
       const challenge = challengeOf(row, challenged, call.baseUrl, now)
-      // A verification a third party carries out (Duo) is shown while MFA_CHALLENGE waits for it.
-      const verification = row === undefined ? null : delegationOf(row, challenged, call.baseUrl)
-      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now, held), challenge, verification)
+      // A verification a third party carries out (Duo, push) is shown while it is waited for.
+      const delegation =
+        pending !== undefined ? delegationOf(pending, held, call.baseUrl, now, 'activation', stateTokenHash) : row === undefined ? null : delegationOf(row, challenged, call.baseUrl, now, 'verification', stateTokenHash)
+      return respond(d, stateToken, sessionToken, call, now, pending === undefined ? null : activationOf(pending, call.baseUrl, now), challenge, delegation)
     }
     return async () => {
       let r = await attempt()
@@ -561,7 +634,7 @@ export const createPipeline = (given: AuthnDeps) => {
   /** A step of the authentication flow (a recovery transaction answers 403 E0000079). */
   const step = (
     op: string,
-    stateToken: string,
+    stateToken: string | { readonly hash: TokenHash },
     type: AuthnEvent['type'],
     call: Call,
     buildEvent: (l: Loaded) => TE.TaskEither<StepError, AuthnEvent | StepFacts>,
@@ -625,6 +698,9 @@ export const createPipeline = (given: AuthnDeps) => {
     deliverAfterCommit,
     simpleStep,
     getState,
+    sealHandle,
+    openHandle,
+    delegationResult,
     deps,
   }
 }

@@ -136,17 +136,22 @@ export const createDuoFactor = (config: DuoConfig): DelegatingFactor<DuoProfile,
     activationView: () => null,
     delegation: {
       lifetimeMs,
+      // Duo's frame is asked again: a poll after the request expired starts a new one.
+      timeout: 'restart',
       nonce: (ctx) => makeNonce(ctx.random.bytes),
-      view: (profile, started, links) => ({
-        host: config.apiHost,
-        // Signed as of the verification's start: every poll shows the same request.
-        signature: signRequest(keysFor(started.nonce), profile.credentialId, started.expiresAt - lifetimeMs),
-        factorResult: 'WAITING',
-        _links: {
-          complete: { href: links.complete, hints: { allow: ['POST'] } },
-          script: { href: links.script, type: 'text/javascript; charset=utf-8' },
-        },
-      }),
+      view: (profile, started, links) => {
+        const request = {
+          host: config.apiHost,
+          // Signed as of the verification's start: every poll shows the same request.
+          signature: signRequest(keysFor(started.nonce), profile.credentialId, started.expiresAt - lifetimeMs),
+          factorResult: 'WAITING',
+          _links: {
+            complete: { href: links.complete, hints: { allow: ['POST'] } },
+            script: { href: links.script, type: 'text/javascript; charset=utf-8' },
+          },
+        }
+        return started.phase === 'activation' ? { activation: request } : { verification: request }
+      },
       confirm: (profile, response, started, ctx) => {
         let confirmed = false
         try {

@@ -4,7 +4,7 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { describeFactor, expectLeft, expectRight, run } from '@authn-machine/testkit'
 import { createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
-import type { DelegationLinks, FactorContext, IssuedNonce } from '@authn-machine/core'
+import type { ChallengeContext, DelegationLinks, IssuedNonce } from '@authn-machine/core'
 import { DUO_LIFETIME_MS, applicationKeyFor, createDuoFactor, duoWebScriptPath, verifyResponse, type DuoConfig, type DuoProfile } from '../src/index.js'
 import { duoResponse } from './duo-service.js'
 
@@ -18,10 +18,15 @@ const KEYS = { ikey: CONFIG.integrationKey, skey: CONFIG.secretKey }
 const LINKS: DelegationLinks = {
   complete: 'https://acme.example/api/v1/authn/factors/dsf1abc/lifecycle/duoCallback',
   script: 'https://acme.example/js/sections/duo/Duo-Web-v2.js',
+  qrcode: 'https://acme.example/api/v1/authn/factors/dsf1abc/qr/none',
+  send: { email: 'https://acme.example/api/v1/authn/factors/dsf1abc/lifecycle/activate/email', sms: 'https://acme.example/api/v1/authn/factors/dsf1abc/lifecycle/activate/sms' },
 }
+/** The request a started verification shows in MFA_CHALLENGE (`factor._embedded.verification`). */
+const viewOf = (factor: typeof f, profile: DuoProfile, s: IssuedNonce): Record<string, unknown> =>
+  (factor.delegation.view(profile, { ...s, phase: 'verification', factorResult: 'WAITING' }, LINKS) ?? {})['verification'] as Record<string, unknown>
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0)
 const subject = { login: 'dade.murphy@example.com', email: 'dade.murphy@example.com' }
-const ctxAt = (now: number, seed = 'duo'): FactorContext => ({ random: createSeededRandom(seed), hasher: createTrivialHasher(), now })
+const ctxAt = (now: number, seed = 'duo'): ChallengeContext => ({ random: createSeededRandom(seed), hasher: createTrivialHasher(), now, origin: 'https://acme.example' })
 const f = createDuoFactor(CONFIG)
 
 describe('conformance', () => {
@@ -140,7 +145,7 @@ describe('a verification through the factor', () => {
 
   it('the view: host, a signed request as of the start, WAITING, and the links', () => {
     const s = started('XqGHtE0hRLnTJ1aAySZ2')
-    const view = f.delegation.view(profile, s, LINKS)
+    const view = viewOf(f, profile, s)
     expect(view).toEqual({
       host: CONFIG.apiHost,
       signature: expect.stringMatching(/^TX\|[A-Za-z0-9+/=]+\|[0-9a-f]{40}:APP\|[A-Za-z0-9+/=]+\|[0-9a-f]{40}$/) as unknown,
@@ -150,14 +155,14 @@ describe('a verification through the factor', () => {
     const [tx = '', app = ''] = signatureOf(view).split(':')
     expect(Buffer.from(tx.split('|')[1] ?? '', 'base64').toString()).toBe(`${profile.credentialId}|${CONFIG.integrationKey}|${Math.floor(NOW / 1000) + 300}`)
     expect(Buffer.from(app.split('|')[1] ?? '', 'base64').toString()).toBe(`${profile.credentialId}|${CONFIG.integrationKey}|${Math.floor(NOW / 1000) + 3600}`)
-    expect(f.delegation.view(profile, s, LINKS)).toEqual(view)
+    expect(viewOf(f, profile, s)).toEqual(view)
   })
 
   it('the APP half is signed with the verification\'s own application key (64 hex characters)', () => {
     const akey = applicationKeyFor(CONFIG.applicationKey, 'XqGHtE0hRLnTJ1aAySZ2')
     expect(akey).toMatch(/^[0-9a-f]{64}$/)
     expect(akey).not.toBe(applicationKeyFor(CONFIG.applicationKey, 'XqGHtE0hRLnTJ1aAySZ3'))
-    const signature = signatureOf(f.delegation.view(profile, started('XqGHtE0hRLnTJ1aAySZ2'), LINKS))
+    const signature = signatureOf(viewOf(f, profile, started('XqGHtE0hRLnTJ1aAySZ2')))
     const response = duoResponse(KEYS, signature, profile.credentialId, NOW)
     expect(verifyResponse({ ...KEYS, akey }, response, NOW)).toEqual({ ok: true, user: profile.credentialId })
     expect(verifyResponse({ ...KEYS, akey: CONFIG.applicationKey }, response, NOW)).toMatchObject({ ok: false, reason: 'signature', half: 'APP' })
@@ -167,7 +172,7 @@ describe('a verification through the factor', () => {
     const { factor, e } = await enrolled()
     const ctx = ctxAt(NOW, 'flow')
     const s = started(factor.delegation.nonce(ctx))
-    const signature = signatureOf(factor.delegation.view(e.profile, s, LINKS))
+    const signature = signatureOf(viewOf(factor, e.profile, s))
     const response = { sig_response: duoResponse(KEYS, signature, e.profile.credentialId, NOW + 20_000) }
     expect(expectRight(await run(factor.delegation.confirm(e.profile, response, s, ctxAt(NOW + 30_000))))).toBe('confirmed')
     // The same response for another verification started at the same time, or the same nonce started later.
@@ -184,14 +189,14 @@ describe('a verification through the factor', () => {
 
   it('a response Duo signed for another user is rejected, even with this verification\'s APP half', async () => {
     const s = started('AAAAAAAAAAAAAAAAAAAA')
-    const signature = signatureOf(f.delegation.view(profile, s, LINKS))
+    const signature = signatureOf(viewOf(f, profile, s))
     const response = { sig_response: duoResponse(KEYS, signature, 'someone.else@example.com', NOW) }
     expect(expectRight(await run(f.delegation.confirm(profile, response, s, ctxAt(NOW))))).toBe('rejected')
   })
 
   it('a response for another integration (other keys) is rejected', async () => {
     const s = started('AAAAAAAAAAAAAAAAAAAA')
-    const signature = signatureOf(f.delegation.view(profile, s, LINKS))
+    const signature = signatureOf(viewOf(f, profile, s))
     const response = { sig_response: duoResponse({ ...KEYS, skey: 'f'.repeat(40) }, signature, profile.credentialId, NOW) }
     expect(expectRight(await run(f.delegation.confirm(profile, response, s, ctxAt(NOW))))).toBe('rejected')
   })

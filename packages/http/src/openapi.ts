@@ -106,7 +106,7 @@ export interface OpenApiOptions {
   readonly serverUrl?: string
 }
 
-type Tag = 'Authentication' | 'Factors' | 'Recovery' | 'Transaction' | 'Sessions' | 'Users API' | 'Step-up'
+type Tag = 'Authentication' | 'Factors' | 'Recovery' | 'Transaction' | 'Sessions' | 'Users API' | 'Step-up' | 'Push devices'
 
 const TAGS: Readonly<Record<Tag, string>> = {
   Authentication: 'Primary authentication and password changes.',
@@ -116,6 +116,7 @@ const TAGS: Readonly<Record<Tag, string>> = {
   Sessions: 'Exchanging a session token for a session.',
   'Users API': 'Administrators\' lifecycle operations on a user (API token only).',
   'Step-up': 'Signing in to an app that asks for more (SP- and IdP-initiated step-up, type SESSION_STEP_UP).',
+  'Push devices': 'Where a push factor\'s device activates, fetches its verifications and answers them (not Okta endpoints: docs/adr/0031-push.md).',
 }
 
 interface OperationText {
@@ -158,7 +159,7 @@ const TEXT: Readonly<Record<OperationName, OperationText>> = {
     tag: 'Factors',
     summary: 'Poll an activation a third party verifies',
     description:
-      'In MFA_ENROLL_ACTIVATE, for a Duo factor: `factorResult: WAITING` until Duo\'s signed response was posted to `duoCallback` and checked, then the activation completes (the next state). A verification that timed out is started anew. Other factors: 403 E0000079 (push is not served yet).',
+      'In MFA_ENROLL_ACTIVATE, for a Duo or push factor: `factorResult: WAITING` until Duo\'s signed response was posted to `duoCallback` and checked, or the user\'s device activated, then the activation completes (the next state). A Duo verification that timed out is started anew; a push activation that timed out answers `factorResult: TIMEOUT` with an `activate` link that starts it anew. Other factors: 403 E0000079.',
   },
   duoCallback: {
     tag: 'Factors',
@@ -166,10 +167,32 @@ const TEXT: Readonly<Record<OperationName, OperationText>> = {
     description:
       'Where Duo\'s frame posts (a form post, `application/x-www-form-urlencoded`, or JSON): `sig_response` for the verification the transaction started (MFA_ENROLL_ACTIVATE or MFA_CHALLENGE), with the `stateToken`. Checked against that verification, once: 403 E0000068 when it does not hold (forged, expired, another user\'s or another verification\'s, or used), not counted toward lockout. The next poll finishes the verification.',
   },
+  activatePushDevice: {
+    tag: 'Push devices',
+    summary: 'Activate a push device',
+    answer: '`{ factorId, userId, status: ACTIVATED }`.',
+    description:
+      'Not an Okta endpoint (docs/adr/0031-push.md). The user\'s device, having scanned the enrollment\'s QR code, registers its public key (`key`, a JWK: P-256 or RSA) and description (`device`) with a proof of possession (`proof`, a JWS by that key for this origin and factor) and the `activationToken`. Once: a used, expired or foreign token is 401 E0000011; a proof that does not hold, 403 E0000068. The enrollment\'s next poll activates the factor.',
+  },
+  listPushChallenges: {
+    tag: 'Push devices',
+    summary: 'Verifications waiting for a device',
+    answer: '`{ challenges: [...] }`.',
+    description:
+      'Not an Okta endpoint. A device fetches the verifications started for it (the challenges its push notifications carry), with a short-lived `assertion` signed by its key; an unknown device or an assertion that does not hold is 401 E0000011. Each challenge names who signs in, from where, and, with number matching, three `choices`, never which is right.',
+  },
+  answerPushChallenge: {
+    tag: 'Push devices',
+    summary: 'Answer a verification',
+    answer: '`{ result: APPROVED | DENIED }`.',
+    description:
+      'Not an Okta endpoint. The device\'s `challengeResponse` (a JWS by its key over the `challengeId`, its `consent` and, with number matching, the `selectedAnswer`) approves or denies the verification, once. Approved with the right number, the sign-in\'s next poll succeeds; denied or the wrong number, it shows REJECTED. A forged, expired, replaced or already answered answer is 403 E0000068.',
+  },
   sendActivationLink: {
     tag: 'Factors',
     summary: 'Send a push factor\'s activation link',
-    description: 'Not served yet (no push factor): checks the state token, then answers 403 E0000079.',
+    description:
+      'In MFA_ENROLL_ACTIVATE, for a push factor: sends the enrollment link (the QR code\'s URI, with its activation token) to the user\'s primary email (`email`) or to `profile.phoneNumber` (`sms`), for a user who cannot scan the QR code. Answers the same WAITING transaction. Other factors: 403 E0000079.',
   },
   resendActivation: {
     tag: 'Factors',

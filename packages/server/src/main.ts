@@ -2,6 +2,7 @@
 // The reference server's command line: `pnpm start [options]`. See USAGE in options.ts.
 import { readFile } from 'node:fs/promises'
 import { keySourceFromYubicoCsv, type YubikeyKeySource } from '@authn-machine/factor-yubikey'
+import type { ApnsConfig } from '@authn-machine/factor-push'
 import type { SymantecOptions } from '@authn-machine/factor-symantec'
 import { formatBanner, seedPasswordsHeld } from './banner.js'
 import { createLogger, errorFields, type ServerLogger } from './logging.js'
@@ -56,6 +57,8 @@ const main = async (): Promise<void> => {
   const yubikeyKeys = o.yubikeyKeysPath === null ? undefined : await readYubikeyKeys(o.yubikeyKeysPath)
   // And the Symantec VIP client certificate: a file that cannot be read stops here.
   const symantec = o.symantec === null ? undefined : await readSymantec(o.symantec, process.env['AUTHN_SYMANTEC_KEY_PASSPHRASE'])
+  // And the APNs key: a file that cannot be read stops here.
+  const apns = o.push.apns === null ? undefined : await readApns(o.push.apns)
   const slow = o.store === 'embedded' ? ` in ${o.dataDir} (the first start of the embedded database takes 10 to 20 s)` : ''
   server = await startServer({
     ...(yubikeyKeys === undefined ? {} : { yubikeyKeys }),
@@ -63,6 +66,7 @@ const main = async (): Promise<void> => {
     ...(symantec === undefined ? {} : { symantec }),
     ...(o.rsa === null ? {} : { rsa: { server: o.rsa, timeoutMs: 2_000, retries: 1 } }),
     ...(o.duo === null ? {} : { duo: o.duo }),
+    push: { numberChallenge: o.push.numberChallenge, ...(apns === undefined ? {} : { apns }) },
     progress: (line) => process.stdout.write(`authn-machine: ${line}${line.includes('opening') ? slow : ''}...\n`),
     host: o.host,
     port: o.port,
@@ -129,6 +133,25 @@ const readYubikeyKeys = async (path: string): Promise<YubikeyKeySource> => {
   const keys = keySourceFromYubicoCsv(text)
   if (keys._tag === 'Left') throw new Error(`the YubiKey key file ${path} is not a Yubico-format key list: ${keys.left.join('; ')}`)
   return keys.right
+}
+
+/** The APNs gateway's options: the token key and CA files read; a file that cannot be read is one line. */
+const readApns = async (o: NonNullable<ServerOptions['push']['apns']>): Promise<ApnsConfig> => {
+  const read = async (what: string, path: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8')
+    } catch (e) {
+      throw new Error(`cannot read the APNs ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    }
+  }
+  return {
+    teamId: o.teamId,
+    keyId: o.keyId,
+    topic: o.topic,
+    privateKey: await read('token key', o.keyPath),
+    ...(o.origin === null ? {} : { origin: o.origin }),
+    ...(o.caPath === null ? {} : { ca: await read('CA file', o.caPath) }),
+  }
 }
 
 /** The VIP client's options: the certificate, key and CA files read; a file that cannot be read is one line. */

@@ -45,6 +45,15 @@ export interface ServerOptions {
     readonly applicationKey: string
     readonly usernameFormat: 'login' | 'localPart'
   } | null
+  /**
+   * Push (always offered): number matching on or off, and APNs, when configured (the key file's
+   * path; its PEM is read on start), for devices that give a push token; devices without one
+   * fetch their challenges from the server.
+   */
+  readonly push: {
+    readonly numberChallenge: boolean
+    readonly apns: { readonly teamId: string; readonly keyId: string; readonly topic: string; readonly keyPath: string; readonly origin: string | null; readonly caPath: string | null } | null
+  }
   readonly store: StoreKind
   /** PGlite data folder of the `embedded` store. */
   readonly dataDir: string
@@ -121,6 +130,13 @@ Options (each also read from the environment variable shown; options win):
                            server (40 or more characters, kept secret) in AUTHN_DUO_APPLICATION_KEY;
                            --duo-username-format login|localPart: the Duo user name is the login
                            or its part before '@' (AUTHN_DUO_USERNAME_FORMAT)  default login
+  --push-number-challenge on|off  push (always offered) asks the user to pick the number the
+                           sign-in page shows (AUTHN_PUSH_NUMBER_CHALLENGE)  default on
+  --apns-key FILE          APNs token key (.p8, PEM) for push notifications to iOS devices
+                           (AUTHN_APNS_KEY_FILE), with --apns-team-id ID, --apns-key-id ID and
+                           --apns-topic BUNDLE_ID (AUTHN_APNS_TEAM_ID, AUTHN_APNS_KEY_ID,
+                           AUTHN_APNS_TOPIC); --apns-origin URL for another APNs endpoint
+                           (AUTHN_APNS_ORIGIN), --apns-ca FILE to also trust (AUTHN_APNS_CA)
   --store KIND             where transactions and users live: ${STORE_KINDS.join(' | ')} (AUTHN_STORE)
                            default: postgres when a database URL is set, else embedded
                              embedded  PostgreSQL in-process (PGlite), kept in --data-dir across restarts
@@ -271,6 +287,13 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
         'symantec-key': { type: 'string' },
         'symantec-ca': { type: 'string' },
         'rsa-radius': { type: 'string' },
+        'push-number-challenge': { type: 'string' },
+        'apns-key': { type: 'string' },
+        'apns-team-id': { type: 'string' },
+        'apns-key-id': { type: 'string' },
+        'apns-topic': { type: 'string' },
+        'apns-origin': { type: 'string' },
+        'apns-ca': { type: 'string' },
         store: { type: 'string' },
         'data-dir': { type: 'string' },
         'database-url': { type: 'string' },
@@ -401,6 +424,26 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
     duo = { ...duoGiven, usernameFormat: duoGiven.usernameFormat }
   }
 
+  const numberChallenge = (values['push-number-challenge'] ?? env['AUTHN_PUSH_NUMBER_CHALLENGE'] ?? 'on').toLowerCase()
+  if (numberChallenge !== 'on' && numberChallenge !== 'off') return { _tag: 'Invalid', message: `--push-number-challenge is on or off, got '${numberChallenge.slice(0, 40)}'` }
+  const apnsGiven = {
+    keyPath: values['apns-key'] ?? env['AUTHN_APNS_KEY_FILE'] ?? '',
+    teamId: values['apns-team-id'] ?? env['AUTHN_APNS_TEAM_ID'] ?? '',
+    keyId: values['apns-key-id'] ?? env['AUTHN_APNS_KEY_ID'] ?? '',
+    topic: values['apns-topic'] ?? env['AUTHN_APNS_TOPIC'] ?? '',
+  }
+  const apnsOrigin = values['apns-origin'] ?? env['AUTHN_APNS_ORIGIN'] ?? ''
+  const apnsCa = values['apns-ca'] ?? env['AUTHN_APNS_CA'] ?? ''
+  let apns: ServerOptions['push']['apns'] = null
+  if (Object.values(apnsGiven).some((v) => v !== '') || apnsOrigin !== '' || apnsCa !== '') {
+    if (Object.values(apnsGiven).some((v) => v === '')) return { _tag: 'Invalid', message: 'APNs needs --apns-key, --apns-team-id, --apns-key-id and --apns-topic together' }
+    if (!/^[A-Z0-9]{10}$/.test(apnsGiven.teamId)) return { _tag: 'Invalid', message: 'an APNs team id is 10 upper-case letters or digits' }
+    if (!/^[A-Z0-9]{10}$/.test(apnsGiven.keyId)) return { _tag: 'Invalid', message: 'an APNs key id is 10 upper-case letters or digits' }
+    if (apnsOrigin !== '' && !/^https:\/\/[^/\s]+$/.test(apnsOrigin)) return { _tag: 'Invalid', message: `--apns-origin is an https origin, got '${apnsOrigin.slice(0, 80)}'` }
+    apns = { ...apnsGiven, origin: apnsOrigin === '' ? null : apnsOrigin, caPath: apnsCa === '' ? null : apnsCa }
+  }
+  const push: ServerOptions['push'] = { numberChallenge: numberChallenge === 'on', apns }
+
   const radius = values['rsa-radius'] ?? env['AUTHN_RSA_RADIUS']
   let rsa: ServerOptions['rsa'] = null
   if (radius !== undefined && radius !== '') {
@@ -482,6 +525,7 @@ export const parseCommandLine = (argv: ReadonlyArray<string>, env: Readonly<Reco
       symantec,
       rsa,
       duo,
+      push,
       store,
       dataDir: values['data-dir'] ?? env['AUTHN_DATA_DIR'] ?? DEFAULT_DATA_DIR,
       databaseUrl,

@@ -16,6 +16,7 @@ import { createRsaFactor, type RsaOptions } from '@authn-machine/factor-rsa'
 import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
 import { createU2fFactor } from '@authn-machine/factor-u2f'
 import { createDuoFactor, duoWebScriptPath, type DuoOptions } from '@authn-machine/factor-duo'
+import { createApnsGateway, createPushFactor, type ApnsConfig } from '@authn-machine/factor-push'
 import { readFile } from 'node:fs/promises'
 import {
   createArgon2Hasher,
@@ -76,6 +77,11 @@ export interface StartOptions {
   readonly yubikeyValidation?: YubicoValidationOptions
   /** Duo (Web v2, `--duo-api-host` and its keys): with it web/DUO is offered, and Duo's frame script is served. */
   readonly duo?: DuoOptions
+  /**
+   * Push (push/OKTA, always offered): number matching (default on), and APNs for devices that give
+   * a push token (without it, devices fetch their challenges from this server).
+   */
+  readonly push?: { readonly numberChallenge?: boolean; readonly apns?: ApnsConfig }
   /** The Symantec VIP service (`--symantec-vip-url` and its client certificate): with it token/SYMANTEC is offered. */
   readonly symantec?: SymantecOptions
   /** The RADIUS server of RSA SecurID (`--rsa-radius`): with it token/RSA is offered. */
@@ -201,6 +207,8 @@ export const FACTOR_PLUGINS: ReadonlyArray<Factor> = [
   registered(createEmailFactor()),
   registered(createWebauthnFactor()),
   registered(createU2fFactor()),
+  // Each server makes its own (its mailbox, its gateway): this one stands for the family.
+  registered(createPushFactor()),
 ]
 
 /** Factor families the server offers only when configured: the option that turns each on. */
@@ -388,8 +396,11 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
         })
   const symantec = options.symantec === undefined ? undefined : createSymantecFactor(options.symantec)
   const rsa = options.rsa === undefined ? undefined : createRsaFactor(options.rsa)
+  const apns = options.push?.apns === undefined ? undefined : createApnsGateway(options.push.apns)
+  const push = createPushFactor({ numberChallenge: options.push?.numberChallenge ?? true, ...(apns === undefined ? {} : { gateway: apns }) })
   const factorPlugins: ReadonlyArray<Factor> = [
-    ...FACTOR_PLUGINS,
+    ...FACTOR_PLUGINS.filter((f) => f.factorType !== 'push'),
+    registered(push),
     ...(options.yubikeyKeys === undefined ? [] : [registered(createYubikeyFactor({ keys: options.yubikeyKeys }))]),
     ...(options.yubikeyValidation === undefined ? [] : [registered(createYubikeyFactor({ validation: options.yubikeyValidation }))]),
     ...(symantec === undefined ? [] : [registered(symantec)]),
@@ -550,6 +561,7 @@ export const startServer = async (options: StartOptions): Promise<RunningServer>
       server.close((err) => {
         clearTimeout(force)
         symantec?.close()
+        void apns?.close()
         stores.close().then(() => {
           logger?.info({ url }, 'server stopped')
           if (err === undefined) resolve()

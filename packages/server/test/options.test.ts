@@ -22,6 +22,7 @@ describe('parseCommandLine', () => {
         symantec: null,
         rsa: null,
         duo: null,
+        push: { numberChallenge: true, apns: null },
         store: 'embedded',
         dataDir: '.data/authn',
         databaseUrl: null,
@@ -83,6 +84,7 @@ describe('parseCommandLine', () => {
         symantec: null,
         rsa: null,
         duo: null,
+        push: { numberChallenge: true, apns: null },
         store: 'memory',
         dataDir: '.data/authn',
         databaseUrl: null,
@@ -311,6 +313,24 @@ describe('parseCommandLine', () => {
     // Keys are never echoed, and never taken from a flag.
     expect(invalid(flags, { ...keys, AUTHN_DUO_SECRET_KEY: 'secret-value' })).not.toContain('secret-value')
     expect(invalid(['--duo-secret-key', 'x'], {})).toBe("--duo-secret-key is not an option: set AUTHN_DUO_SECRET_KEY in the environment (a flag's value shows in ps)")
+  })
+
+  it('reads push: number matching on by default (on|off), APNs from flags or the environment, all four together', () => {
+    const push = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+      const r = parseCommandLine(argv, env)
+      return r._tag === 'Run' ? r.options.push : r._tag === 'Invalid' ? r.message : r
+    }
+    expect(push([])).toEqual({ numberChallenge: true, apns: null })
+    expect(push(['--push-number-challenge', 'off'])).toEqual({ numberChallenge: false, apns: null })
+    expect(push([], { AUTHN_PUSH_NUMBER_CHALLENGE: 'OFF' })).toEqual({ numberChallenge: false, apns: null })
+    expect(push(['--push-number-challenge', 'maybe'])).toMatch(/on or off/)
+    const flags = ['--apns-key', 'AuthKey.p8', '--apns-team-id', 'ABCDE12345', '--apns-key-id', 'KEY1234567', '--apns-topic', 'com.example.app']
+    expect(push(flags)).toEqual({ numberChallenge: true, apns: { keyPath: 'AuthKey.p8', teamId: 'ABCDE12345', keyId: 'KEY1234567', topic: 'com.example.app', origin: null, caPath: null } })
+    expect(push([], { AUTHN_APNS_KEY_FILE: 'k.p8', AUTHN_APNS_TEAM_ID: 'ABCDE12345', AUTHN_APNS_KEY_ID: 'KEY1234567', AUTHN_APNS_TOPIC: 't', AUTHN_APNS_ORIGIN: 'https://127.0.0.1:8443', AUTHN_APNS_CA: 'ca.pem' })).toMatchObject({ apns: { origin: 'https://127.0.0.1:8443', caPath: 'ca.pem' } })
+    expect(push(flags.slice(0, 6))).toMatch(/together/)
+    expect(push(['--apns-origin', 'https://x.example'])).toMatch(/together/)
+    expect(push([...flags.slice(0, 2), '--apns-team-id', 'short', ...flags.slice(4)])).toMatch(/team id is 10/)
+    expect(push([...flags, '--apns-origin', 'http://plain.example'])).toMatch(/https origin/)
   })
 
   it('answers help', () => {

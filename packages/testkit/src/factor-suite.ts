@@ -231,7 +231,13 @@ export function describeFactor<P, S, A>(name: string, o: FactorSuiteOptions<P, S
 const LINKS: DelegationLinks = {
   complete: 'https://authn.example/api/v1/authn/factors/f00conformance/lifecycle/duoCallback',
   script: 'https://authn.example/js/sections/duo/Duo-Web-v2.js',
+  qrcode: 'https://authn.example/api/v1/authn/factors/f00conformance/qr/sealedToken',
+  send: {
+    email: 'https://authn.example/api/v1/authn/factors/f00conformance/lifecycle/activate/email',
+    sms: 'https://authn.example/api/v1/authn/factors/f00conformance/lifecycle/activate/sms',
+  },
 }
+const LINK_STRINGS: ReadonlyArray<string> = [LINKS.complete, LINKS.script, LINKS.qrcode, LINKS.send.email, LINKS.send.sms, LINKS.send.email.replace(/\/email$/, '')]
 
 /**
  * The contract of a family a third party verifies (`delegation`), as far as it can be checked
@@ -249,8 +255,8 @@ function describeDelegating<P, S, A>(f: DelegatingFactor<P, S, A>, o: FactorSuit
     if (typeof encoded !== 'object' || encoded === null) throw new Error(`the encoded profile is not an object: ${JSON.stringify(encoded)}`)
     return { profile: encoded as Readonly<Record<string, unknown>> }
   }
-  const confirm = (profile: P, response: A, started: IssuedNonce, at: EpochMs = now): Promise<Either<AuthnFailure, 'confirmed' | 'rejected'>> =>
-    settle(() => d.confirm(profile, response, started, ctx('confirm', at)), 'delegation.confirm')
+  const confirm = (profile: P, response: A, started: IssuedNonce, at: EpochMs = now): Promise<Either<AuthnFailure, 'confirmed' | 'denied' | 'rejected'>> =>
+    settle(() => d.confirm(profile, response, started, { ...ctx('confirm', at), origin: 'https://authn.example' }), 'delegation.confirm')
 
   it('lifetimeMs is a positive, finite number of milliseconds', () => {
     expect(Number.isFinite(d.lifetimeMs)).toBe(true)
@@ -274,31 +280,33 @@ function describeDelegating<P, S, A>(f: DelegatingFactor<P, S, A>, o: FactorSuit
     if (o.seed === undefined) expect(e.profile, 'a seed of the profile enrollment stores stores the same profile').toEqual((await enrollmentOf('seed')).profile)
   })
 
-  test.prop([fc.integer({ min: 0, max: 1_000_000 })], { numRuns })('a nonce is 20 characters of [A-Za-z0-9], whatever the seeded source', (seed) => {
+  test.prop([fc.integer({ min: 0, max: 1_000_000 })], { numRuns })('a nonce is 20 or more characters of [A-Za-z0-9_-], whatever the seeded source', (seed) => {
     const c = ctx(seed)
     const first = d.nonce(c)
-    expect(first).toMatch(/^[A-Za-z0-9]{20}$/)
+    expect(first).toMatch(/^[A-Za-z0-9_-]{20,}$/)
     expect(d.nonce(c), 'a second draw from the same source').not.toBe(first)
   })
 
   it('nonces from a real random source differ between draws', () => {
     const real: FactorContext = { ...ctx('real'), random: { bytes: (n) => new Uint8Array(randomBytes(n)) } }
     const nonces = Array.from({ length: 16 }, () => d.nonce(real))
-    for (const n of nonces) expect(n).toMatch(/^[A-Za-z0-9]{20}$/)
+    for (const n of nonces) expect(n).toMatch(/^[A-Za-z0-9_-]{20,}$/)
     expect(new Set(nonces).size).toBe(nonces.length)
   })
 
   test.prop([fc.integer({ min: 0, max: 1_000_000 })], { numRuns: Math.min(numRuns, 25) })(
-    'the view of a started verification is pure (the same for the same input, through JSON too) and carries its links',
+    'the view of a started verification, in either phase and with any result, is pure (the same for the same input, through JSON too), and every link in it is one it was given',
     async (seed) => {
       const e = await enrollmentOf(seed)
-      const started = startedAt(d.nonce(ctx(seed)))
-      const view = d.view(e.profile, started, LINKS)
-      expect(d.view(e.profile, { ...started }, { ...LINKS })).toEqual(view)
-      expect(json(view)).toEqual(view)
-      const strings = stringsIn(view)
-      expect(strings).toContain(LINKS.complete)
-      expect(strings).toContain(LINKS.script)
+      const nonce = startedAt(d.nonce(ctx(seed)))
+      for (const phase of ['activation', 'verification'] as const)
+        for (const factorResult of ['WAITING', 'REJECTED', 'TIMEOUT'] as const) {
+          const started = { ...nonce, phase, factorResult }
+          const view = d.view(e.profile, started, LINKS)
+          expect(d.view(e.profile, { ...started }, { ...LINKS, send: { ...LINKS.send } })).toEqual(view)
+          expect(json(view)).toEqual(view)
+          for (const link of stringsIn(view).filter((x) => x.startsWith('https://'))) expect(LINK_STRINGS, `${phase} ${factorResult}`).toContain(link)
+        }
     },
   )
 

@@ -9,6 +9,9 @@ import {
   FactorAnswerRequest,
   FactorResendRequest,
   PrimaryAuthRequest,
+  PushAnswerRequest,
+  PushChallengesRequest,
+  PushDeviceActivationRequest,
   RecoveryAnswerRequest,
   RecoveryStartRequest,
   RecoveryTokenRequest,
@@ -18,7 +21,7 @@ import {
   StateTokenRequest,
   StepUpRequest,
 } from './requests.js'
-import { CancelObject, LifecycleObject, SessionObject, TransactionObject } from './responses.js'
+import { CancelObject, LifecycleObject, PushAnswerObject, PushChallengesObject, PushDeviceObject, SessionObject, TransactionObject } from './responses.js'
 
 /** The codecs of one operation of the table: what it reads and what it answers when it succeeds. */
 export interface OperationCodecs {
@@ -43,8 +46,7 @@ const transaction = (request: t.Mixed, parameters: Readonly<Record<string, t.Mix
 const IgnoredBody = annotate(t.UnknownRecord, { description: 'Not read: send no body, or `{}`.' })
 
 /**
- * Every operation of the table with its request and response codecs. The operation the engine does
- * not have yet (spec §4.7.6, push) decodes a state token and answers 403 E0000079 (ADR 0006).
+ * Every operation of the table with its request and response codecs.
  */
 export const OPERATION_CODECS: Readonly<Record<OperationName, OperationCodecs>> = {
   authenticate: transaction(PrimaryAuthRequest),
@@ -69,6 +71,9 @@ export const OPERATION_CODECS: Readonly<Record<OperationName, OperationCodecs>> 
   skip: transaction(StateTokenRequest),
   cancel: { request: StateTokenRequest, parameters: {}, response: CancelObject },
   redeemSessionToken: { request: SessionTokenRequest, parameters: {}, response: SessionObject },
+  activatePushDevice: { request: PushDeviceActivationRequest, parameters: {}, response: PushDeviceObject },
+  listPushChallenges: { request: PushChallengesRequest, parameters: {}, response: PushChallengesObject },
+  answerPushChallenge: { request: PushAnswerRequest, parameters: {}, response: PushAnswerObject },
   openStepUp: transaction(StepUpRequest),
   lifecycle: { request: IgnoredBody, parameters: { userId: UserId }, response: LifecycleObject },
 }

@@ -188,3 +188,19 @@ export const ProfileOnlyEnrollRequest = new t.Type<EnrollRequest, unknown, unkno
   },
   (a) => a,
 )
+
+/**
+ * A device's activation of a push enrollment (docs/adr/0031-push.md): the activation token of the
+ * enrollment's QR code and the factor it names. The device's key, description and proof are the
+ * family's members (its registration codec reads them).
+ */
+export const PushDeviceActivationRequest = t.type({ activationToken: nonEmpty(bounded(2048, 'ActivationToken'), 'ActivationToken'), factorId: FactorIdString }, 'pushDeviceActivationRequest')
+export type PushDeviceActivationRequest = t.TypeOf<typeof PushDeviceActivationRequest>
+
+/** A device's request for the verifications waiting for it: its factor and user; the family's assertion signs it. */
+export const PushChallengesRequest = t.type({ factorId: FactorIdString, userId: nonEmpty(bounded(64, 'string (max 64)'), 'UserId') }, 'pushChallengesRequest')
+export type PushChallengesRequest = t.TypeOf<typeof PushChallengesRequest>
+
+/** A device's answer to a verification: the `challengeId` it was given; the family's members carry the signed answer. */
+export const PushAnswerRequest = t.type({ challengeId: nonEmpty(bounded(2048, 'ChallengeId'), 'ChallengeId') }, 'pushAnswerRequest')
+export type PushAnswerRequest = t.TypeOf<typeof PushAnswerRequest>

@@ -198,6 +198,18 @@ export type TransactionObject = t.TypeOf<typeof TransactionObject>
 export const CancelObject = t.exact(t.type({ relayState: t.string }), 'CancelResult')
 export type CancelObject = t.TypeOf<typeof CancelObject>
 
+/** What a device's activation answers: the factor it activates (ACTIVE once the enrollment's poll sees it). */
+export const PushDeviceObject = t.exact(t.type({ factorId: t.string, userId: t.string, status: t.literal('ACTIVATED') }), 'PushDevice')
+export type PushDeviceObject = t.TypeOf<typeof PushDeviceObject>
+
+/** The verifications waiting for a device (the family's challenge objects). */
+export const PushChallengesObject = t.exact(t.type({ challenges: t.array(t.UnknownRecord) }), 'PushChallenges')
+export type PushChallengesObject = t.TypeOf<typeof PushChallengesObject>
+
+/** What a device's answer did: `APPROVED` (the sign-in's next poll succeeds) or `DENIED` (it shows REJECTED). */
+export const PushAnswerObject = t.exact(t.type({ result: t.keyof({ APPROVED: null, DENIED: null }) }), 'PushAnswer')
+export type PushAnswerObject = t.TypeOf<typeof PushAnswerObject>
+
 const ErrorCode = t.keyof(ERROR_CATALOGUE, 'ErrorCode')
 
 /** Okta's error object (spec §8.1): `errorLink` repeats the code; `errorId` is random per answer. */

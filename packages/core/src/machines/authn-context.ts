@@ -113,7 +113,7 @@ export const AuthnContext = t.intersection(
        * answered; or the verification started for a factor a third party verifies (Duo, also in
        * MFA_ENROLL_ACTIVATE), `confirmed` once its signed response was checked.
        */
-      nonce: t.union([t.intersection([t.type({ factorId: FactorId, nonce: t.string, expiresAt: t.number }), t.partial({ confirmed: t.boolean })]), t.null]),
+      nonce: t.union([t.intersection([t.type({ factorId: FactorId, nonce: t.string, expiresAt: t.number }), t.partial({ confirmed: t.boolean, denied: t.boolean, reported: t.boolean })]), t.null]),
       /** The app of a step-up (spec §4.2, §4.3): its sign-on policy applies, and SUCCESS leads to it. */
       stepUp: t.union([StepUpContext, t.null]),
     }),

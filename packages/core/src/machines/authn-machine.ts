@@ -138,7 +138,8 @@ export const authnMachine = setup({
     /** A poll or a third party's response for another factor than the one being activated. */
     otherActivation: ({ context, event }) => (event.type === 'factor.nonce' || event.type === 'factor.confirm') && event.factorId !== context.activating?.id,
     /** A third party's response for another factor than the one challenged, or for no started verification. */
-    otherConfirmation: ({ context, event }) => event.type === 'factor.confirm' && (event.factorId !== context.challenge || context.nonce?.factorId !== event.factorId),
+    otherConfirmation: ({ context, event }) =>
+      (event.type === 'factor.confirm' || event.type === 'factor.deny') && (event.factorId !== context.challenge || context.nonce?.factorId !== event.factorId),
     isLockedOutShown: ({ context }) => context.lockedOut && context.policy.password.lockout.showLockoutFailures,
     isLockedOut: ({ context }) => context.lockedOut,
     /** The org's sign-on policy, or a step-up's app's, refuses sign-in. */
@@ -181,6 +182,8 @@ export const authnMachine = setup({
     }),
     /** The third party confirmed the verification started (Duo): the next poll finishes it. */
     confirmNonce: assign({ nonce: ({ event }) => (event.type === 'factor.confirm' ? { factorId: event.factorId, ...event.nonce, confirmed: true } : null) }),
+    /** The user's device refused the verification started (push): the next poll reports REJECTED. */
+    denyNonce: assign({ nonce: ({ event }) => (event.type === 'factor.deny' ? { factorId: event.factorId, ...event.nonce, denied: true } : null) }),
     /** The code the event sends becomes the open one, and is delivered once the step is saved. */
     sendEventCode: enqueueActions(({ context, event, enqueue }, params: { readonly purpose: AuthnEffects['sendCode']['purpose'] }) => {
       const sent = sentBy(event)
@@ -367,6 +370,8 @@ export const authnMachine = setup({
         'factor.nonce': { actions: ['touch', 'setChallenge', 'setNonce'] },
         // The third party's response for the verification started (Duo, spec §4.9): the next poll verifies.
         'factor.confirm': [{ guard: 'otherConfirmation', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } }, { actions: ['touch', 'confirmNonce'] }],
+        // The user's device refused it (push, docs/adr/0031-push.md): the next poll shows REJECTED.
+        'factor.deny': [{ guard: 'otherConfirmation', actions: { type: 'fail', params: failure('E0000079', [CAUSES.notAllowedInState]) } }, { actions: ['touch', 'denyNonce'] }],
         'transaction.previous': { target: 'MFA_REQUIRED', actions: ['touch', 'clearChallenge', 'clearNonce'] },
       },
     },

@@ -32,6 +32,13 @@ const ev = <T extends string, P extends t.Props>(type: T, props: P) =>
  * already-checked outcomes; time (`now`) and fresh token hashes arrive inside them. They are what the
  * per-transaction log stores, so they never hold a plaintext secret.
  */
+/**
+ * A nonce as an event gives it. A family a third party verifies (push) re-states the verification it
+ * started when a poll reports how it ended: `denied` (the device refused) or timed out, `reported`
+ * once a poll has shown that outcome, so that the next verification starts a new one.
+ */
+const HeldNonceEvent = t.intersection([t.type({ nonce: t.string, expiresAt: t.number }), t.partial({ denied: t.boolean, reported: t.boolean })])
+
 export const AuthnEvent = t.union(
   [
     /** The primary credential (password or activation token) was verified by the shell. */
@@ -108,13 +115,19 @@ export const AuthnEvent = t.union(
      * signs (docs/adr/0029-challenge-factors.md). For a family a third party verifies (Duo) it
      * names the verification started, or still waited for, by a poll (MFA_ENROLL_ACTIVATE too).
      */
-    ev('factor.nonce', { factorId: FactorId, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
+    ev('factor.nonce', { factorId: FactorId, nonce: HeldNonceEvent }),
     /**
      * The third party's signed response for the verification `nonce` started (Duo, posted to the
      * `complete` link) was checked and holds: the client's next poll finishes the verification or
      * activation (docs/adr/0030-delegated-factors.md).
      */
     ev('factor.confirm', { factorId: FactorId, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
+    /**
+     * The user's device answered the verification `nonce` started with a refusal (push: denied, or
+     * the wrong number picked; docs/adr/0031-push.md), signed by the device's key and checked: the
+     * client's next poll shows REJECTED and the transaction stays in MFA_CHALLENGE.
+     */
+    ev('factor.deny', { factorId: FactorId, nonce: t.type({ nonce: t.string, expiresAt: t.number }) }),
   ],
   'AuthnEvent',
 )

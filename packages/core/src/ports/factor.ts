@@ -94,8 +94,11 @@ export interface FactorBase<P, S, A> {
   readonly activationView: (profile: P, secret: S, links: { readonly qrcode: string; readonly origin?: string }) => Readonly<Record<string, unknown>> | null
   /** The family's catalogue, when it has one (the security questions: `[{ question, questionText }]`). */
   readonly catalogue?: ReadonlyArray<Readonly<Record<string, unknown>>>
-  /** The QR code of a pending enrollment as a PNG, when the family has one (TOTP). */
-  readonly qrCode?: (profile: P, secret: S, issuer: string) => Promise<Uint8Array>
+  /**
+   * The QR code of a pending enrollment as a PNG, when the family has one (TOTP). `activation`: the
+   * sealed activation token of an enrollment a device carries out (push), with its factor and origin.
+   */
+  readonly qrCode?: (profile: P, secret: S, issuer: string, activation?: { readonly token: string; readonly factorId: string; readonly origin: string }) => Promise<Uint8Array>
 }
 
 /**
@@ -220,6 +223,61 @@ export const DUO_SCRIPT_PATH = '/js/sections/duo/Duo-Web-v2.js'
 export interface DelegationLinks {
   readonly complete: string
   readonly script: string
+  /**
+   * The QR code of an activation a device carries out (push): an absolute link to a PNG of the
+   * enrollment URI the plug-in's `device.enrollmentUri` makes, with a sealed activation token.
+   */
+  readonly qrcode: string
+  /** Where an activation link is sent to the user's email or phone instead (spec §4.7.6). */
+  readonly send: { readonly email: string; readonly sms: string }
+}
+
+/**
+ * A started delegated verification as its view shows it: `activation` (MFA_ENROLL_ACTIVATE) or
+ * `verification` (MFA_CHALLENGE), and its result so far.
+ */
+export interface StartedDelegation extends IssuedNonce {
+  readonly phase: 'activation' | 'verification'
+  readonly factorResult: 'WAITING' | 'REJECTED' | 'TIMEOUT'
+}
+
+/** What a family's device is told of a started verification (push: docs/adr/0031-push.md). */
+export interface DeviceNotice {
+  /**
+   * Sealed by the shell (the SecretBox): names the transaction (by its state token's hash), the
+   * factor and the verification. The device sends it back with its signed answer.
+   */
+  readonly handle: string
+  readonly started: IssuedNonce
+  readonly userId: string
+  readonly factorId: string
+  readonly login: string
+  readonly clientIp: string | null
+  readonly userAgent: string | null
+}
+
+/**
+ * The device of a family whose verifications the user answers on a device it registered (push):
+ * its activation (a key and a description, proven by a signature), the notice of each started
+ * verification, and the pending verifications it may fetch.
+ */
+export interface DelegationDevice<P, S> {
+  /** The enrollment URI a QR code carries (push: `oktaverify://{login}/?t={token}&f={factorId}&s={origin}`). */
+  readonly enrollmentUri: (profile: P, activation: { readonly token: string; readonly factorId: string; readonly origin: string }) => string
+  /**
+   * Checks a device's activation (its body, besides the activation token) for the pending
+   * enrollment: `Registered` with the factor's profile and secret from now on, or `Rejected`
+   * (403 E0000068). A body of the wrong shape is 400 E0000001 (the codec's causes).
+   */
+  readonly registrationCodec: t.Type<unknown, unknown, unknown>
+  readonly register: (profile: P, registration: unknown, factorId: string, ctx: ChallengeContext) => TaskEither<AuthnFailure, Registration<P, S>>
+  /** Tells the device of a started verification, once its step is saved; null when delivered, else why not. */
+  readonly notify: (profile: P, secret: S, notice: DeviceNotice, ctx: FactorContext) => Promise<AuthnFailure | null>
+  /**
+   * The verifications waiting for the device, for a request the device signed (push: a short-lived
+   * assertion by its key); a request that does not hold is 401 E0000011.
+   */
+  readonly pending: (profile: P, request: unknown, factorId: string, ctx: ChallengeContext) => TaskEither<AuthnFailure, ReadonlyArray<unknown>>
 }
 
 /**
@@ -233,20 +291,32 @@ export interface DelegatingFactor<P, S, A> extends FactorBase<P, S, A> {
   readonly delegation: {
     /** How long a started verification waits for the third party's response (Duo: 5 minutes, its request's lifetime). */
     readonly lifetimeMs: number
+    /**
+     * What a poll after that answers: `restart` starts a new verification and keeps waiting (Duo);
+     * `report` shows TIMEOUT (push, spec §4.7.5, §4.10) and the client starts a new one.
+     */
+    readonly timeout: 'restart' | 'report'
+    /** How long an activation waits, when it differs from a verification (push: 10 minutes). */
+    readonly activationLifetimeMs?: number
     /** A new nonce that names one started verification (Okta's 20 alphanumerics). */
     readonly nonce: (ctx: FactorContext) => string
     /**
-     * `factor._embedded.activation` (MFA_ENROLL_ACTIVATE) or `factor._embedded.verification`
-     * (MFA_CHALLENGE) of the verification `started`: Duo's `{ host, signature, factorResult, _links }`.
+     * The factor's `_embedded` for the verification `started`: Duo's `{ activation }` (MFA_ENROLL_ACTIVATE)
+     * or `{ verification }` (MFA_CHALLENGE), each `{ host, signature, factorResult, _links }`; push's
+     * `{ activation: { expiresAt, factorResult, _links } }` or `{ challenge: { correctAnswer } }`.
      * Pure in its inputs, so every poll shows the same request.
      */
-    readonly view: (profile: P, started: IssuedNonce, links: DelegationLinks) => Readonly<Record<string, unknown>>
+    readonly view: (profile: P, started: StartedDelegation, links: DelegationLinks) => Readonly<Record<string, unknown>> | null
     /**
      * Checks the third party's response against the verification this transaction started (its
-     * nonce and lifetime) and the enrolled profile: `confirmed` or `rejected` (forged, expired,
-     * another user's, or signed for another verification).
+     * nonce and lifetime) and the enrolled profile: `confirmed`; `denied`, a genuine refusal by the
+     * user (push: denied on the device, or the wrong number picked), recorded and shown as REJECTED;
+     * or `rejected`, a response that does not hold (forged, expired, another user's, or signed for
+     * another verification), refused with 403 E0000068 and not recorded.
      */
-    readonly confirm: (profile: P, response: A, started: IssuedNonce, ctx: FactorContext) => TaskEither<AuthnFailure, 'confirmed' | 'rejected'>
+    readonly confirm: (profile: P, response: A, started: IssuedNonce, ctx: ChallengeContext) => TaskEither<AuthnFailure, 'confirmed' | 'denied' | 'rejected'>
+    /** The device the user answers on, for a family that has one (push). */
+    readonly device?: DelegationDevice<P, S>
   }
   readonly verify?: undefined
   readonly delivery?: undefined

@@ -30,11 +30,19 @@ export interface ResponseSecrets {
    */
   readonly challenge?: Readonly<Record<string, unknown>> | null
   /**
-   * `factor._embedded.verification` of the factor challenged in MFA_CHALLENGE, when a third party
-   * verifies it (Duo): made by the shell from the verification the transaction started, by the
-   * factor's plug-in. The state then waits (`factorResult: WAITING`) and its `next` link polls.
+   * The verification the transaction started for a factor a third party verifies (Duo, push), in
+   * MFA_ENROLL_ACTIVATE or MFA_CHALLENGE: made by the shell, with the factor's plug-in. `embedded`
+   * is the factor's `_embedded` (Duo: `verification`; push: `activation`, `challenge`), or null.
+   * While it waits (`factorResult: WAITING`) the `next` link polls; once it was refused (REJECTED)
+   * or timed out (TIMEOUT), `next` starts a new one (`verify`, or `activate` for an activation).
    */
-  readonly verification?: Readonly<Record<string, unknown>> | null
+  readonly delegation?: DelegationView | null
+}
+
+/** What a started delegated verification shows: its result so far and the factor's `_embedded`. */
+export interface DelegationView {
+  readonly factorResult: 'WAITING' | 'REJECTED' | 'TIMEOUT'
+  readonly embedded: Readonly<Record<string, unknown>> | null
 }
 
 // eslint-disable-next-line no-restricted-globals -- formats a given instant; reads no clock
@@ -128,7 +136,8 @@ const SENDING_TYPES: ReadonlyArray<string> = ['sms', 'call', 'email']
 
 /** `resend: [{ name, href }]` for a factor that sends codes (an array in MFA states, spec §6.9), or nothing. */
 const resendLink = (base: string, f: EnrolledFactor, path: string): Record<string, unknown> =>
-  SENDING_TYPES.includes(f.factorType) ? { resend: [post(base, `/factors/${encodeURIComponent(f.id)}${path}`, f.factorType)] } : {}
+  // Push (spec §4.11): a new push for the verification, never for an activation (its `send` links are in `activation`).
+  SENDING_TYPES.includes(f.factorType) || (f.factorType === 'push' && path === '/verify/resend') ? { resend: [post(base, `/factors/${encodeURIComponent(f.id)}${path}`, f.factorType)] } : {}
 
 const renderEnrollCatalog = (base: string, c: AuthnContext) =>
   c.policy.enrollment.factors
@@ -224,22 +233,24 @@ export const renderTransaction = (
       // Spec §3.2 / §6.6: the remember-device policy belongs to MFA_REQUIRED and MFA_CHALLENGE only.
       const f = c.activating
       const activation = secrets.activation ?? null
-      // An activation a third party verifies (Duo) waits for its response; the client polls (spec §4.7.5).
-      const delegated = f !== null && c.nonce !== undefined && c.nonce !== null && c.nonce.factorId === f.id
+      // An activation a third party verifies (Duo, push) waits for its response; the client polls
+      // (spec §4.7.5). Timed out, `activate` starts it anew.
+      const delegation = f !== null && c.nonce !== undefined && c.nonce !== null && c.nonce.factorId === f.id ? (secrets.delegation ?? { factorResult: 'WAITING' as const, embedded: null }) : null
+      const embedded = delegation !== null ? delegation.embedded : activation === null ? null : { activation }
       return live(
         state,
-        f === null ? { user } : { user, factor: renderFactor(f, activation === null ? null : { activation }) },
+        f === null ? { user } : { user, factor: renderFactor(f, embedded) },
         {
           ...(f === null
             ? {}
-            : delegated
+            : delegation?.factorResult === 'WAITING'
               ? { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate/poll`, 'poll') }
               : { next: post(base, `/factors/${encodeURIComponent(f.id)}/lifecycle/activate`, 'activate') }),
           prev: post(base, '/previous'),
           cancel,
           ...(f === null ? {} : resendLink(base, f, '/lifecycle/resend')),
         },
-        delegated ? { factorResult: 'WAITING' } : {},
+        delegation === null ? {} : { factorResult: delegation.factorResult },
       )
     }
     case 'MFA_CHALLENGE': {
@@ -262,20 +273,21 @@ export const renderTransaction = (
           },
           { challengeType: 'FACTOR_TYPE', factorType: c.challenge },
         )
-      // A verification a third party carries out (Duo) waits for its response; the client polls (spec §4.10).
-      const verification = f === null ? null : (secrets.verification ?? null)
+      // A verification a third party carries out (Duo, push) waits for its response; the client
+      // polls (spec §4.10). Refused or timed out, `verify` starts a new one.
+      const delegation = f === null ? null : (secrets.delegation ?? null)
       const embedded =
-        verification !== null ? { verification } : secrets.challenge === undefined || secrets.challenge === null ? null : { challenge: secrets.challenge }
+        delegation !== null ? delegation.embedded : secrets.challenge === undefined || secrets.challenge === null ? null : { challenge: secrets.challenge }
       return live(
         state,
         f === null ? { user, policy: rememberDevicePolicy(c) } : { user, factor: renderFactor(f, embedded), policy: rememberDevicePolicy(c) },
         {
-          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, verification === null ? 'verify' : 'poll') }),
+          ...(f === null ? {} : { next: post(base, `/factors/${encodeURIComponent(f.id)}/verify`, delegation?.factorResult === 'WAITING' ? 'poll' : 'verify') }),
           prev: post(base, '/previous'),
           cancel,
           ...(f === null ? {} : resendLink(base, f, '/verify/resend')),
         },
-        verification === null ? {} : { factorResult: 'WAITING' },
+        delegation === null ? {} : { factorResult: delegation.factorResult },
       )
     }
     case 'LOCKED_OUT':

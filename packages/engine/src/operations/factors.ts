@@ -34,6 +34,7 @@ import type { Authn, Call, Result } from '../api.js'
 import { hashToken } from '../defaults.js'
 import { failed, fromStore, type Loaded, type Pipeline, type StepError, type StepFacts } from '../pipeline.js'
 import type { AnySendingFactor } from '../sent-codes.js'
+import { delegationKit } from './delegated.js'
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
@@ -79,6 +80,7 @@ export const factorOperations = (
   p: Pipeline,
 ): Pick<Authn, 'enrollFactor' | 'activateFactor' | 'verifyFactor' | 'resendActivation' | 'resendChallenge' | 'pollFactorActivation' | 'duoCallback'> => {
   const { deps, registry, mint, admit, decodeBody, finish, step, sentCodes } = p
+  const { startedFor, startDelegation, notifying } = delegationKit(p)
 
   const factorContext = (now: number) => ({ random: deps.random, hasher: deps.hasher, now })
   /** What a family that signs nonces checks against: the origin the binding serves for this call. */
@@ -165,22 +167,14 @@ export const factorOperations = (
   })
 
   /**
-   * The verification a transaction started for a factor a third party verifies (Duo), when it is
-   * `f`'s: `open` while it may still be confirmed, `confirmed` once its response was checked.
+   * A new verification for a factor a third party or a device verifies (MFA_CHALLENGE): started,
+   * and told to the device once the step is saved (push).
    */
-  const startedFor = (record: AuthnRecord, f: FactorRecord, now: number): { readonly state: 'open' | 'confirmed'; readonly nonce: IssuedNonce } | null => {
-    const held = record.context.nonce ?? null
-    if (held === null || held.factorId !== f.id) return null
-    const nonce = { nonce: held.nonce, expiresAt: held.expiresAt }
-    if (held.confirmed === true) return { state: 'confirmed', nonce }
-    return now < held.expiresAt ? { state: 'open', nonce } : null
+  const newDelegation = (plugin: DelegatingFactor<unknown, unknown, unknown>, f: FactorRecord, record: AuthnRecord, stateToken: string, call: Call, now: number): StepFacts => {
+    const nonce = startDelegation(plugin, now, 'verification')
+    const afterCommit = notifying(plugin, f, record, nonce, hashToken(stateToken), call, now)
+    return { event: { type: 'factor.nonce', now, factorId: f.id, nonce }, ...(afterCommit === undefined ? {} : { afterCommit }) }
   }
-
-  /** A new verification by the third party for `f` (Duo): its nonce and how long it waits. */
-  const startDelegation = (plugin: DelegatingFactor<unknown, unknown, unknown>, now: number): IssuedNonce => ({
-    nonce: plugin.delegation.nonce(factorContext(now)),
-    expiresAt: now + plugin.delegation.lifetimeMs,
-  })
 
   /** The factor types verified by type rather than by id (spec §4.10: `/api/v1/authn/factors/webauthn/verify`). */
   const BY_TYPE: ReadonlyArray<string> = ['webauthn']
@@ -297,7 +291,7 @@ export const factorOperations = (
                   sessionTokenHash: hashToken(sessionToken),
                 }
                 // A family a third party verifies (Duo) starts the activation's verification with the enrollment.
-                if (isDelegating(factor) && enrollment.activation === 'required') return E.right({ event: { ...event, nonce: startDelegation(factor, now) }, factorRecord })
+                if (isDelegating(factor) && enrollment.activation === 'required') return E.right({ event: { ...event, nonce: startDelegation(factor, now, 'activation') }, factorRecord })
                 if (factor.delivery === undefined || enrollment.activation === 'none') return E.right({ event, factorRecord })
                 // A family that sends codes sends the activation code with the enrollment (spec §4.6).
                 return pipe(
@@ -329,6 +323,12 @@ export const factorOperations = (
             const plugin = pluginFor(f)
             if (E.isLeft(plugin)) return TE.left(plugin.left)
             if (isChallenging(plugin.right)) return registerOf(plugin.right, f, body, now, call, hashToken(sessionToken))
+            // A device's activation that timed out (push, spec §4.7): `activate` starts it anew.
+            if (isDelegating(plugin.right) && plugin.right.delegation.timeout === 'report') {
+              const started = startedFor(record, f, plugin.right, now)
+              if (started?.state === 'confirmed') return TE.right({ type: 'factor.activate', now, factorId: f.id, outcome: 'accepted', counter: null, sessionTokenHash: hashToken(sessionToken) })
+              return TE.right({ type: 'factor.nonce', now, factorId: f.id, nonce: started?.state === 'open' ? started.nonce : startDelegation(plugin.right, now, 'activation') })
+            }
             return pipe(
               check(plugin.right, f, record, body, now, call),
               TE.map((v): AuthnEvent => ({ type: 'factor.activate', now, factorId: f.id, ...outcomeOf(v), sessionTokenHash: hashToken(sessionToken) })),
@@ -357,9 +357,11 @@ export const factorOperations = (
             if (E.isLeft(plugin)) return plugin
             if (byType && !isChallenging(plugin.right)) return E.left(notFound(req.factorId))
             if (isDelegating(plugin.right)) {
-              // A third party verifies (Duo, spec §4.10): the first call starts a verification, every
-              // later one polls it; once its response was confirmed (the callback), the poll verifies.
-              const started = c.challenge === f.id ? startedFor(record, f, now) : null
+              // A third party or a device verifies (Duo, push, spec §4.10): the first call starts a
+              // verification, every later one polls it; once its response was confirmed, the poll
+              // verifies. Refused or timed out (push), one poll reports it (REJECTED, TIMEOUT) and
+              // the next call starts a new one.
+              const started = c.challenge === f.id ? startedFor(record, f, plugin.right, now) : null
               if (started?.state === 'confirmed')
                 return E.right({
                   event: {
@@ -374,7 +376,10 @@ export const factorOperations = (
                     sessionTokenHash: hashToken(sessionToken),
                   },
                 })
-              return E.right({ event: { type: 'factor.nonce', now, factorId: f.id, nonce: started?.nonce ?? startDelegation(plugin.right, now) } })
+              if (started?.state === 'open') return E.right({ event: { type: 'factor.nonce', now, factorId: f.id, nonce: started.nonce } })
+              if (started !== null && !started.reported)
+                return E.right({ event: { type: 'factor.nonce', now, factorId: f.id, nonce: { ...started.nonce, reported: true, ...(started.state === 'denied' ? { denied: true } : {}) } } })
+              return E.right(newDelegation(plugin.right, f, record, req.stateToken, call, now))
             }
             // Without a passCode, a family that sends codes sends one (spec §4.10): a challenge, not an attempt.
             if (plugin.right.delivery !== undefined && !hasPassCode(body)) return challengeOf(plugin.right, f, record, now, false)
@@ -442,6 +447,12 @@ export const factorOperations = (
               if (record.state !== (op === 'resendActivation' ? 'MFA_ENROLL_ACTIVATE' : 'MFA_CHALLENGE')) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
               const f = factors.find((x) => x.id === req.factorId && x.status === (op === 'resendActivation' ? 'PENDING_ACTIVATION' : 'ACTIVE'))
               if (f === undefined) return TE.left(notFound(req.factorId))
+              // A new push for the verification (spec §4.11): the one in progress is replaced, and told to the device.
+              const delegating = registry.plugin(f)
+              if (op === 'resendChallenge' && delegating !== null && isDelegating(delegating) && delegating.delegation.device !== undefined) {
+                if (record.context.challenge !== f.id) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+                return TE.right(newDelegation(delegating, f, record, req.stateToken, call, now))
+              }
               return TE.fromEither(pipe(sendingPlugin(f), E.chain((plugin) => challengeOf(plugin, f, record, now, true))))
             }
             return step(op, req.stateToken, 'factor.challenge', call, buildEvent, null)
@@ -476,10 +487,12 @@ export const factorOperations = (
               pipe(
                 delegatedActivation(record, factors, req.factorId),
                 E.map(({ f, plugin }): AuthnEvent => {
-                  const started = startedFor(record, f, now)
-                  return started?.state === 'confirmed'
-                    ? { type: 'factor.activate', now, factorId: f.id, outcome: 'accepted', counter: null, sessionTokenHash: hashToken(sessionToken) }
-                    : { type: 'factor.nonce', now, factorId: f.id, nonce: started?.nonce ?? startDelegation(plugin, now) }
+                  const started = startedFor(record, f, plugin, now)
+                  if (started?.state === 'confirmed')
+                    return { type: 'factor.activate', now, factorId: f.id, outcome: 'accepted', counter: null, sessionTokenHash: hashToken(sessionToken) }
+                  // Timed out (push): every poll shows TIMEOUT until `activate` starts it anew (spec §4.7.5).
+                  if (started !== null && started.state !== 'open') return { type: 'factor.nonce', now, factorId: f.id, nonce: { ...started.nonce, reported: true } }
+                  return { type: 'factor.nonce', now, factorId: f.id, nonce: started?.nonce ?? startDelegation(plugin, now, 'activation') }
                 }),
               ),
             )
@@ -505,20 +518,21 @@ export const factorOperations = (
             const f = factors.find((x) => x.id === req.factorId)
             if (f === undefined) return TE.left(notFound(req.factorId))
             const plugin = registry.plugin(f)
-            if (plugin === null || !isDelegating(plugin)) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
+            // A family whose device answers (push) answers through its own endpoint, signed by the device.
+            if (plugin === null || !isDelegating(plugin) || plugin.delegation.device !== undefined) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
             const waiting = record.state === 'MFA_ENROLL_ACTIVATE' ? record.context.activating?.id === f.id : record.state === 'MFA_CHALLENGE' && record.context.challenge === f.id
             if (!waiting) return TE.left(failed(failure('E0000079', [CAUSES.notAllowedInState])))
             const held = record.context.nonce ?? null
             // A response once confirmed is not taken again (single use), and none after the verification timed out.
-            const started = startedFor(record, f, now)
-            if (held === null || held.factorId !== f.id || started === null || started.state === 'confirmed') return TE.left(failed(failure('E0000068')))
+            const started = startedFor(record, f, plugin, now)
+            if (held === null || held.factorId !== f.id || started === null || started.state !== 'open') return TE.left(failed(failure('E0000068')))
             return pipe(
               TE.fromEither(decodeWith(plugin.answerCodec, body, 'factorVerifyRequest')),
               TE.bindTo('response'),
               TE.bind('profile', () => TE.fromEither(decodeWith(plugin.profileCodec, f.profile, 'factorVerifyRequest'))),
-              TE.chain(({ response, profile }) => pipe(plugin.delegation.confirm(profile, response, started.nonce, factorContext(now)), TE.mapLeft(failed))),
+              TE.chain(({ response, profile }) => pipe(plugin.delegation.confirm(profile, response, started.nonce, challengeContext(now, call)), TE.mapLeft(failed))),
               TE.chain((outcome): TE.TaskEither<StepError, AuthnEvent> =>
-                outcome === 'confirmed' ? TE.right({ type: 'factor.confirm', now, factorId: f.id, nonce: started.nonce }) : TE.left(failed(failure('E0000068'))),
+                outcome === 'rejected' ? TE.left(failed(failure('E0000068'))) : TE.right({ type: outcome === 'confirmed' ? 'factor.confirm' : 'factor.deny', now, factorId: f.id, nonce: started.nonce }),
               ),
             )
           }
