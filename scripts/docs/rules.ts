@@ -163,6 +163,8 @@ const T_PUSH_MODEL = 'packages/server/test/push-model.test.ts'
 const T_PUSH_FACTOR = 'packages/factor-push/test/push-factor.test.ts'
 const T_PUSH_PG = 'packages/adapter-postgres/test/push.int.test.ts'
 const T_PUSH_AUTH_JS = 'packages/server/test/push-okta-auth-js.e2e.test.ts'
+const T_PUSH_RACES = 'packages/server/test/push-races.test.ts'
+const T_PUSH_APNS = 'packages/server/test/push-apns.e2e.test.ts'
 const T_RSA_E2E = 'packages/server/test/rsa.e2e.test.ts'
 const T_RSA = 'packages/factor-rsa/test/rsa.test.ts'
 const T_DUO_AUTH_JS = 'packages/server/test/duo-okta-auth-js.e2e.test.ts'
@@ -795,6 +797,8 @@ export const RULES: ReadonlyArray<Rule> = [
       ...tests(T_PUSH_FACTOR, 'for any number picked, confirmed exactly when it is the one shown'),
       ...tests(T_PUSH_PG, 'answers to one challenge at once (approvals and denials): exactly one is taken'),
       ...tests(T_PUSH_AUTH_JS, 'poll() ends MFA_CHALLENGE REJECTED with verify() and resend()'),
+      ...tests(T_PUSH_RACES, 'approvals, denials and polls at once: one answer taken'),
+      ...tests(T_PUSH_APNS, 'verify sends the push to APNs for the device'),
       ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],
   },
