@@ -798,6 +798,7 @@ export const RULES: ReadonlyArray<Rule> = [
       ...tests(T_PUSH_PG, 'answers to one challenge at once (approvals and denials): exactly one is taken'),
       ...tests(T_PUSH_AUTH_JS, 'poll() ends MFA_CHALLENGE REJECTED with verify() and resend()'),
       ...tests(T_PUSH_RACES, 'approvals, denials and polls at once: one answer taken'),
+      ...tests('packages/testkit/src/harness/push-commands.ts', "no SUCCESS without the device's approval"),
       ...tests(T_PUSH_APNS, 'verify sends the push to APNs for the device'),
       ...tests(T_TRANSITIONS, 'decide does what the model says for any state, context and event'),
     ],

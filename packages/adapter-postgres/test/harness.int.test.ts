@@ -3,6 +3,7 @@ import { registered, type OrgSeed } from '@authn-machine/core'
 import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createCallFactor } from '@authn-machine/factor-call'
 import { createEmailFactor } from '@authn-machine/factor-email'
+import { createPushFactor } from '@authn-machine/factor-push'
 import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
 import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createDevOutbox } from '@authn-machine/message-senders'
@@ -44,7 +45,8 @@ const makeSystem = async (seed: OrgSeed, randomSeed: number | string = 1): Promi
     steps: stores.steps,
     factors: stores.factors,
     apps: stores.apps,
-    factorPlugins: HARNESS_PLUGINS,
+    // Push, for the harness's own device: one per system, so its mailbox of challenges starts empty.
+    factorPlugins: [...HARNESS_PLUGINS, registered(createPushFactor())],
     outbox: createDevOutbox({ log: () => undefined }),
     hasher: createTrivialHasher(),
     clock: createManualClock(T0),

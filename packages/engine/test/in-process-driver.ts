@@ -3,6 +3,7 @@ import { registered, type Factor, type OrgSeed } from '@authn-machine/core'
 import { createCallFactor } from '@authn-machine/factor-call'
 import { createEmailFactor } from '@authn-machine/factor-email'
 import { createHotpFactor } from '@authn-machine/factor-hotp'
+import { createPushFactor } from '@authn-machine/factor-push'
 import { createQuestionFactor } from '@authn-machine/factor-question'
 import { createSmsFactor } from '@authn-machine/factor-sms'
 import { createWebauthnFactor } from '@authn-machine/factor-webauthn'
@@ -35,7 +36,9 @@ export type Fault = (parts: SystemParts) => SystemParts
  * `System` for the harness. Codes go to a dev outbox that the driver reads back.
  */
 export const makeEngineSystem = (seed: OrgSeed, randomSeed: number | string = 1, fault: Fault = (parts) => parts): Promise<System> => {
-  const parts = fault({ stores: createMemoryStores(), factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS, ...CHALLENGE_PLUGINS] })
+  // Push, for the harness's own device (docs/adr/0031-push.md): one per system, so its mailbox of
+  // challenges starts empty with the system (two runs of one sequence then answer the same).
+  const parts = fault({ stores: createMemoryStores(), factorPlugins: [...FACTOR_PLUGINS, ...SENDING_PLUGINS, ...CHALLENGE_PLUGINS, registered(createPushFactor())] })
   return createInProcessSystem({
     seed,
     ...parts.stores,

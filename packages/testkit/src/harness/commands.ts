@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { Driver, LifecycleOp, WireResponse } from './driver.js'
+import type { Driver, LifecycleOp, PushDriverOperation, WireResponse } from './driver.js'
 import { createGuardrails, generate, ScureBase32Plugin } from 'otplib'
 import { err, sendingFamily, type Model, type ModelApp, type ModelFactor, type ModelStatus, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 
@@ -55,7 +55,7 @@ export const str = (x: unknown): string | undefined => (typeof x === 'string' ? 
 export const cover = (real: Real, state: string, operation: string) =>
   real.coverage.set(`${state} × ${operation}`, (real.coverage.get(`${state} × ${operation}`) ?? 0) + 1)
 
-type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle' | 'readOutbox' | 'openStepUp' | 'stepUpRedirect'>
+type Operation = keyof Omit<Driver, 'advanceClock' | 'lifecycle' | 'readOutbox' | 'openStepUp' | 'stepUpRedirect' | PushDriverOperation>
 
 /** Keeps an exchange of the running command. */
 export const record = (real: Real, operation: string, request: unknown, response: WireResponse): void => {
@@ -669,8 +669,8 @@ export class ActivateFactor extends TransactionCommand {
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
     const pending = tx.pending
-    // A factor that sends codes is activated with the code sent (AnswerSentCode); WebAuthn with its authenticator (ActivateWebauthn).
-    if (pending === null || sendingFamily(pending.key) !== undefined || pending.webauthn !== undefined) return
+    // A factor that sends codes is activated with the code sent (AnswerSentCode); WebAuthn with its authenticator (ActivateWebauthn); push by its device (push-commands.ts).
+    if (pending === null || sendingFamily(pending.key) !== undefined || pending.webauthn !== undefined || pending.push !== undefined) return
     cover(real, state, `activateFactor(${this.right ? 'right' : 'wrong'})`)
     const at = codeTime(model, real)
     const passCode = this.right && pending.secret !== null ? await totpAt(pending.secret, at) : 'nope!!'

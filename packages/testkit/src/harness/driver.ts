@@ -45,12 +45,19 @@ export const DRIVER_OPERATIONS = [
 export type DriverOperation = (typeof DRIVER_OPERATIONS)[number]
 
 /**
+ * The operations of push (docs/adr/0031-push.md): the activation link, the activation's poll, and
+ * the device's own endpoints. Optional: without all of them the harness generates no push commands.
+ */
+export const PUSH_DRIVER_OPERATIONS = ['sendActivationLink', 'pollFactorActivation', 'activatePushDevice', 'listPushChallenges', 'answerPushChallenge'] as const satisfies ReadonlyArray<OperationName>
+export type PushDriverOperation = (typeof PUSH_DRIVER_OPERATIONS)[number]
+
+/**
  * What the model-based harness drives: one method per operation of {@link DRIVER_OPERATIONS},
  * each taking the JSON body a client would send (path parameters such as `factorId` among its
  * fields). Implemented in-process over the engine and over HTTP against any base URL, so other
  * implementations can run the same command sequences.
  */
-export type Driver = { readonly [K in DriverOperation]: (body: unknown) => Promise<WireResponse> } & {
+export type Driver = { readonly [K in DriverOperation]: (body: unknown) => Promise<WireResponse> } & { readonly [K in PushDriverOperation]?: (body: unknown) => Promise<WireResponse> } & {
   /**
    * An administrator's `POST /api/v1/users/{id or login}/lifecycle/{operation}` as a trusted caller
    * (`operation` in the engine's spelling: `expirePassword` is `expire_password` on the wire).

@@ -7,6 +7,7 @@ import { recoveryArbitraries } from './recovery-commands.js'
 import { sentCodeArbitraries } from './sent-code-commands.js'
 import { stepUpArbitraries } from './step-up-commands.js'
 import { challengeArbitraries } from './challenge-commands.js'
+import { pushArbitraries, servesPush } from './push-commands.js'
 
 /** A fresh system under test: a driver over a newly seeded org, and how to dispose of it. */
 export interface System {
@@ -193,13 +194,23 @@ const senders = (seed: OrgSeed): ReadonlyArray<number> => {
  * and an org that sends codes, and the recovery ones with an outbox (recovery by email is on by
  * default; codes and recovery links are read back from it).
  */
-const arbitraries = (o: HarnessOptions, controlsClock: boolean, outbox: boolean, more: Parameters<typeof commandArbitraries>[2], stepUp: StepUpAbility = NO_STEP_UP) => [
+const arbitraries = (
+  o: HarnessOptions,
+  controlsClock: boolean,
+  outbox: boolean,
+  more: Parameters<typeof commandArbitraries>[2],
+  stepUp: StepUpAbility = NO_STEP_UP,
+  push = false,
+) => [
   ...commandArbitraries(o.seed.users.length, controlsClock, more),
   ...(outbox && sendsCodes(o.seed) ? sentCodeArbitraries(senders(o.seed), controlsClock, more?.concurrent !== false) : []),
   ...(outbox ? recoveryArbitraries(o.seed.users.length, controlsClock, more?.concurrent !== false) : []),
   ...(stepUp.follow && (o.seed.apps ?? []).length > 0 ? stepUpArbitraries(o.seed.users.length, (o.seed.apps ?? []).length, stepUp.open) : []),
   // WebAuthn, with a software authenticator, where the org's enrollment policy names it.
   ...((o.seed.policies?.enrollment?.factors ?? []).some((f) => f.factorType === 'webauthn' && f.provider === 'FIDO') ? challengeArbitraries() : []),
+  // Push, with the harness's own device, where the org's enrollment policy names it and the driver
+  // serves the device's operations (the enrollment link is read back from the outbox).
+  ...(push && outbox && (o.seed.policies?.enrollment?.factors ?? []).some((f) => f.factorType === 'push' && f.provider === 'OKTA') ? pushArbitraries(o.seed.users.length, controlsClock) : []),
 ]
 
 /** What the driver can do of step-up: follow `original` links (then `audience` is sent), open SP-initiated ones. */
@@ -233,11 +244,12 @@ export const runConformance = async (o: HarnessOptions): Promise<HarnessReport> 
   const lifecycle = probe.driver.lifecycle !== undefined
   const outbox = await hasOutbox(probe.driver)
   const stepUp = stepUpOf(probe.driver)
+  const push = servesPush(probe.driver)
   await probe.dispose?.()
   const options = modelOptions(o)
   const maxCommands = o.maxCommands ?? 30
   const varyPolicies = o.varyPolicies === true
-  const cmdsArb = fc.commands(traced(arbitraries(o, controlsClock, outbox, { lifecycle }, stepUp)), {
+  const cmdsArb = fc.commands(traced(arbitraries(o, controlsClock, outbox, { lifecycle }, stepUp, push)), {
     maxCommands,
     size: 'max',
     ...(o.replay?.replayPath == null ? {} : { replayPath: o.replay.replayPath }),
@@ -386,6 +398,7 @@ export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok
   const options = modelOptions(o)
   const probe = await o.makeSystem(o.seed)
   const outbox = await hasOutbox(probe.driver)
+  const push = servesPush(probe.driver)
   await probe.dispose?.()
   const runOnce = async (cmds: Iterable<fc.AsyncCommand<Model, Real>>) => {
     const system = await o.makeSystem(o.seed)
@@ -398,7 +411,7 @@ export const checkDeterminism = async (o: HarnessOptions): Promise<{ readonly ok
     return exchanges
   }
   // Lifecycle operations are sequential and reproducible; concurrent bursts are not byte for byte.
-  const property = fc.asyncProperty(fc.commands(traced(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false }, stepUpOf(probe.driver))), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
+  const property = fc.asyncProperty(fc.commands(traced(arbitraries(o, true, outbox, { lifecycle: true, concurrent: false }, stepUpOf(probe.driver), push)), { maxCommands: o.maxCommands ?? 30 }), async (cmds) => {
     // What is compared is what the systems answered: a request may carry an ECDSA signature, which
     // node:crypto randomizes (the harness's WebAuthn assertions), and the answer must not depend on it.
     const answers = (xs: ReadonlyArray<Exchange>) => xs.map(({ command, operation, response }) => ({ command, operation, response }))

@@ -1,5 +1,5 @@
 import { OPERATIONS, type OperationName } from '@authn-machine/core'
-import { DRIVER_OPERATIONS, type Driver, type DriverOperation, type LifecycleOp, type OutboxMessage, type WireResponse } from './driver.js'
+import { DRIVER_OPERATIONS, PUSH_DRIVER_OPERATIONS, type Driver, type DriverOperation, type LifecycleOp, type OutboxMessage, type PushDriverOperation, type WireResponse } from './driver.js'
 
 export interface HttpDriverOptions {
   /** The implementation's base URL, e.g. `http://127.0.0.1:8080`. */
@@ -81,6 +81,9 @@ export const followStepUp = async (o: HttpDriverOptions, token: string): Promise
 export const createHttpDriver = (o: HttpDriverOptions): Driver => ({
   ...(Object.fromEntries(DRIVER_OPERATIONS.map((name) => [name, (b: unknown) => postJson(o, fill(PATHS[name], b), b)])) as {
     readonly [K in DriverOperation]: (body: unknown) => Promise<WireResponse>
+  }),
+  ...(Object.fromEntries(PUSH_DRIVER_OPERATIONS.map((name) => [name, (b: unknown) => postJson(o, fill(PATHS[name], b), b)])) as {
+    readonly [K in PushDriverOperation]: (body: unknown) => Promise<WireResponse>
   }),
   advanceClock: () => false,
   readOutbox: (to: string) => readDevOutbox(o, to),

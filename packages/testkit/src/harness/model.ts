@@ -4,6 +4,7 @@
  * xstate machine or the engine; it predicts what any conforming implementation must answer.
  */
 import { resolveRelativeDate, type OrgSeed } from '@authn-machine/core'
+import type { HarnessPushDevice } from './push-device.js'
 import type { HarnessAuthenticator } from './webauthn-authenticator.js'
 
 const MINUTE = 60_000
@@ -120,6 +121,28 @@ export interface ModelFactor {
     counter: number
     readonly pending: { readonly nonce: string; readonly expiresAt: number }
   }
+  /**
+   * A push factor (docs/adr/0031-push.md): its device, and the activation its enrollment waits
+   * with: until when, whether a device answered it, which start of it (`round`: a link sent or an
+   * `activate` after it ended starts it anew), and the enrollment link last read (its token, of a round).
+   */
+  push?: {
+    readonly device: HarnessPushDevice
+    readonly pending: { round: number; expiresAt: number; activated: boolean; link: { readonly token: string; readonly round: number } | null }
+  }
+}
+
+/** A push sent in a transaction (docs/adr/0031-push.md): its challenge, the number shown, how it stands. */
+export interface ModelPush {
+  readonly factorId: string
+  /** Learnt from the device's list of pending challenges right after the push started. */
+  challengeId: string
+  readonly expiresAt: number
+  /** The number the sign-in page shows (number matching), as the first answer showed it. */
+  readonly correct: number
+  state: 'waiting' | 'approved' | 'denied'
+  /** A poll has shown its end (REJECTED, TIMEOUT) already: the next verification starts a new push. */
+  reported: boolean
 }
 
 export interface ModelUser {
@@ -203,6 +226,11 @@ export interface ModelTransaction {
   nonce: { readonly factorId: string; readonly value: string; readonly expiresAt: number } | null
   /** Every code sent in this transaction, oldest first; the last is the open one (one at a time). */
   readonly codes: ModelSentCode[]
+  /**
+   * Every push sent in this transaction, oldest first; the last is the one in progress while
+   * MFA_CHALLENGE challenges its factor (`challenge`), and no push is once the transaction left it.
+   */
+  readonly pushes: ModelPush[]
   /** The app of a step-up (its SUCCESS leads there), or null. */
   readonly app: ModelApp | null
 }
@@ -513,6 +541,7 @@ export class Model {
       challenge: null,
       nonce: null,
       codes: [],
+      pushes: [],
       app,
     }
     this.transactions.push(tx)

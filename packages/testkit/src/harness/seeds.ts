@@ -110,6 +110,8 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
             { factorType: 'call', provider: 'OKTA', enroll: 'NOT_ALLOWED' },
             // Enrolled and verified with a software authenticator (docs/adr/0029-challenge-factors.md).
             { factorType: 'webauthn', provider: 'FIDO', enroll: 'OPTIONAL' },
+            // Push with number matching, answered by the harness's own device (docs/adr/0031-push.md).
+            { factorType: 'push', provider: 'OKTA', enroll: 'OPTIONAL' },
           ],
         },
       },
@@ -157,6 +159,7 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
             { factorType: 'call', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'email', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'webauthn', provider: 'FIDO', enroll: 'OPTIONAL' },
+            { factorType: 'push', provider: 'OKTA', enroll: 'OPTIONAL' },
           ],
         },
         // A code lives one minute and allows two wrong answers: expiry and exhaustion come up often.

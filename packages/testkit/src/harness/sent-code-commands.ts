@@ -203,6 +203,8 @@ export class ResendCode extends TransactionCommand {
           ? (current ?? pickFrom([...sendingFactors(u, 'ACTIVE'), ...sendingFactors(u, 'PENDING_ACTIVATION')]))
           : pickFrom(u.factors.filter((f) => f.id !== '' && f.id !== current))
     if (factorId === undefined) return
+    // A resend for the push challenged sends a new push, not a code: ResendPush (push-commands.ts) predicts it.
+    if (!activation && factorId === current && u.factors.some((f) => f.id === factorId && f.push !== undefined)) return
     cover(real, state, `${op}(${this.target})`)
     const row = u.factors.find((f) => f.id === factorId && f.status === (activation ? 'PENDING_ACTIVATION' : 'ACTIVE'))
     const family = row === undefined ? undefined : sendingFamily(row.key)
