@@ -142,8 +142,9 @@ describe('push through the engine: enrollment', () => {
     const enrollment = await emailedEnrollment(s, e)
     const device = await activateDevice(enrollment, { name: 'Pat’s phone', platform: 'ANDROID', version: '14' }, s.device)
     expect(device).toMatchObject({ factorId: e.factorId, userId: '00upushuser00000001', origin: ORIGIN })
-    // The token is spent.
+    // The token is spent, and no new link is sent: the next poll finishes the activation.
     expect(await refusal(activateDevice(enrollment, { name: 'Another phone' }, s.device))).toEqual([401, 'E0000011'])
+    expect(code(await s.driver.sendActivationLink({ stateToken: e.stateToken, factorId: e.factorId, channel: 'email' }))).toEqual([403, 'E0000079'])
     const done = await s.driver.pollFactorActivation({ stateToken: e.stateToken, factorId: e.factorId })
     expect(body(done)['status']).toBe('SUCCESS')
     const again = await s.driver.authenticate({ username: LOGIN, password: PASSWORD })

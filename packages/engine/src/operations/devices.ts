@@ -194,6 +194,8 @@ export const deviceOperations = (p: Pipeline): Pick<Authn, 'activatePushDevice' 
             if (req.channel === 'sms' && (phone === undefined || !E164.test(phone)))
               return TE.left(failed(failure('E0000001', ['profile.phoneNumber: A phone number in E.164 format (+14155552671) is required to send the link by SMS.'], 'activationLinkRequest')))
             const started = startedFor(record, f, plugin, now)
+            // A device activated it already: nothing to send, the next poll finishes the activation.
+            if (started?.state === 'confirmed') return TE.left(failed(failure('E0000079', ['A device has activated this factor: poll to finish the activation.'])))
             const nonce = started !== null && started.state === 'open' ? started.nonce : startDelegation(plugin, now, 'activation')
             return pipe(
               deps.users.findById(record.context.userId),

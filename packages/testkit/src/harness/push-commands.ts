@@ -204,14 +204,15 @@ export class ActivatePushDevice extends TransactionCommand {
       let p: Prediction
       if (!model.live(tx)) p = err(401, 'E0000011')
       else if (tx.status !== 'MFA_ENROLL_ACTIVATE' || row === undefined) p = err(403, 'E0000079')
+      // A device activated it already: nothing to send, the next poll finishes the activation.
+      else if (w.pending.activated) p = err(403, 'E0000079')
       else {
         model.touch(tx)
         const a = w.pending
-        // Sent while the activation waits: the same one; after it ended (or a device answered it): a new one, 10 minutes from now.
-        if (a.activated || model.now >= a.expiresAt) {
+        // Sent while the activation waits: the same one; after it timed out: a new one, 10 minutes from now.
+        if (model.now >= a.expiresAt) {
           a.round += 1
           a.expiresAt = model.now + ACTIVATION_MS
-          a.activated = false
         }
         p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
       }
