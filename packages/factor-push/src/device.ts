@@ -64,6 +64,19 @@ export class DeviceRequestError extends Error {
   }
 }
 
+/** What a device request was answered: its result, or the server's refusal as `status errorCode` (`403 E0000068`). */
+export const answerOf = async (request: Promise<string>): Promise<string> => {
+  try {
+    return await request
+  } catch (e) {
+    if (e instanceof DeviceRequestError) {
+      const body = typeof e.body === 'object' && e.body !== null ? (e.body as Record<string, unknown>) : {}
+      return `${e.status} ${String(body['errorCode'])}`
+    }
+    throw e
+  }
+}
+
 /** Reads an enrollment URI: `oktaverify://{login}/?t={token}&f={factorId}&s={origin}`; throws on anything else. */
 export const parseEnrollmentUri = (uri: string): Enrollment => {
   let url: URL

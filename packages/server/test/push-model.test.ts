@@ -6,7 +6,7 @@ import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createDevOutbox } from '@authn-machine/message-senders'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { createPushFactor, PUSH_LIFETIME_MS } from '@authn-machine/factor-push'
-import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, DeviceRequestError, type DeviceState, type Transport } from '@authn-machine/factor-push/device'
+import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf, type DeviceState, type Transport } from '@authn-machine/factor-push/device'
 
 // A model-based test of a push verification (docs/adr/0031-push.md): any sequence of polls,
 // device answers (right number, wrong number, denial, a stale challenge), resends and waits is
@@ -84,16 +84,6 @@ const setUp = async (numberChallenge: boolean): Promise<Real> => {
   return { clock, driver: s.driver, device, options, stateToken: body(again)['stateToken'] as string, factorId }
 }
 
-/** What a device request was answered: its result, or the refusal's status and code. */
-const outcome = async (p: Promise<string>): Promise<string> => {
-  try {
-    return await p
-  } catch (e) {
-    if (e instanceof DeviceRequestError) return `${e.status} ${String((e.body as Json)['errorCode'])}`
-    throw e
-  }
-}
-
 /** The client's poll, or a new verification (the same request): checks the answer against the model and moves it. */
 class Verify implements fc.AsyncCommand<Model, Real> {
   constructor(readonly resend: boolean) {}
@@ -158,7 +148,7 @@ class Answer implements fc.AsyncCommand<Model, Real> {
     const p = m.push
     const correct = p?.correct ?? 0
     const answer = this.how === 'deny' ? { consent: 'DENIED' as const } : { consent: 'APPROVED' as const, selectedAnswer: this.how === 'wrong' ? (correct === 99 ? 10 : correct + 1) : correct }
-    const got = await outcome(answerChallenge(r.device, id, answer, r.options))
+    const got = await answerOf(answerChallenge(r.device, id, answer, r.options))
     const open = !m.done && p !== null && p.id === id && !m.dead.has(id) && p.state === 'waiting' && m.now < p.expiresAt
     if (!open) {
       // Never twice, never late, never a replaced one, never after the end.

@@ -7,7 +7,7 @@ import { createDevOutbox } from '@authn-machine/message-senders'
 import { expectRight, run } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { createPushFactor } from '@authn-machine/factor-push'
-import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, DeviceRequestError, type Transport } from '@authn-machine/factor-push/device'
+import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf, type Transport } from '@authn-machine/factor-push/device'
 
 // Push under any interleaving (fc.scheduler, memory store; docs/adr/0031-push.md): device answers
 // (approvals and denials) and the client's polls to one push, their loads and commits ordered as
@@ -70,14 +70,6 @@ const setUp = async () => {
   return { gate, d, options, device, stateToken, factorId, correctAnswer, challengeId: challenge.challengeId, transactions: stores.transactions }
 }
 
-const told = async (p: Promise<string>): Promise<string> => {
-  try {
-    return await p
-  } catch (e) {
-    if (e instanceof DeviceRequestError) return `${e.status} ${String((e.body as Json)['errorCode'])}`
-    throw e
-  }
-}
 const pollOutcome = (r: { readonly status: number; readonly body: unknown }): string =>
   r.status !== 200 ? `${r.status} ${String(body(r)['errorCode'])}` : body(r)['status'] === 'MFA_CHALLENGE' ? String(body(r)['factorResult']) : String(body(r)['status'])
 
@@ -89,8 +81,8 @@ describe('push under any interleaving (fc.scheduler, memory store)', () => {
       const r = await setUp()
       r.gate.racing = s
       const answers = [
-        ...Array.from({ length: approvals }, () => told(answerChallenge(r.device, r.challengeId, { consent: 'APPROVED', selectedAnswer: r.correctAnswer }, r.options))),
-        ...Array.from({ length: denials }, () => told(answerChallenge(r.device, r.challengeId, { consent: 'DENIED' }, r.options))),
+        ...Array.from({ length: approvals }, () => answerOf(answerChallenge(r.device, r.challengeId, { consent: 'APPROVED', selectedAnswer: r.correctAnswer }, r.options))),
+        ...Array.from({ length: denials }, () => answerOf(answerChallenge(r.device, r.challengeId, { consent: 'DENIED' }, r.options))),
       ]
       const polling = Array.from({ length: polls }, () => r.d.verifyFactor({ stateToken: r.stateToken, factorId: r.factorId }).then(pollOutcome))
       const [devices, clients] = await s.waitFor(Promise.all([Promise.all(answers), Promise.all(polling)]))
