@@ -20,6 +20,7 @@ export type {
 export { emptyStepWrite, isTransactionOnly } from './step-store.js'
 export type { PolicySource, RequestContext } from './policy-source.js'
 export type { AppSource } from './app-source.js'
+export type { PushChallenge, PushDeliveryError, PushGateway, PushTarget } from './push-gateway.js'
 export type { AuditEntry, AuditSink, Clock, Hasher, HasherError, Random } from './services.js'
 export type {
   ChallengeContext,
