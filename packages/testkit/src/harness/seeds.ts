@@ -159,7 +159,6 @@ export const harnessSeeds = (now: number): ReadonlyArray<{ readonly name: string
             { factorType: 'call', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'email', provider: 'OKTA', enroll: 'OPTIONAL' },
             { factorType: 'webauthn', provider: 'FIDO', enroll: 'OPTIONAL' },
-            { factorType: 'push', provider: 'OKTA', enroll: 'OPTIONAL' },
           ],
         },
         // A code lives one minute and allows two wrong answers: expiry and exhaustion come up often.
