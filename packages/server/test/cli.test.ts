@@ -176,9 +176,9 @@ describe('the reference server process', () => {
     ]
     for (const { name, seed, store } of cases) {
       writeFileSync(seedFile, JSON.stringify(seed))
-      const { code, out } = await harnessAgainstServer(store, seedFile, 20)
+      const { code, out } = await harnessAgainstServer(store, seedFile, 10)
       expect(code, `${name}:\n${out}`).toBe(0)
-      expect(out).toMatch(/PASSED: 20 command sequences, \d+ requests/)
+      expect(out).toMatch(/PASSED: 10 command sequences, \d+ requests/)
     }
   })
 
