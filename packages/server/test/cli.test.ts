@@ -169,10 +169,18 @@ describe('the reference server process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authn-conformance-'))
     const seedFile = join(dir, 'seed.json')
     const seeds = harnessSeeds(Date.now())
-    // Every seed on the memory store, and the first on the embedded PostgreSQL store (reset by TRUNCATE).
+    // The richest seed (factors of every kind, codes sent through the dev outbox) on the memory store,
+    // and the first (lockout, history, apps) on the embedded PostgreSQL store (reset by TRUNCATE). Every
+    // seed runs over HTTP against the binding in openapi-responses.e2e.test.ts, and in process in the
+    // engine's harness: this test is about the two commands working together, not about the seeds.
+    const pick = (i: number) => {
+      const found = seeds[i]
+      if (found === undefined) throw new Error(`no harness seed ${i}`)
+      return found
+    }
     const cases = [
-      ...seeds.map(({ name, seed }) => ({ name, seed, store: ['--store', 'memory'] })),
-      ...seeds.slice(0, 1).map(({ name, seed }) => ({ name: `${name}, embedded`, seed, store: ['--store', 'embedded', '--data-dir', join(dir, 'data')] })),
+      { name: pick(2).name, seed: pick(2).seed, store: ['--store', 'memory'] },
+      { name: `${pick(0).name}, embedded`, seed: pick(0).seed, store: ['--store', 'embedded', '--data-dir', join(dir, 'data')] },
     ]
     for (const { name, seed, store } of cases) {
       writeFileSync(seedFile, JSON.stringify(seed))

@@ -184,19 +184,26 @@ const commands = [
   fc.constant(new Verify(false)),
   fc.constant(new Verify(true)),
   fc.constantFrom('right', 'wrong', 'deny', 'stale').map((how) => new Answer(how as Answer['how'])),
-  fc.integer({ min: 1_000, max: 200_000 }).map((ms) => new Wait(ms)),
+  // Short waits, and waits past a push's lifetime: random short ones alone seldom outlast a push
+  // before the next poll, and TIMEOUT was missed in a CI run of 150.
+  fc.oneof(fc.integer({ min: 1_000, max: 200_000 }), fc.integer({ min: PUSH_LIFETIME_MS - 1_000, max: PUSH_LIFETIME_MS + 60_000 })).map((ms) => new Wait(ms)),
 ]
 
 describe('push verification, model-based (fc.commands)', () => {
   it('any sequence of polls, answers, resends and waits is answered as the model says', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 25 }), async (cmds) => {
-        const real = await setUp(true)
-        const model: Model = { now: T0, done: false, push: null, listed: new Map(), dead: new Set() }
-        await fc.asyncModelRun(() => ({ model, real }), cmds)
-      }),
-      { numRuns: 150 },
-    )
-    for (const what of ['SUCCESS', 'REJECTED', 'TIMEOUT', 'refused stale', 'refused right']) expect(seen.get(what) ?? 0, what).toBeGreaterThan(0)
+    const wanted = ['SUCCESS', 'REJECTED', 'TIMEOUT', 'refused stale', 'refused right']
+    // A batch of 150 random sequences reaches each of these 4 to 20 times; a batch that misses one is
+    // followed by up to two more, so that a rare miss does not fail the run but a path never reached does.
+    for (let batch = 0; batch < 3 && wanted.some((what) => !seen.has(what)); batch++) {
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 25 }), async (cmds) => {
+          const real = await setUp(true)
+          const model: Model = { now: T0, done: false, push: null, listed: new Map(), dead: new Set() }
+          await fc.asyncModelRun(() => ({ model, real }), cmds)
+        }),
+        { numRuns: 150 },
+      )
+    }
+    for (const what of wanted) expect(seen.get(what) ?? 0, what).toBeGreaterThan(0)
   }, 120_000)
 })
