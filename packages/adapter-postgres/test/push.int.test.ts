@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registered, type OrgSeed } from '@authn-machine/core'
 import { createInProcessSystem, hashToken } from '@authn-machine/engine'
 import { createPushFactor } from '@authn-machine/factor-push'
-import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf, type Transport } from '@authn-machine/factor-push/device'
+import { inProcessTransport, activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf } from '@authn-machine/factor-push/device'
 import { createDevOutbox } from '@authn-machine/message-senders'
 import { expectRight, run } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
@@ -49,12 +49,7 @@ describe(`push on PostgreSQL (${BACKEND})`, () => {
       call: CALL,
     })
     const d = system.driver
-    const routes: Record<string, (b: unknown) => Promise<{ status: number; body: unknown }>> = {
-      '/api/v1/push/devices/activate': d.activatePushDevice,
-      '/api/v1/push/challenges/pending': d.listPushChallenges,
-      '/api/v1/push/challenges/answer': d.answerPushChallenge,
-    }
-    const options = { transport: ((_o, path, b) => (routes[path] as (b: unknown) => Promise<{ status: number; body: unknown }>)(b)) as Transport, now: () => clock.now() }
+    const options = { transport: inProcessTransport(d), now: () => clock.now() }
     const signIn = await d.authenticate({ username: login, password: PASSWORD })
     const stateToken = body(signIn)['stateToken'] as string
     const enroll = await d.enrollFactor({ stateToken, factorType: 'push', provider: 'OKTA' })

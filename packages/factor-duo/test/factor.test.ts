@@ -3,10 +3,10 @@ import { isAbsolute } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { describeFactor, expectLeft, expectRight, run } from '@authn-machine/testkit'
-import { createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
-import type { ChallengeContext, DelegationLinks, IssuedNonce } from '@authn-machine/core'
+import type { IssuedNonce } from '@authn-machine/core'
 import { DUO_LIFETIME_MS, applicationKeyFor, createDuoFactor, duoWebScriptPath, verifyResponse, type DuoConfig, type DuoProfile } from '../src/index.js'
 import { duoResponse } from './duo-service.js'
+import { ctxAt, LINKS, viewOf } from './support.js'
 
 const CONFIG: DuoConfig = {
   integrationKey: 'DIXXXXXXXXXXXXXXXXXX',
@@ -15,18 +15,8 @@ const CONFIG: DuoConfig = {
   apiHost: 'api-xxxxxxxx.duosecurity.com',
 }
 const KEYS = { ikey: CONFIG.integrationKey, skey: CONFIG.secretKey }
-const LINKS: DelegationLinks = {
-  complete: 'https://acme.example/api/v1/authn/factors/dsf1abc/lifecycle/duoCallback',
-  script: 'https://acme.example/js/sections/duo/Duo-Web-v2.js',
-  qrcode: 'https://acme.example/api/v1/authn/factors/dsf1abc/qr/none',
-  send: { email: 'https://acme.example/api/v1/authn/factors/dsf1abc/lifecycle/activate/email', sms: 'https://acme.example/api/v1/authn/factors/dsf1abc/lifecycle/activate/sms' },
-}
-/** The request a started verification shows in MFA_CHALLENGE (`factor._embedded.verification`). */
-const viewOf = (factor: typeof f, profile: DuoProfile, s: IssuedNonce): Record<string, unknown> =>
-  (factor.delegation.view(profile, { ...s, phase: 'verification', factorResult: 'WAITING' }, LINKS) ?? {})['verification'] as Record<string, unknown>
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0)
 const subject = { login: 'dade.murphy@example.com', email: 'dade.murphy@example.com' }
-const ctxAt = (now: number, seed = 'duo'): ChallengeContext => ({ random: createSeededRandom(seed), hasher: createTrivialHasher(), now, origin: 'https://acme.example' })
 const f = createDuoFactor(CONFIG)
 
 describe('conformance', () => {

@@ -1,23 +1,13 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect } from 'vitest'
 import { run, expectRight } from '@authn-machine/testkit'
-import { createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
-import type { ChallengeContext, DelegationLinks, IssuedNonce } from '@authn-machine/core'
-import { DUO_LIFETIME_MS, type DuoProfile, NONCE_ALPHABET, applicationKeyFor, createDuoFactor, isNonce, makeNonce, signAuth, signRequest, verifyResponse, type DuoKeys } from '../src/index.js'
+import { createSeededRandom } from '@authn-machine/testkit/fixtures'
+import { DUO_LIFETIME_MS, NONCE_ALPHABET, applicationKeyFor, createDuoFactor, isNonce, makeNonce, signAuth, signRequest, verifyResponse, type DuoKeys } from '../src/index.js'
 import { duoResponse } from './duo-service.js'
+import { ctxAt, viewOf } from './support.js'
 
 const KEYS: DuoKeys = { ikey: 'DIABCDEFGHIJKLMNOPQR', skey: 'S'.repeat(40), akey: 'A'.repeat(40) }
 const f = createDuoFactor({ integrationKey: KEYS.ikey, secretKey: KEYS.skey, applicationKey: KEYS.akey, apiHost: '127.0.0.1:8443' })
-const LINKS: DelegationLinks = {
-  complete: 'https://acme.example/complete',
-  script: 'https://acme.example/script.js',
-  qrcode: 'https://acme.example/qr',
-  send: { email: 'https://acme.example/activate/email', sms: 'https://acme.example/activate/sms' },
-}
-/** The request a started verification shows in MFA_CHALLENGE (`factor._embedded.verification`). */
-const viewOf = (factor: typeof f, profile: DuoProfile, s: IssuedNonce): Record<string, unknown> =>
-  (factor.delegation.view(profile, { ...s, phase: 'verification', factorResult: 'WAITING' }, LINKS) ?? {})['verification'] as Record<string, unknown>
-const ctxAt = (now: number): ChallengeContext => ({ random: createSeededRandom(now), hasher: createTrivialHasher(), now, origin: 'https://acme.example' })
 
 const arbUser = fc.string({ minLength: 1, maxLength: 40 }).filter((u) => !u.includes('|'))
 const arbNonce = fc.stringMatching(/^[A-Za-z0-9]{20}$/)
@@ -31,7 +21,7 @@ const responseFor = (user: string, nonce: string, start: number, duoUser = user,
   return duoResponse(KEYS, signature, duoUser, answeredAt)
 }
 const confirm = async (user: string, sigResponse: string, nonce: string, start: number, now: number) =>
-  expectRight(await run(f.delegation.confirm({ credentialId: user }, { sig_response: sigResponse }, { nonce, expiresAt: start + DUO_LIFETIME_MS }, ctxAt(now))))
+  expectRight(await run(f.delegation.confirm({ credentialId: user }, { sig_response: sigResponse }, { nonce, expiresAt: start + DUO_LIFETIME_MS }, ctxAt(now, now))))
 
 describe('the factor, for any verification', () => {
   test.prop([arbUser, arbNonce, arbStart, arbElapsed])("Duo's response to a verification's request confirms it, at any time within it", async (user, nonce, start, elapsed) => {

@@ -1,4 +1,5 @@
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
+import { operationSpec } from '@authn-machine/core'
 import { ENROLLMENT_SCHEME } from './push-factor.js'
 import type { PushChallenge } from './gateway.js'
 
@@ -50,6 +51,31 @@ export const fetchTransport =
     }
     return { status: response.status, body: parsed }
   }
+
+/** The paths of the device's three requests, from the core's one table of operations. */
+export const DEVICE_PATHS = {
+  activatePushDevice: operationSpec('activatePushDevice').path,
+  listPushChallenges: operationSpec('listPushChallenges').path,
+  answerPushChallenge: operationSpec('answerPushChallenge').path,
+} as const
+
+/** What answers the device's requests in process: the engine's driver has these three methods. */
+export type DeviceOperations = { readonly [K in keyof typeof DEVICE_PATHS]: (body: unknown) => Promise<{ readonly status: number; readonly body: unknown }> }
+
+/**
+ * A transport that calls `operations` in process, by path, as the server's routes would (for tests
+ * and embedders without HTTP). A path that is not one of {@link DEVICE_PATHS}, or an origin other
+ * than `origin` when given, is an error: the device went somewhere it was not sent.
+ */
+export const inProcessTransport = (operations: DeviceOperations, origin?: string): Transport => {
+  const byPath = new Map<string, DeviceOperations[keyof DeviceOperations]>(Object.entries(DEVICE_PATHS).map(([name, path]) => [path, operations[name as keyof DeviceOperations]]))
+  return async (to, path, body) => {
+    if (origin !== undefined && to !== origin) throw new Error(`the device was sent to ${to}, not ${origin}`)
+    const operation = byPath.get(path)
+    if (operation === undefined) throw new Error(`no device operation at ${path}`)
+    return operation(body)
+  }
+}
 
 /** A refusal by the server: its HTTP status and Okta error (`errorCode`, `errorSummary`, `errorCauses`). */
 export class DeviceRequestError extends Error {
@@ -138,7 +164,7 @@ export const activateDevice = async (
   const publicJwk = await exportJWK(publicKey)
   const proof = await sign({ alg, privateJwk, origin: enrollment.origin }, {}, now(), enrollment.factorId)
   const answer = await expectOk<{ factorId: string; userId: string }>(
-    transport(enrollment.origin, '/api/v1/push/devices/activate', {
+    transport(enrollment.origin, DEVICE_PATHS.activatePushDevice, {
       activationToken: enrollment.token,
       factorId: enrollment.factorId,
       device: { name: device.name, platform: device.platform ?? 'OTHER', ...(device.version === undefined ? {} : { version: device.version }), pushToken: device.pushToken ?? null },
@@ -153,7 +179,7 @@ export const activateDevice = async (
 export const pendingChallenges = async (state: DeviceState, options: DeviceOptions = {}): Promise<ReadonlyArray<PushChallenge>> => {
   const transport = options.transport ?? fetchTransport()
   const assertion = await sign(state, {}, (options.now ?? Date.now)(), state.factorId)
-  const r = await expectOk<{ challenges: ReadonlyArray<PushChallenge> }>(transport(state.origin, '/api/v1/push/challenges/pending', { factorId: state.factorId, userId: state.userId, assertion }))
+  const r = await expectOk<{ challenges: ReadonlyArray<PushChallenge> }>(transport(state.origin, DEVICE_PATHS.listPushChallenges, { factorId: state.factorId, userId: state.userId, assertion }))
   return r.challenges
 }
 
@@ -167,6 +193,6 @@ export const answerChallenge = async (
   const transport = options.transport ?? fetchTransport()
   const claims = { challengeId, consent: answer.consent, ...(answer.selectedAnswer === undefined ? {} : { selectedAnswer: answer.selectedAnswer }) }
   const challengeResponse = await sign(state, claims, (options.now ?? Date.now)())
-  const r = await expectOk<{ result: 'APPROVED' | 'DENIED' }>(transport(state.origin, '/api/v1/push/challenges/answer', { challengeId, challengeResponse }))
+  const r = await expectOk<{ result: 'APPROVED' | 'DENIED' }>(transport(state.origin, DEVICE_PATHS.answerPushChallenge, { challengeId, challengeResponse }))
   return r.result
 }

@@ -6,7 +6,7 @@ import { describeFactor, expectRight, run } from '@authn-machine/testkit'
 import { createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import type { ChallengeContext, IssuedNonce } from '@authn-machine/core'
 import { createPushFactor, createPushMailbox, enrollmentUriOf, numberChallengeOf, type PushChallenge, type PushProfile } from '../src/index.js'
-import { parseEnrollmentUri } from '../src/device.js'
+import { DEVICE_PATHS, inProcessTransport, parseEnrollmentUri } from '../src/device.js'
 
 const NOW = Date.UTC(2026, 11, 1, 12)
 const ORIGIN = 'https://login.example.com'
@@ -207,5 +207,24 @@ describe('the enrollment URI', () => {
     const png = await factor.qrCode?.({ credentialId: subject.login }, null, 'login.example.com', { token: 'tok', factorId: FACTOR_ID, origin: ORIGIN })
     expect(Buffer.from(png ?? []).subarray(1, 4).toString()).toBe('PNG')
     await expect(factor.qrCode?.({ credentialId: subject.login }, null, 'login.example.com')).rejects.toThrow(/activation token/)
+  })
+})
+
+describe('the in-process device transport', () => {
+  it('routes each path of the operations table to its operation; another path or origin is an error, nothing called', async () => {
+    const calls: Array<[string, unknown]> = []
+    const answering = (name: string) => async (body: unknown) => {
+      calls.push([name, body])
+      return { status: 200, body: { name } }
+    }
+    const transport = inProcessTransport({ activatePushDevice: answering('activate'), listPushChallenges: answering('list'), answerPushChallenge: answering('answer') }, ORIGIN)
+    expect(DEVICE_PATHS).toEqual({ activatePushDevice: '/api/v1/push/devices/activate', listPushChallenges: '/api/v1/push/challenges/pending', answerPushChallenge: '/api/v1/push/challenges/answer' })
+    expect(await transport(ORIGIN, DEVICE_PATHS.activatePushDevice, { a: 1 })).toEqual({ status: 200, body: { name: 'activate' } })
+    expect(await transport(ORIGIN, DEVICE_PATHS.listPushChallenges, { l: 2 })).toEqual({ status: 200, body: { name: 'list' } })
+    expect(await transport(ORIGIN, DEVICE_PATHS.answerPushChallenge, { c: 3 })).toEqual({ status: 200, body: { name: 'answer' } })
+    expect(calls).toEqual([['activate', { a: 1 }], ['list', { l: 2 }], ['answer', { c: 3 }]])
+    await expect(transport('https://elsewhere.example', DEVICE_PATHS.answerPushChallenge, {})).rejects.toThrow(/sent to https:\/\/elsewhere\.example/)
+    await expect(transport(ORIGIN, '/api/v1/authn', {})).rejects.toThrow(/no device operation at \/api\/v1\/authn/)
+    expect(calls).toHaveLength(3)
   })
 })

@@ -6,7 +6,7 @@ import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createDevOutbox } from '@authn-machine/message-senders'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { createPushFactor, numberChallengeOf, type PushChallenge } from '@authn-machine/factor-push'
-import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, DeviceRequestError, type DeviceState, type Transport } from '@authn-machine/factor-push/device'
+import { inProcessTransport, activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, DeviceRequestError, type DeviceState } from '@authn-machine/factor-push/device'
 
 // Push through the engine (docs/adr/0031-push.md): enrollment waits for a device, which activates
 // with the token of the enrollment link and a key it proves it holds; a verification waits for the
@@ -31,19 +31,8 @@ const system = async (numberChallenge = true) => {
   const outbox = createDevOutbox({ log: () => undefined })
   const factor = createPushFactor({ numberChallenge })
   const s = await createInProcessSystem({ seed, ...createMemoryStores(), factorPlugins: [registered(factor)], outbox, hasher: createTrivialHasher(), clock, random: createSeededRandom(7), call: CALL })
-  const ops: Record<string, (b: unknown) => Promise<{ status: number; body: unknown }>> = {
-    '/api/v1/push/devices/activate': s.driver.activatePushDevice,
-    '/api/v1/push/challenges/pending': s.driver.listPushChallenges,
-    '/api/v1/push/challenges/answer': s.driver.answerPushChallenge,
-  }
   // The device reaches the engine as it would the server: by path, with the origin it was given.
-  const transport: Transport = async (origin, path, body) => {
-    expect(origin).toBe(ORIGIN)
-    const op = ops[path]
-    if (op === undefined) throw new Error(`no route ${path}`)
-    return op(body)
-  }
-  const device = { transport, now: () => clock.now() }
+  const device = { transport: inProcessTransport(s.driver, ORIGIN), now: () => clock.now() }
   return { ...s, clock, outbox, device, factor }
 }
 type System = Awaited<ReturnType<typeof system>>

@@ -6,7 +6,7 @@ import { createInProcessSystem, type Call } from '@authn-machine/engine'
 import { createDevOutbox } from '@authn-machine/message-senders'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { createPushFactor, PUSH_LIFETIME_MS } from '@authn-machine/factor-push'
-import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf, type DeviceState, type Transport } from '@authn-machine/factor-push/device'
+import { inProcessTransport, activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf, type DeviceState, type Transport } from '@authn-machine/factor-push/device'
 
 // A model-based test of a push verification (docs/adr/0031-push.md): any sequence of polls,
 // device answers (right number, wrong number, denial, a stale challenge), resends and waits is
@@ -65,12 +65,7 @@ const setUp = async (numberChallenge: boolean): Promise<Real> => {
     // The transaction outlives any sequence here: what expires is the push.
     settings: { stateTokenLifetimeMs: 24 * 3_600_000, stateTokenMaxLifetimeMs: 48 * 3_600_000 },
   })
-  const routes: Record<string, (b: unknown) => Promise<{ status: number; body: unknown }>> = {
-    '/api/v1/push/devices/activate': s.driver.activatePushDevice,
-    '/api/v1/push/challenges/pending': s.driver.listPushChallenges,
-    '/api/v1/push/challenges/answer': s.driver.answerPushChallenge,
-  }
-  const options = { transport: ((_o, path, b) => (routes[path] as (b: unknown) => Promise<{ status: number; body: unknown }>)(b)) as Transport, now: () => clock.now() }
+  const options = { transport: inProcessTransport(s.driver, ORIGIN), now: () => clock.now() }
   const signIn = await s.driver.authenticate({ username: LOGIN, password: PASSWORD })
   const enrolling = body(signIn)['stateToken'] as string
   const enroll = await s.driver.enrollFactor({ stateToken: enrolling, factorType: 'push', provider: 'OKTA' })

@@ -7,7 +7,7 @@ import { createDevOutbox } from '@authn-machine/message-senders'
 import { expectRight, run } from '@authn-machine/testkit'
 import { createManualClock, createSeededRandom, createTrivialHasher } from '@authn-machine/testkit/fixtures'
 import { createPushFactor } from '@authn-machine/factor-push'
-import { activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf, type Transport } from '@authn-machine/factor-push/device'
+import { inProcessTransport, activateDevice, answerChallenge, parseEnrollmentUri, pendingChallenges, answerOf } from '@authn-machine/factor-push/device'
 
 // Push under any interleaving (fc.scheduler, memory store; docs/adr/0031-push.md): device answers
 // (approvals and denials) and the client's polls to one push, their loads and commits ordered as
@@ -51,12 +51,7 @@ const setUp = async () => {
     call: CALL,
   })
   const d = s.driver
-  const routes: Record<string, (b: unknown) => Promise<{ status: number; body: unknown }>> = {
-    '/api/v1/push/devices/activate': d.activatePushDevice,
-    '/api/v1/push/challenges/pending': d.listPushChallenges,
-    '/api/v1/push/challenges/answer': d.answerPushChallenge,
-  }
-  const options = { transport: ((_o, path, b) => (routes[path] as (b: unknown) => Promise<{ status: number; body: unknown }>)(b)) as Transport, now: () => clock.now() }
+  const options = { transport: inProcessTransport(d, ORIGIN), now: () => clock.now() }
   const first = body(await d.authenticate({ username: LOGIN, password: PASSWORD }))['stateToken'] as string
   const factorId = ((body(await d.enrollFactor({ stateToken: first, factorType: 'push', provider: 'OKTA' }))['_embedded'] as Json)['factor'] as Json)['id'] as string
   await d.sendActivationLink({ stateToken: first, factorId, channel: 'email' })

@@ -7,8 +7,7 @@
  * org's enrollment policy names `webauthn/FIDO`.
  */
 import fc from 'fast-check'
-import type { WireResponse } from './driver.js'
-import { ConformanceError, LATEST, LATEST_MFA, SignIn, TransactionCommand, advance, cover, expectAnswer, isObject, keepSession, send, str, type Real } from './commands.js'
+import { ConformanceError, LATEST, LATEST_MFA, SignIn, TransactionCommand, advance, cover, enrollPending, expectAnswer, keepSession, member, originOf, send, str, type Real } from './commands.js'
 import { err, type Model, type ModelFactor, type ModelTransaction, type ModelUser, type Prediction } from './model.js'
 import { createHarnessAuthenticator } from './webauthn-authenticator.js'
 
@@ -17,15 +16,6 @@ const KEY = 'webauthn/FIDO'
 const NONCE_MS = 60_000
 /** A nonce no transaction issued. */
 const STALE_NONCE = 'AAAAAAAAAAAAAAAAAAAA'
-
-const member = (x: unknown, ...path: ReadonlyArray<string>): unknown => path.reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), x)
-
-/** The origin the API is served at, from an answer's links (the authenticator's client data names it). */
-const originOf = (r: WireResponse): string => {
-  const href = str(member(r.body, '_links', 'next', 'href')) ?? str(member(r.body, '_links', 'cancel', 'href'))
-  if (href === undefined) throw new ConformanceError('transactions link to the API', JSON.stringify(r.body))
-  return new URL(href).origin
-}
 
 /** The user's WebAuthn factor, enrolled here with its authenticator. */
 const webauthnOf = (u: ModelUser, status: ModelFactor['status']): ModelFactor | undefined => u.factors.find((f) => f.key === KEY && f.status === status && f.webauthn !== undefined)
@@ -36,41 +26,23 @@ export class EnrollWebauthn extends TransactionCommand {
     super()
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
-    const allowed = [...model.policy.requiredEnrollments, ...model.policy.optionalEnrollments].includes(KEY)
     cover(real, state, 'enrollFactor(webauthn/FIDO)')
-    let p: Prediction
-    let learn: ((r: WireResponse) => void) | null = null
-    if (!model.live(tx)) p = err(401, 'E0000011')
-    else if (tx.status !== 'MFA_ENROLL') p = err(403, 'E0000079')
-    else if (!allowed || tx.factors.some((f) => f.status === 'ACTIVE' && f.key === KEY)) p = err(400, 'E0000001')
-    else {
-      model.touch(tx)
-      tx.status = 'MFA_ENROLL_ACTIVATE'
-      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
-      const issuedAt = model.now
-      learn = (r) => {
-        const id = str(member(r.body, '_embedded', 'factor', 'id'))
-        const nonce = str(member(r.body, '_embedded', 'factor', '_embedded', 'activation', 'challenge'))
-        if (id === undefined || nonce === undefined) throw new ConformanceError('MFA_ENROLL_ACTIVATE shows the creation options with a challenge', JSON.stringify(r.body))
-        const origin = originOf(r)
-        const row: ModelFactor = {
-          id,
-          key: KEY,
-          secret: null,
-          answer: null,
-          destination: null,
-          status: 'PENDING_ACTIVATION',
-          lastStep: null,
-          webauthn: { authenticator: createHarnessAuthenticator(new URL(origin).hostname, id), origin, counter: 0, pending: { nonce, expiresAt: issuedAt + NONCE_MS } },
-        }
-        u.factors = [...u.factors.filter((f) => !(f.key === KEY && f.status === 'PENDING_ACTIVATION')), row]
-        tx.pending = row
+    await enrollPending(model, real, this.toString(), tx, u, KEY, (r, issuedAt) => {
+      const id = str(member(r.body, '_embedded', 'factor', 'id'))
+      const nonce = str(member(r.body, '_embedded', 'factor', '_embedded', 'activation', 'challenge'))
+      if (id === undefined || nonce === undefined) throw new ConformanceError('MFA_ENROLL_ACTIVATE shows the creation options with a challenge', JSON.stringify(r.body))
+      const origin = originOf(r)
+      return {
+        id,
+        key: KEY,
+        secret: null,
+        answer: null,
+        destination: null,
+        status: 'PENDING_ACTIVATION',
+        lastStep: null,
+        webauthn: { authenticator: createHarnessAuthenticator(new URL(origin).hostname, id), origin, counter: 0, pending: { nonce, expiresAt: issuedAt + NONCE_MS } },
       }
-    }
-    const r = await send(real, 'enrollFactor', { stateToken: tx.stateToken, factorType: 'webauthn', provider: 'FIDO' })
-    expectAnswer(model, real, this.toString(), p, r)
-    learn?.(r)
-    keepSession(model, u, p, r)
+    })
   }
   toString = () => `enrollWebauthn(tx#${this.txIndex})`
 }

@@ -220,6 +220,56 @@ export const keepSession = (model: Model, u: ModelUser, p: Prediction, r: WireRe
   else model.issueSession(u, str(body['sessionToken']) ?? '')
 }
 
+/** The member of a JSON body at `path`; undefined when a step is missing. */
+export const member = (x: unknown, ...path: ReadonlyArray<string>): unknown => path.reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), x)
+
+/** The origin the API is served at, from an answer's links (what an authenticator or a device talks to). */
+export const originOf = (r: WireResponse): string => {
+  const href = str(member(r.body, '_links', 'next', 'href')) ?? str(member(r.body, '_links', 'cancel', 'href'))
+  if (href === undefined) throw new ConformanceError('transactions link to the API', JSON.stringify(r.body))
+  return new URL(href).origin
+}
+
+/**
+ * `POST /api/v1/authn/factors` for a factor that something other than the client activates (an
+ * authenticator, a device), checked against the model: 401 E0000011 for a finished transaction,
+ * 403 E0000079 outside MFA_ENROLL, 400 E0000001 when the policy does not offer `key` or the user has
+ * it active; otherwise MFA_ENROLL_ACTIVATE, and the factor `pending` makes from the answer (it throws
+ * a ConformanceError for an answer that lacks what the factor needs) becomes the user's pending one.
+ */
+export const enrollPending = async (
+  model: Model,
+  real: Real,
+  what: string,
+  tx: ModelTransaction,
+  u: ModelUser,
+  key: string,
+  pending: (r: WireResponse, issuedAt: number) => ModelFactor,
+): Promise<void> => {
+  const allowed = [...model.policy.requiredEnrollments, ...model.policy.optionalEnrollments].includes(key)
+  let p: Prediction
+  let learn: ((r: WireResponse) => void) | null = null
+  if (!model.live(tx)) p = err(401, 'E0000011')
+  else if (tx.status !== 'MFA_ENROLL') p = err(403, 'E0000079')
+  else if (!allowed || tx.factors.some((f) => f.status === 'ACTIVE' && f.key === key)) p = err(400, 'E0000001')
+  else {
+    model.touch(tx)
+    tx.status = 'MFA_ENROLL_ACTIVATE'
+    p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
+    const issuedAt = model.now
+    learn = (r) => {
+      const row = pending(r, issuedAt)
+      u.factors = [...u.factors.filter((f) => !(f.key === key && f.status === 'PENDING_ACTIVATION')), row]
+      tx.pending = row
+    }
+  }
+  const [factorType, provider] = key.split('/')
+  const r = await send(real, 'enrollFactor', { stateToken: tx.stateToken, factorType, provider })
+  expectAnswer(model, real, what, p, r)
+  checking(r, () => learn?.(r))
+  keepSession(model, u, p, r)
+}
+
 // -------------------------------------------------------------------------------------------------
 
 type PasswordChoice = 'correct' | 'wrong' | 'previous'

@@ -27,10 +27,13 @@ import {
   checking,
   codeTime,
   cover,
+  enrollPending,
   expectAnswer,
   isObject,
   keepSession,
+  member,
   noteExpected,
+  originOf,
   record,
   str,
   type Real,
@@ -66,17 +69,14 @@ const sendPush = async (real: Real, operation: PushOperation, request: unknown):
   return response
 }
 
-const member = (x: unknown, ...path: ReadonlyArray<string>): unknown => path.reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), x)
-
-/** The origin the API is served at, from an answer's links (the device talks to it). */
-const originOf = (r: WireResponse): string => {
-  const href = str(member(r.body, '_links', 'next', 'href')) ?? str(member(r.body, '_links', 'cancel', 'href'))
-  if (href === undefined) throw new ConformanceError('transactions link to the API', JSON.stringify(r.body))
-  return new URL(href).origin
-}
-
 /** The user's push factor with its device, in a status. */
 const pushOf = (u: ModelUser, status: ModelFactor['status']): ModelFactor | undefined => u.factors.find((f) => f.key === KEY && f.status === status && f.push !== undefined)
+
+/** The user's active push factor, if `tx` lists it (its snapshot: one enrolled since by another transaction is not shown in it). */
+const listedPush = (u: ModelUser, tx: ModelTransaction): ModelFactor | undefined => {
+  const f = pushOf(u, 'ACTIVE')
+  return f !== undefined && tx.factors.some((x) => x.id === f.id) ? f : undefined
+}
 
 /** The push in progress: the transaction's last, while MFA_CHALLENGE challenges its factor. */
 const inProgress = (tx: ModelTransaction): ModelPush | undefined => {
@@ -121,43 +121,25 @@ export class EnrollPush extends TransactionCommand {
     super()
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
-    const allowed = [...model.policy.requiredEnrollments, ...model.policy.optionalEnrollments].includes(KEY)
     cover(real, state, 'enrollFactor(push/OKTA)')
-    let p: Prediction
-    let learn: ((r: WireResponse) => void) | null = null
-    if (!model.live(tx)) p = err(401, 'E0000011')
-    else if (tx.status !== 'MFA_ENROLL') p = err(403, 'E0000079')
-    else if (!allowed || tx.factors.some((f) => f.status === 'ACTIVE' && f.key === KEY)) p = err(400, 'E0000001')
-    else {
-      model.touch(tx)
-      tx.status = 'MFA_ENROLL_ACTIVATE'
-      p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
-      const issuedAt = model.now
-      learn = (r) => {
-        const id = str(member(r.body, '_embedded', 'factor', 'id'))
-        const activation = member(r.body, '_embedded', 'factor', '_embedded', 'activation')
-        const waiting = factorResultOf(r) === 'WAITING' && member(activation, 'factorResult') === 'WAITING' && member(r.body, '_links', 'next', 'name') === 'poll'
-        const expires = !real.controlsClock || member(activation, 'expiresAt') === new Date(issuedAt + ACTIVATION_MS).toISOString()
-        if (id === undefined || !waiting || !expires)
-          throw new ConformanceError('a push enrollment waits for its device for 10 minutes (WAITING, an activation, a poll link)', JSON.stringify(r.body))
-        const row: ModelFactor = {
-          id,
-          key: KEY,
-          secret: null,
-          answer: null,
-          destination: null,
-          status: 'PENDING_ACTIVATION',
-          lastStep: null,
-          push: { device: createHarnessPushDevice(id, originOf(r)), pending: { round: 0, expiresAt: issuedAt + ACTIVATION_MS, activated: false, link: null } },
-        }
-        u.factors = [...u.factors.filter((f) => !(f.key === KEY && f.status === 'PENDING_ACTIVATION')), row]
-        tx.pending = row
+    await enrollPending(model, real, this.toString(), tx, u, KEY, (r, issuedAt) => {
+      const id = str(member(r.body, '_embedded', 'factor', 'id'))
+      const activation = member(r.body, '_embedded', 'factor', '_embedded', 'activation')
+      const waiting = factorResultOf(r) === 'WAITING' && member(activation, 'factorResult') === 'WAITING' && member(r.body, '_links', 'next', 'name') === 'poll'
+      const expires = !real.controlsClock || member(activation, 'expiresAt') === new Date(issuedAt + ACTIVATION_MS).toISOString()
+      if (id === undefined || !waiting || !expires)
+        throw new ConformanceError('a push enrollment waits for its device for 10 minutes (WAITING, an activation, a poll link)', JSON.stringify(r.body))
+      return {
+        id,
+        key: KEY,
+        secret: null,
+        answer: null,
+        destination: null,
+        status: 'PENDING_ACTIVATION',
+        lastStep: null,
+        push: { device: createHarnessPushDevice(id, originOf(r)), pending: { round: 0, expiresAt: issuedAt + ACTIVATION_MS, activated: false, link: null } },
       }
-    }
-    const r = await sendPush(real, 'enrollFactor', { stateToken: tx.stateToken, factorType: 'push', provider: 'OKTA' })
-    expectAnswer(model, real, this.toString(), p, r)
-    checking(r, () => learn?.(r))
-    keepSession(model, u, p, r)
+    })
   }
   toString = () => `enrollPush(tx#${this.txIndex})`
 }
@@ -360,9 +342,8 @@ export class VerifyPush extends TransactionCommand {
     super()
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
-    const f = pushOf(u, 'ACTIVE')
-    // Only a factor the transaction lists (its snapshot): one enrolled since by another transaction is not shown in it.
-    if (f === undefined || !tx.factors.some((x) => x.id === f.id)) return
+    const f = listedPush(u, tx)
+    if (f === undefined) return
     const cur = inProgress(tx)
     const ended = cur !== undefined && (cur.state === 'denied' || (cur.state === 'waiting' && model.now >= cur.expiresAt))
     const at = model.now
@@ -420,8 +401,8 @@ export class ResendPush extends TransactionCommand {
     super()
   }
   protected async step(model: Model, real: Real, tx: ModelTransaction, u: ModelUser, state: string): Promise<void> {
-    const f = pushOf(u, 'ACTIVE')
-    if (f === undefined || !tx.factors.some((x) => x.id === f.id)) return
+    const f = listedPush(u, tx)
+    if (f === undefined) return
     cover(real, state, 'resendChallenge(push)')
     const at = model.now
     let p: Prediction
