@@ -2,5 +2,7 @@ import { defineProject } from 'vitest/config'
 
 export default defineProject({
   ssr: { resolve: { conditions: ['@authn-machine/source'] } },
-  test: { name: 'factor-symantec', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+  // One module graph per worker for all of this package's test files (no per-file re-import): the
+  // files leave no global state behind (a stubbed fetch is restored in afterAll).
+  test: { name: 'factor-symantec', include: ['test/**/*.test.ts'], testTimeout: 60_000, isolate: false },
 })

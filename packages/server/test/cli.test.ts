@@ -190,7 +190,7 @@ describe('the reference server process', () => {
     }
   })
 
-  it('a disagreement: each step with what the model expected, written to a file that --replay runs again; the fixed server passes it', { timeout: 120_000 }, async () => {
+  it('a disagreement: each step with what the model expected, written to a file that --replay runs again; the fixed server passes it', { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'authn-conformance-'))
     const seedFile = join(dir, 'seed.json')
     const file = join(dir, 'counterexample.json')
@@ -199,7 +199,10 @@ describe('the reference server process', () => {
     const url = await server.ready
     const proxy = await faultyProxy(url)
     try {
-      const failed = await conformanceCli(['--base-url', proxy.url, '--seed', seedFile, '--runs', '50', '--counterexample', file])
+      // A fixed fast-check seed: the fault is found within a few sequences and the shrinking is short. A
+      // random one shrank for over two minutes once on a loaded machine; finding faults is the
+      // mutation tests' job, this test is about the report and the replay.
+      const failed = await conformanceCli(['--base-url', proxy.url, '--seed', seedFile, '--runs', '50', '--counterexample', file, '--fc-seed', '2'])
       expect(failed.code, failed.out).toBe(1)
       expect(failed.out).toContain('>>> ')
       expect(failed.out).toContain('expected 401 E0000011')
