@@ -32,16 +32,7 @@ export class EnrollWebauthn extends TransactionCommand {
       const nonce = str(member(r.body, '_embedded', 'factor', '_embedded', 'activation', 'challenge'))
       if (id === undefined || nonce === undefined) throw new ConformanceError('MFA_ENROLL_ACTIVATE shows the creation options with a challenge', JSON.stringify(r.body))
       const origin = originOf(r)
-      return {
-        id,
-        key: KEY,
-        secret: null,
-        answer: null,
-        destination: null,
-        status: 'PENDING_ACTIVATION',
-        lastStep: null,
-        webauthn: { authenticator: createHarnessAuthenticator(new URL(origin).hostname, id), origin, counter: 0, pending: { nonce, expiresAt: issuedAt + NONCE_MS } },
-      }
+      return { id, webauthn: { authenticator: createHarnessAuthenticator(new URL(origin).hostname, id), origin, counter: 0, pending: { nonce, expiresAt: issuedAt + NONCE_MS } } }
     })
   }
   toString = () => `enrollWebauthn(tx#${this.txIndex})`

@@ -234,8 +234,9 @@ export const originOf = (r: WireResponse): string => {
  * `POST /api/v1/authn/factors` for a factor that something other than the client activates (an
  * authenticator, a device), checked against the model: 401 E0000011 for a finished transaction,
  * 403 E0000079 outside MFA_ENROLL, 400 E0000001 when the policy does not offer `key` or the user has
- * it active; otherwise MFA_ENROLL_ACTIVATE, and the factor `pending` makes from the answer (it throws
- * a ConformanceError for an answer that lacks what the factor needs) becomes the user's pending one.
+ * it active; otherwise MFA_ENROLL_ACTIVATE, and the factor with the id and the authenticator or device
+ * `pending` finds in the answer (it throws a ConformanceError for an answer that lacks them) becomes the
+ * user's pending one.
  */
 export const enrollPending = async (
   model: Model,
@@ -244,7 +245,7 @@ export const enrollPending = async (
   tx: ModelTransaction,
   u: ModelUser,
   key: string,
-  pending: (r: WireResponse, issuedAt: number) => ModelFactor,
+  pending: (r: WireResponse, issuedAt: number) => { readonly id: string } & Pick<ModelFactor, 'webauthn' | 'push'>,
 ): Promise<void> => {
   const allowed = [...model.policy.requiredEnrollments, ...model.policy.optionalEnrollments].includes(key)
   let p: Prediction
@@ -258,7 +259,7 @@ export const enrollPending = async (
     p = { kind: 'transaction', status: 'MFA_ENROLL_ACTIVATE', expiresAt: tx.expiresAt, app: tx.app }
     const issuedAt = model.now
     learn = (r) => {
-      const row = pending(r, issuedAt)
+      const row: ModelFactor = { key, secret: null, answer: null, destination: null, status: 'PENDING_ACTIVATION', lastStep: null, ...pending(r, issuedAt) }
       u.factors = [...u.factors.filter((f) => !(f.key === key && f.status === 'PENDING_ACTIVATION')), row]
       tx.pending = row
     }

@@ -129,16 +129,7 @@ export class EnrollPush extends TransactionCommand {
       const expires = !real.controlsClock || member(activation, 'expiresAt') === new Date(issuedAt + ACTIVATION_MS).toISOString()
       if (id === undefined || !waiting || !expires)
         throw new ConformanceError('a push enrollment waits for its device for 10 minutes (WAITING, an activation, a poll link)', JSON.stringify(r.body))
-      return {
-        id,
-        key: KEY,
-        secret: null,
-        answer: null,
-        destination: null,
-        status: 'PENDING_ACTIVATION',
-        lastStep: null,
-        push: { device: createHarnessPushDevice(id, originOf(r)), pending: { round: 0, expiresAt: issuedAt + ACTIVATION_MS, activated: false, link: null } },
-      }
+      return { id, push: { device: createHarnessPushDevice(id, originOf(r)), pending: { round: 0, expiresAt: issuedAt + ACTIVATION_MS, activated: false, link: null } } }
     })
   }
   toString = () => `enrollPush(tx#${this.txIndex})`
