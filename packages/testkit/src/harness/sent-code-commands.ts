@@ -488,6 +488,9 @@ const predictActivation = (model: Model, tx: ModelTransaction, u: ModelUser, f: 
   if (!model.live(tx)) return err(401, 'E0000011')
   if (tx.status !== 'MFA_ENROLL_ACTIVATE') return err(403, 'E0000079')
   if (row === undefined) return err(404, 'E0000007')
+  // Only the factor being enrolled activates: after `previous` and another enrollment (WebAuthn or
+  // push, which send no code), the code sent for the first is still open but its factor is not pending.
+  if (tx.pending?.id !== f.id) return err(403, 'E0000079')
   model.touch(tx)
   if (!accepted) {
     spend(open, f)
